@@ -1,0 +1,21 @@
+package dev.trent;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+import dev.trent.cli.CaCli;
+
+/**
+ * Trent, a private certificate authority for device fleets. {@code java -jar trent.jar} runs the
+ * service; {@code java -jar trent.jar ca ...} runs the offline key ceremony without starting it.
+ */
+@SpringBootApplication
+public class TrentApplication {
+
+    public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("ca")) {
+            System.exit(CaCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
+        SpringApplication.run(TrentApplication.class, args);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.trent.audit;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.Map;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Appends security-relevant events to the {@code audit_event} table, inside the caller's
+ * transaction so that an event exists exactly when the action it records does. Rows cannot be
+ * updated or deleted (a trigger in the V1 migration refuses it). Never pass secrets here.
+ */
+@Component
+public class AuditLog {
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock;
+    private final JsonMapper json;
+
+    AuditLog(JdbcTemplate jdbc, Clock clock) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+        this.json = JsonMapper.builder().build();
+    }
+
+    /**
+     * @param actor   who did it: {@code api-key:<id>:<name>}, {@code device:<id>}, or {@code system}
+     * @param action  a stable verb such as {@code certificate.issued}
+     * @param subject what it was done to (a serial, a device id, a key id)
+     * @param details further non-secret facts
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void record(String actor, String action, String subject, Map<String, ?> details) {
+        jdbc.update("insert into audit_event (occurred_at, actor, action, subject, details) values (?, ?, ?, ?, ?::jsonb)",
+                Timestamp.from(clock.instant()), truncate(actor, 120), action, truncate(subject, 200),
+                json.writeValueAsString(details));
+    }
+
+    private static String truncate(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+}

@@ -1,0 +1,263 @@
+package dev.trent.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+
+import dev.trent.ca.CaCeremony;
+import dev.trent.pki.Pem;
+import dev.trent.pki.Providers;
+import dev.trent.profile.KeyType;
+
+/**
+ * The offline key ceremony, run from the same jar without starting the service:
+ *
+ * <pre>
+ * ca init   --out DIR [--key-algorithm EC_P256|EC_P384] [--organization O]
+ *           [--root-validity-days N] [--intermediate-validity-days N]
+ * ca csr    --out DIR [--key-algorithm ...] --subject "CN=...,O=..."
+ * ca sign   --root-keystore root.p12 --root-password-file F --csr intermediate.csr --out intermediate.pem
+ *           [--validity-days N]
+ * ca import --keystore intermediate.p12 --password-file F --cert intermediate.pem --chain root.pem
+ * </pre>
+ *
+ * Keystore passwords come from {@code TRENT_CA_KEYSTORE_PASSWORD} or a file, never from the
+ * command line; when neither is given, a random one is written owner-only next to the keystore.
+ */
+public final class CaCli {
+
+    private static final Set<String> FLAGS = Set.of("--out", "--key-algorithm", "--organization",
+            "--root-validity-days", "--intermediate-validity-days", "--subject", "--root-keystore",
+            "--root-password-file", "--csr", "--validity-days", "--keystore", "--password-file", "--cert", "--chain");
+
+    private CaCli() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            usage(out);
+            return args.length == 0 ? 2 : 0;
+        }
+        try {
+            Map<String, String> opts = options(args);
+            CaCeremony ceremony = new CaCeremony(new SecureRandom(), Clock.systemUTC());
+            switch (args[0]) {
+                case "init" -> init(opts, ceremony, out);
+                case "csr" -> csr(opts, ceremony, out);
+                case "sign" -> sign(opts, ceremony, out);
+                case "import" -> importCert(opts, out);
+                default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+            }
+            return 0;
+        } catch (IllegalArgumentException | IllegalStateException | IOException e) {
+            err.println("trent ca: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("""
+                usage: java -jar trent.jar ca <command> [options]
+                  init    create a root and an intermediate (for a server that holds only the intermediate)
+                          --out DIR [--key-algorithm EC_P256|EC_P384] [--organization O]
+                          [--root-validity-days N] [--intermediate-validity-days N]
+                  csr     create an intermediate key and a CSR for an external (offline) root
+                          --out DIR --subject "CN=...,O=..." [--key-algorithm EC_P256|EC_P384]
+                  sign    sign an intermediate CSR with a root made by 'init'
+                          --root-keystore root.p12 --root-password-file F --csr FILE --out FILE [--validity-days N]
+                  import  put the signed intermediate certificate and its chain into the keystore from 'csr'
+                          --keystore intermediate.p12 --password-file F --cert FILE --chain FILE
+                Passwords: TRENT_CA_KEYSTORE_PASSWORD or a password file; otherwise generated and
+                written owner-only beside the keystore (NAME.p12.pass).""");
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String flag = args[i];
+            if (!FLAGS.contains(flag)) {
+                throw new IllegalArgumentException("unknown option '" + flag + "' (see 'ca help')");
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(flag + " needs a value");
+            }
+            opts.put(flag, args[++i]);
+        }
+        return opts;
+    }
+
+    private static String required(Map<String, String> opts, String flag) {
+        String v = opts.get(flag);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(flag + " is required");
+        }
+        return v;
+    }
+
+    private static KeyType keyType(Map<String, String> opts) {
+        String v = opts.getOrDefault("--key-algorithm", "EC_P256");
+        try {
+            KeyType t = KeyType.valueOf(v);
+            if (t == KeyType.EC_P256 || t == KeyType.EC_P384) {
+                return t;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--key-algorithm must be EC_P256 or EC_P384");
+    }
+
+    private static Duration days(Map<String, String> opts, String flag, int dflt) {
+        try {
+            int n = Integer.parseInt(opts.getOrDefault(flag, Integer.toString(dflt)));
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofDays(n);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a positive number of days");
+        }
+    }
+
+    /** The password for a new keystore: from the environment, or generated and saved beside it. */
+    private static char[] newKeystorePassword(Path keystore, CaCeremony ceremony) throws IOException {
+        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
+        if (env != null && !env.isEmpty()) {
+            return env.toCharArray();
+        }
+        String generated = ceremony.newPassword();
+        CaCeremony.writePrivateFile(passwordFileFor(keystore), generated.getBytes(StandardCharsets.UTF_8));
+        return generated.toCharArray();
+    }
+
+    private static Path passwordFileFor(Path keystore) {
+        return keystore.resolveSibling(keystore.getFileName() + ".pass");
+    }
+
+    private static char[] existingPassword(String passwordFile) throws IOException {
+        if (passwordFile != null) {
+            return Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip().toCharArray();
+        }
+        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
+        if (env != null && !env.isEmpty()) {
+            return env.toCharArray();
+        }
+        throw new IllegalArgumentException("give the keystore password in a file (--password-file) or in "
+                + "TRENT_CA_KEYSTORE_PASSWORD");
+    }
+
+    private static void refuseOverwrite(Path... files) {
+        for (Path f : files) {
+            if (Files.exists(f)) {
+                throw new IllegalArgumentException(f + " exists; refusing to overwrite CA material");
+            }
+        }
+    }
+
+    private static void init(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        Path dir = Path.of(required(opts, "--out"));
+        Path rootKs = dir.resolve("root.p12");
+        Path intKs = dir.resolve("intermediate.p12");
+        refuseOverwrite(rootKs, intKs);
+        CaCeremony.Hierarchy h = ceremony.createHierarchy(keyType(opts), opts.getOrDefault("--organization", "Trent"),
+                days(opts, "--root-validity-days", 7300), days(opts, "--intermediate-validity-days", 3650));
+        CaCeremony.createPrivateDirectory(dir);
+        CaCeremony.writeKeystore(rootKs, h.root(), newKeystorePassword(rootKs, ceremony));
+        CaCeremony.writeKeystore(intKs, h.intermediate(), newKeystorePassword(intKs, ceremony));
+        CaCeremony.writeCertificates(dir.resolve("root.pem"), h.root().chain());
+        CaCeremony.writeCertificates(dir.resolve("chain.pem"), h.intermediate().chain());
+        out.println("root:         " + h.root().certificate().getSubjectX500Principal() + " -> " + rootKs);
+        out.println("intermediate: " + h.intermediate().certificate().getSubjectX500Principal() + " -> " + intKs);
+        out.println("Give the server only intermediate.p12 (trent.ca.keystore.path) and its password;");
+        out.println("keep root.p12 offline.");
+    }
+
+    private static void csr(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        Path dir = Path.of(required(opts, "--out"));
+        X500Name subject = new X500Name(required(opts, "--subject"));
+        Path ks = dir.resolve("intermediate.p12");
+        Path csrFile = dir.resolve("intermediate.csr");
+        refuseOverwrite(ks, csrFile);
+        KeyPair keys = ceremony.generateKeyPair(keyType(opts));
+        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject);
+        CaCeremony.createPrivateDirectory(dir);
+        CaCeremony.writeKeystore(ks, new CaCeremony.KeyAndChain(keys.getPrivate(),
+                List.of(ceremony.placeholder(keys, subject))), newKeystorePassword(ks, ceremony));
+        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+        out.println("key:  " + ks + " (with a placeholder certificate until 'ca import')");
+        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
+    }
+
+    private static void sign(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        CaCeremony.KeyAndChain root = CaCeremony.readKeystore(Path.of(required(opts, "--root-keystore")),
+                existingPassword(opts.get("--root-password-file")), null);
+        Path outFile = Path.of(required(opts, "--out"));
+        refuseOverwrite(outFile);
+        PKCS10CertificationRequest csr;
+        PublicKey key;
+        try {
+            List<Pem.Block> blocks = Pem.decodeAll(Files.readString(Path.of(required(opts, "--csr")),
+                    StandardCharsets.US_ASCII));
+            if (blocks.size() != 1) {
+                throw new IllegalArgumentException("the CSR file must hold one PEM block");
+            }
+            csr = new PKCS10CertificationRequest(blocks.get(0).der());
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Providers.BC)
+                    .build(csr.getSubjectPublicKeyInfo()))) {
+                throw new IllegalArgumentException("the CSR's signature does not verify");
+            }
+            key = new JcaPEMKeyConverter().setProvider(Providers.BC).getPublicKey(csr.getSubjectPublicKeyInfo());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot read the CSR: " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
+        }
+        X509Certificate cert = ceremony.signIntermediate(root, csr.getSubject(), key,
+                days(opts, "--validity-days", 3650));
+        CaCeremony.writeCertificates(outFile, List.of(cert));
+        out.println("signed: " + cert.getSubjectX500Principal() + " -> " + outFile);
+    }
+
+    private static void importCert(Map<String, String> opts, PrintStream out) throws IOException {
+        Path ks = Path.of(required(opts, "--keystore"));
+        String passwordFile = opts.get("--password-file");
+        if (passwordFile == null && Files.exists(passwordFileFor(ks))) {
+            passwordFile = passwordFileFor(ks).toString();
+        }
+        char[] password = existingPassword(passwordFile);
+        CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, null);
+        List<X509Certificate> certs = CaCeremony.readCertificates(Path.of(required(opts, "--cert")));
+        if (certs.size() != 1) {
+            throw new IllegalArgumentException("--cert must hold exactly the intermediate certificate");
+        }
+        List<X509Certificate> chain = new ArrayList<>(certs);
+        for (X509Certificate c : CaCeremony.readCertificates(Path.of(required(opts, "--chain")))) {
+            if (!c.equals(certs.get(0))) {
+                chain.add(c);
+            }
+        }
+        CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
+        CaCeremony.validateIssuer(updated);
+        CaCeremony.writeKeystore(ks, updated, password);
+        out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
+                + " into " + ks);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.trent.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.trent.profile.CertificateProfile;
+import dev.trent.profile.Profiles;
+
+@Configuration(proxyBeanMethods = false)
+class ProfilesConfiguration {
+
+    @Bean
+    Profiles profiles(TrentProperties properties) {
+        if (properties.profiles().isEmpty()) {
+            throw new IllegalStateException("no certificate profiles are configured (trent.profiles)");
+        }
+        List<CertificateProfile> list = new ArrayList<>();
+        for (Map.Entry<String, TrentProperties.Profile> e : properties.profiles().entrySet()) {
+            TrentProperties.Profile p = e.getValue();
+            list.add(new CertificateProfile(e.getKey(), p.validity(), p.keyTypes(), p.rsaMinBits(), p.keyUsage(),
+                    p.extendedKeyUsage(), p.dnsNamesAllowed(), p.dnsNamesRequired(), p.maxDnsNames()));
+        }
+        return new Profiles(list);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.trent.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+import dev.trent.profile.ExtendedKeyUsageName;
+import dev.trent.profile.KeyType;
+import dev.trent.profile.KeyUsageName;
+
+/**
+ * Every {@code trent.*} setting. README.md's configuration reference lists each with its
+ * environment variable and default; keep the two in step.
+ */
+@ConfigurationProperties("trent")
+public record TrentProperties(
+        @DefaultValue("./data") Path dataDir,
+        @DefaultValue("http://localhost:8080") URI publicBaseUrl,
+        String bootstrapAdminToken,
+        @DefaultValue Ca ca,
+        @DefaultValue Issuance issuance,
+        @DefaultValue Tokens tokens,
+        Map<String, Profile> profiles) {
+
+    public TrentProperties {
+        profiles = profiles == null ? Map.of() : new LinkedHashMap<>(profiles);
+        String base = publicBaseUrl.toString();
+        if (base.endsWith("/")) {
+            publicBaseUrl = URI.create(base.substring(0, base.length() - 1));
+        }
+    }
+
+    /** The issuing CA: generated on first start, or an operator-supplied PKCS#12 intermediate. */
+    public record Ca(
+            @DefaultValue("EC_P256") KeyType keyAlgorithm,
+            @DefaultValue("Trent") String organization,
+            @DefaultValue("7300d") Duration rootValidity,
+            @DefaultValue("3650d") Duration intermediateValidity,
+            @DefaultValue Keystore keystore,
+            Path chainFile) {
+    }
+
+    /**
+     * An existing intermediate in a PKCS#12 file. When {@code path} is set, Trent uses it and
+     * creates no CA of its own.
+     */
+    public record Keystore(Path path, String password, Path passwordFile, String alias) {
+    }
+
+    public record Issuance(
+            @DefaultValue("5m") Duration backdate,
+            @DefaultValue("16384") int maxCsrBytes) {
+    }
+
+    public record Tokens(
+            @DefaultValue("7d") Duration defaultTtl,
+            @DefaultValue("90d") Duration maxTtl,
+            @DefaultValue("10000") int maxBatchSize) {
+    }
+
+    /** One certificate profile as configured; see {@code dev.trent.profile.CertificateProfile}. */
+    public record Profile(
+            @DefaultValue("365d") Duration validity,
+            @DefaultValue("EC_P256,EC_P384") Set<KeyType> keyTypes,
+            @DefaultValue("2048") int rsaMinBits,
+            @DefaultValue("digitalSignature") List<KeyUsageName> keyUsage,
+            @DefaultValue("clientAuth") List<ExtendedKeyUsageName> extendedKeyUsage,
+            @DefaultValue("false") boolean dnsNamesAllowed,
+            @DefaultValue("false") boolean dnsNamesRequired,
+            @DefaultValue("10") int maxDnsNames) {
+    }
+}

@@ -1,0 +1,150 @@
+package dev.trent.enrollment;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.pkcs.CertificationRequest;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+
+import dev.trent.pki.Hashes;
+import dev.trent.pki.Pem;
+import dev.trent.pki.Providers;
+
+/**
+ * Turns untrusted bytes into a {@link DecodedCsr}, or a {@link CsrException}; never anything
+ * else. Bouncy Castle's parsers throw runtime exceptions on garbage, so every call into them is
+ * caught and translated (DESIGN.md, principle 4).
+ *
+ * <p>Accepted encodings: PEM with the label {@code CERTIFICATE REQUEST} or keytool's
+ * {@code NEW CERTIFICATE REQUEST} (trailing NUL bytes, as mbedTLS buffers carry them, are
+ * ignored); DER; and base64 DER as EST clients send it (RFC 7030 section 4.2.1; line breaks
+ * and whitespace ignored).
+ */
+public final class CsrDecoder {
+
+    /** How the request body is encoded, from its Content-Type. */
+    public enum Encoding {
+        /** {@code application/x-pem-file}, {@code text/plain}: PEM, or bare base64 DER. */
+        TEXT,
+        /** {@code application/pkcs10}: DER, or base64 DER. */
+        PKCS10
+    }
+
+    private static final List<String> PEM_LABELS = List.of("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+
+    private CsrDecoder() {
+    }
+
+    public static DecodedCsr decode(byte[] body, Encoding encoding) throws CsrException {
+        byte[] der = toDer(trimTrailingNulAndSpace(body), encoding);
+        PKCS10CertificationRequest request;
+        try {
+            // fromByteArray refuses trailing bytes after the outer SEQUENCE.
+            ASN1Primitive primitive = ASN1Primitive.fromByteArray(der);
+            request = new PKCS10CertificationRequest(CertificationRequest.getInstance(primitive));
+        } catch (IOException | RuntimeException e) {
+            throw malformed("the body is not a DER-encoded PKCS#10 certification request", e);
+        }
+        try {
+            if (request.toASN1Structure().getCertificationRequestInfo().getVersion().intValueExact() != 0) {
+                throw malformed("PKCS#10 version must be 0 (v1, RFC 2986)", null);
+            }
+            SubjectPublicKeyInfo spki = request.getSubjectPublicKeyInfo();
+            PublicKey key = new JcaPEMKeyConverter().setProvider(Providers.BC).getPublicKey(spki);
+            return new DecodedCsr(request, spki, key, Hashes.sha256Hex(spki.getEncoded()));
+        } catch (CsrException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw malformed("the request's public key cannot be decoded", e);
+        }
+    }
+
+    /**
+     * Proof of possession: the request must be signed by the private key of the public key it
+     * carries (RFC 2986 section 3).
+     */
+    public static void verifyProofOfPossession(DecodedCsr csr) throws CsrException {
+        boolean valid;
+        try {
+            ContentVerifierProvider verifier = new JcaContentVerifierProviderBuilder().setProvider(Providers.BC)
+                    .build(csr.publicKeyInfo());
+            valid = csr.request().isSignatureValid(verifier);
+        } catch (Exception e) {
+            throw new CsrException(CsrException.Kind.BAD_SIGNATURE,
+                    "the CSR's signature cannot be verified (" + algorithmName(csr) + ")", e);
+        }
+        if (!valid) {
+            throw new CsrException(CsrException.Kind.BAD_SIGNATURE,
+                    "the CSR's signature does not verify with the public key it carries");
+        }
+    }
+
+    private static String algorithmName(DecodedCsr csr) {
+        return csr.request().getSignatureAlgorithm().getAlgorithm().getId();
+    }
+
+    private static byte[] toDer(byte[] body, Encoding encoding) throws CsrException {
+        if (body.length == 0) {
+            throw malformed("the body is empty; send a PKCS#10 CSR", null);
+        }
+        if (encoding == Encoding.PKCS10 && body[0] == 0x30) {
+            return body;
+        }
+        if (Pem.looksLikePem(body)) {
+            List<Pem.Block> blocks;
+            try {
+                blocks = Pem.decodeAll(new String(body, StandardCharsets.US_ASCII));
+            } catch (IllegalArgumentException e) {
+                throw malformed("the PEM block's base64 is invalid", e);
+            }
+            if (blocks.size() != 1 || !PEM_LABELS.contains(blocks.get(0).label())) {
+                throw malformed("expected exactly one PEM block labelled CERTIFICATE REQUEST", null);
+            }
+            return blocks.get(0).der();
+        }
+        if (encoding == Encoding.TEXT && body[0] == 0x30) {
+            throw malformed("DER was sent as text; use Content-Type application/pkcs10", null);
+        }
+        String text = new String(body, StandardCharsets.US_ASCII).replaceAll("[\\s]", "");
+        try {
+            byte[] der = Base64.getDecoder().decode(text);
+            if (der.length == 0) {
+                throw malformed("the body is empty; send a PKCS#10 CSR", null);
+            }
+            return der;
+        } catch (IllegalArgumentException e) {
+            throw malformed("the body is neither DER, PEM nor base64 of a PKCS#10 CSR", e);
+        }
+    }
+
+    /** Text bodies may end in whitespace or a C string's NUL (mbedTLS); DER bodies are left alone. */
+    private static byte[] trimTrailingNulAndSpace(byte[] body) {
+        if (body.length == 0 || body[0] == 0x30) {
+            return body;
+        }
+        int end = body.length;
+        while (end > 0 && (body[end - 1] == 0 || Character.isWhitespace(body[end - 1]))) {
+            end--;
+        }
+        return end == body.length ? body : Arrays.copyOf(body, end);
+    }
+
+    private static CsrException malformed(String message, Throwable cause) {
+        return new CsrException(CsrException.Kind.MALFORMED, "Malformed CSR: " + message + ".", cause);
+    }
+
+    static Encoding encodingFor(String mediaType) {
+        String t = mediaType == null ? "" : mediaType.toLowerCase(Locale.ROOT);
+        return t.startsWith("application/pkcs10") ? Encoding.PKCS10 : Encoding.TEXT;
+    }
+}

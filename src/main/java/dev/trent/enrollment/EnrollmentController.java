@@ -1,0 +1,114 @@
+package dev.trent.enrollment;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateRenderer;
+import dev.trent.security.Secrets;
+import dev.trent.web.MediaTypes;
+import dev.trent.web.ProblemException;
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * {@code POST /api/v1/enroll}: the device-facing endpoint. Authenticated by a one-time
+ * enrollment token as a Bearer credential; operator API keys are refused here.
+ */
+@RestController
+class EnrollmentController {
+
+    private static final List<MediaType> CSR_TYPES = List.of(MediaTypes.X_PEM_FILE, MediaType.TEXT_PLAIN,
+            MediaTypes.PKCS10);
+
+    private final EnrollmentService enrollment;
+    private final CertificateRenderer renderer;
+    private final int maxBytes;
+
+    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties) {
+        this.enrollment = enrollment;
+        this.renderer = renderer;
+        this.maxBytes = properties.issuance().maxCsrBytes();
+    }
+
+    @PostMapping("/api/v1/enroll")
+    ResponseEntity<?> enroll(HttpServletRequest request,
+            @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
+            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) throws IOException {
+        String token = bearerToken(authorization);
+        MediaType contentType = contentType(request.getContentType());
+        // Negotiate before anything is issued: a 406 must never consume the token.
+        MediaTypes.negotiate(accept, CertificateRenderer.OFFERED);
+        byte[] body = readBounded(request);
+        EnrollmentService.Outcome outcome = enrollment.enroll(token, body,
+                CsrDecoder.encodingFor(contentType.toString()));
+        HttpHeaders headers = new HttpHeaders();
+        headers.setLocation(URI.create("/api/v1/certificates/" + outcome.certificate().serial()));
+        headers.setCacheControl("no-store");
+        return renderer.render(outcome.certificate(), accept, outcome.created() ? HttpStatus.CREATED : HttpStatus.OK,
+                headers);
+    }
+
+    private static String bearerToken(String authorization) {
+        if (authorization == null || authorization.isBlank()) {
+            throw EnrollmentProblems.tokenInvalid("Send the enrollment token as 'Authorization: Bearer <token>'.");
+        }
+        String[] parts = authorization.strip().split("\\s+", 2);
+        if (parts.length != 2 || !parts[0].toLowerCase(Locale.ROOT).equals("bearer")) {
+            throw EnrollmentProblems.tokenInvalid("Send the enrollment token as 'Authorization: Bearer <token>'.");
+        }
+        String token = parts[1].strip();
+        if (token.startsWith(Secrets.API_KEY_PREFIX)) {
+            throw EnrollmentProblems.tokenInvalid("Operator API keys cannot enroll devices; use an enrollment token.");
+        }
+        return token;
+    }
+
+    private static MediaType contentType(String header) {
+        MediaType type;
+        try {
+            type = header == null ? null : MediaType.parseMediaType(header);
+        } catch (RuntimeException e) {
+            type = null;
+        }
+        if (type != null) {
+            for (MediaType allowed : CSR_TYPES) {
+                if (allowed.equalsTypeAndSubtype(type)) {
+                    return type;
+                }
+            }
+        }
+        throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                "Unsupported media type", "Send the CSR as application/x-pem-file or text/plain (PEM), or as "
+                        + "application/pkcs10 (DER or base64 DER); got " + (header == null ? "none" : header) + ".");
+    }
+
+    private byte[] readBounded(HttpServletRequest request) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared > maxBytes) {
+            throw tooLarge();
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(maxBytes + 1);
+            if (body.length > maxBytes) {
+                throw tooLarge();
+            }
+            return body;
+        }
+    }
+
+    private ProblemException tooLarge() {
+        return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large",
+                "A CSR body may be at most " + maxBytes + " bytes.");
+    }
+}

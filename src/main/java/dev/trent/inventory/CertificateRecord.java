@@ -1,0 +1,160 @@
+package dev.trent.inventory;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+/** One issued certificate as recorded in PostgreSQL. */
+@Entity
+@Table(name = "certificate")
+public class CertificateRecord {
+
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    private Long id;
+
+    @Column(name = "issuer_id", nullable = false)
+    private String issuerId;
+
+    @Column(nullable = false)
+    private String serial;
+
+    @Column(name = "device_id", nullable = false)
+    private String deviceId;
+
+    @Column(nullable = false)
+    private String profile;
+
+    @Column(name = "subject_dn", nullable = false)
+    private String subjectDn;
+
+    @JdbcTypeCode(SqlTypes.ARRAY)
+    @Column(name = "dns_names", nullable = false, columnDefinition = "text[]")
+    private String[] dnsNames;
+
+    @Column(name = "not_before", nullable = false)
+    private Instant notBefore;
+
+    @Column(name = "not_after", nullable = false)
+    private Instant notAfter;
+
+    @Column(name = "key_type", nullable = false)
+    private String keyType;
+
+    @Column(name = "public_key_sha256", nullable = false)
+    private String publicKeySha256;
+
+    @Column(name = "token_id")
+    private Long tokenId;
+
+    @Enumerated(EnumType.STRING)
+    @Column(nullable = false)
+    private CertificateStatus status;
+
+    private byte[] der;
+
+    @Column(name = "created_at", nullable = false)
+    private Instant createdAt;
+
+    protected CertificateRecord() {
+    }
+
+    /** A record written before signing: status PENDING, no DER yet. */
+    public CertificateRecord(String issuerId, String serial, String deviceId, String profile, String subjectDn,
+            List<String> dnsNames, Instant notBefore, Instant notAfter, String keyType, String publicKeySha256,
+            Long tokenId, Instant createdAt) {
+        this.issuerId = issuerId;
+        this.serial = serial;
+        this.deviceId = deviceId;
+        this.profile = profile;
+        this.subjectDn = subjectDn;
+        this.dnsNames = dnsNames.toArray(new String[0]);
+        this.notBefore = notBefore;
+        this.notAfter = notAfter;
+        this.keyType = keyType;
+        this.publicKeySha256 = publicKeySha256;
+        this.tokenId = tokenId;
+        this.status = CertificateStatus.PENDING;
+        this.createdAt = createdAt;
+    }
+
+    /** Stores the signed certificate; from here on the record is served. */
+    public void signed(byte[] der) {
+        if (status != CertificateStatus.PENDING) {
+            throw new IllegalStateException("certificate " + serial + " is already " + status);
+        }
+        this.der = der.clone();
+        this.status = CertificateStatus.ISSUED;
+    }
+
+    public Long id() {
+        return id;
+    }
+
+    public String issuerId() {
+        return issuerId;
+    }
+
+    public String serial() {
+        return serial;
+    }
+
+    public String deviceId() {
+        return deviceId;
+    }
+
+    public String profile() {
+        return profile;
+    }
+
+    public String subjectDn() {
+        return subjectDn;
+    }
+
+    public List<String> dnsNames() {
+        return List.of(dnsNames);
+    }
+
+    public Instant notBefore() {
+        return notBefore;
+    }
+
+    public Instant notAfter() {
+        return notAfter;
+    }
+
+    public String keyType() {
+        return keyType;
+    }
+
+    public String publicKeySha256() {
+        return publicKeySha256;
+    }
+
+    public Long tokenId() {
+        return tokenId;
+    }
+
+    public CertificateStatus status() {
+        return status;
+    }
+
+    public byte[] der() {
+        return der == null ? null : der.clone();
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+}

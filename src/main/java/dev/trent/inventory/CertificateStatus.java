@@ -1,0 +1,8 @@
+package dev.trent.inventory;
+
+public enum CertificateStatus {
+    /** Only inside the issuing transaction, before the DER exists; never committed. */
+    PENDING,
+    ISSUED,
+    REVOKED
+}

@@ -1,0 +1,109 @@
+package dev.trent.issuance;
+
+import java.io.IOException;
+import java.security.cert.X509Certificate;
+import java.util.Date;
+
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+
+import dev.trent.ca.Issuer;
+import dev.trent.pki.KeyIds;
+import dev.trent.profile.ExtendedKeyUsageName;
+import dev.trent.profile.KeyType;
+import dev.trent.profile.KeyUsageName;
+
+/**
+ * Builds an end-entity certificate from a template and signs it through the issuer's
+ * {@link dev.trent.ca.CaSigner}. Every certificate carries exactly: subject CN = device id,
+ * basicConstraints CA:false, key usage and EKU from the profile, SKI, AKI, a CRL distribution
+ * point, an AIA with OCSP and caIssuers, and SANs only when the token granted DNS names.
+ */
+public final class CertificateFactory {
+
+    private CertificateFactory() {
+    }
+
+    public static X500Name subject(String deviceId) {
+        return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, deviceId).build();
+    }
+
+    public static X509CertificateHolder sign(CertificateTemplate t) {
+        Issuer issuer = t.issuer();
+        try {
+            X509Certificate issuerCert = issuer.certificate();
+            X500Name issuerName = new JcaX509CertificateHolder(issuerCert).getSubject();
+            X509v3CertificateBuilder b = new X509v3CertificateBuilder(issuerName, t.serial(),
+                    Date.from(t.notBefore()), Date.from(t.notAfter()), subject(t.deviceId()), t.publicKey());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsageBits(t)));
+            b.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage(t));
+            b.addExtension(Extension.subjectKeyIdentifier, false,
+                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(t.publicKey()));
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
+            if (!t.dnsNames().isEmpty()) {
+                GeneralName[] names = t.dnsNames().stream()
+                        .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new);
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+            }
+            DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
+            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
+            b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+                new AccessDescription(AccessDescription.id_ad_ocsp,
+                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
+                new AccessDescription(AccessDescription.id_ad_caIssuers,
+                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
+            }));
+            return b.build(issuer.signer().contentSigner());
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build certificate " + t.serial().toString(16), e);
+        }
+    }
+
+    /**
+     * Profile bits for EC and Ed25519 keys. RSA subject keys also get keyEncipherment, which TLS
+     * 1.2 RSA key exchange needs (RFC 5246 7.4.2); EC keys never do (RFC 8813 section 3).
+     */
+    static int keyUsageBits(CertificateTemplate t) {
+        int bits = 0;
+        for (KeyUsageName u : t.profile().keyUsage()) {
+            if (u == KeyUsageName.keyEncipherment && t.keyType() != KeyType.RSA) {
+                continue;
+            }
+            bits |= u.bit();
+        }
+        if (t.keyType() == KeyType.RSA) {
+            bits |= KeyUsage.keyEncipherment;
+        }
+        return bits;
+    }
+
+    private static ExtendedKeyUsage extendedKeyUsage(CertificateTemplate t) {
+        KeyPurposeId[] ids = t.profile().extendedKeyUsage().stream()
+                .map(ExtendedKeyUsageName::oid)
+                .map(oid -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(oid)))
+                .toArray(KeyPurposeId[]::new);
+        return new ExtendedKeyUsage(ids);
+    }
+
+}

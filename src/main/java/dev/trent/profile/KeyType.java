@@ -1,0 +1,25 @@
+package dev.trent.profile;
+
+/**
+ * Subject public key types that a profile may allow. Names are the configuration values.
+ */
+public enum KeyType {
+    /** ECDSA on NIST P-256 (secp256r1), the default for devices. */
+    EC_P256("EC P-256"),
+    /** ECDSA on NIST P-384 (secp384r1). */
+    EC_P384("EC P-384"),
+    /** RSA, at least the profile's minimum modulus size and exponent 65537. */
+    RSA("RSA (2048 bits or more, exponent 65537)"),
+    /** Ed25519 (RFC 8410); off in the default profiles because common device TLS stacks lack it. */
+    ED25519("Ed25519");
+
+    private final String displayName;
+
+    KeyType(String displayName) {
+        this.displayName = displayName;
+    }
+
+    public String displayName() {
+        return displayName;
+    }
+}

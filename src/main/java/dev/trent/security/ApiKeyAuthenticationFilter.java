@@ -1,0 +1,82 @@
+package dev.trent.security;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.context.SecurityContext;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+import dev.trent.operator.ApiKeyService;
+import dev.trent.operator.OperatorPrincipal;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Authenticates operator requests by {@code Authorization: Bearer <API key>}. Enrollment tokens
+ * are refused here outright, so the two kinds of credential can never stand in for each other.
+ */
+final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiKeyAuthenticationFilter.class);
+
+    private final ApiKeyService apiKeys;
+
+    ApiKeyAuthenticationFilter(ApiKeyService apiKeys) {
+        this.apiKeys = apiKeys;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        if (header == null || header.isBlank()) {
+            chain.doFilter(request, response);
+            return;
+        }
+        String[] parts = header.strip().split("\\s+", 2);
+        if (parts.length != 2 || !parts[0].toLowerCase(Locale.ROOT).equals("bearer")) {
+            unauthorized(request, response, "Send an API key as 'Authorization: Bearer <key>'.");
+            return;
+        }
+        String presented = parts[1].strip();
+        if (presented.startsWith(Secrets.ENROLLMENT_TOKEN_PREFIX)) {
+            log.warn("Enrollment token presented to the operator API ({} {}) from {}", request.getMethod(),
+                    request.getRequestURI(), request.getRemoteAddr());
+            unauthorized(request, response, "Enrollment tokens are not valid on the operator API; use an API key.");
+            return;
+        }
+        Optional<OperatorPrincipal> principal = apiKeys.authenticate(presented);
+        if (principal.isEmpty()) {
+            log.warn("Unknown or revoked API key on {} {} from {}", request.getMethod(), request.getRequestURI(),
+                    request.getRemoteAddr());
+            unauthorized(request, response, "The API key is unknown or revoked.");
+            return;
+        }
+        OperatorPrincipal p = principal.get();
+        UsernamePasswordAuthenticationToken auth = UsernamePasswordAuthenticationToken.authenticated(p, null,
+                List.of(new SimpleGrantedAuthority("ROLE_" + p.role().name())));
+        SecurityContext context = SecurityContextHolder.createEmptyContext();
+        context.setAuthentication(auth);
+        SecurityContextHolder.setContext(context);
+        try {
+            chain.doFilter(request, response);
+        } finally {
+            SecurityContextHolder.clearContext();
+        }
+    }
+
+    private static void unauthorized(HttpServletRequest request, HttpServletResponse response, String detail)
+            throws IOException {
+        ProblemResponses.write(request, response, 401, "unauthorized", "Unauthorized", detail);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.trent.security;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+
+import dev.trent.operator.ApiKeyService;
+
+/**
+ * Separate filter chains for separate surfaces. Devices: enrollment, authenticated by one-time
+ * tokens inside the enrollment transaction. Public: CA certificates (and later CRL and OCSP).
+ * Operators: everything else under {@code /api/v1}, by API key and role. A test checks that
+ * every mapped path falls under one of the explicit chains.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    /** Paths served to anyone: CA certificates, and the CRL and OCSP endpoints. */
+    static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error"};
+    static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**"};
+    static final String OPERATOR_PATHS = "/api/v1/**";
+
+    @Bean
+    static RoleHierarchy roleHierarchy() {
+        return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_AUDITOR");
+    }
+
+    @Bean
+    @Order(1)
+    SecurityFilterChain deviceChain(HttpSecurity http) throws Exception {
+        return stateless(http.securityMatcher(DEVICE_PATHS))
+                .authorizeHttpRequests(a -> a.anyRequest().permitAll())
+                .build();
+    }
+
+    @Bean
+    @Order(2)
+    SecurityFilterChain publicChain(HttpSecurity http) throws Exception {
+        return stateless(http.securityMatcher(PUBLIC_PATHS))
+                .authorizeHttpRequests(a -> a.anyRequest().permitAll())
+                .build();
+    }
+
+    @Bean
+    @Order(3)
+    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys) throws Exception {
+        return stateless(http.securityMatcher(OPERATOR_PATHS))
+                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys), AnonymousAuthenticationFilter.class)
+                .authorizeHttpRequests(a -> a
+                        .requestMatchers("/api/v1/api-keys", "/api/v1/api-keys/**").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.POST, "/api/v1/enrollment-tokens", "/api/v1/enrollment-tokens/**")
+                        .hasRole("OPERATOR")
+                        .requestMatchers(HttpMethod.GET, "/api/v1/certificates", "/api/v1/certificates/**")
+                        .hasRole("AUDITOR")
+                        .anyRequest().hasRole("ADMIN"))
+                .exceptionHandling(e -> e
+                        .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,
+                                "unauthorized", "Unauthorized", "Send an API key as 'Authorization: Bearer <key>'."))
+                        .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 403, "forbidden",
+                                "Forbidden", "This API key's role does not allow this operation.")))
+                .build();
+    }
+
+    /** Whatever no other chain claims: denied, so that a new endpoint is never public by accident. */
+    @Bean
+    @Order(4)
+    SecurityFilterChain fallbackChain(HttpSecurity http) throws Exception {
+        return stateless(http)
+                .authorizeHttpRequests(a -> a.anyRequest().denyAll())
+                .exceptionHandling(e -> e
+                        .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 404, "not-found",
+                                "Not found", "No such resource."))
+                        .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 404, "not-found",
+                                "Not found", "No such resource.")))
+                .build();
+    }
+
+    private static HttpSecurity stateless(HttpSecurity http) throws Exception {
+        return http.csrf(c -> c.disable())
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .httpBasic(b -> b.disable())
+                .formLogin(f -> f.disable())
+                .logout(l -> l.disable())
+                .requestCache(r -> r.disable())
+                .anonymous(a -> { });
+    }
+}

@@ -1,0 +1,56 @@
+package dev.trent.web;
+
+import java.net.URI;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+
+/**
+ * A failure that the client should see as RFC 9457 problem+json, with a stable {@code type} per
+ * kind of error and a detail that says what was wrong and how to fix it.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc9457">RFC 9457</a>
+ */
+public class ProblemException extends RuntimeException {
+
+    /** Base of every problem type URI; README.md lists the types. */
+    public static final String TYPE_BASE = "https://trent.dev/problems/";
+
+    private final HttpStatus status;
+    private final String type;
+    private final String title;
+
+    public ProblemException(HttpStatus status, String type, String title, String detail) {
+        super(detail);
+        this.status = status;
+        this.type = type;
+        this.title = title;
+    }
+
+    public HttpStatus status() {
+        return status;
+    }
+
+    public ProblemDetail toProblemDetail() {
+        ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, getMessage());
+        pd.setType(URI.create(TYPE_BASE + type));
+        pd.setTitle(title);
+        return pd;
+    }
+
+    public static ProblemException badRequest(String type, String title, String detail) {
+        return new ProblemException(HttpStatus.BAD_REQUEST, type, title, detail);
+    }
+
+    public static ProblemException notFound(String detail) {
+        return new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found", detail);
+    }
+
+    public static ProblemException invalidRequest(String detail) {
+        return badRequest("invalid-request", "Invalid request", detail);
+    }
+
+    public static ProblemException notAcceptable(String detail) {
+        return new ProblemException(HttpStatus.NOT_ACCEPTABLE, "not-acceptable", "Not acceptable", detail);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.trent.web;
+
+import java.net.URI;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import dev.trent.ca.SigningException;
+
+/**
+ * Turns every error into problem+json: Trent's own {@link ProblemException}s, Spring MVC's
+ * (415, 406, 405, bad JSON...), and the unexpected, which gets a 500 without internals.
+ */
+@RestControllerAdvice
+class ProblemHandler extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+    @ExceptionHandler(ProblemException.class)
+    ResponseEntity<ProblemDetail> problem(ProblemException e) {
+        return respond(e.toProblemDetail());
+    }
+
+    @ExceptionHandler(SigningException.class)
+    ResponseEntity<ProblemDetail> signing(SigningException e) {
+        log.error("CA signer failed", e);
+        return respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "signer-unavailable",
+                "CA signer unavailable", "The CA could not sign; nothing was issued. Try again later.")
+                .toProblemDetail());
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.error("Unexpected error", e);
+        return respond(new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error",
+                "Internal error", "An unexpected error occurred; nothing was changed.").toProblemDetail());
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
+            HttpStatusCode statusCode, WebRequest request) {
+        ResponseEntity<Object> response = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+        if (response != null && response.getBody() instanceof ProblemDetail pd) {
+            if (pd.getType() == null || "about:blank".equals(pd.getType().toString())) {
+                pd.setType(URI.create(ProblemException.TYPE_BASE + typeFor(statusCode)));
+            }
+            HttpHeaders h = new HttpHeaders();
+            h.putAll(response.getHeaders());
+            h.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+            return new ResponseEntity<>(pd, h, response.getStatusCode());
+        }
+        return response;
+    }
+
+    private static String typeFor(HttpStatusCode status) {
+        return switch (status.value()) {
+            case 400 -> "invalid-request";
+            case 404 -> "not-found";
+            case 405 -> "method-not-allowed";
+            case 406 -> "not-acceptable";
+            case 413 -> "payload-too-large";
+            case 415 -> "unsupported-media-type";
+            default -> "http-" + status.value();
+        };
+    }
+
+    static ResponseEntity<ProblemDetail> respond(ProblemDetail pd) {
+        ResponseEntity.BodyBuilder b = ResponseEntity.status(pd.getStatus());
+        if (pd.getStatus() == HttpStatus.UNAUTHORIZED.value()) {
+            b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        }
+        return b.contentType(MediaType.APPLICATION_PROBLEM_JSON).header(HttpHeaders.CACHE_CONTROL, "no-store").body(pd);
+    }
+}
