@@ -147,10 +147,10 @@ public final class CaCeremony {
     public Hierarchy createHierarchy(KeyType type, String organization, Duration rootValidity,
             Duration intermediateValidity) {
         String tag = HexFormat.of().formatHex(randomBytes(4));
-        KeyAndChain root = createRoot(type, name(organization, "Root CA " + tag), rootValidity);
+        KeyAndChain root = createRoot(type, name(organization, organization + " Root CA " + tag), rootValidity);
         KeyPair intermediateKeys = generateKeyPair(type);
         X509Certificate intermediate = signIntermediate(root,
-                name(organization, "Intermediate CA " + tag), intermediateKeys.getPublic(), intermediateValidity);
+                name(organization, organization + " Intermediate CA " + tag), intermediateKeys.getPublic(), intermediateValidity);
         return new Hierarchy(root,
                 new KeyAndChain(intermediateKeys.getPrivate(), List.of(intermediate, root.certificate())));
     }
