@@ -54,7 +54,11 @@ class CaController {
         }
         Issuer issuer = issuers.byId(file.substring(0, file.length() - 4))
                 .orElseThrow(() -> ProblemException.notFound("No such CA certificate."));
-        return der(issuer.certificate());
+        ResponseEntity<byte[]> der = der(issuer.certificate());
+        // An explicit name, so that Spring's download protection does not call it f.txt.
+        return ResponseEntity.status(der.getStatusCode()).headers(der.getHeaders())
+                .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"" + issuer.id() + ".crt\"")
+                .body(der.getBody());
     }
 
     private static ResponseEntity<byte[]> der(X509Certificate cert) {

@@ -56,9 +56,15 @@ class EnrollmentService {
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding) {
         EnrollmentToken token = tokens.lockByHash(Secrets.hash(presentedToken))
                 .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
+        Instant now = clock.instant();
+        if (!token.isUsed() && token.isExpired(now)) {
+            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
+        }
         DecodedCsr csr = decode(body, encoding);
 
         if (token.isUsed()) {
+            // A retry after a lost response: answered even past the token's expiry, because the
+            // certificate was issued while the token was valid.
             CertificateRecord earlier = certificates.findById(token.certificateId()).orElseThrow();
             if (earlier.publicKeySha256().equals(csr.publicKeySha256())) {
                 verify(csr);
@@ -67,10 +73,6 @@ class EnrollmentService {
             }
             throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
                     "This enrollment token was already used, with another key. Ask the operator for a new token.");
-        }
-        Instant now = clock.instant();
-        if (token.isExpired(now)) {
-            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
         }
         CertificateProfile profile = profiles.get(token.profile()).orElseThrow(() -> ProblemException.badRequest(
                 "profile-unavailable", "Profile unavailable",

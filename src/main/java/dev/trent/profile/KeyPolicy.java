@@ -76,7 +76,8 @@ public final class KeyPolicy {
             return new Verdict(null, "Key algorithm " + alg.getId() + " is not allowed." + allowed);
         }
         if (!profile.keyTypes().contains(type)) {
-            return new Verdict(null, type.displayName() + " keys are not allowed." + allowed);
+            String name = type == KeyType.RSA ? "RSA" : type.displayName();
+            return new Verdict(null, name + " keys are not allowed." + allowed);
         }
         return new Verdict(type, null);
     }

@@ -154,6 +154,27 @@ class EnrollmentIT extends IntegrationTest {
     }
 
     @Test
+    void caIssuersWhenFetchedThenIssuerDerWithItsOwnFileName() throws Exception {
+        TrentClient c = client();
+        X509Certificate leaf = c.enroll(c.token(ADMIN_KEY, deviceId("aia"), "device", null), PEM,
+                TestCsrs.ecP256("x").pem().getBytes(), null).certificates().get(0);
+        byte[] aia = leaf.getExtensionValue("1.3.6.1.5.5.7.1.1");
+        String text = new String(aia, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String url = text.substring(text.indexOf("http://localhost:8080/ca/"));
+        String path = url.substring("http://localhost:8080".length());
+
+        TrentClient.Response r = c.get(path, null, null);
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.contentType()).isEqualTo("application/pkix-cert");
+        assertThat(r.header("Content-Disposition")).isEqualTo("inline; filename=\"" + path.substring(4) + "\"");
+        X509Certificate issuer = r.certificates().get(0);
+        assertThat(issuer.getSubjectX500Principal()).isEqualTo(leaf.getIssuerX500Principal());
+        leaf.verify(issuer.getPublicKey());
+        assertProblem(c.get("/ca/0000.crt", null, null), 404, "not-found");
+    }
+
+    @Test
     void enrollWhenSameTokenWithAnotherKeyThen409() {
         TrentClient c = client();
         String device = deviceId("used");
@@ -197,6 +218,8 @@ class EnrollmentIT extends IntegrationTest {
 
         assertProblem(r, 401, "enrollment-token-invalid");
         assertThat(r.json().get("detail").asText()).contains("expired");
+        // Expiry is checked before the CSR: a dead token gets 401 whatever the body.
+        assertProblem(client().enroll(secret, PEM, "garbage".getBytes(), null), 401, "enrollment-token-invalid");
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
                 .isZero();
     }
