@@ -1,5 +1,6 @@
 package dev.trent.enrollment;
 
+import static dev.trent.support.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -353,13 +354,5 @@ class EnrollmentIT extends IntegrationTest {
                 Integer.class, device)).isEqualTo(1);
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
                 .isZero();
-    }
-
-    static void assertProblem(TrentClient.Response r, int status, String type) {
-        assertThat(r.status()).as(r.toString()).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/problem+json");
-        assertThat(r.json().get("type").asText()).isEqualTo("https://trent.dev/problems/" + type);
-        assertThat(r.json().get("status").asInt()).isEqualTo(status);
-        assertThat(r.json().get("detail").asText()).isNotBlank();
     }
 }

@@ -1,5 +1,6 @@
 package dev.trent.operator;
 
+import static dev.trent.support.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.cert.X509Certificate;
@@ -312,13 +313,5 @@ class OperatorApiIT extends IntegrationTest {
             }
         }
         assertProblem(client().get("/nothing-here", null, null), 404, "not-found");
-    }
-
-    static void assertProblem(TrentClient.Response r, int status, String type) {
-        assertThat(r.status()).as(r.toString()).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/problem+json");
-        assertThat(r.json().get("type").asText()).isEqualTo("https://trent.dev/problems/" + type);
-        assertThat(r.json().get("status").asInt()).isEqualTo(status);
-        assertThat(r.json().get("detail").asText()).isNotBlank();
     }
 }
