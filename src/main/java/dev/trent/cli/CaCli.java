@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
@@ -52,9 +53,15 @@ public final class CaCli {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+        if (args.length == 0) {
+            // A missing command is an error: the usage goes where errors go.
+            err.println("trent ca: a command is required");
+            usage(err);
+            return 2;
+        }
+        if (args[0].equals("--help") || args[0].equals("help")) {
             usage(out);
-            return args.length == 0 ? 2 : 0;
+            return 0;
         }
         try {
             Map<String, String> opts = options(args);
@@ -67,6 +74,10 @@ public final class CaCli {
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
             return 0;
+        } catch (NoSuchFileException e) {
+            // Its message is only the path; say what is wrong with it.
+            err.println("trent ca: no such file: " + e.getFile());
+            return 1;
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             err.println("trent ca: " + e.getMessage());
             return 1;
