@@ -17,6 +17,7 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.UnrecoverableKeyException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -271,7 +272,18 @@ public final class CaCeremony {
     public static KeyAndChain readKeystore(Path file, char[] password, String alias) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, password);
+            try {
+                ks.load(in, password);
+            } catch (IOException e) {
+                // The JDK reports a wrong password as an IOException with an UnrecoverableKeyException
+                // cause, and names neither the file nor the fix.
+                if (e.getCause() instanceof UnrecoverableKeyException) {
+                    throw new IOException("cannot read keystore " + file + ": the password is wrong ("
+                            + e.getMessage() + ")", e);
+                }
+                throw new IOException("cannot read keystore " + file + ": not a readable PKCS#12 file ("
+                        + e.getMessage() + ")", e);
+            }
             String chosen = alias;
             if (chosen == null || chosen.isBlank()) {
                 List<String> keyAliases = new ArrayList<>();
@@ -296,7 +308,6 @@ public final class CaCeremony {
             }
             return new KeyAndChain(key, chain);
         } catch (GeneralSecurityException e) {
-            // The JDK reports a wrong password as an IOException with an UnrecoverableKeyException cause.
             throw new IOException("cannot read keystore " + file + ": " + e.getMessage(), e);
         }
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
@@ -17,7 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -52,9 +55,15 @@ public final class CaCli {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+        if (args.length == 0) {
+            // A missing command is an error: the usage goes where errors go.
+            err.println("trent ca: a command is required");
+            usage(err);
+            return 2;
+        }
+        if (args[0].equals("--help") || args[0].equals("help")) {
             usage(out);
-            return args.length == 0 ? 2 : 0;
+            return 0;
         }
         try {
             Map<String, String> opts = options(args);
@@ -67,6 +76,10 @@ public final class CaCli {
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
             return 0;
+        } catch (NoSuchFileException e) {
+            // Its message is only the path; say what is wrong with it.
+            err.println("trent ca: no such file: " + e.getFile());
+            return 1;
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             err.println("trent ca: " + e.getMessage());
             return 1;
@@ -192,7 +205,7 @@ public final class CaCli {
 
     private static void csr(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
         Path dir = Path.of(required(opts, "--out"));
-        X500Name subject = new X500Name(required(opts, "--subject"));
+        X500Name subject = subject(required(opts, "--subject"));
         Path ks = dir.resolve("intermediate.p12");
         Path csrFile = dir.resolve("intermediate.csr");
         refuseOverwrite(ks, csrFile);
@@ -204,6 +217,33 @@ public final class CaCli {
         CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
         out.println("key:  " + ks + " (with a placeholder certificate until 'ca import')");
         out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
+    }
+
+    /**
+     * Reads {@code --subject} as an RFC 4514 string, where the most specific RDN comes first:
+     * "CN=Fleet CA,O=Acme" is encoded as the sequence O, then CN, as {@code init} names its CAs
+     * and as Java, LDAP and {@code openssl -nameopt RFC2253} read it back. Bouncy Castle's
+     * {@code X500Name(String)} keeps the written order, so its RDNs are reversed here.
+     *
+     * @see <a href="https://www.rfc-editor.org/rfc/rfc4514#section-2.1">RFC 4514, 2.1</a>
+     */
+    static X500Name subject(String text) {
+        RDN[] rdns;
+        try {
+            rdns = new X500Name(BCStyle.INSTANCE, text).getRDNs();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--subject must be a distinguished name such as "
+                    + "\"CN=Fleet Issuing CA,O=Acme\" (" + e.getMessage() + ")", e);
+        }
+        if (rdns.length == 0) {
+            throw new IllegalArgumentException(
+                    "--subject must name at least a CN, e.g. \"CN=Fleet Issuing CA,O=Acme\"");
+        }
+        RDN[] encodingOrder = new RDN[rdns.length];
+        for (int i = 0; i < rdns.length; i++) {
+            encodingOrder[i] = rdns[rdns.length - 1 - i];
+        }
+        return new X500Name(BCStyle.INSTANCE, encodingOrder);
     }
 
     private static void sign(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
