@@ -77,7 +77,7 @@ public final class CsrDecoder {
         boolean valid;
         try {
             ContentVerifierProvider verifier = new JcaContentVerifierProviderBuilder().setProvider(Providers.BC)
-                    .build(csr.publicKeyInfo());
+                    .build(csr.publicKey());
             valid = csr.request().isSignatureValid(verifier);
         } catch (Exception e) {
             throw new CsrException(CsrException.Kind.BAD_SIGNATURE,

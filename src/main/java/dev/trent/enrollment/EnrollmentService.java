@@ -84,7 +84,7 @@ class EnrollmentService {
         verify(csr);
 
         CertificateRecord cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(),
-                token.dnsNames(), csr.publicKeyInfo(), verdict.keyType(), token.id()));
+                token.dnsNames(), csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), token.id()));
         token.markUsed(now, cert.id());
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("profile", profile.name());

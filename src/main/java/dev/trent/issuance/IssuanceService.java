@@ -18,7 +18,6 @@ import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.CertificateRecord;
 import dev.trent.inventory.CertificateRepository;
-import dev.trent.pki.Hashes;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
 
@@ -46,9 +45,13 @@ public class IssuanceService {
         this.properties = properties;
     }
 
-    /** What the authorisation step decided: who, which profile, which names, which key. */
+    /**
+     * What the authorisation step decided: who, which profile, which names, which key.
+     *
+     * @param publicKeySha256 hex SHA-256 of the key's SubjectPublicKeyInfo DER (the key's identity)
+     */
     public record Request(CertificateProfile profile, String deviceId, List<String> dnsNames,
-            SubjectPublicKeyInfo publicKey, KeyType keyType, Long tokenId) {
+            SubjectPublicKeyInfo publicKey, String publicKeySha256, KeyType keyType, Long tokenId) {
     }
 
     @Transactional(propagation = Propagation.MANDATORY)
@@ -57,16 +60,10 @@ public class IssuanceService {
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
 
-        byte[] spki;
-        try {
-            spki = request.publicKey().getEncoded();
-        } catch (IOException e) {
-            throw new IllegalStateException("public key cannot be encoded", e);
-        }
         CertificateRecord record = new CertificateRecord(issuer.id(), SerialNumbers.toHex(template.serial()),
                 request.deviceId(), request.profile().name(), CertificateFactory.subject(request.deviceId()).toString(),
                 template.dnsNames(), template.notBefore(), template.notAfter(), request.keyType().name(),
-                Hashes.sha256Hex(spki), request.tokenId(), clock.instant());
+                request.publicKeySha256(), request.tokenId(), clock.instant());
         // Persist first: the serial is reserved (unique per issuer) before any signature exists.
         certificates.saveAndFlush(record);
 
