@@ -15,6 +15,7 @@
 #   BENCH_MAX_SECONDS=120    time limit of each load phase (warm-up, measured)
 #   BENCH_PORT=18080         Trent's HTTP port
 #   BENCH_JAVA_OPTS=         extra JVM options for Trent (e.g. -Xmx1g)
+#   BENCH_JAR=               run this jar instead of target/trent-*.jar (to compare two builds)
 #   BENCH_PROFILE=0          1: during the measured phase also record 15 s of JFR profile and
 #                            sample top -H, jstack and PostgreSQL wait events into the output
 #                            directory (perturbs the run a little; quote figures from runs without)
@@ -75,7 +76,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- build ----
-JAR=$(ls target/trent-*.jar 2>/dev/null | grep -v -- '-plain' | head -1 || true)
+JAR=${BENCH_JAR:-$(ls target/trent-*.jar 2>/dev/null | grep -v -- '-plain' | head -1 || true)}
 if [[ -z "$JAR" ]]; then
     log "no jar in target/: building it"
     ./mvnw -q -B package -DskipTests
