@@ -84,6 +84,7 @@ public final class EnrollLoad {
             print(w);
         }
         Map<String, Long> cpuBefore = cpu(o.watch());
+        Map<String, Long> threadsBefore = threadCpu(o.watch());
         long[] statBefore = machineTicks();
         mark(o.mark(), "measured.start");
         PhaseResult m = run("measured", client, enroll, csr, tokens.subList(o.warmup(), needed), o.concurrency(),
@@ -91,8 +92,10 @@ public final class EnrollLoad {
         long[] statAfter = machineTicks();
         mark(o.mark(), "measured.end");
         Map<String, Long> cpuAfter = cpu(o.watch());
+        Map<String, Long> threadsAfter = threadCpu(o.watch());
         print(m);
         printCpu(m.wallNanos(), cpuBefore, cpuAfter, statBefore, statAfter);
+        printThreads(m.wallNanos(), threadsBefore, threadsAfter);
     }
 
     static PhaseResult run(String name, HttpClient client, URI enroll, byte[] csr, List<String> tokens,
@@ -248,6 +251,49 @@ public final class EnrollLoad {
             System.out.printf(Locale.ROOT, "[cpu]   whole machine busy           %5.0f%% of all cores (/proc/stat)%n",
                     busy * 100);
         }
+    }
+
+    /**
+     * CPU ticks per thread group ("name: thread name without its number") of each watched
+     * process itself (not its descendants), from /proc/PID/task/TID/{comm,stat}. Threads that
+     * end during the phase are missed; Tomcat's and the JVM's threads live for the whole run.
+     */
+    static Map<String, Long> threadCpu(Map<String, Long> watch) {
+        Map<String, Long> out = new TreeMap<>();
+        watch.forEach((name, pid) -> {
+            try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+                tasks.forEach(t -> {
+                    try {
+                        String comm = Files.readString(t.resolve("comm")).strip();
+                        String stat = Files.readString(t.resolve("stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+                        String group = name + ": " + comm.replaceAll("[-#]?\\d+$", "").replaceAll("\\d+$", "");
+                        out.merge(group, ticks, Long::sum);
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended while we looked
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                // not Linux, or the process is gone
+            }
+        });
+        return out;
+    }
+
+    static void printThreads(long wallNanos, Map<String, Long> before, Map<String, Long> after) {
+        if (after.isEmpty()) {
+            return;
+        }
+        double tickNanos = 1e9 / 100; // USER_HZ is 100 on Linux
+        System.out.printf(Locale.ROOT, "%n[threads] CPU by thread group during the measured phase (%% of one core):%n");
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(12)
+                .forEach(e -> System.out.printf(Locale.ROOT, "[threads]   %-40s %5.1f%%%n", e.getKey(),
+                        100.0 * e.getValue() * tickNanos / wallNanos));
     }
 
     // ---- input ----
