@@ -10,7 +10,8 @@
 #
 # Knobs (environment):
 #   BENCH_COUNT=20000        measured enrollments
-#   BENCH_WARMUP=2000        unmeasured warm-up enrollments before them
+#   BENCH_WARMUP=10000       unmeasured warm-up enrollments before them (JIT; 2000 leaves
+#                            the measured phase ~15% slower on 2 cores, see bench/README.md)
 #   BENCH_CONCURRENCY=16     concurrent closed-loop clients
 #   BENCH_MAX_SECONDS=120    time limit of each load phase (warm-up, measured)
 #   BENCH_PORT=18080         Trent's HTTP port
@@ -31,7 +32,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 COUNT=${BENCH_COUNT:-20000}
-WARMUP=${BENCH_WARMUP:-2000}
+WARMUP=${BENCH_WARMUP:-10000}
 CONCURRENCY=${BENCH_CONCURRENCY:-16}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-120}
 PORT=${BENCH_PORT:-18080}
