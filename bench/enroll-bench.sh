@@ -51,9 +51,9 @@ SAMPLER_PID=
 
 cleanup() {
     set +e
-    if [[ -n "$SAMPLER_PID" ]] && kill -0 "$SAMPLER_PID" 2>/dev/null; then
-        kill "$SAMPLER_PID" 2>/dev/null; wait "$SAMPLER_PID" 2>/dev/null
-    fi
+    for p in "$SAMPLER_PID" "${WAL_PID:-}"; do
+        if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; fi
+    done
     if [[ -n "$TRENT_PID" ]] && kill -0 "$TRENT_PID" 2>/dev/null; then
         log "stopping Trent (pid $TRENT_PID)"
         kill -TERM "$TRENT_PID"
@@ -181,6 +181,23 @@ if [[ "$PROFILE" == 1 ]]; then
     SAMPLER_PID=$!
 fi
 
+# Commits and WAL flushes (fsyncs) during the measured phase: how well group commit works.
+walstats() {
+    local q="select (select sum(xact_commit) from pg_stat_database), wal_sync, wal_write from pg_stat_wal"
+    until [[ -f "$OUT/measured.start" ]]; do sleep 0.1; done
+    local a; a=$(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -At -F ' ' -c "$q")
+    until [[ -f "$OUT/measured.end" ]]; do sleep 0.1; done
+    local b; b=$(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -At -F ' ' -c "$q")
+    read -r c0 s0 w0 <<< "$a"; read -r c1 s1 w1 <<< "$b"
+    echo "[pg] measured phase: $(( c1 - c0 )) commits, $(( s1 - s0 )) WAL fsyncs, $(( w1 - w0 )) WAL writes" \
+        "($(echo "scale=2; ($c1 - $c0) / ($s1 - $s0 + 0.0001)" | bc) commits per fsync)" > "$OUT/walstats.txt"
+}
+WAL_PID=
+if [[ -n "$PGPID" ]] && command -v psql > /dev/null; then
+    walstats &
+    WAL_PID=$!
+fi
+
 # ---- load ----
 log "load: $WARMUP warm-up + $COUNT measured enrollments, $CONCURRENCY clients"
 timeout --signal=TERM $(( 2 * MAX_SECONDS + 60 )) \
@@ -189,6 +206,10 @@ timeout --signal=TERM $(( 2 * MAX_SECONDS + 60 )) \
         --mark "$OUT" | tee "$OUT/result.txt"
 
 if [[ -n "$SAMPLER_PID" ]]; then wait "$SAMPLER_PID" || true; SAMPLER_PID=; fi
+if [[ -n "$WAL_PID" ]]; then
+    wait "$WAL_PID" || true
+    [[ -f "$OUT/walstats.txt" ]] && tee -a "$OUT/result.txt" < "$OUT/walstats.txt"
+fi
 {
     echo "jar=$JAR db=$DB_DESC concurrency=$CONCURRENCY warmup=$WARMUP count=$COUNT"
     echo "nproc=$(nproc) java=$(java -version 2>&1 | head -1)"
