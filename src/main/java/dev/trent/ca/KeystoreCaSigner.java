@@ -1,7 +1,11 @@
 package dev.trent.ca;
 
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Arrays;
 import java.util.List;
 
 import org.bouncycastle.operator.ContentSigner;
@@ -18,9 +22,30 @@ public final class KeystoreCaSigner implements CaSigner {
     private final String signatureAlgorithm;
 
     public KeystoreCaSigner(PrivateKey privateKey, List<X509Certificate> chain) {
-        this.privateKey = privateKey;
+        this.privateKey = asProviderKey(privateKey);
         this.chain = List.copyOf(chain);
         this.signatureAlgorithm = SignatureAlgorithms.forKey(chain.get(0).getPublicKey());
+    }
+
+    /**
+     * The keystore hands back a JDK (SunEC) key object; Bouncy Castle would convert it, and
+     * rebuild its fixed-point precomputation for it, at every signature (about a third of the
+     * signing rate; see bench/README.md). Converting once to Bouncy Castle's own key keeps that
+     * work to the first signature.
+     */
+    private static PrivateKey asProviderKey(PrivateKey key) {
+        byte[] pkcs8 = key.getEncoded();
+        if (pkcs8 == null || !"PKCS#8".equals(key.getFormat())) {
+            return key;
+        }
+        try {
+            return KeyFactory.getInstance(key.getAlgorithm(), Providers.BC)
+                    .generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+        } catch (GeneralSecurityException e) {
+            return key;
+        } finally {
+            Arrays.fill(pkcs8, (byte) 0);
+        }
     }
 
     @Override

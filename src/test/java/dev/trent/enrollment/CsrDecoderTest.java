@@ -84,6 +84,42 @@ class CsrDecoderTest {
                 .extracting(e -> ((CsrException) e).kind()).isEqualTo(CsrException.Kind.BAD_SIGNATURE);
     }
 
+    @Test
+    void verifyWhenTestdataFromRealClientsThenEachAlgorithmVerifies() throws Exception {
+        // mbedTLS writes ECDSA with explicit NULL parameters; keytool, OpenSSL RSA and Ed25519 too.
+        for (String file : new String[] {"mbedtls-p256.csr", "keytool-p256.csr", "openssl-p384.csr",
+            "openssl-rsa2048.csr", "openssl-ed25519.csr", "openssl-secp256k1.csr"}) {
+            byte[] body = CsrTestdataIT.read(file);
+            DecodedCsr d = CsrDecoder.decode(body, CsrDecoder.Encoding.TEXT);
+            CsrDecoder.verifyProofOfPossession(d);
+        }
+    }
+
+    @Test
+    void verifyWhenSha1SignatureThenRefusedNamingWhatIsAccepted() throws Exception {
+        org.bouncycastle.pkcs.PKCS10CertificationRequest sha1 =
+                new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+                        new org.bouncycastle.asn1.x500.X500Name("CN=old"), csr.keys().getPublic())
+                        .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA1withECDSA")
+                                .build(csr.keys().getPrivate()));
+        DecodedCsr d = CsrDecoder.decode(sha1.getEncoded(), CsrDecoder.Encoding.PKCS10);
+        assertThatThrownBy(() -> CsrDecoder.verifyProofOfPossession(d)).isInstanceOf(CsrException.class)
+                .hasMessageContaining("1.2.840.10045.4.1").hasMessageContaining("SHA-256 or stronger");
+    }
+
+    @Test
+    void verifyWhenSignedByAnotherKeyThenBadSignature() throws Exception {
+        TestCsrs.Csr other = TestCsrs.ecP256("other");
+        org.bouncycastle.pkcs.PKCS10CertificationRequest forged =
+                new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+                        new org.bouncycastle.asn1.x500.X500Name("CN=victim"), csr.keys().getPublic())
+                        .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                                .build(other.keys().getPrivate()));
+        DecodedCsr d = CsrDecoder.decode(forged.getEncoded(), CsrDecoder.Encoding.PKCS10);
+        assertThatThrownBy(() -> CsrDecoder.verifyProofOfPossession(d)).isInstanceOf(CsrException.class)
+                .hasMessageContaining("does not verify");
+    }
+
     private static void assertMalformed(byte[] body, CsrDecoder.Encoding e) {
         assertThatThrownBy(() -> CsrDecoder.decode(body, e)).as(new String(body, StandardCharsets.ISO_8859_1))
                 .isInstanceOf(CsrException.class)
