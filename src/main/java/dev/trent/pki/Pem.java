@@ -6,14 +6,13 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** PEM (RFC 7468) encoding and a strict, small decoder. */
 public final class Pem {
 
-    private static final Pattern BLOCK = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]{1,40})-----\\s*([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+    private static final String BEGIN = "-----BEGIN ";
+    private static final String END = "-----END ";
+    private static final String DASHES = "-----";
 
     private Pem() {
     }
@@ -44,18 +43,50 @@ public final class Pem {
     }
 
     /**
-     * Decodes every PEM block in the text, in order.
+     * Decodes every PEM block in the text, in order: a scan for the encapsulation boundaries,
+     * without regular expressions (this sits on the enrollment hot path and sees untrusted
+     * input). Whitespace inside the base64 is ignored; text between blocks is ignored.
      *
-     * @throws IllegalArgumentException when a block's base64 is invalid
+     * @throws IllegalArgumentException when a block's label or base64 is invalid, or a block
+     *                                  is not closed
+     * @see <a href="https://www.rfc-editor.org/rfc/rfc7468#section-3">RFC 7468, 3</a>
      */
     public static List<Block> decodeAll(String text) {
         List<Block> blocks = new ArrayList<>();
-        Matcher m = BLOCK.matcher(text);
-        while (m.find()) {
-            String body = m.group(2).replaceAll("\\s", "");
-            blocks.add(new Block(m.group(1), Base64.getDecoder().decode(body)));
+        int from = 0;
+        while (true) {
+            int begin = text.indexOf(BEGIN, from);
+            if (begin < 0) {
+                return blocks;
+            }
+            int labelStart = begin + BEGIN.length();
+            int labelEnd = text.indexOf(DASHES, labelStart);
+            if (labelEnd < 0 || labelEnd - labelStart > 40) {
+                throw new IllegalArgumentException("PEM BEGIN line is not closed");
+            }
+            String label = text.substring(labelStart, labelEnd);
+            for (int k = 0; k < label.length(); k++) {
+                char c = label.charAt(k);
+                if (!(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '#')) {
+                    throw new IllegalArgumentException("PEM label has an invalid character");
+                }
+            }
+            String endLine = END + label + DASHES;
+            int bodyStart = labelEnd + DASHES.length();
+            int end = text.indexOf(endLine, bodyStart);
+            if (end < 0) {
+                throw new IllegalArgumentException("PEM block '" + label + "' has no END line");
+            }
+            StringBuilder b64 = new StringBuilder(end - bodyStart);
+            for (int k = bodyStart; k < end; k++) {
+                char c = text.charAt(k);
+                if (!Character.isWhitespace(c)) {
+                    b64.append(c);
+                }
+            }
+            blocks.add(new Block(label, Base64.getDecoder().decode(b64.toString())));
+            from = end + endLine.length();
         }
-        return blocks;
     }
 
     public static boolean looksLikePem(byte[] bytes) {
