@@ -12,7 +12,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
-import dev.trent.inventory.CertificateRecord;
+import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateRepository;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.profile.CertificateProfile;
@@ -31,14 +31,14 @@ class EnrollmentService {
 
     private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
 
-    private final EnrollmentTokenRepository tokens;
+    private final EnrollmentTokens tokens;
     private final CertificateRepository certificates;
     private final IssuanceService issuance;
     private final Profiles profiles;
     private final AuditLog audit;
     private final Clock clock;
 
-    EnrollmentService(EnrollmentTokenRepository tokens, CertificateRepository certificates, IssuanceService issuance,
+    EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock) {
         this.tokens = tokens;
         this.certificates = certificates;
@@ -49,12 +49,12 @@ class EnrollmentService {
     }
 
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
-    record Outcome(CertificateRecord certificate, boolean created) {
+    record Outcome(Certificate certificate, boolean created) {
     }
 
     @Transactional
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding) {
-        EnrollmentToken token = tokens.lockByHash(Secrets.hash(presentedToken))
+        EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
                 .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
         Instant now = clock.instant();
         if (!token.isUsed() && token.isExpired(now)) {
@@ -65,7 +65,7 @@ class EnrollmentService {
         if (token.isUsed()) {
             // A retry after a lost response: answered even past the token's expiry, because the
             // certificate was issued while the token was valid.
-            CertificateRecord earlier = certificates.findById(token.certificateId()).orElseThrow();
+            Certificate earlier = certificates.findById(token.certificateId()).orElseThrow().toCertificate();
             if (earlier.publicKeySha256().equals(csr.publicKeySha256())) {
                 verify(csr);
                 log.info("Enrollment retry for device {}: returning certificate {}", token.deviceId(), earlier.serial());
@@ -83,9 +83,8 @@ class EnrollmentService {
         }
         verify(csr);
 
-        CertificateRecord cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(),
+        Certificate cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(),
                 token.dnsNames(), csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), token.id()));
-        token.markUsed(now, cert.id());
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("profile", profile.name());
         details.put("issuerId", cert.issuerId());

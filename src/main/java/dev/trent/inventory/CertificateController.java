@@ -69,7 +69,7 @@ class CertificateController {
         }
         Page<CertificateRecord> result = repository.findAll(Specification.allOf(specs),
                 PageRequest.of(page, size, Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("id"))));
-        return new PageView(result.getContent().stream().map(renderer::summary).toList(), page, size,
+        return new PageView(result.getContent().stream().map(r -> renderer.summary(r.toCertificate())).toList(), page, size,
                 result.getTotalElements(), result.getTotalPages());
     }
 
@@ -85,7 +85,7 @@ class CertificateController {
         CertificateRecord record = repository.findBySerial(canonical)
                 .filter(r -> r.status() != CertificateStatus.PENDING)
                 .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
-        return renderer.render(record, accept, HttpStatus.OK, new HttpHeaders());
+        return renderer.render(record.toCertificate(), accept, HttpStatus.OK, new HttpHeaders());
     }
 
     private static CertificateStatus parseStatus(String status) {

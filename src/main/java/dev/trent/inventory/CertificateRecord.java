@@ -3,6 +3,7 @@ package dev.trent.inventory;
 import java.time.Instant;
 import java.util.List;
 
+import org.hibernate.annotations.Immutable;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -15,8 +16,12 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
-/** One issued certificate as recorded in PostgreSQL. */
+/**
+ * One issued certificate as recorded in PostgreSQL, for queries. Read-only here: rows are
+ * written by the issuance pipeline ({@code dev.trent.issuance.CertificateStore}).
+ */
 @Entity
+@Immutable
 @Table(name = "certificate")
 public class CertificateRecord {
 
@@ -70,32 +75,10 @@ public class CertificateRecord {
     protected CertificateRecord() {
     }
 
-    /** A record written before signing: status PENDING, no DER yet. */
-    public CertificateRecord(String issuerId, String serial, String deviceId, String profile, String subjectDn,
-            List<String> dnsNames, Instant notBefore, Instant notAfter, String keyType, String publicKeySha256,
-            Long tokenId, Instant createdAt) {
-        this.issuerId = issuerId;
-        this.serial = serial;
-        this.deviceId = deviceId;
-        this.profile = profile;
-        this.subjectDn = subjectDn;
-        this.dnsNames = dnsNames.toArray(new String[0]);
-        this.notBefore = notBefore;
-        this.notAfter = notAfter;
-        this.keyType = keyType;
-        this.publicKeySha256 = publicKeySha256;
-        this.tokenId = tokenId;
-        this.status = CertificateStatus.PENDING;
-        this.createdAt = createdAt;
-    }
-
-    /** Stores the signed certificate; from here on the record is served. */
-    public void signed(byte[] der) {
-        if (status != CertificateStatus.PENDING) {
-            throw new IllegalStateException("certificate " + serial + " is already " + status);
-        }
-        this.der = der.clone();
-        this.status = CertificateStatus.ISSUED;
+    /** The stored facts as an immutable value. */
+    public Certificate toCertificate() {
+        return new Certificate(serial, issuerId, deviceId, profile, subjectDn, List.of(dnsNames), status, keyType,
+                publicKeySha256, notBefore, notAfter, createdAt, der);
     }
 
     public Long id() {

@@ -41,23 +41,23 @@ public class CertificateRenderer {
             Instant notAfter, Instant issuedAt, String certificatePem, String chainPem) {
     }
 
-    public CertificateView summary(CertificateRecord r) {
+    public CertificateView summary(Certificate r) {
         return view(r, null, null);
     }
 
-    public CertificateView detail(CertificateRecord r) {
+    public CertificateView detail(Certificate r) {
         String leaf = Pem.encode("CERTIFICATE", r.der());
         return view(r, leaf, leaf + Pem.certificates(intermediates(r)));
     }
 
-    private static CertificateView view(CertificateRecord r, String leafPem, String chainPem) {
+    private static CertificateView view(Certificate r, String leafPem, String chainPem) {
         return new CertificateView(r.serial(), r.issuerId(), r.deviceId(), r.profile(), r.subjectDn(), r.dnsNames(),
-                r.status().name(), r.keyType(), r.publicKeySha256(), r.notBefore(), r.notAfter(), r.createdAt(),
+                r.status().name(), r.keyType(), r.publicKeySha256(), r.notBefore(), r.notAfter(), r.issuedAt(),
                 leafPem, chainPem);
     }
 
     /** The issuer's chain without its root: what a TLS peer sends after its own certificate. */
-    List<X509Certificate> intermediates(CertificateRecord r) {
+    List<X509Certificate> intermediates(Certificate r) {
         Issuer issuer = issuers.byId(r.issuerId()).orElseThrow(() -> new IllegalStateException(
                 "certificate " + r.serial() + " names unknown issuer " + r.issuerId()));
         List<X509Certificate> chain = issuer.signer().chain();
@@ -65,7 +65,7 @@ public class CertificateRenderer {
     }
 
     /** The response for {@code record} in the negotiated format. */
-    public ResponseEntity<?> render(CertificateRecord r, String accept, HttpStatus status, HttpHeaders headers) {
+    public ResponseEntity<?> render(Certificate r, String accept, HttpStatus status, HttpHeaders headers) {
         MediaType type = MediaTypes.negotiate(accept, OFFERED);
         ResponseEntity.BodyBuilder b = ResponseEntity.status(status).headers(headers);
         if (type.equals(MediaTypes.PKIX_CERT)) {

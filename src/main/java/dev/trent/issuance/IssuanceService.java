@@ -8,7 +8,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -16,8 +15,8 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
-import dev.trent.inventory.CertificateRecord;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.Certificate;
+import dev.trent.inventory.CertificateStatus;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
 
@@ -31,15 +30,15 @@ import dev.trent.profile.KeyType;
 public class IssuanceService {
 
     private final IssuerRegistry issuers;
-    private final CertificateRepository certificates;
+    private final CertificateStore store;
     private final Clock clock;
     private final SerialNumbers serials;
     private final TrentProperties properties;
 
-    IssuanceService(IssuerRegistry issuers, CertificateRepository certificates, Clock clock, SecureRandom random,
+    IssuanceService(IssuerRegistry issuers, CertificateStore store, Clock clock, SecureRandom random,
             TrentProperties properties) {
         this.issuers = issuers;
-        this.certificates = certificates;
+        this.store = store;
         this.clock = clock;
         this.serials = new SerialNumbers(random);
         this.properties = properties;
@@ -54,26 +53,35 @@ public class IssuanceService {
             SubjectPublicKeyInfo publicKey, String publicKeySha256, KeyType keyType, Long tokenId) {
     }
 
+    /**
+     * Issues a certificate inside the caller's transaction. When {@code request.tokenId()} is
+     * set, that enrollment token is marked used by this certificate in the same statement that
+     * reserves the serial.
+     */
     @Transactional(propagation = Propagation.MANDATORY)
-    public CertificateRecord issue(Request request) {
+    public Certificate issue(Request request) {
         Issuer issuer = issuers.active();
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
 
-        CertificateRecord record = new CertificateRecord(issuer.id(), SerialNumbers.toHex(template.serial()),
-                request.deviceId(), request.profile().name(), CertificateFactory.subject(request.deviceId()).toString(),
-                template.dnsNames(), template.notBefore(), template.notAfter(), request.keyType().name(),
-                request.publicKeySha256(), request.tokenId(), clock.instant());
+        Instant now = clock.instant();
+        String serial = SerialNumbers.toHex(template.serial());
+        String subject = CertificateFactory.subject(request.deviceId()).toString();
         // Persist first: the serial is reserved (unique per issuer) before any signature exists.
-        certificates.saveAndFlush(record);
+        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, request.deviceId(),
+                request.profile().name(), subject, template.dnsNames(), template.notBefore(), template.notAfter(),
+                request.keyType().name(), request.publicKeySha256(), request.tokenId(), now));
 
-        X509CertificateHolder signed = CertificateFactory.sign(template);
+        byte[] der;
         try {
-            record.signed(signed.getEncoded());
+            der = CertificateFactory.sign(template).getEncoded();
         } catch (IOException e) {
             throw new IllegalStateException("signed certificate cannot be encoded", e);
         }
-        return record;
+        store.storeSigned(id, der);
+        return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
+                template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
+                template.notBefore(), template.notAfter(), now, der);
     }
 
     private CertificateTemplate template(Issuer issuer, Request request) {
