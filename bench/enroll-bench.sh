@@ -10,10 +10,10 @@
 #
 # Knobs (environment):
 #   BENCH_COUNT=20000        measured enrollments
-#   BENCH_WARMUP=10000       unmeasured warm-up enrollments before them (JIT; 2000 leaves
-#                            the measured phase ~15% slower on 2 cores, see bench/README.md)
+#   BENCH_WARMUP=100000      unmeasured warm-up enrollments before them: on 2 saturated cores
+#                            the C2 JIT needs ~100,000 requests to finish (see bench/README.md)
 #   BENCH_CONCURRENCY=16     concurrent closed-loop clients
-#   BENCH_MAX_SECONDS=120    time limit of each load phase (warm-up, measured)
+#   BENCH_MAX_SECONDS=300    time limit of each load phase (warm-up, measured)
 #   BENCH_PORT=18080         Trent's HTTP port
 #   BENCH_JAVA_OPTS=         extra JVM options for Trent (e.g. -Xmx1g)
 #   BENCH_JAR=               run this jar instead of target/trent-*.jar (to compare two builds)
@@ -32,9 +32,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 COUNT=${BENCH_COUNT:-20000}
-WARMUP=${BENCH_WARMUP:-10000}
+WARMUP=${BENCH_WARMUP:-100000}
 CONCURRENCY=${BENCH_CONCURRENCY:-16}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-120}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-300}
 PORT=${BENCH_PORT:-18080}
 PROFILE=${BENCH_PROFILE:-0}
 OUT=${BENCH_OUT:-$ROOT/target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
