@@ -4,12 +4,22 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * An issued certificate as the rest of Trent passes it around: the stored record's facts and
- * the signed DER. Immutable.
+ * An issued certificate as the rest of Trent passes it around: the stored record's facts, its
+ * revocation (null unless revoked or on hold) and the signed DER. Immutable.
  */
 public record Certificate(String serial, String issuerId, String deviceId, String profile, String subjectDn,
         List<String> dnsNames, CertificateStatus status, String keyType, String publicKeySha256, Instant notBefore,
-        Instant notAfter, Instant issuedAt, byte[] der) {
+        Instant notAfter, Instant issuedAt, Revocation revocation, byte[] der) {
+
+    /**
+     * When and why a certificate was revoked.
+     *
+     * @param reason         the RFC 5280 reason name, e.g. {@code keyCompromise}; {@code certificateHold}
+     *                       for a hold
+     * @param invalidityDate when the key is known or suspected to have become invalid, if given
+     */
+    public record Revocation(Instant revokedAt, String reason, Instant invalidityDate) {
+    }
 
     public Certificate {
         dnsNames = List.copyOf(dnsNames);

@@ -69,6 +69,15 @@ public class CertificateRecord {
 
     private byte[] der;
 
+    @Column(name = "revoked_at")
+    private Instant revokedAt;
+
+    @Column(name = "revocation_reason")
+    private String revocationReason;
+
+    @Column(name = "invalidity_date")
+    private Instant invalidityDate;
+
     @Column(name = "created_at", nullable = false)
     private Instant createdAt;
 
@@ -78,7 +87,8 @@ public class CertificateRecord {
     /** The stored facts as an immutable value. */
     public Certificate toCertificate() {
         return new Certificate(serial, issuerId, deviceId, profile, subjectDn, List.of(dnsNames), status, keyType,
-                publicKeySha256, notBefore, notAfter, createdAt, der);
+                publicKeySha256, notBefore, notAfter, createdAt,
+                revokedAt == null ? null : new Certificate.Revocation(revokedAt, revocationReason, invalidityDate), der);
     }
 
     public Long id() {

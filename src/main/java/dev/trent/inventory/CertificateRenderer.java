@@ -38,7 +38,8 @@ public class CertificateRenderer {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record CertificateView(String serial, String issuerId, String deviceId, String profile, String subject,
             List<String> dnsNames, String status, String keyType, String publicKeySha256, Instant notBefore,
-            Instant notAfter, Instant issuedAt, String certificatePem, String chainPem) {
+            Instant notAfter, Instant issuedAt, Instant revokedAt, String revocationReason, Instant invalidityDate,
+            String certificatePem, String chainPem) {
     }
 
     public CertificateView summary(Certificate r) {
@@ -53,7 +54,9 @@ public class CertificateRenderer {
     private static CertificateView view(Certificate r, String leafPem, String chainPem) {
         return new CertificateView(r.serial(), r.issuerId(), r.deviceId(), r.profile(), r.subjectDn(), r.dnsNames(),
                 r.status().name(), r.keyType(), r.publicKeySha256(), r.notBefore(), r.notAfter(), r.issuedAt(),
-                leafPem, chainPem);
+                r.revocation() == null ? null : r.revocation().revokedAt(),
+                r.revocation() == null ? null : r.revocation().reason(),
+                r.revocation() == null ? null : r.revocation().invalidityDate(), leafPem, chainPem);
     }
 
     /** The issuer's chain without its root: what a TLS peer sends after its own certificate. */

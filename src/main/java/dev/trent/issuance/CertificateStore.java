@@ -17,17 +17,19 @@ import org.springframework.stereotype.Component;
 @Component
 class CertificateStore {
 
+    /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
     private static final String INSERT_PENDING = """
             insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
                 not_after, key_type, public_key_sha256, token_id, status, created_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?)
+            select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?
+            where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
             returning id""";
 
     /** Reserves the serial and consumes the token in one statement: both or neither. */
     private static final String INSERT_PENDING_AND_USE_TOKEN = "with c as (" + INSERT_PENDING + """
             )
             update enrollment_token set used_at = ?, certificate_id = (select id from c)
-            where id = ? and used_at is null
+            where id = ? and used_at is null and exists (select 1 from c)
             returning certificate_id""";
 
     private static final String STORE_SIGNED = """
@@ -50,6 +52,7 @@ class CertificateStore {
      * authorised by an enrollment token, marks that token used by it.
      *
      * @return the record's id
+     * @throws KeyBlockedException   when the key was reported compromised
      * @throws IllegalStateException when the token was already used (its row lock should have
      *                               made that impossible)
      */
@@ -70,16 +73,22 @@ class CertificateStore {
             ps.setString(i++, p.publicKeySha256());
             ps.setObject(i++, p.tokenId());
             ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
+            ps.setString(i++, p.publicKeySha256());
             if (p.tokenId() != null) {
                 ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
                 ps.setLong(i, p.tokenId());
             }
             return ps;
         }, (rs, n) -> rs.getLong(1));
-        if (ids.size() != 1) {
-            throw new IllegalStateException("enrollment token " + p.tokenId() + " was already used");
+        if (ids.size() == 1) {
+            return ids.get(0);
         }
-        return ids.get(0);
+        if (Boolean.TRUE.equals(jdbc.queryForObject(
+                "select exists (select 1 from blocked_key where public_key_sha256 = ?)", Boolean.class,
+                p.publicKeySha256()))) {
+            throw new KeyBlockedException();
+        }
+        throw new IllegalStateException("enrollment token " + p.tokenId() + " was already used");
     }
 
     /** Stores the signed DER of a PENDING record, which makes it ISSUED. */
@@ -87,6 +96,13 @@ class CertificateStore {
         int n = jdbc.update(STORE_SIGNED, der, id);
         if (n != 1) {
             throw new IllegalStateException("certificate record " + id + " is not pending");
+        }
+    }
+
+    /** The public key was reported compromised; nothing was written. */
+    static final class KeyBlockedException extends RuntimeException {
+        KeyBlockedException() {
+            super("public key is blocked");
         }
     }
 }

@@ -19,6 +19,7 @@ import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
+import dev.trent.web.ProblemException;
 
 /**
  * The issuance pipeline after the request is authorised and the key accepted: fix the
@@ -68,9 +69,15 @@ public class IssuanceService {
         String serial = SerialNumbers.toHex(template.serial());
         String subject = CertificateFactory.subject(request.deviceId()).toString();
         // Persist first: the serial is reserved (unique per issuer) before any signature exists.
-        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, request.deviceId(),
-                request.profile().name(), subject, template.dnsNames(), template.notBefore(), template.notAfter(),
-                request.keyType().name(), request.publicKeySha256(), request.tokenId(), now));
+        long id;
+        try {
+            id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, request.deviceId(),
+                    request.profile().name(), subject, template.dnsNames(), template.notBefore(),
+                    template.notAfter(), request.keyType().name(), request.publicKeySha256(), request.tokenId(), now));
+        } catch (CertificateStore.KeyBlockedException e) {
+            throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
+                    + "compromised (keyCompromise) and will not be certified again. Generate a new key pair.");
+        }
 
         byte[] der;
         try {
@@ -81,7 +88,7 @@ public class IssuanceService {
         store.storeSigned(id, der);
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
-                template.notBefore(), template.notAfter(), now, der);
+                template.notBefore(), template.notAfter(), now, null, der);
     }
 
     private CertificateTemplate template(Issuer issuer, Request request) {

@@ -57,6 +57,7 @@ class SecurityConfiguration {
                         .requestMatchers("/api/v1/api-keys", "/api/v1/api-keys/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, "/api/v1/enrollment-tokens", "/api/v1/enrollment-tokens/**")
                         .hasRole("OPERATOR")
+                        .requestMatchers(HttpMethod.POST, "/api/v1/certificates/**").hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.GET, "/api/v1/certificates", "/api/v1/certificates/**")
                         .hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))

@@ -1,0 +1,19 @@
+-- Revocation: reason, time and invalidity date on the certificate record; keys reported
+-- compromised; CRLs as published.
+
+alter table certificate
+    add column revoked_at        timestamptz,
+    add column revocation_reason varchar(32),
+    add column invalidity_date   timestamptz,
+    add constraint certificate_revocation_consistent
+        check ((status = 'REVOKED') = (revoked_at is not null and revocation_reason is not null));
+create index certificate_revoked_idx on certificate (issuer_id, serial) where status = 'REVOKED';
+create index certificate_token_idx on certificate (token_id);
+
+-- A key reported with keyCompromise: every certificate for it is revoked and enrollment refuses it.
+create table blocked_key (
+    public_key_sha256 varchar(64)  primary key,
+    blocked_at        timestamptz  not null,
+    serial            varchar(42)  not null,
+    blocked_by        varchar(120) not null
+);

@@ -1,0 +1,242 @@
+package dev.trent.revocation;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import dev.trent.audit.AuditLog;
+import dev.trent.inventory.Certificate;
+import dev.trent.inventory.CertificateRepository;
+import dev.trent.issuance.SerialNumbers;
+import dev.trent.web.ProblemException;
+
+/**
+ * Revocation, holds and their release, one certificate or many. Each change locks the
+ * certificate's row, follows the RFC 5280 reason rules, writes an audit event in the same
+ * transaction, and announces that the issuer's CRL and OCSP answers must change.
+ *
+ * <p>Rules: revoking again with the same reason changes nothing; a hold
+ * ({@code certificateHold}) may be released or made permanent with any other reason; a
+ * permanent revocation may only be escalated to {@code keyCompromise}. A keyCompromise blocks
+ * the public key: every other certificate for it is revoked too and enrollment refuses it.
+ */
+@Service
+public class RevocationService {
+
+    private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
+
+    private final JdbcTemplate jdbc;
+    private final CertificateRepository certificates;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final ApplicationEventPublisher events;
+
+    RevocationService(JdbcTemplate jdbc, CertificateRepository certificates, AuditLog audit, Clock clock,
+            ApplicationEventPublisher events) {
+        this.jdbc = jdbc;
+        this.certificates = certificates;
+        this.audit = audit;
+        this.clock = clock;
+        this.events = events;
+    }
+
+    /** Published (inside the transaction) when an issuer's revocation status changed. */
+    public record RevocationChanged(String issuerId) {
+    }
+
+    private record Row(long id, String serial, String issuerId, String status, String reason, String keyHash) {
+    }
+
+    @Transactional
+    public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
+        Instant now = clock.instant();
+        if (invalidityDate != null && invalidityDate.isAfter(now)) {
+            throw ProblemException.invalidRequest("invalidityDate may not lie in the future.");
+        }
+        Row row = lock(serial);
+        apply(row, reason, invalidityDate, now, actor, null);
+        return reload(row.serial());
+    }
+
+    @Transactional
+    public Certificate unhold(String serial, String actor) {
+        Row row = lock(serial);
+        if (!"REVOKED".equals(row.status()) || !RevocationReason.certificateHold.name().equals(row.reason())) {
+            throw conflict("not-on-hold", "Certificate not on hold", "Certificate " + row.serial()
+                    + (row.reason() == null ? " is not revoked" : " is revoked with reason " + row.reason())
+                    + "; only a certificateHold can be released.");
+        }
+        jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
+                + "invalidity_date = null where id = ?", row.id());
+        audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
+        events.publishEvent(new RevocationChanged(row.issuerId()));
+        return reload(row.serial());
+    }
+
+    /** What a bulk revocation selects: exactly one of the three. */
+    public record Selection(String deviceId, String profile, UUID batchId) {
+    }
+
+    /** The outcome of a bulk revocation or its dry run. */
+    public record BulkResult(boolean dryRun, String reason, int count, List<String> serials) {
+    }
+
+    /**
+     * Revokes every certificate that the selection matches and that is valid or on hold (a
+     * hold becomes the given reason). With {@code dryRun}, only says which they would be.
+     */
+    @Transactional
+    public BulkResult revokeAll(Selection selection, RevocationReason reason, boolean dryRun, String actor) {
+        StringBuilder where = new StringBuilder(" (c.status = 'ISSUED' or (c.status = 'REVOKED' and "
+                + "c.revocation_reason = 'certificateHold' and ? <> 'certificateHold'))");
+        List<Object> args = new ArrayList<>();
+        args.add(reason.name());
+        int criteria = 0;
+        if (selection.deviceId() != null) {
+            where.append(" and c.device_id = ?");
+            args.add(selection.deviceId());
+            criteria++;
+        }
+        if (selection.profile() != null) {
+            where.append(" and c.profile = ?");
+            args.add(selection.profile());
+            criteria++;
+        }
+        if (selection.batchId() != null) {
+            where.append(" and c.token_id in (select id from enrollment_token where batch_id = ?)");
+            args.add(selection.batchId());
+            criteria++;
+        }
+        if (criteria != 1) {
+            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+                    + "or batchId.");
+        }
+        String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256 "
+                + "from certificate c where" + where + " order by c.id" + (dryRun ? "" : " for update");
+        List<Row> rows = jdbc.query(sql, (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), rs.getString(5), rs.getString(6)), args.toArray());
+        List<String> serials = rows.stream().map(Row::serial).toList();
+        if (!dryRun) {
+            Instant now = clock.instant();
+            UUID bulkId = UUID.randomUUID();
+            for (Row row : rows) {
+                apply(row, reason, null, now, actor, bulkId);
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("bulkId", bulkId.toString());
+            details.put("reason", reason.name());
+            details.put("selection", selection.toString());
+            details.put("count", rows.size());
+            audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
+        }
+        return new BulkResult(dryRun, reason.name(), serials.size(), serials);
+    }
+
+    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+            UUID bulkId) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("reason", reason.name());
+        details.put("issuerId", row.issuerId());
+        if (invalidityDate != null) {
+            details.put("invalidityDate", invalidityDate.toString());
+        }
+        if (bulkId != null) {
+            details.put("bulkId", bulkId.toString());
+        }
+        if ("ISSUED".equals(row.status())) {
+            jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
+                    + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
+            audit.record(actor, "certificate.revoked", row.serial(), details);
+        } else if (reason.name().equals(row.reason())) {
+            return; // the same revocation again: nothing changes
+        } else if (RevocationReason.certificateHold.name().equals(row.reason())
+                || reason == RevocationReason.keyCompromise) {
+            if (reason == RevocationReason.certificateHold) {
+                throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
+                        + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
+            }
+            // The revocation time stays: the certificate has not been usable since then.
+            jdbc.update("update certificate set revocation_reason = ?, invalidity_date = coalesce(?, invalidity_date) "
+                    + "where id = ?", reason.name(), ts(invalidityDate), row.id());
+            details.put("previousReason", row.reason());
+            audit.record(actor, "certificate.revocation-changed", row.serial(), details);
+        } else {
+            throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
+                    + " is already revoked with reason " + row.reason() + "; only keyCompromise can replace it.");
+        }
+        events.publishEvent(new RevocationChanged(row.issuerId()));
+        if (reason == RevocationReason.keyCompromise) {
+            blockKey(row, now, actor);
+        }
+    }
+
+    /** Blocks the key and revokes every other valid or held certificate for it. */
+    private void blockKey(Row source, Instant now, String actor) {
+        int inserted = jdbc.update("insert into blocked_key (public_key_sha256, blocked_at, serial, blocked_by) "
+                + "values (?, ?, ?, ?) on conflict do nothing", source.keyHash(), Timestamp.from(now), source.serial(),
+                actor);
+        if (inserted == 1) {
+            audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
+            log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
+        }
+        List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+                + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
+                + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id for update",
+                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6)), source.keyHash(), source.id());
+        for (Row other : others) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("reason", RevocationReason.keyCompromise.name());
+            details.put("issuerId", other.issuerId());
+            details.put("sameKeyAs", source.serial());
+            if ("ISSUED".equals(other.status())) {
+                jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
+                        + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
+                audit.record(actor, "certificate.revoked", other.serial(), details);
+            } else {
+                jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
+                details.put("previousReason", other.reason());
+                audit.record(actor, "certificate.revocation-changed", other.serial(), details);
+            }
+            events.publishEvent(new RevocationChanged(other.issuerId()));
+        }
+    }
+
+    private Row lock(String serial) {
+        String canonical = SerialNumbers.canonical(serial);
+        if (canonical == null) {
+            throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
+                    + "' is not a serial number (hexadecimal, optionally with colons).");
+        }
+        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+                + "from certificate where serial = ? and status <> 'PENDING' for update",
+                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6)), canonical).stream().findFirst()
+                .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
+    }
+
+    private Certificate reload(String serial) {
+        return certificates.findBySerial(serial).orElseThrow().toCertificate();
+    }
+
+    private static Timestamp ts(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
+    }
+
+    private static ProblemException conflict(String type, String title, String detail) {
+        return new ProblemException(HttpStatus.CONFLICT, type, title, detail);
+    }
+}
