@@ -5,6 +5,7 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 
 import org.springframework.stereotype.Component;
@@ -39,6 +40,11 @@ public class IssuerRegistry {
 
     public Issuer active() {
         return active;
+    }
+
+    /** Every issuer that still publishes status (CRLs, OCSP): today, the active one. */
+    public List<Issuer> all() {
+        return List.of(active);
     }
 
     public Optional<Issuer> byId(String id) {

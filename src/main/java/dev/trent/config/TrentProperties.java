@@ -27,6 +27,7 @@ public record TrentProperties(
         @DefaultValue Ca ca,
         @DefaultValue Issuance issuance,
         @DefaultValue Tokens tokens,
+        @DefaultValue Crl crl,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -57,6 +58,23 @@ public record TrentProperties(
     public record Issuance(
             @DefaultValue("5m") Duration backdate,
             @DefaultValue("16384") int maxCsrBytes) {
+    }
+
+    /** CRL publication. */
+    public record Crl(
+            @DefaultValue("24h") Duration validity,
+            @DefaultValue("5m") Duration maxAge,
+            @DefaultValue("2s") Duration batchDelay,
+            @DefaultValue("3") int keep) {
+
+        public Crl {
+            if (validity.compareTo(Duration.ofMinutes(10)) < 0 || validity.compareTo(Duration.ofDays(7)) > 0) {
+                throw new IllegalArgumentException("trent.crl.validity must be between 10m and 7d, not " + validity);
+            }
+            if (keep < 1) {
+                throw new IllegalArgumentException("trent.crl.keep must be at least 1");
+            }
+        }
     }
 
     public record Tokens(

@@ -82,7 +82,7 @@ public class RevocationService {
         jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
                 + "invalidity_date = null where id = ?", row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
-        events.publishEvent(new RevocationChanged(row.issuerId()));
+        changed(row.issuerId());
         return reload(row.serial());
     }
 
@@ -177,7 +177,7 @@ public class RevocationService {
             throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
                     + " is already revoked with reason " + row.reason() + "; only keyCompromise can replace it.");
         }
-        events.publishEvent(new RevocationChanged(row.issuerId()));
+        changed(row.issuerId());
         if (reason == RevocationReason.keyCompromise) {
             blockKey(row, now, actor);
         }
@@ -211,8 +211,17 @@ public class RevocationService {
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
             }
-            events.publishEvent(new RevocationChanged(other.issuerId()));
+            changed(other.issuerId());
         }
+    }
+
+    /**
+     * Marks the issuer's revocation state as changed (in this transaction, so every instance's
+     * CRL publisher sees it once it commits) and tells this instance's publisher.
+     */
+    private void changed(String issuerId) {
+        jdbc.update("update issuer set revocation_version = revocation_version + 1 where id = ?", issuerId);
+        events.publishEvent(new RevocationChanged(issuerId));
     }
 
     private Row lock(String serial) {

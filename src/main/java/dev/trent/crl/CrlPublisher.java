@@ -1,0 +1,220 @@
+package dev.trent.crl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalEventListener;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.trent.ca.Issuer;
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.config.TrentProperties;
+import dev.trent.pki.Hashes;
+import dev.trent.revocation.RevocationReason;
+import dev.trent.revocation.RevocationService;
+
+/**
+ * Generates, stores and hands out each issuer's full CRL. A CRL is generated when none exists,
+ * when the issuer's revocation state changed after the snapshot the current CRL was made from
+ * (within {@code trent.crl.batch-delay} of a revocation on this instance, so bursts share one
+ * CRL; within a tick on every other instance), and when half its validity has passed, well
+ * before nextUpdate. The CRL is stored in PostgreSQL, so every instance serves the same bytes;
+ * an advisory lock lets one instance generate at a time, which also keeps CRL numbers in
+ * publication order.
+ *
+ * <p>Entries: every revoked (or held) certificate of the issuer that has not yet expired at
+ * thisUpdate. Expired certificates drop off, as RFC 5280 5.1.2.6 permits.
+ */
+@Component
+public class CrlPublisher {
+
+    private static final Logger log = LoggerFactory.getLogger(CrlPublisher.class);
+    /** First key of pg_try_advisory_xact_lock(int, int) for CRL generation. */
+    private static final int CRL_LOCK = 0x43524c;
+
+    private final JdbcTemplate jdbc;
+    private final JdbcTemplate streaming;
+    private final TransactionTemplate snapshot;
+    private final IssuerRegistry issuers;
+    private final Clock clock;
+    private final TrentProperties.Crl settings;
+    private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<String, AtomicReference<PublishedCrl>> cache = new ConcurrentHashMap<>();
+
+    CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
+            Clock clock, TrentProperties properties) {
+        this.jdbc = jdbc;
+        this.streaming = new JdbcTemplate(dataSource);
+        this.streaming.setFetchSize(10_000);
+        this.snapshot = new TransactionTemplate(txm);
+        // One snapshot for the change marker and the entries: the CRL states which change it includes.
+        this.snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
+        this.issuers = issuers;
+        this.clock = clock;
+        this.settings = properties.crl();
+    }
+
+    /** A published CRL: its DER and what HTTP caching needs. */
+    public record PublishedCrl(String issuerId, long number, Instant thisUpdate, Instant nextUpdate, int entries,
+            String sha256, byte[] der) {
+    }
+
+    @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)
+    void onRevocationChanged(RevocationService.RevocationChanged event) {
+        dirty.add(event.issuerId());
+    }
+
+    /** Runs every {@code trent.crl.batch-delay}; does real work only when a CRL is due. */
+    @Scheduled(initialDelay = 0, fixedDelayString = "${trent.crl.batch-delay:2s}")
+    void tick() {
+        for (Issuer issuer : issuers.all()) {
+            try {
+                boolean changedHere = dirty.remove(issuer.id());
+                if (changedHere || due(issuer.id())) {
+                    generate(issuer);
+                }
+            } catch (RuntimeException e) {
+                log.error("CRL generation for issuer {} failed; will retry", issuer.id(), e);
+                dirty.add(issuer.id());
+            }
+        }
+    }
+
+    private record Head(long number, Instant thisUpdate, Instant nextUpdate, long revocationVersion) {
+    }
+
+    private Optional<Head> latestHead(String issuerId) {
+        return jdbc.query("select crl_number, this_update, next_update, revocation_version from crl "
+                + "where issuer_id = ? order by crl_number desc limit 1", (rs, n) -> new Head(rs.getLong(1),
+                        rs.getTimestamp(2).toInstant(), rs.getTimestamp(3).toInstant(), rs.getLong(4)), issuerId)
+                .stream().findFirst();
+    }
+
+    /** Whether the issuer needs a new CRL: none yet, its state changed since, or half its life is gone. */
+    boolean due(String issuerId) {
+        Optional<Head> head = latestHead(issuerId);
+        if (head.isEmpty()) {
+            return true;
+        }
+        if (revocationVersion(issuerId) != head.get().revocationVersion()) {
+            return true;
+        }
+        Duration life = Duration.between(head.get().thisUpdate(), head.get().nextUpdate());
+        return !clock.instant().isBefore(head.get().thisUpdate().plus(life.dividedBy(2)));
+    }
+
+    private long revocationVersion(String issuerId) {
+        return jdbc.queryForObject("select revocation_version from issuer where id = ?", Long.class, issuerId);
+    }
+
+    /**
+     * Generates and stores a new CRL for the issuer unless another instance is generating one
+     * right now (then that one's CRL will do).
+     *
+     * @return whether this call generated one
+     */
+    public boolean generate(Issuer issuer) {
+        Boolean done = snapshot.execute(status -> {
+            Boolean locked = jdbc.queryForObject("select pg_try_advisory_xact_lock(?, hashtext(?))", Boolean.class,
+                    CRL_LOCK, issuer.id());
+            if (!Boolean.TRUE.equals(locked)) {
+                return false;
+            }
+            long version = revocationVersion(issuer.id());
+            Instant thisUpdate = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+            Instant nextUpdate = thisUpdate.plus(settings.validity());
+            long number = jdbc.queryForObject("select nextval('crl_number_seq')", Long.class);
+            long started = System.nanoTime();
+            byte[] der;
+            int entries;
+            try (CrlEncoder encoder = new CrlEncoder()) {
+                streaming.query("select serial, revoked_at, revocation_reason, invalidity_date from certificate "
+                        + "where issuer_id = ? and status = 'REVOKED' and not_after > ? order by id", rs -> {
+                            try {
+                                Timestamp invalidity = rs.getTimestamp(4);
+                                encoder.add(new CrlEncoder.Entry(new BigInteger(rs.getString(1), 16),
+                                        rs.getTimestamp(2).toInstant(), reasonCode(rs.getString(3)),
+                                        invalidity == null ? null : invalidity.toInstant()));
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }, issuer.id(), Timestamp.from(thisUpdate));
+                entries = (int) encoder.count();
+                der = encoder.finish(issuer.certificate(), issuer.signer().contentSigner(), thisUpdate, nextUpdate,
+                        BigInteger.valueOf(number), issuer.crlUrl());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot encode the CRL", e);
+            }
+            String sha256 = Hashes.sha256Hex(der);
+            jdbc.update("insert into crl (issuer_id, crl_number, this_update, next_update, entries, sha256, der, "
+                    + "revocation_version, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", issuer.id(), number,
+                    Timestamp.from(thisUpdate), Timestamp.from(nextUpdate), entries, sha256, der, version,
+                    Timestamp.from(clock.instant()));
+            jdbc.update("delete from crl where issuer_id = ? and crl_number < (select min(crl_number) from "
+                    + "(select crl_number from crl where issuer_id = ? order by crl_number desc limit ?) k)",
+                    issuer.id(), issuer.id(), settings.keep());
+            cache.computeIfAbsent(issuer.id(), k -> new AtomicReference<>()).set(new PublishedCrl(issuer.id(), number,
+                    thisUpdate, nextUpdate, entries, sha256, der));
+            log.info("Published CRL {} for issuer {}: {} entries, {} bytes, {} ms", number, issuer.id(), entries,
+                    der.length, (System.nanoTime() - started) / 1_000_000);
+            return true;
+        });
+        return Boolean.TRUE.equals(done);
+    }
+
+    /**
+     * The issuer's current CRL, as stored in PostgreSQL (so every instance serves the same
+     * bytes). The DER is kept in memory until a newer CRL appears.
+     */
+    public Optional<PublishedCrl> current(Issuer issuer) {
+        Optional<Head> head = latestHead(issuer.id());
+        if (head.isEmpty()) {
+            generate(issuer);
+            head = latestHead(issuer.id());
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+        }
+        AtomicReference<PublishedCrl> ref = cache.computeIfAbsent(issuer.id(), k -> new AtomicReference<>());
+        PublishedCrl cached = ref.get();
+        if (cached != null && cached.number() == head.get().number()) {
+            return Optional.of(cached);
+        }
+        List<PublishedCrl> loaded = jdbc.query("select crl_number, this_update, next_update, entries, sha256, der "
+                + "from crl where issuer_id = ? and crl_number = ?", (rs, n) -> new PublishedCrl(issuer.id(),
+                        rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getTimestamp(3).toInstant(), rs.getInt(4),
+                        rs.getString(5), rs.getBytes(6)), issuer.id(), head.get().number());
+        if (loaded.isEmpty()) {
+            return Optional.ofNullable(cached);
+        }
+        ref.set(loaded.get(0));
+        return Optional.of(loaded.get(0));
+    }
+
+    /** RFC 5280 5.3.1: for unspecified, "the reason code CRL entry extension SHOULD be absent". */
+    static Integer reasonCode(String reason) {
+        RevocationReason r = RevocationReason.parse(reason);
+        return r == RevocationReason.unspecified ? null : r.code();
+    }
+}
