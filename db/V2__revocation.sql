@@ -8,7 +8,12 @@ alter table certificate
     add constraint certificate_revocation_consistent
         check ((status = 'REVOKED') = (revoked_at is not null and revocation_reason is not null));
 create index certificate_revoked_idx on certificate (issuer_id, serial) where status = 'REVOKED';
-create index certificate_token_idx on certificate (token_id);
+-- One certificate per enrollment token, enforced by the schema too (the application holds the
+-- token's row lock and consumes it in the statement that reserves the serial).
+create unique index certificate_token_uq on certificate (token_id) where token_id is not null;
+
+-- The issuer's chain, so that certificates of a former issuer still render with their chain.
+alter table issuer add column chain_pem text;
 
 -- A key reported with keyCompromise: every certificate for it is revoked and enrollment refuses it.
 create table blocked_key (

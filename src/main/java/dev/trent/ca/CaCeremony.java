@@ -33,6 +33,7 @@ import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -46,6 +47,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
+import dev.trent.pki.KeyIds;
 import dev.trent.pki.Pem;
 import dev.trent.pki.Providers;
 import dev.trent.profile.KeyType;
@@ -134,7 +136,7 @@ public final class CaCeremony {
                             new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature))
                     .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey))
                     .addExtension(Extension.authorityKeyIdentifier, false,
-                            ext.createAuthorityKeyIdentifier(rootCert.getPublicKey()));
+                            new AuthorityKeyIdentifier(KeyIds.subjectKeyId(rootCert)));
             return sign(builder, root.privateKey(), rootCert.getPublicKey());
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot sign the intermediate certificate", e);
@@ -329,10 +331,6 @@ public final class CaCeremony {
         writePublicFile(file, Pem.certificates(certs));
     }
 
-    public static void writeOut(OutputStream out, String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.US_ASCII));
-    }
-
     // ---- checks --------------------------------------------------------------------------
 
     /**
@@ -348,6 +346,13 @@ public final class CaCeremony {
             throw new IllegalStateException("the issuer has no certificate");
         }
         X509Certificate cert = chain.get(0);
+        try {
+            cert.checkValidity();
+        } catch (java.security.cert.CertificateExpiredException | java.security.cert.CertificateNotYetValidException e) {
+            throw new IllegalStateException("the issuer certificate " + cert.getSubjectX500Principal()
+                    + " is not valid now (valid from " + cert.getNotBefore().toInstant() + " to "
+                    + cert.getNotAfter().toInstant() + ")", e);
+        }
         if (cert.getBasicConstraints() < 0) {
             throw new IllegalStateException("the issuer certificate " + cert.getSubjectX500Principal()
                     + " is not a CA certificate (basicConstraints CA:true is missing)");

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.bouncycastle.operator.ContentSigner;
+import org.slf4j.LoggerFactory;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -42,6 +43,8 @@ public final class KeystoreCaSigner implements CaSigner {
             return KeyFactory.getInstance(key.getAlgorithm(), Providers.BC)
                     .generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
         } catch (GeneralSecurityException e) {
+            LoggerFactory.getLogger(KeystoreCaSigner.class).warn("CA key stays a {} key object ({}); signing will "
+                    + "be slower", key.getClass().getName(), e.toString());
             return key;
         } finally {
             Arrays.fill(pkcs8, (byte) 0);

@@ -189,7 +189,8 @@ public final class CaCli {
         Path dir = Path.of(required(opts, "--out"));
         Path rootKs = dir.resolve("root.p12");
         Path intKs = dir.resolve("intermediate.p12");
-        refuseOverwrite(rootKs, intKs);
+        refuseOverwrite(rootKs, intKs, passwordFileFor(rootKs), passwordFileFor(intKs), dir.resolve("root.pem"),
+                dir.resolve("chain.pem"));
         CaCeremony.Hierarchy h = ceremony.createHierarchy(keyType(opts), opts.getOrDefault("--organization", "Trent"),
                 days(opts, "--root-validity-days", 7300), days(opts, "--intermediate-validity-days", 3650));
         CaCeremony.createPrivateDirectory(dir);
@@ -208,7 +209,7 @@ public final class CaCli {
         X500Name subject = subject(required(opts, "--subject"));
         Path ks = dir.resolve("intermediate.p12");
         Path csrFile = dir.resolve("intermediate.csr");
-        refuseOverwrite(ks, csrFile);
+        refuseOverwrite(ks, csrFile, passwordFileFor(ks));
         KeyPair keys = ceremony.generateKeyPair(keyType(opts));
         PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject);
         CaCeremony.createPrivateDirectory(dir);

@@ -1,6 +1,10 @@
 package dev.trent.config;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.nio.file.Path;
 
 import javax.sql.DataSource;
@@ -39,25 +43,61 @@ class EmbeddedPostgresConfiguration {
         }
     }
 
+    /** The embedded server and the password of its superuser. */
+    record Embedded(EmbeddedPostgres postgres, String password) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            postgres.close();
+        }
+    }
+
+    /**
+     * Starts the server. It is initialised with password authentication (SCRAM-SHA-256) for
+     * every connection, not zonky's default of trusting every local user: the password is
+     * generated on first start and kept owner-only in {@code <data-dir>/postgres.password}.
+     * Unix sockets are off; Trent connects over loopback TCP.
+     */
     @Bean(destroyMethod = "close")
-    EmbeddedPostgres embeddedPostgres(TrentProperties properties) throws IOException {
-        Path dir = properties.dataDir().resolve("postgres").toAbsolutePath();
-        CaCeremony.createPrivateDirectory(dir.getParent());
+    Embedded embeddedPostgres(TrentProperties properties, SecureRandom random) throws IOException {
+        Path dataDir = properties.dataDir().toAbsolutePath();
+        Path dir = dataDir.resolve("postgres");
+        Path passwordFile = dataDir.resolve("postgres.password");
+        CaCeremony.createPrivateDirectory(dataDir);
+        boolean initialised = Files.exists(dir.resolve("PG_VERSION"));
+        if (!Files.exists(passwordFile)) {
+            if (initialised) {
+                throw new IllegalStateException(passwordFile + " is missing, but the embedded database in " + dir
+                        + " exists: restore the password file (or point trent.data-dir at a fresh directory)");
+            }
+            byte[] bytes = new byte[24];
+            random.nextBytes(bytes);
+            CaCeremony.writePrivateFile(passwordFile, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes)
+                    .getBytes(StandardCharsets.US_ASCII));
+        }
+        String password = Files.readString(passwordFile, StandardCharsets.US_ASCII).strip();
         log.info("No spring.datasource.url set: starting embedded PostgreSQL with data in {}", dir);
-        return EmbeddedPostgres.builder()
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
+                // initdb: "--auth" and "--pwfile" come after zonky's own "-A trust" and win.
+                .setLocaleConfig("auth", "scram-sha-256")
+                .setLocaleConfig("pwfile", passwordFile.toString())
+                .setConnectConfig("password", password)
+                .setServerConfig("listen_addresses", "localhost")
+                .setServerConfig("unix_socket_directories", "")
                 .setServerConfig("synchronous_commit", "on")
                 .setServerConfig("fsync", "on")
                 .setServerConfig("max_connections", "100")
                 .start();
+        return new Embedded(postgres, password);
     }
 
     @Bean(destroyMethod = "close")
-    DataSource dataSource(EmbeddedPostgres postgres) {
+    DataSource dataSource(Embedded embedded) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
+        config.setJdbcUrl(embedded.postgres().getJdbcUrl("postgres", "postgres"));
         config.setUsername("postgres");
+        config.setPassword(embedded.password());
         config.setPoolName("trent-embedded");
         config.setMaximumPoolSize(20);
         return new HikariDataSource(config);

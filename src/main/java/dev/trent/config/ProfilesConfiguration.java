@@ -21,6 +21,10 @@ class ProfilesConfiguration {
         List<CertificateProfile> list = new ArrayList<>();
         for (Map.Entry<String, TrentProperties.Profile> e : properties.profiles().entrySet()) {
             TrentProperties.Profile p = e.getValue();
+            if (p.validity().compareTo(properties.issuance().backdate()) <= 0) {
+                throw new IllegalStateException("profile " + e.getKey() + ": validity " + p.validity()
+                        + " must be longer than trent.issuance.backdate");
+            }
             list.add(new CertificateProfile(e.getKey(), p.validity(), p.keyTypes(), p.rsaMinBits(), p.keyUsage(),
                     p.extendedKeyUsage(), p.dnsNamesAllowed(), p.dnsNamesRequired(), p.maxDnsNames()));
         }

@@ -32,10 +32,22 @@ public record TrentProperties(
 
     public TrentProperties {
         profiles = profiles == null ? Map.of() : new LinkedHashMap<>(profiles);
+        if (tokens.defaultTtl().compareTo(tokens.maxTtl()) > 0) {
+            throw new IllegalArgumentException("trent.tokens.default-ttl (" + tokens.defaultTtl()
+                    + ") is longer than trent.tokens.max-ttl (" + tokens.maxTtl() + ")");
+        }
         String base = publicBaseUrl.toString();
         if (base.endsWith("/")) {
             publicBaseUrl = URI.create(base.substring(0, base.length() - 1));
         }
+    }
+
+    /** Never prints secrets (the bootstrap admin token, keystore passwords). */
+    @Override
+    public String toString() {
+        return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
+                + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
+                + ", tokens=" + tokens + ", crl=" + crl + ", profiles=" + profiles.keySet() + "]";
     }
 
     /** The issuing CA: generated on first start, or an operator-supplied PKCS#12 intermediate. */
@@ -53,11 +65,25 @@ public record TrentProperties(
      * creates no CA of its own.
      */
     public record Keystore(Path path, String password, Path passwordFile, String alias) {
+        @Override
+        public String toString() {
+            return "Keystore[path=" + path + ", password=" + (password == null ? "none" : "(redacted)")
+                    + ", passwordFile=" + passwordFile + ", alias=" + alias + "]";
+        }
     }
 
     public record Issuance(
             @DefaultValue("5m") Duration backdate,
             @DefaultValue("16384") int maxCsrBytes) {
+
+        public Issuance {
+            if (backdate.isNegative() || backdate.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("trent.issuance.backdate must be between 0 and 1d, not " + backdate);
+            }
+            if (maxCsrBytes < 1024 || maxCsrBytes > 1 << 20) {
+                throw new IllegalArgumentException("trent.issuance.max-csr-bytes must be between 1024 and 1048576");
+            }
+        }
     }
 
     /** CRL publication. */

@@ -13,6 +13,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.inventory.Certificate;
+import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateRepository;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.profile.CertificateProfile;
@@ -66,6 +67,12 @@ class EnrollmentService {
             // A retry after a lost response: answered even past the token's expiry, because the
             // certificate was issued while the token was valid.
             Certificate earlier = certificates.findById(token.certificateId()).orElseThrow().toCertificate();
+            if (earlier.publicKeySha256().equals(csr.publicKeySha256())
+                    && earlier.status() == CertificateStatus.REVOKED) {
+                throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used",
+                        "Enrollment token already used", "The certificate issued for this token has since been "
+                                + "revoked; ask the operator for a new token.");
+            }
             if (earlier.publicKeySha256().equals(csr.publicKeySha256())) {
                 verify(csr);
                 log.info("Enrollment retry for device {}: returning certificate {}", token.deviceId(), earlier.serial());

@@ -46,10 +46,9 @@ class EnrollmentTokens {
                 from enrollment_token where token_hash = ? for no key update""", (rs, n) -> {
                     Array names = rs.getArray("dns_names");
                     Timestamp used = rs.getTimestamp("used_at");
-                    long certificateId = rs.getLong("certificate_id");
                     return new Token(rs.getLong("id"), rs.getString("device_id"), rs.getString("profile"),
                             List.of((String[]) names.getArray()), rs.getTimestamp("expires_at").toInstant(),
-                            used == null ? null : used.toInstant(), rs.wasNull() ? null : certificateId);
+                            used == null ? null : used.toInstant(), rs.getObject("certificate_id", Long.class));
                 }, (Object) hash);
         return found.stream().findFirst();
     }

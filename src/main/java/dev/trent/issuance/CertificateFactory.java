@@ -27,6 +27,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 
 import dev.trent.ca.Issuer;
+import dev.trent.ca.SigningException;
 import dev.trent.pki.KeyIds;
 import dev.trent.profile.ExtendedKeyUsageName;
 import dev.trent.profile.KeyType;
@@ -74,7 +75,12 @@ public final class CertificateFactory {
                 new AccessDescription(AccessDescription.id_ad_caIssuers,
                         new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
             }));
-            return b.build(issuer.signer().contentSigner());
+            try {
+                return b.build(issuer.signer().contentSigner());
+            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
+                // The signer failed while signing (a keystore or HSM fault): nothing was issued.
+                throw new SigningException("the CA key could not sign certificate " + t.serial().toString(16), e);
+            }
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build certificate " + t.serial().toString(16), e);
         }
@@ -87,9 +93,6 @@ public final class CertificateFactory {
     static int keyUsageBits(CertificateTemplate t) {
         int bits = 0;
         for (KeyUsageName u : t.profile().keyUsage()) {
-            if (u == KeyUsageName.keyEncipherment && t.keyType() != KeyType.RSA) {
-                continue;
-            }
             bits |= u.bit();
         }
         if (t.keyType() == KeyType.RSA) {

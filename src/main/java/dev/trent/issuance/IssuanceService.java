@@ -94,6 +94,11 @@ public class IssuanceService {
     private CertificateTemplate template(Issuer issuer, Request request) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant notBefore = now.minus(properties.issuance().backdate());
+        Instant issuerNotBefore = issuer.certificate().getNotBefore().toInstant();
+        if (notBefore.isBefore(issuerNotBefore)) {
+            // Never before the issuer's own validity (an intermediate signed moments ago).
+            notBefore = issuerNotBefore;
+        }
         Instant notAfter = now.plus(request.profile().validity());
         Instant issuerNotAfter = issuer.certificate().getNotAfter().toInstant();
         if (notAfter.isAfter(issuerNotAfter)) {

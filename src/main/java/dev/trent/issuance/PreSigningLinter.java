@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.trent.profile.CertificateProfile;
+import dev.trent.profile.KeyUsageName;
 
 /**
  * Checks a template before anything is signed (Boulder's "lint before you sign"). A failure
@@ -54,6 +55,11 @@ public final class PreSigningLinter {
         for (String name : t.dnsNames()) {
             if (!DnsNames.isValid(name)) {
                 problems.add("invalid DNS name " + name);
+            }
+        }
+        for (KeyUsageName usage : p.keyUsage()) {
+            if (!t.keyType().permits(usage)) {
+                problems.add("key usage " + usage + " is not permitted for " + t.keyType() + " keys");
             }
         }
         if (!p.keyTypes().contains(t.keyType())) {

@@ -43,7 +43,7 @@ public final class SerialNumbers {
             return null;
         }
         String hex = text.replace(":", "");
-        if (hex.isEmpty() || hex.length() > 40 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+        if (hex.isEmpty() || hex.length() > 40 || !hex.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
             return null;
         }
         return new BigInteger(hex, 16).toString(16);

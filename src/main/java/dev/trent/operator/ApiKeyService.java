@@ -60,7 +60,7 @@ public class ApiKeyService {
 
     @Transactional
     public ApiKeyView create(String name, Role role, String actor) {
-        if (name == null || name.isBlank() || name.length() > 100) {
+        if (name == null || name.isBlank() || name.strip().length() > 100) {
             throw ProblemException.invalidRequest("name is required and must be at most 100 characters.");
         }
         if (role == null) {
@@ -80,6 +80,15 @@ public class ApiKeyService {
     @Transactional
     public ApiKeyView revoke(long id, String actor) {
         ApiKey key = keys.findById(id).orElseThrow(() -> ProblemException.notFound("No API key with id " + id + "."));
+        if (key.revokedAt() == null && key.role() == Role.ADMIN) {
+            jdbc.queryForList("select pg_advisory_xact_lock(?)", BOOTSTRAP_LOCK);
+            Integer admins = jdbc.queryForObject("select count(*) from api_key where role = 'ADMIN' and "
+                    + "revoked_at is null", Integer.class);
+            if (admins != null && admins <= 1) {
+                throw new ProblemException(org.springframework.http.HttpStatus.CONFLICT, "last-admin-key",
+                        "Last admin key", "This is the last active ADMIN key; create another before revoking it.");
+            }
+        }
         if (key.revokedAt() == null) {
             key.revoke(clock.instant());
             audit.record(actor, "api-key.revoked", "api-key:" + id, Map.of("name", key.name()));
@@ -101,6 +110,10 @@ public class ApiKeyService {
         String configured = properties.bootstrapAdminToken();
         String secret;
         if (configured != null && !configured.isBlank()) {
+            if (configured.startsWith(Secrets.ENROLLMENT_TOKEN_PREFIX)) {
+                throw new IllegalStateException("TRENT_BOOTSTRAP_ADMIN_TOKEN must not start with "
+                        + Secrets.ENROLLMENT_TOKEN_PREFIX + " (that prefix marks enrollment tokens)");
+            }
             if (configured.length() < 32) {
                 throw new IllegalStateException("TRENT_BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters");
             }

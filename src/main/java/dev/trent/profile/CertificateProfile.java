@@ -45,6 +45,14 @@ public record CertificateProfile(
         if (keyUsage == null || keyUsage.isEmpty()) {
             throw new IllegalArgumentException("profile " + name + ": key-usage must not be empty");
         }
+        for (KeyType type : keyTypes) {
+            for (KeyUsageName usage : keyUsage) {
+                if (!type.permits(usage)) {
+                    throw new IllegalArgumentException("profile " + name + ": key usage " + usage
+                            + " is not permitted for " + type.displayName() + " keys, which the profile allows");
+                }
+            }
+        }
         if (extendedKeyUsage == null || extendedKeyUsage.isEmpty()) {
             throw new IllegalArgumentException("profile " + name + ": extended-key-usage must not be empty");
         }

@@ -19,6 +19,20 @@ public enum KeyType {
         this.displayName = displayName;
     }
 
+    /**
+     * Whether a certificate for this kind of key may assert the key usage: EC keys sign or
+     * agree keys but never encipher (RFC 5480 section 3); Ed25519 keys only sign (RFC 8410
+     * section 5); RSA keys sign or encipher but do not agree keys (RFC 3279 section 2.3.1).
+     */
+    public boolean permits(KeyUsageName usage) {
+        return switch (this) {
+            case EC_P256, EC_P384 -> usage == KeyUsageName.digitalSignature || usage == KeyUsageName.nonRepudiation
+                    || usage == KeyUsageName.keyAgreement;
+            case ED25519 -> usage == KeyUsageName.digitalSignature || usage == KeyUsageName.nonRepudiation;
+            case RSA -> usage != KeyUsageName.keyAgreement;
+        };
+    }
+
     public String displayName() {
         return displayName;
     }

@@ -37,11 +37,18 @@ public final class MediaTypes {
         wanted = new java.util.ArrayList<>(wanted);
         // Stable sort: equal q-values keep the client's order.
         wanted.sort(java.util.Comparator.comparingDouble(MediaType::getQualityValue).reversed());
+        // RFC 9110 12.5.1: q=0 means "not acceptable", also for what a wildcard would match.
+        List<MediaType> candidates = new java.util.ArrayList<>(offered);
+        for (MediaType w : wanted) {
+            if (w.getQualityValue() <= 0) {
+                candidates.removeIf(w::includes);
+            }
+        }
         for (MediaType w : wanted) {
             if (w.getQualityValue() <= 0) {
                 continue;
             }
-            for (MediaType o : offered) {
+            for (MediaType o : candidates) {
                 if (w.includes(o)) {
                     return o;
                 }

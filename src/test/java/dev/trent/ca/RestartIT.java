@@ -34,6 +34,75 @@ class RestartIT {
     @TempDir
     Path dataDir;
 
+    @TempDir
+    Path externalCa;
+
+    @org.junit.jupiter.api.BeforeEach
+    void embeddedOnly() {
+        // These tests are about Trent's own embedded PostgreSQL and data directory.
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("SPRING_DATASOURCE_URL") == null,
+                "SPRING_DATASOURCE_URL is set: restart tests need the embedded PostgreSQL");
+    }
+
+    @Test
+    void embeddedPostgresWhenConnectingWithoutThePasswordThenRefused() throws Exception {
+        try (TrentApp app = TrentApp.start(settings(IntegrationTest.ADMIN_KEY))) {
+            String url = ((com.zaxxer.hikari.HikariDataSource) app.context().getBean(javax.sql.DataSource.class))
+                    .getJdbcUrl();
+            Path passwordFile = dataDir.resolve("postgres.password");
+            assertThat(Files.getPosixFilePermissions(passwordFile)).isEqualTo(
+                    PosixFilePermissions.fromString("rw-------"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(url,
+                    "postgres", "")).isInstanceOf(java.sql.SQLException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(url,
+                    "postgres", "wrong")).hasMessageContaining("password authentication failed");
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres",
+                    Files.readString(passwordFile).strip())) {
+                assertThat(c.isValid(2)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void restartWhenCaReplacedByExternalIntermediateThenOldCertificatesStillServed() throws Exception {
+        X509Certificate oldLeaf;
+        String oldIssuerId;
+        try (TrentApp first = TrentApp.start(settings(IntegrationTest.ADMIN_KEY))) {
+            TrentClient client = first.client();
+            TrentClient.Response r = client.enroll(client.token(IntegrationTest.ADMIN_KEY, "switch-device", "device",
+                    null), "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(StandardCharsets.US_ASCII),
+                    "application/json");
+            assertThat(r.status()).isEqualTo(201);
+            oldIssuerId = r.json().get("issuerId").asText();
+            oldLeaf = client.get("/api/v1/certificates/" + r.json().get("serial").asText(), IntegrationTest.ADMIN_KEY,
+                    "application/pkix-cert").certificates().get(0);
+        }
+        assertThat(dev.trent.cli.CaCli.run(new String[] {"init", "--out", externalCa.resolve("ca").toString()},
+                new PrintStream(OutputStream.nullOutputStream()), new PrintStream(OutputStream.nullOutputStream())))
+                .isZero();
+        Map<String, String> s = settings(IntegrationTest.ADMIN_KEY);
+        s.put("trent.ca.keystore.path", externalCa.resolve("ca/intermediate.p12").toString());
+        s.put("trent.ca.keystore.password-file", externalCa.resolve("ca/intermediate.p12.pass").toString());
+        try (TrentApp second = TrentApp.start(s)) {
+            TrentClient client = second.client();
+            TrentClient.Response old = client.get("/api/v1/certificates/" + oldLeaf.getSerialNumber().toString(16),
+                    IntegrationTest.ADMIN_KEY, null);
+            TrentClient.Response oldIssuer = client.get("/ca/" + oldIssuerId + ".crt", null, null);
+            TrentClient.Response fresh = client.enroll(client.token(IntegrationTest.ADMIN_KEY, "switch-device-2",
+                    "device", null), "application/x-pem-file",
+                    TestCsrs.ecP256("x").pem().getBytes(StandardCharsets.US_ASCII), "application/json");
+
+            assertThat(old.status()).as(old.toString()).isEqualTo(200);
+            assertThat(old.certificates()).hasSize(2);
+            assertThat(old.certificates().get(0)).isEqualTo(oldLeaf);
+            oldLeaf.verify(old.certificates().get(1).getPublicKey());
+            assertThat(oldIssuer.status()).isEqualTo(200);
+            assertThat(oldIssuer.certificates().get(0).getSubjectX500Principal())
+                    .isEqualTo(oldLeaf.getIssuerX500Principal());
+            assertThat(fresh.json().get("issuerId").asText()).isNotEqualTo(oldIssuerId);
+        }
+    }
+
     private Map<String, String> settings(String bootstrapToken) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("trent.data-dir", dataDir.toString());
@@ -88,8 +157,13 @@ class RestartIT {
             assertThat(json.get("status").asText()).isEqualTo("ISSUED");
             assertThat(json.get("certificatePem").asText()).isEqualTo(Pem.certificate(leaf));
 
-            // The database is the one from before, not a new one: one migration, one issuer, one key.
-            assertThat(count(second, "select count(*) from flyway_schema_history where success")).isEqualTo(1);
+            // The database is the one from before, not a new one: each migration once, one issuer, one key.
+            long migrations;
+            try (java.util.stream.Stream<Path> files = Files.list(Path.of("db"))) {
+                migrations = files.filter(f -> f.getFileName().toString().endsWith(".sql")).count();
+            }
+            assertThat(count(second, "select count(*) from flyway_schema_history where success"))
+                    .isEqualTo(migrations);
             assertThat(count(second, "select count(*) from issuer")).isEqualTo(1);
             assertThat(count(second, "select count(*) from api_key")).isEqualTo(1);
             assertThat(count(second, "select count(*) from enrollment_token where device_id = ? and used_at is not null",

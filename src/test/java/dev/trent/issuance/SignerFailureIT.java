@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.bouncycastle.operator.ContentSigner;
-import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -26,7 +24,11 @@ import dev.trent.support.TrentClient;
  */
 class SignerFailureIT extends IntegrationTest {
 
-    static final AtomicBoolean FAIL = new AtomicBoolean();
+    /** Where the simulated fault strikes: creating the signer, or inside the signature itself. */
+    enum Fault { NONE, CREATE, SIGN }
+
+    static final java.util.concurrent.atomic.AtomicReference<Fault> FAULT =
+            new java.util.concurrent.atomic.AtomicReference<>(Fault.NONE);
 
     @TestConfiguration
     static class FaultySignerConfig {
@@ -42,28 +44,50 @@ class SignerFailureIT extends IntegrationTest {
 
                 @Override
                 public ContentSigner contentSigner() {
-                    if (FAIL.get()) {
+                    if (FAULT.get() == Fault.CREATE) {
                         throw new SigningException("simulated signer fault", new java.io.IOException("device error"));
                     }
-                    return real.contentSigner();
+                    ContentSigner signer = real.contentSigner();
+                    if (FAULT.get() != Fault.SIGN) {
+                        return signer;
+                    }
+                    return new ContentSigner() {
+                        @Override
+                        public org.bouncycastle.asn1.x509.AlgorithmIdentifier getAlgorithmIdentifier() {
+                            return signer.getAlgorithmIdentifier();
+                        }
+
+                        @Override
+                        public java.io.OutputStream getOutputStream() {
+                            return signer.getOutputStream();
+                        }
+
+                        @Override
+                        public byte[] getSignature() {
+                            // As Bouncy Castle reports a SignatureException from the provider (an HSM fault).
+                            throw new org.bouncycastle.operator.RuntimeOperatorException("simulated token error",
+                                    new java.security.SignatureException("CKR_DEVICE_ERROR"));
+                        }
+                    };
                 }
             };
         }
     }
 
-    @Test
-    void enrollWhenSignerFailsThen503AndNothingIsLostAndRetrySucceeds() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Fault.class, names = {"CREATE", "SIGN"})
+    void enrollWhenSignerFailsThen503AndNothingIsLostAndRetrySucceeds(Fault fault) {
         TrentClient c = client();
         String device = deviceId("fault");
         String token = c.token(ADMIN_KEY, device, "device", null);
         byte[] csr = TestCsrs.ecP256("x").pem().getBytes();
 
-        FAIL.set(true);
+        FAULT.set(fault);
         TrentClient.Response failed;
         try {
             failed = c.enroll(token, "application/x-pem-file", csr, null);
         } finally {
-            FAIL.set(false);
+            FAULT.set(Fault.NONE);
         }
 
         assertThat(failed.status()).as(failed.toString()).isEqualTo(503);

@@ -98,6 +98,27 @@ class OperatorApiIT extends IntegrationTest {
     }
 
     @Test
+    void apiKeyWhenLastActiveAdminRevokedThen409() {
+        TrentClient c = client();
+        long bootstrapId = jdbc.queryForObject("select id from api_key where key_hash = ?", Long.class,
+                dev.trent.pki.Hashes.sha256(ADMIN_KEY));
+        TrentClient.Response other = c.postJson("/api/v1/api-keys", ADMIN_KEY,
+                Map.of("name", "admin-" + deviceId("k"), "role", "ADMIN"));
+        long otherId = other.json().get("id").asLong();
+        jdbc.update("update api_key set revoked_at = now() where role = 'ADMIN' and id not in (?, ?) "
+                + "and revoked_at is null", bootstrapId, otherId);
+
+        TrentClient.Response first = c.send("DELETE", "/api/v1/api-keys/" + otherId,
+                Map.of("Authorization", "Bearer " + ADMIN_KEY), null);
+        TrentClient.Response last = c.send("DELETE", "/api/v1/api-keys/" + bootstrapId,
+                Map.of("Authorization", "Bearer " + ADMIN_KEY), null);
+
+        assertThat(first.status()).isEqualTo(200);
+        assertProblem(last, 409, "last-admin-key");
+        assertThat(c.get("/api/v1/api-keys", ADMIN_KEY, null).status()).isEqualTo(200);
+    }
+
+    @Test
     void enrollmentTokenWhenRequestInvalidThen400WithReason() {
         TrentClient c = client();
         record Case(Map<String, Object> body, String detailContains) {
@@ -142,7 +163,7 @@ class OperatorApiIT extends IntegrationTest {
         Map<String, Object> audit = jdbc.queryForMap(
                 "select actor, details::text as details from audit_event where action = 'enrollment-token.created' "
                         + "and subject = ?", device);
-        assertThat(audit.get("actor")).isEqualTo("api-key:1:bootstrap-admin");
+        assertThat((String) audit.get("actor")).matches("api-key:\\d+:bootstrap-admin");
         assertThat((String) audit.get("details")).doesNotContain(token.substring(9));
     }
 

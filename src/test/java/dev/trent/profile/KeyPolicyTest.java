@@ -55,6 +55,33 @@ class KeyPolicyTest {
     }
 
     @Test
+    void profileWhenKeyUsageNotPermittedForAnAllowedKeyTypeThenRejected() {
+        assertThatThrownBy(() -> new CertificateProfile("p", Duration.ofDays(1), Set.of(KeyType.EC_P256), 2048,
+                List.of(KeyUsageName.digitalSignature, KeyUsageName.dataEncipherment),
+                List.of(ExtendedKeyUsageName.clientAuth), false, false, 0))
+                .hasMessageContaining("dataEncipherment is not permitted for EC P-256");
+        assertThatThrownBy(() -> new CertificateProfile("p", Duration.ofDays(1), Set.of(KeyType.ED25519), 2048,
+                List.of(KeyUsageName.keyAgreement), List.of(ExtendedKeyUsageName.clientAuth), false, false, 0))
+                .hasMessageContaining("keyAgreement is not permitted for Ed25519");
+        assertThatThrownBy(() -> new CertificateProfile("p", Duration.ofDays(1), Set.of(KeyType.RSA), 2048,
+                List.of(KeyUsageName.keyAgreement), List.of(ExtendedKeyUsageName.clientAuth), false, false, 0))
+                .hasMessageContaining("keyAgreement is not permitted for RSA");
+        assertThat(new CertificateProfile("p", Duration.ofDays(1), Set.of(KeyType.RSA), 2048,
+                List.of(KeyUsageName.digitalSignature, KeyUsageName.keyEncipherment),
+                List.of(ExtendedKeyUsageName.serverAuth), false, false, 0).keyUsage()).hasSize(2);
+    }
+
+    @Test
+    void checkWhenRsaExponentIsNot65537ThenRefused() throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+        g.initialize(new java.security.spec.RSAKeyGenParameterSpec(2048, java.math.BigInteger.valueOf(3)));
+        TestCsrs.Csr csr = TestCsrs.forKey(g.generateKeyPair(), "e3");
+        KeyPolicy.Verdict v = check(profile(Set.of(KeyType.RSA), 2048), csr);
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.refusal()).contains("exponent must be 65537");
+    }
+
+    @Test
     void profileWhenInvalidThenRejectedAtConfiguration() {
         assertThatThrownBy(() -> profile(Set.of(), 2048)).hasMessageContaining("at least one key type");
         assertThatThrownBy(() -> profile(Set.of(KeyType.RSA), 1024)).hasMessageContaining("at least 2048");

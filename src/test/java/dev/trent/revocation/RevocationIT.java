@@ -151,6 +151,20 @@ class RevocationIT extends IntegrationTest {
     }
 
     @Test
+    void enrollRetryWhenItsCertificateWasRevokedThen409NotTheRevokedCertificate() {
+        String token = http().token(ADMIN_KEY, deviceId("retry-rv"), "device", null);
+        TestCsrs.Csr csr = TestCsrs.ecP256("x");
+        TrentClient.Response first = http().enroll(token, "application/x-pem-file", csr.pem().getBytes(),
+                "application/json");
+        revoke(first.json().get("serial").asText(), "superseded", null);
+
+        TrentClient.Response retry = http().enroll(token, "application/x-pem-file", csr.pem().getBytes(), null);
+
+        assertProblem(retry, 409, "enrollment-token-used");
+        assertThat(retry.json().get("detail").asText()).contains("revoked");
+    }
+
+    @Test
     void bulkWhenDryRunThenListsWithoutChangingAndThenRevokes() {
         String device = deviceId("bulk");
         List<String> serials = List.of(enroll(device), enroll(device), enroll(device));

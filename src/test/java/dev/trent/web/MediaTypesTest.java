@@ -29,6 +29,13 @@ class MediaTypesTest {
     }
 
     @Test
+    void negotiateWhenTypeHasQZeroThenWildcardDoesNotBringItBack() {
+        assertThat(MediaTypes.negotiate("application/pem-certificate-chain;q=0, */*", OFFERED))
+                .isEqualTo(MediaTypes.PKIX_CERT);
+        assertThatThrownBy(() -> MediaTypes.negotiate("*/*;q=0", OFFERED)).isInstanceOf(ProblemException.class);
+    }
+
+    @Test
     void negotiateWhenNothingMatchesThen406() {
         assertThatThrownBy(() -> MediaTypes.negotiate("image/png", OFFERED)).isInstanceOf(ProblemException.class)
                 .hasMessageContaining("application/pkix-cert");
