@@ -28,6 +28,7 @@ public record TrentProperties(
         @DefaultValue Issuance issuance,
         @DefaultValue Tokens tokens,
         @DefaultValue Crl crl,
+        @DefaultValue Ocsp ocsp,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -47,7 +48,7 @@ public record TrentProperties(
     public String toString() {
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
-                + ", tokens=" + tokens + ", crl=" + crl + ", profiles=" + profiles.keySet() + "]";
+                + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", profiles=" + profiles.keySet() + "]";
     }
 
     /** The issuing CA: generated on first start, or an operator-supplied PKCS#12 intermediate. */
@@ -82,6 +83,24 @@ public record TrentProperties(
             }
             if (maxCsrBytes < 1024 || maxCsrBytes > 1 << 20) {
                 throw new IllegalArgumentException("trent.issuance.max-csr-bytes must be between 1024 and 1048576");
+            }
+        }
+    }
+
+    /** The OCSP responder. */
+    public record Ocsp(
+            @DefaultValue("48h") Duration responderValidity,
+            @DefaultValue("1h") Duration responseValidity,
+            @DefaultValue("60s") Duration maxAge,
+            @DefaultValue("500ms") Duration pollInterval,
+            @DefaultValue("100000") int cacheSize) {
+
+        public Ocsp {
+            if (responderValidity.compareTo(Duration.ofHours(2)) < 0 || responderValidity.compareTo(Duration.ofDays(30)) > 0) {
+                throw new IllegalArgumentException("trent.ocsp.responder-validity must be between 2h and 30d");
+            }
+            if (responseValidity.compareTo(Duration.ofMinutes(1)) < 0 || responseValidity.compareTo(Duration.ofDays(7)) > 0) {
+                throw new IllegalArgumentException("trent.ocsp.response-validity must be between 1m and 7d");
             }
         }
     }

@@ -86,6 +86,34 @@ public final class CertificateFactory {
         }
     }
 
+    /** A delegated OCSP responder certificate; see {@code IssuanceService.issueOcspResponder}. */
+    static X509CertificateHolder signOcspResponder(Issuer issuer, java.math.BigInteger serial, String name,
+            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore,
+            java.time.Instant notAfter) {
+        try {
+            X509Certificate issuerCert = issuer.certificate();
+            X509v3CertificateBuilder b = new X509v3CertificateBuilder(
+                    new JcaX509CertificateHolder(issuerCert).getSubject(), serial, Date.from(notBefore),
+                    Date.from(notAfter), subject(name), key);
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
+            b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
+                    org.bouncycastle.asn1.DERNull.INSTANCE);
+            b.addExtension(Extension.subjectKeyIdentifier, false,
+                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
+            b.addExtension(Extension.authorityKeyIdentifier, false,
+                    new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
+            try {
+                return b.build(issuer.signer().contentSigner());
+            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
+                throw new SigningException("the CA key could not sign the OCSP responder certificate", e);
+            }
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build the OCSP responder certificate", e);
+        }
+    }
+
     /**
      * Profile bits for EC and Ed25519 keys. RSA subject keys also get keyEncipherment, which TLS
      * 1.2 RSA key exchange needs (RFC 5246 7.4.2); EC keys never do (RFC 8813 section 3).

@@ -2,12 +2,16 @@ package dev.trent.issuance;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -89,6 +93,44 @@ public class IssuanceService {
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
                 template.notBefore(), template.notAfter(), now, null, der);
+    }
+
+    /**
+     * Issues a delegated OCSP responder certificate for {@code key} (RFC 6960 4.2.2.2): CN =
+     * {@code name}, keyUsage digitalSignature, EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck (so
+     * relying parties do not check its own status; hence a short lifetime), SKI and AKI, no
+     * CDP or AIA. Recorded like every certificate (profile {@code ocsp-responder}) before it is
+     * signed.
+     */
+    @Transactional
+    public X509Certificate issueOcspResponder(SubjectPublicKeyInfo key, String keySha256, String name,
+            Duration validity) {
+        Issuer issuer = issuers.active();
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant notBefore = now.minus(Duration.ofMinutes(5));
+        Instant issuerNotBefore = issuer.certificate().getNotBefore().toInstant();
+        if (notBefore.isBefore(issuerNotBefore)) {
+            notBefore = issuerNotBefore;
+        }
+        Instant notAfter = now.plus(validity);
+        Instant issuerNotAfter = issuer.certificate().getNotAfter().toInstant();
+        if (notAfter.isAfter(issuerNotAfter)) {
+            notAfter = issuerNotAfter;
+        }
+        java.math.BigInteger serialNumber = serials.next();
+        String serial = SerialNumbers.toHex(serialNumber);
+        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, name, "ocsp-responder",
+                CertificateFactory.subject(name).toString(), List.of(), notBefore, notAfter, KeyType.EC_P256.name(),
+                keySha256, null, clock.instant()));
+        try {
+            X509CertificateHolder holder = CertificateFactory.signOcspResponder(issuer, serialNumber, name, key,
+                    notBefore, notAfter);
+            byte[] der = holder.getEncoded();
+            store.storeSigned(id, der);
+            return new JcaX509CertificateConverter().getCertificate(holder);
+        } catch (IOException | java.security.cert.CertificateException e) {
+            throw new IllegalStateException("cannot issue the OCSP responder certificate", e);
+        }
     }
 
     private CertificateTemplate template(Issuer issuer, Request request) {

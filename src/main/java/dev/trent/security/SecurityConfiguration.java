@@ -27,6 +27,27 @@ class SecurityConfiguration {
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**"};
     static final String OPERATOR_PATHS = "/api/v1/**";
 
+    /**
+     * OCSP GET requests carry base64 in the path (RFC 6960 A.1), which may contain '/', "//" and
+     * their encoding %2F. The firewall lets those through; every other check (";", "%25",
+     * "..", backslashes, non-printables) stays. Path matching works on decoded segments, so an
+     * encoded slash never crosses a segment boundary elsewhere.
+     */
+    @Bean
+    static org.springframework.security.web.firewall.HttpFirewall httpFirewall() {
+        org.springframework.security.web.firewall.StrictHttpFirewall f =
+                new org.springframework.security.web.firewall.StrictHttpFirewall();
+        f.setAllowUrlEncodedSlash(true);
+        f.setAllowUrlEncodedDoubleSlash(true);
+        return f;
+    }
+
+    /** Tomcat decodes %2F (for OCSP GET; the controller reads the raw URI) instead of rejecting the request. */
+    @Bean
+    static org.springframework.boot.tomcat.TomcatConnectorCustomizer encodedSlashPassthrough() {
+        return connector -> connector.setEncodedSolidusHandling("decode");
+    }
+
     @Bean
     static RoleHierarchy roleHierarchy() {
         return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_AUDITOR");

@@ -1,0 +1,244 @@
+package dev.trent.ocsp;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.ocsp.RevokedInfo;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.DigestCalculatorProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalEventListener;
+
+import dev.trent.ca.Issuer;
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.config.TrentProperties;
+import dev.trent.pki.Hashes;
+import dev.trent.pki.Providers;
+import dev.trent.revocation.RevocationReason;
+import dev.trent.revocation.RevocationService;
+
+/**
+ * Decides and signs OCSP responses (RFC 6960), with the RFC 5019 fast path: a nonce-less
+ * request for one certificate is answered from a cache of pre-signed responses. The cache of an
+ * issuer is emptied the moment this instance commits a revocation change, and within
+ * {@code trent.ocsp.poll-interval} on every other instance (each polls the issuers' revocation
+ * versions), so no instance answers {@code good} for long after a revocation.
+ */
+@Service
+public class OcspService {
+
+    private static final Logger log = LoggerFactory.getLogger(OcspService.class);
+
+    private final JdbcTemplate jdbc;
+    private final IssuerRegistry issuers;
+    private final OcspResponderKey responderKey;
+    private final Clock clock;
+    private final TrentProperties.Ocsp settings;
+    private final DigestCalculatorProvider digests;
+    private final Map<String, Map<String, Answer>> cache = new ConcurrentHashMap<>();
+    private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
+    /** Bumped before an issuer's cache is emptied, so that an answer decided before cannot slip back in. */
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> generations = new ConcurrentHashMap<>();
+
+    OcspService(JdbcTemplate jdbc, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
+            TrentProperties properties) throws OperatorCreationException {
+        this.jdbc = jdbc;
+        this.issuers = issuers;
+        this.responderKey = responderKey;
+        this.clock = clock;
+        this.settings = properties.ocsp();
+        this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(Providers.BC).build();
+    }
+
+    /**
+     * An encoded OCSPResponse and how HTTP may cache it.
+     *
+     * @param cacheable  a successful, nonce-less answer (RFC 5019 headers apply); else no-store
+     */
+    public record Answer(byte[] der, boolean cacheable, Instant thisUpdate, Instant nextUpdate, String etag) {
+    }
+
+    /** OCSPResponse with only a status: malformedRequest, unauthorized, internalError, tryLater. */
+    public static Answer status(int status) {
+        try {
+            return new Answer(new OCSPRespBuilder().build(status, null).getEncoded(), false, null, null, null);
+        } catch (IOException | OCSPException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Answer respond(OcspRequestDecoder.Decoded request) {
+        Req[] reqs = request.requests();
+        boolean cacheable = request.nonce() == null && reqs.length == 1;
+        String issuerId = null;
+        String key = null;
+        if (cacheable) {
+            Issuer issuer = issuerOf(reqs[0].getCertID());
+            if (issuer == null) {
+                return status(OCSPRespBuilder.UNAUTHORIZED);
+            }
+            issuerId = issuer.id();
+            key = cacheKey(reqs[0].getCertID());
+            Answer cached = cache.getOrDefault(issuerId, Map.of()).get(key);
+            if (cached != null && fresh(cached)) {
+                return cached;
+            }
+        }
+        long generation = cacheable ? generation(issuerId).get() : 0;
+        Answer answer = sign(request);
+        if (cacheable && answer.cacheable()) {
+            Map<String, Answer> perIssuer = cache.computeIfAbsent(issuerId, k -> new ConcurrentHashMap<>());
+            if (perIssuer.size() >= settings.cacheSize()) {
+                perIssuer.clear();
+            }
+            perIssuer.put(key, answer);
+            if (generation(issuerId).get() != generation) {
+                // The revocation state changed while this answer was being decided.
+                perIssuer.remove(key);
+            }
+        }
+        return answer;
+    }
+
+    /** A cached answer is served until half of its validity has passed. */
+    private boolean fresh(Answer a) {
+        Duration life = Duration.between(a.thisUpdate(), a.nextUpdate());
+        return clock.instant().isBefore(a.thisUpdate().plus(life.dividedBy(2)));
+    }
+
+    private Answer sign(OcspRequestDecoder.Decoded request) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant nextUpdate = now.plus(settings.responseValidity());
+        OcspResponderKey.Responder responder = responderKey.current();
+        try {
+            BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(
+                    new RespID(responder.holder().getSubjectPublicKeyInfo(), digests.get(CertificateID.HASH_SHA1)));
+            for (Req req : request.requests()) {
+                CertificateID id = req.getCertID();
+                Issuer issuer = issuerOf(id);
+                if (issuer == null) {
+                    // RFC 6960 2.3: "the server is not capable of responding authoritatively".
+                    return status(OCSPRespBuilder.UNAUTHORIZED);
+                }
+                builder.addResponse(id, statusOf(issuer, id.getSerialNumber()), Date.from(now), Date.from(nextUpdate),
+                        null);
+            }
+            if (request.nonce() != null) {
+                builder.setResponseExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce,
+                        false, new DEROctetString(new DEROctetString(request.nonce())))));
+            }
+            BasicOCSPResp basic = builder.build(responder.signer(), new X509CertificateHolder[] {responder.holder()},
+                    Date.from(now));
+            byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+            boolean cacheable = request.nonce() == null;
+            return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null);
+        } catch (OCSPException | IOException | OperatorCreationException e) {
+            log.error("OCSP response could not be signed", e);
+            return status(OCSPRespBuilder.INTERNAL_ERROR);
+        }
+    }
+
+    /** The issuer a CertID names (by the hashes of its name and key), or null. */
+    private Issuer issuerOf(CertificateID id) {
+        for (Issuer issuer : issuers.all()) {
+            try {
+                if (id.matchesIssuer(new X509CertificateHolder(issuer.certificate().getEncoded()), digests)) {
+                    return issuer;
+                }
+            } catch (OCSPException | IOException | java.security.cert.CertificateEncodingException
+                    | RuntimeException e) {
+                // An unsupported hash algorithm cannot name any issuer of ours.
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** Good, revoked (time and reason), or unknown for a serial this issuer never issued. */
+    private CertificateStatus statusOf(Issuer issuer, BigInteger serial) {
+        List<Map<String, Object>> rows = jdbc.queryForList("select status, revoked_at, revocation_reason "
+                + "from certificate where issuer_id = ? and serial = ?", issuer.id(), serial.toString(16));
+        if (rows.isEmpty() || "PENDING".equals(rows.get(0).get("status"))) {
+            return new UnknownStatus();
+        }
+        Map<String, Object> row = rows.get(0);
+        if (!"REVOKED".equals(row.get("status"))) {
+            return CertificateStatus.GOOD;
+        }
+        Date revokedAt = Date.from(((java.sql.Timestamp) row.get("revoked_at")).toInstant()
+                .truncatedTo(ChronoUnit.SECONDS));
+        RevocationReason reason = RevocationReason.parse((String) row.get("revocation_reason"));
+        CRLReason crlReason = reason == RevocationReason.unspecified ? null : CRLReason.lookup(reason.code());
+        return new RevokedStatus(new RevokedInfo(new ASN1GeneralizedTime(revokedAt), crlReason));
+    }
+
+    private static String cacheKey(CertificateID id) {
+        try {
+            return HexFormat.of().formatHex(id.toASN1Primitive().getEncoded());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private java.util.concurrent.atomic.AtomicLong generation(String issuerId) {
+        return generations.computeIfAbsent(issuerId, k -> new java.util.concurrent.atomic.AtomicLong());
+    }
+
+    private void invalidate(String issuerId) {
+        generation(issuerId).incrementAndGet();
+        cache.remove(issuerId);
+    }
+
+    @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)
+    void onRevocationChanged(RevocationService.RevocationChanged event) {
+        // Note the version this change produced, so the poll does not empty the cache again for it.
+        jdbc.query("select revocation_version from issuer where id = ?",
+                rs -> { seenVersions.put(event.issuerId(), rs.getLong(1)); }, event.issuerId());
+        invalidate(event.issuerId());
+    }
+
+    /** Empties an issuer's cache when another instance changed its revocation state. */
+    @Scheduled(fixedDelayString = "${trent.ocsp.poll-interval:500ms}")
+    void pollRevocationVersions() {
+        jdbc.query("select id, revocation_version from issuer", rs -> {
+            String id = rs.getString(1);
+            long version = rs.getLong(2);
+            Long seen = seenVersions.put(id, version);
+            if (seen != null && seen != version) {
+                invalidate(id);
+            }
+        });
+    }
+}
