@@ -5,7 +5,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
@@ -112,14 +111,6 @@ public class OcspResponderKey {
             return new Responder(keys, cert, new X509CertificateHolder(cert.getEncoded()));
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot create the OCSP responder key", e);
-        }
-    }
-
-    static byte[] encoded(X509Certificate cert) {
-        try {
-            return cert.getEncoded();
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
