@@ -7,7 +7,10 @@ alter table certificate
     add column invalidity_date   timestamptz,
     add constraint certificate_revocation_consistent
         check ((status = 'REVOKED') = (revoked_at is not null and revocation_reason is not null));
-create index certificate_revoked_idx on certificate (issuer_id, serial) where status = 'REVOKED';
+-- On revoked_at, not status: the PENDING -> ISSUED update then changes no indexed column and can
+-- stay a HOT update (fillfactor leaves room on the page for the DER that it adds).
+create index certificate_revoked_idx on certificate (issuer_id, id) where revoked_at is not null;
+alter table certificate set (fillfactor = 70);
 -- One certificate per enrollment token, enforced by the schema too (the application holds the
 -- token's row lock and consumes it in the statement that reserves the serial).
 create unique index certificate_token_uq on certificate (token_id) where token_id is not null;

@@ -150,7 +150,7 @@ public class CrlPublisher {
             int entries;
             try (CrlEncoder encoder = new CrlEncoder()) {
                 streaming.query("select serial, revoked_at, revocation_reason, invalidity_date from certificate "
-                        + "where issuer_id = ? and status = 'REVOKED' and not_after > ? order by id", rs -> {
+                        + "where issuer_id = ? and revoked_at is not null and not_after > ? order by id", rs -> {
                             try {
                                 Timestamp invalidity = rs.getTimestamp(4);
                                 encoder.add(new CrlEncoder.Entry(new BigInteger(rs.getString(1), 16),
