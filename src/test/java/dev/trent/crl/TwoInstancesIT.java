@@ -1,0 +1,165 @@
+package dev.trent.crl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import javax.sql.DataSource;
+
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.support.IntegrationTest;
+import dev.trent.support.TestCsrs;
+import dev.trent.support.TrentApp;
+import dev.trent.support.TrentClient;
+
+/**
+ * Two Trent instances on one PostgreSQL and one CA: a revocation made on one is answered by the
+ * other's OCSP within two seconds (its pre-signed cache emptied by polling), both serve the same
+ * CRL, and CRL numbers grow in publication order while both generate concurrently.
+ */
+class TwoInstancesIT {
+
+    @TempDir
+    Path dirA;
+
+    @TempDir
+    Path dirB;
+
+    private static Map<String, String> base(Path dataDir) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("trent.data-dir", dataDir.toString());
+        s.put("trent.bootstrap-admin-token", IntegrationTest.ADMIN_KEY);
+        s.put("trent.crl.keep", "1000");
+        return s;
+    }
+
+    @Test
+    void twoInstancesWhenOneRevokesThenOtherAnswersRevokedWithinTwoSecondsAndCrlsAgree() throws Exception {
+        try (TrentApp a = TrentApp.start(base(dirA))) {
+            HikariDataSource ds = (HikariDataSource) a.context().getBean(DataSource.class);
+            Map<String, String> sb = base(dirB);
+            sb.put("spring.datasource.url", ds.getJdbcUrl());
+            sb.put("spring.datasource.username", ds.getUsername());
+            sb.put("spring.datasource.password", ds.getPassword() == null ? "" : ds.getPassword());
+            // Instance B runs the same CA: A's intermediate, as an operator would configure it.
+            sb.put("trent.ca.keystore.path", dirA.resolve("ca/intermediate.p12").toString());
+            sb.put("trent.ca.keystore.password-file", dirA.resolve("ca/intermediate.p12.pass").toString());
+            try (TrentApp b = TrentApp.start(sb)) {
+                TrentClient ca = a.client();
+                TrentClient cb = b.client();
+                X509Certificate cert = ca.enroll(ca.token(IntegrationTest.ADMIN_KEY, "two-1", "device", null),
+                        "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(), null).certificates().get(0);
+                X509Certificate issuer = cb.get("/api/v1/ca/chain", null, null).certificates().get(0);
+                String path = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(new OCSPReqBuilder()
+                        .addRequest(new CertificateID(new JcaDigestCalculatorProviderBuilder().build()
+                                .get(CertificateID.HASH_SHA1), new X509CertificateHolder(issuer.getEncoded()),
+                                cert.getSerialNumber())).build().getEncoded()), StandardCharsets.US_ASCII);
+                assertThat(status(cb, path)).isNull(); // good, and now in B's pre-signed cache
+                assertThat(status(cb, path)).isNull();
+
+                assertThat(ca.postJson("/api/v1/certificates/" + cert.getSerialNumber().toString(16) + "/revoke",
+                        IntegrationTest.ADMIN_KEY, Map.of("reason", "keyCompromise")).status()).isEqualTo(200);
+                long revokedAt = System.nanoTime();
+                Object status = status(cb, path);
+                while (!(status instanceof RevokedStatus)
+                        && System.nanoTime() - revokedAt < Duration.ofSeconds(3).toNanos()) {
+                    Thread.sleep(50);
+                    status = status(cb, path);
+                }
+                Duration visible = Duration.ofNanos(System.nanoTime() - revokedAt);
+
+                assertThat(status).isInstanceOf(RevokedStatus.class);
+                assertThat(visible).isLessThan(Duration.ofSeconds(2));
+
+                // Both serve the same CRL bytes, and it lists the revocation.
+                String crlPath = "/crl/" + b.context().getBean(IssuerRegistry.class).active().id() + ".crl";
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                TrentClient.Response crlA = ca.get(crlPath, null, null);
+                TrentClient.Response crlB = cb.get(crlPath, null, null);
+                while (!(crlA.text().length() > 0 && java.util.Arrays.equals(crlA.body(), crlB.body())
+                        && parse(crlB).isRevoked(cert)) && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                    crlA = ca.get(crlPath, null, null);
+                    crlB = cb.get(crlPath, null, null);
+                }
+                assertThat(crlB.body()).isEqualTo(crlA.body());
+                assertThat(parse(crlB).isRevoked(cert)).isTrue();
+
+                // Both generate at once, repeatedly: one at a time, numbers in publication order.
+                CrlPublisher pa = a.context().getBean(CrlPublisher.class);
+                CrlPublisher pb = b.context().getBean(CrlPublisher.class);
+                var issuerA = a.context().getBean(IssuerRegistry.class).active();
+                var issuerB = b.context().getBean(IssuerRegistry.class).active();
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    List<Callable<Integer>> jobs = new ArrayList<>();
+                    jobs.add(() -> generateMany(pa, issuerA));
+                    jobs.add(() -> generateMany(pb, issuerB));
+                    int generated = 0;
+                    for (Future<Integer> f : pool.invokeAll(jobs)) {
+                        generated += f.get();
+                    }
+                    assertThat(generated).isPositive();
+                } finally {
+                    pool.shutdownNow();
+                }
+                List<Map<String, Object>> rows = a.jdbc().queryForList("select crl_number, this_update, created_at "
+                        + "from crl where issuer_id = ? order by created_at, crl_number", issuerA.id());
+                for (int i = 1; i < rows.size(); i++) {
+                    long prev = ((Number) rows.get(i - 1).get("crl_number")).longValue();
+                    long next = ((Number) rows.get(i).get("crl_number")).longValue();
+                    assertThat(next).as("CRL numbers in publication order").isGreaterThan(prev);
+                }
+                assertThat(rows.size()).isGreaterThan(2);
+            }
+        }
+    }
+
+    private static int generateMany(CrlPublisher publisher, dev.trent.ca.Issuer issuer) {
+        int n = 0;
+        for (int i = 0; i < 15; i++) {
+            if (publisher.generate(issuer)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static java.security.cert.X509CRL parse(TrentClient.Response r) throws Exception {
+        return (java.security.cert.X509CRL) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCRL(new java.io.ByteArrayInputStream(r.body()));
+    }
+
+    private static Object status(TrentClient c, String path) throws Exception {
+        TrentClient.Response r = c.get(path, null, null);
+        assertThat(r.status()).isEqualTo(200);
+        OCSPResp resp = new OCSPResp(r.body());
+        assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+        return ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
+    }
+}
