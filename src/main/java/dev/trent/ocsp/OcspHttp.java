@@ -1,0 +1,138 @@
+package dev.trent.ocsp;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.Locale;
+
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.springframework.stereotype.Component;
+
+import dev.trent.config.TrentProperties;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * The OCSP responder's HTTP side, shared by {@link OcspFastPathFilter} (which answers before
+ * Spring Security and Spring MVC; OCSP is public and needs neither) and {@link OcspController}
+ * (which answers when the fast path is switched off). {@code POST /ocsp} with
+ * {@code application/ocsp-request}; {@code GET /ocsp/<base64>} (RFC 6960 A.1; percent-encoded
+ * or raw {@code + / =}). OCSP-level errors are OCSP responses (HTTP 200), never HTTP errors;
+ * only a POST with another Content-Type is an HTTP 400.
+ */
+@Component
+class OcspHttp {
+
+    static final String OCSP_REQUEST = "application/ocsp-request";
+    static final String OCSP_RESPONSE = "application/ocsp-response";
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    private final OcspService service;
+    private final Duration maxAge;
+
+    OcspHttp(OcspService service, TrentProperties properties) {
+        this.service = service;
+        this.maxAge = properties.ocsp().maxAge();
+    }
+
+    static boolean isOcspPath(String path) {
+        return path.equals("/ocsp") || path.startsWith("/ocsp/");
+    }
+
+    void handle(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String method = request.getMethod();
+        String uri = request.getRequestURI();
+        if ("POST".equals(method) && uri.equals("/ocsp")) {
+            String type = request.getContentType();
+            if (type == null || !type.toLowerCase(Locale.ROOT).split(";")[0].strip().equals(OCSP_REQUEST)) {
+                writeProblem(response, uri);
+                return;
+            }
+            byte[] body;
+            try (InputStream in = request.getInputStream()) {
+                body = in.readNBytes(OcspRequestDecoder.MAX_BYTES + 1);
+            }
+            write(response, answer(body));
+        } else if ("GET".equals(method) && uri.startsWith("/ocsp/")) {
+            byte[] body;
+            try {
+                body = Base64.getDecoder().decode(percentDecode(uri.substring("/ocsp/".length())));
+            } catch (IllegalArgumentException e) {
+                write(response, OcspService.status(OCSPRespBuilder.MALFORMED_REQUEST));
+                return;
+            }
+            write(response, answer(body));
+        } else {
+            response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
+            response.setHeader("Allow", uri.equals("/ocsp") ? "POST" : "GET");
+        }
+    }
+
+    private OcspService.Answer answer(byte[] body) {
+        try {
+            return service.respond(OcspRequestDecoder.decode(body));
+        } catch (OcspRequestDecoder.MalformedOcspRequest e) {
+            return OcspService.status(OCSPRespBuilder.MALFORMED_REQUEST);
+        }
+    }
+
+    /** RFC 5019 section 6 caching headers for nonce-less answers; no-store for everything else. */
+    private void write(HttpServletResponse response, OcspService.Answer a) throws IOException {
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType(OCSP_RESPONSE);
+        if (a.cacheable()) {
+            long seconds = Math.max(0, Math.min(maxAge.toSeconds(),
+                    Duration.between(Instant.now(), a.nextUpdate()).toSeconds()));
+            response.setHeader("Last-Modified", HTTP_DATE.format(a.thisUpdate()));
+            response.setHeader("Expires", HTTP_DATE.format(a.nextUpdate()));
+            response.setHeader("ETag", a.etag());
+            response.setHeader("Cache-Control", "max-age=" + seconds + ", public, no-transform, must-revalidate");
+        } else {
+            response.setHeader("Cache-Control", "no-store");
+        }
+        response.setContentLength(a.der().length);
+        response.getOutputStream().write(a.der());
+    }
+
+    private static void writeProblem(HttpServletResponse response, String uri) throws IOException {
+        response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
+        response.setContentType("application/problem+json");
+        response.setHeader("Cache-Control", "no-store");
+        String json = "{\"type\":\"https://trent.dev/problems/invalid-request\",\"title\":\"Not an OCSP request\","
+                + "\"status\":400,\"detail\":\"POST an OCSP request with Content-Type application/ocsp-request.\","
+                + "\"instance\":\"" + uri + "\"}";
+        response.getOutputStream().write(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Decodes %XX escapes only: a raw '+' stays '+' (it is base64, not a form-encoded space). */
+    static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    throw new IllegalArgumentException("bad percent escape");
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new IllegalArgumentException("bad percent escape");
+                }
+                out.write(hi * 16 + lo);
+                i += 2;
+            } else {
+                out.write(c);
+            }
+        }
+        return out.toString(StandardCharsets.US_ASCII);
+    }
+}
