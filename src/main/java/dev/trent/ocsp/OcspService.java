@@ -69,6 +69,11 @@ public class OcspService {
     private final DigestCalculatorProvider digests;
     private final Map<String, Map<String, Answer>> cache = new ConcurrentHashMap<>();
     private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
+    private final Map<org.bouncycastle.asn1.ASN1ObjectIdentifier, List<IssuerHashes>> issuerHashes =
+            new ConcurrentHashMap<>();
+    /** Certificate statuses read from PostgreSQL, per issuer; emptied exactly when the answer cache is. */
+    private final Map<String, Map<BigInteger, java.util.Optional<CertificateStatus>>> statuses =
+            new ConcurrentHashMap<>();
     /** Bumped before an issuer's cache is emptied, so that an answer decided before cannot slip back in. */
     private final Map<String, java.util.concurrent.atomic.AtomicLong> generations = new ConcurrentHashMap<>();
 
@@ -164,30 +169,72 @@ public class OcspService {
             byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
             boolean cacheable = request.nonce() == null;
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null);
-        } catch (OCSPException | IOException | OperatorCreationException e) {
+        } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
             log.error("OCSP response could not be signed", e);
             return status(OCSPRespBuilder.INTERNAL_ERROR);
         }
     }
 
+    /** An issuer's name and key hashes under one hash algorithm, as CertIDs carry them. */
+    private record IssuerHashes(Issuer issuer, byte[] nameHash, byte[] keyHash) {
+    }
+
     /** The issuer a CertID names (by the hashes of its name and key), or null. */
     private Issuer issuerOf(CertificateID id) {
-        for (Issuer issuer : issuers.all()) {
-            try {
-                if (id.matchesIssuer(new X509CertificateHolder(issuer.certificate().getEncoded()), digests)) {
-                    return issuer;
-                }
-            } catch (OCSPException | IOException | java.security.cert.CertificateEncodingException
-                    | RuntimeException e) {
-                // An unsupported hash algorithm cannot name any issuer of ours.
-                return null;
+        List<IssuerHashes> known = issuerHashes.computeIfAbsent(id.getHashAlgOID(), this::hashesFor);
+        for (IssuerHashes h : known) {
+            if (java.util.Arrays.equals(h.nameHash(), id.getIssuerNameHash())
+                    && java.util.Arrays.equals(h.keyHash(), id.getIssuerKeyHash())) {
+                return h.issuer();
             }
         }
         return null;
     }
 
-    /** Good, revoked (time and reason), or unknown for a serial this issuer never issued. */
+    /** Computed once per hash algorithm; empty for an algorithm that cannot name an issuer of ours. */
+    private List<IssuerHashes> hashesFor(org.bouncycastle.asn1.ASN1ObjectIdentifier algorithm) {
+        List<IssuerHashes> out = new java.util.ArrayList<>();
+        for (Issuer issuer : issuers.all()) {
+            try {
+                CertificateID probe = new CertificateID(digests.get(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                        algorithm, org.bouncycastle.asn1.DERNull.INSTANCE)),
+                        new X509CertificateHolder(issuer.certificate().getEncoded()), BigInteger.ONE);
+                out.add(new IssuerHashes(issuer, probe.getIssuerNameHash(), probe.getIssuerKeyHash()));
+            } catch (OCSPException | IOException | OperatorCreationException
+                    | java.security.cert.CertificateEncodingException | RuntimeException e) {
+                return List.of();
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The certificate's status, from memory when this instance read it since the issuer's last
+     * revocation change (live-signed answers then need no database round trip).
+     */
     private CertificateStatus statusOf(Issuer issuer, BigInteger serial) {
+        // Optional because Bouncy Castle's GOOD status is null.
+        Map<BigInteger, java.util.Optional<CertificateStatus>> known = statuses.get(issuer.id());
+        java.util.Optional<CertificateStatus> cached = known == null ? null : known.get(serial);
+        if (cached != null) {
+            return cached.orElse(null);
+        }
+        long generation = generation(issuer.id()).get();
+        CertificateStatus status = loadStatus(issuer, serial);
+        Map<BigInteger, java.util.Optional<CertificateStatus>> perIssuer = statuses.computeIfAbsent(issuer.id(),
+                k -> new ConcurrentHashMap<>());
+        if (perIssuer.size() >= settings.cacheSize()) {
+            perIssuer.clear();
+        }
+        perIssuer.put(serial, java.util.Optional.ofNullable(status));
+        if (generation(issuer.id()).get() != generation) {
+            perIssuer.remove(serial);
+        }
+        return status;
+    }
+
+    /** Good, revoked (time and reason), or unknown for a serial this issuer never issued. */
+    private CertificateStatus loadStatus(Issuer issuer, BigInteger serial) {
         List<Map<String, Object>> rows = jdbc.queryForList("select status, revoked_at, revocation_reason "
                 + "from certificate where issuer_id = ? and serial = ?", issuer.id(), serial.toString(16));
         if (rows.isEmpty() || "PENDING".equals(rows.get(0).get("status"))) {
@@ -219,6 +266,7 @@ public class OcspService {
     private void invalidate(String issuerId) {
         generation(issuerId).incrementAndGet();
         cache.remove(issuerId);
+        statuses.remove(issuerId);
     }
 
     @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)
