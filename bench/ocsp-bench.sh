@@ -4,7 +4,8 @@
 # figures and never fails on them. All traffic goes to 127.0.0.1. See bench/README.md.
 #
 # Knobs: BENCH_PORT (18090), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_SECONDS (20 per
-# measured phase, after a warm-up of the same length), BENCH_JAR (default target/trent-*.jar).
+# measured phase, after a warm-up of the same length), BENCH_JAR (default target/trent-*.jar),
+# BENCH_JAVA_OPTS (extra JVM options for Trent, e.g. a profiler agent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ trap cleanup EXIT
 
 echo "[ocsp-bench] starting Trent ($JAR) on $BASE"
 TRENT_DATA_DIR="$TMP/data" TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN SERVER_PORT=$PORT \
-    java -jar "$JAR" --server.address=127.0.0.1 > "$TMP/trent.log" 2>&1 &
+    java ${BENCH_JAVA_OPTS:-} -jar "$JAR" --server.address=127.0.0.1 > "$TMP/trent.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 120); do
     curl -sf "$BASE/api/v1/ca/chain" -o "$TMP/chain.pem" && break
