@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
-import java.util.Locale;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -16,6 +15,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.CertificateRenderer;
+import dev.trent.security.BearerTokens;
 import dev.trent.security.Secrets;
 import dev.trent.web.MediaTypes;
 import dev.trent.web.ProblemException;
@@ -60,14 +60,8 @@ class EnrollmentController {
     }
 
     private static String bearerToken(String authorization) {
-        if (authorization == null || authorization.isBlank()) {
-            throw EnrollmentProblems.tokenInvalid("Send the enrollment token as 'Authorization: Bearer <token>'.");
-        }
-        String[] parts = authorization.strip().split("\\s+", 2);
-        if (parts.length != 2 || !parts[0].toLowerCase(Locale.ROOT).equals("bearer")) {
-            throw EnrollmentProblems.tokenInvalid("Send the enrollment token as 'Authorization: Bearer <token>'.");
-        }
-        String token = parts[1].strip();
+        String token = BearerTokens.credential(authorization).orElseThrow(() -> EnrollmentProblems.tokenInvalid(
+                "Send the enrollment token as 'Authorization: Bearer <token>'."));
         if (token.startsWith(Secrets.API_KEY_PREFIX)) {
             throw EnrollmentProblems.tokenInvalid("Operator API keys cannot enroll devices; use an enrollment token.");
         }

@@ -106,17 +106,9 @@ public class IssuanceService {
     public X509Certificate issueOcspResponder(SubjectPublicKeyInfo key, String keySha256, String name,
             Duration validity) {
         Issuer issuer = issuers.active();
-        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        Instant notBefore = now.minus(Duration.ofMinutes(5));
-        Instant issuerNotBefore = issuer.certificate().getNotBefore().toInstant();
-        if (notBefore.isBefore(issuerNotBefore)) {
-            notBefore = issuerNotBefore;
-        }
-        Instant notAfter = now.plus(validity);
-        Instant issuerNotAfter = issuer.certificate().getNotAfter().toInstant();
-        if (notAfter.isAfter(issuerNotAfter)) {
-            notAfter = issuerNotAfter;
-        }
+        Window window = validityWindow(issuer, validity);
+        Instant notBefore = window.notBefore();
+        Instant notAfter = window.notAfter();
         java.math.BigInteger serialNumber = serials.next();
         String serial = SerialNumbers.toHex(serialNumber);
         long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, name, "ocsp-responder",
@@ -134,19 +126,31 @@ public class IssuanceService {
     }
 
     private CertificateTemplate template(Issuer issuer, Request request) {
+        Window window = validityWindow(issuer, request.profile().validity());
+        return new CertificateTemplate(issuer, request.profile(), serials.next(), request.deviceId(),
+                request.dnsNames(), request.publicKey(), request.keyType(), window.notBefore(), window.notAfter());
+    }
+
+    /**
+     * notBefore and notAfter of a certificate issued now: backdated by {@code trent.issuance.backdate}
+     * but never before the issuer's own notBefore (an intermediate signed moments ago), and never
+     * after the issuer's notAfter. Whole seconds, as X.509 times carry them.
+     */
+    private record Window(Instant notBefore, Instant notAfter) {
+    }
+
+    private Window validityWindow(Issuer issuer, Duration validity) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant notBefore = now.minus(properties.issuance().backdate());
         Instant issuerNotBefore = issuer.certificate().getNotBefore().toInstant();
         if (notBefore.isBefore(issuerNotBefore)) {
-            // Never before the issuer's own validity (an intermediate signed moments ago).
             notBefore = issuerNotBefore;
         }
-        Instant notAfter = now.plus(request.profile().validity());
+        Instant notAfter = now.plus(validity);
         Instant issuerNotAfter = issuer.certificate().getNotAfter().toInstant();
         if (notAfter.isAfter(issuerNotAfter)) {
             notAfter = issuerNotAfter;
         }
-        return new CertificateTemplate(issuer, request.profile(), serials.next(), request.deviceId(),
-                request.dnsNames(), request.publicKey(), request.keyType(), notBefore, notAfter);
+        return new Window(notBefore, notAfter);
     }
 }

@@ -4,7 +4,6 @@ import java.math.BigInteger;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.ECParameterSpec;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
@@ -53,7 +52,7 @@ public final class KeyPolicy {
             } else {
                 return new Verdict(null, "EC curve " + curveName(curve) + " is not allowed." + allowed);
             }
-            if (!(publicKey instanceof ECPublicKey ec) || !onNamedCurve(ec.getParams())) {
+            if (!(publicKey instanceof ECPublicKey)) {
                 return new Verdict(null, "EC public key could not be decoded." + allowed);
             }
         } else if (PKCSObjectIdentifiers.rsaEncryption.equals(alg)) {
@@ -76,14 +75,9 @@ public final class KeyPolicy {
             return new Verdict(null, "Key algorithm " + alg.getId() + " is not allowed." + allowed);
         }
         if (!profile.keyTypes().contains(type)) {
-            String name = type == KeyType.RSA ? "RSA" : type.displayName();
-            return new Verdict(null, name + " keys are not allowed." + allowed);
+            return new Verdict(null, type.displayName() + " keys are not allowed." + allowed);
         }
         return new Verdict(type, null);
-    }
-
-    private static boolean onNamedCurve(ECParameterSpec params) {
-        return params != null && params.getCurve() != null;
     }
 
     private static String curveName(ASN1ObjectIdentifier curve) {

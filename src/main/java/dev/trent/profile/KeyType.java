@@ -9,7 +9,7 @@ public enum KeyType {
     /** ECDSA on NIST P-384 (secp384r1). */
     EC_P384("EC P-384"),
     /** RSA, at least the profile's minimum modulus size and exponent 65537. */
-    RSA("RSA (2048 bits or more, exponent 65537)"),
+    RSA("RSA"),
     /** Ed25519 (RFC 8410); off in the default profiles because common device TLS stacks lack it. */
     ED25519("Ed25519");
 

@@ -2,7 +2,6 @@ package dev.trent.security;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -43,12 +42,12 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        String[] parts = header.strip().split("\\s+", 2);
-        if (parts.length != 2 || !parts[0].toLowerCase(Locale.ROOT).equals("bearer")) {
+        Optional<String> credential = BearerTokens.credential(header);
+        if (credential.isEmpty()) {
             unauthorized(request, response, "Send an API key as 'Authorization: Bearer <key>'.");
             return;
         }
-        String presented = parts[1].strip();
+        String presented = credential.get();
         if (presented.startsWith(Secrets.ENROLLMENT_TOKEN_PREFIX)) {
             log.warn("Enrollment token presented to the operator API ({} {}) from {}", request.getMethod(),
                     request.getRequestURI(), request.getRemoteAddr());
