@@ -13,34 +13,14 @@ ENTRIES=${BENCH_ENTRIES:-1000000}
 ROUNDS=${BENCH_ROUNDS:-3}
 ADMIN=trent_ak_crl-bench-admin-key-0123456789abcdefghijk
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 2; }
-JAR=${BENCH_JAR:-$(ls target/trent-*.jar 2>/dev/null | head -1 || true)}
-if [[ -z "$JAR" ]]; then
-    ./mvnw -q -B package -DskipTests
-    JAR=$(ls target/trent-*.jar | head -1)
-fi
-
+source bench/lib.sh
+JAR=$(trent_jar)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-crl-bench.XXXXXX")
-PID=
-cleanup() {
-    set +e
-    if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
-        kill -TERM "$PID"
-        for _ in $(seq 1 60); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-        kill -0 "$PID" 2>/dev/null && kill -KILL "$PID"
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap 'stop_trents; rm -rf "$TMP"' EXIT
 
 echo "[crl-bench] starting Trent ($JAR) with -Xmx256m"
-TRENT_DATA_DIR="$TMP/data" TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN SERVER_PORT=$PORT \
-    java -Xmx256m -jar "$JAR" --server.address=127.0.0.1 > "$TMP/trent.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 120); do
-    curl -sf "http://127.0.0.1:$PORT/api/v1/ca/chain" -o /dev/null && break
-    kill -0 "$PID" 2>/dev/null || { cat "$TMP/trent.log" >&2; exit 1; }
-    sleep 0.5
-done
+TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN start_trent "$JAR" "$PORT" "$TMP/data" "$TMP/trent.log" -Xmx256m
+wait_up "$PORT" "$TMP/trent.log"
 
 export PGHOST=127.0.0.1 PGUSER=postgres PGDATABASE=postgres
 export PGPORT=$(sed -n 4p "$TMP/data/postgres/postmaster.pid")

@@ -17,34 +17,16 @@ BASE=http://127.0.0.1:$PORT
 ADMIN=trent_ak_ocsp-bench-admin-key-0123456789abcdefghij
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-JAR=${BENCH_JAR:-$(ls target/trent-*.jar 2>/dev/null | head -1 || true)}
-if [[ -z "$JAR" ]]; then
-    ./mvnw -q -B package -DskipTests
-    JAR=$(ls target/trent-*.jar | head -1)
-fi
-
+source bench/lib.sh
+JAR=$(trent_jar)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-ocsp-bench.XXXXXX")
-PID=
-cleanup() {
-    set +e
-    if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
-        kill -TERM "$PID"
-        for _ in $(seq 1 60); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-        kill -0 "$PID" 2>/dev/null && kill -KILL "$PID"
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap 'stop_trents; rm -rf "$TMP"' EXIT
 
 echo "[ocsp-bench] starting Trent ($JAR) on $BASE"
-TRENT_DATA_DIR="$TMP/data" TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN SERVER_PORT=$PORT \
-    java ${BENCH_JAVA_OPTS:-} -jar "$JAR" --server.address=127.0.0.1 > "$TMP/trent.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 120); do
-    curl -sf "$BASE/api/v1/ca/chain" -o "$TMP/chain.pem" && break
-    kill -0 "$PID" 2>/dev/null || { cat "$TMP/trent.log" >&2; exit 1; }
-    sleep 0.5
-done
+# shellcheck disable=SC2086 # BENCH_JAVA_OPTS holds several options
+TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN start_trent "$JAR" "$PORT" "$TMP/data" "$TMP/trent.log" ${BENCH_JAVA_OPTS:-}
+wait_up "$PORT" "$TMP/trent.log"
+curl -sf "$BASE/api/v1/ca/chain" -o "$TMP/chain.pem"
 csplit -s -f "$TMP/c" "$TMP/chain.pem" '/-----BEGIN/' '{1}'
 mv "$TMP/c01" "$TMP/int.pem"
 

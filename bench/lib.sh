@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Shared by bench/*.sh (source it from the repository root): finding or building the jar,
+# starting Trent instances on loopback, waiting for them, and stopping them all on exit.
+
+# The jar to run: BENCH_JAR, else target/trent-*.jar, built if missing.
+trent_jar() {
+    local jar=${BENCH_JAR:-$(ls target/trent-*.jar 2>/dev/null | grep -v -- '-plain' | head -1 || true)}
+    if [[ -z "$jar" ]]; then
+        ./mvnw -q -B package -DskipTests >&2
+        jar=$(ls target/trent-*.jar | grep -v -- '-plain' | head -1)
+    fi
+    echo "$jar"
+}
+
+TRENT_PIDS=()
+
+# start_trent JAR PORT DATA_DIR LOG [JVM option...]: starts Trent in the background on
+# 127.0.0.1:PORT. Further settings come from the caller's environment, e.g.
+# `SPRING_DATASOURCE_URL=... start_trent ...`.
+start_trent() {
+    local jar=$1 port=$2 data=$3 log=$4
+    shift 4
+    TRENT_DATA_DIR="$data" SERVER_PORT="$port" java "$@" -jar "$jar" --server.address=127.0.0.1 > "$log" 2>&1 &
+    TRENT_PIDS+=($!)
+}
+
+# wait_up PORT LOG: waits (60 s at most) until Trent answers on PORT; shows LOG if it died.
+wait_up() {
+    local port=$1 log=$2
+    for _ in $(seq 1 120); do
+        curl -sf "http://127.0.0.1:$port/api/v1/ca/chain" -o /dev/null && return 0
+        kill -0 "${TRENT_PIDS[-1]}" 2>/dev/null || { cat "$log" >&2; return 1; }
+        sleep 0.5
+    done
+    echo "Trent on port $port did not start" >&2
+    return 1
+}
+
+# stop_trents: TERM every started instance, then KILL what is still there after 30 s.
+stop_trents() {
+    local p
+    for p in "${TRENT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${TRENT_PIDS[@]}"; do
+        for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    return 0
+}
