@@ -5,7 +5,8 @@
 #
 # Knobs: BENCH_PORT (18090), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_SECONDS (20 per
 # measured phase, after a warm-up of the same length), BENCH_JAR (default target/trent-*.jar),
-# BENCH_JAVA_OPTS (extra JVM options for Trent, e.g. a profiler agent).
+# BENCH_JAVA_OPTS (extra JVM options for Trent, e.g. a profiler agent), BENCH_CASES (which of
+# "cached nonce" to run, both by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,5 +67,7 @@ run() { # label, then wrk arguments
     echo "RESULT $label responses_per_s=$rps p99=$p99 connections=$CONNS"
 }
 
-run cached "$BASE$GET_PATH"
-run nonce -s "$TMP/post.lua" "$BASE/ocsp"
+CASES=${BENCH_CASES:-cached nonce}
+[[ " $CASES " == *" cached "* ]] && run cached "$BASE$GET_PATH"
+[[ " $CASES " == *" nonce "* ]] && run nonce -s "$TMP/post.lua" "$BASE/ocsp"
+true
