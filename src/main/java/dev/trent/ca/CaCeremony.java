@@ -82,8 +82,17 @@ public final class CaCeremony {
     }
 
     public KeyPair generateKeyPair(KeyType type) {
+        return generateKeyPair(type, null);
+    }
+
+    /**
+     * A CA key pair made by {@code provider} (null: the JDK's default): for an HSM's provider the
+     * key is generated inside the token and stays there.
+     */
+    public KeyPair generateKeyPair(KeyType type, java.security.Provider provider) {
         try {
-            KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
+            KeyPairGenerator gen = provider == null ? KeyPairGenerator.getInstance("EC")
+                    : KeyPairGenerator.getInstance("EC", provider);
             switch (type) {
                 case EC_P256 -> gen.initialize(new ECGenParameterSpec("secp256r1"), random);
                 case EC_P384 -> gen.initialize(new ECGenParameterSpec("secp384r1"), random);
@@ -169,9 +178,14 @@ public final class CaCeremony {
 
     /** A PKCS#10 request for a CA key, to be signed by an external (offline) root. */
     public PKCS10CertificationRequest createCsr(KeyPair keys, X500Name subject) {
+        return createCsr(keys, subject, Providers.BC);
+    }
+
+    /** As {@link #createCsr(KeyPair, X500Name)}, signing with {@code provider} (an HSM's, for a key in it). */
+    public PKCS10CertificationRequest createCsr(KeyPair keys, X500Name subject, java.security.Provider provider) {
         try {
             ContentSigner signer = new JcaContentSignerBuilder(SignatureAlgorithms.forKey(keys.getPublic()))
-                    .setProvider(Providers.BC).build(keys.getPrivate());
+                    .setProvider(provider).build(keys.getPrivate());
             return new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic()).build(signer);
         } catch (OperatorCreationException e) {
             throw new IllegalStateException("cannot sign the CSR", e);
@@ -183,12 +197,17 @@ public final class CaCeremony {
      * certificate can sit in a PKCS#12 key entry. Not CA, never used to issue.
      */
     public X509Certificate placeholder(KeyPair keys, X500Name subject) {
+        return placeholder(keys, subject, Providers.BC);
+    }
+
+    /** As {@link #placeholder(KeyPair, X500Name)}, signing with {@code provider}. */
+    public X509Certificate placeholder(KeyPair keys, X500Name subject, java.security.Provider provider) {
         Instant now = clock.instant();
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, newSerial(),
                     Date.from(now), Date.from(now.plus(Duration.ofDays(30))), subject, keys.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            return sign(builder, keys.getPrivate(), keys.getPublic());
+            return sign(builder, keys.getPrivate(), keys.getPublic(), provider);
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot create the placeholder certificate", e);
         }
@@ -196,9 +215,14 @@ public final class CaCeremony {
 
     private X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signingKey, PublicKey signingPublic)
             throws GeneralSecurityException {
+        return sign(builder, signingKey, signingPublic, Providers.BC);
+    }
+
+    private X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signingKey, PublicKey signingPublic,
+            java.security.Provider provider) throws GeneralSecurityException {
         try {
             ContentSigner signer = new JcaContentSignerBuilder(SignatureAlgorithms.forKey(signingPublic))
-                    .setProvider(Providers.BC).build(signingKey);
+                    .setProvider(provider).build(signingKey);
             return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException("cannot sign", e);
@@ -341,7 +365,14 @@ public final class CaCeremony {
      * @throws IllegalStateException naming the first problem found
      */
     public static void validateIssuer(KeyAndChain issuer) {
-        List<X509Certificate> chain = issuer.chain();
+        validateIssuerChain(issuer.chain());
+        if (!keyMatches(issuer.privateKey(), issuer.certificate().getPublicKey())) {
+            throw new IllegalStateException("the private key does not match the issuer certificate");
+        }
+    }
+
+    /** {@link #validateIssuer} without the key check, for a key that only its HSM can use. */
+    public static void validateIssuerChain(List<X509Certificate> chain) {
         if (chain.isEmpty()) {
             throw new IllegalStateException("the issuer has no certificate");
         }
@@ -360,9 +391,6 @@ public final class CaCeremony {
         boolean[] ku = cert.getKeyUsage();
         if (ku != null && !ku[5]) {
             throw new IllegalStateException("the issuer certificate's key usage lacks keyCertSign");
-        }
-        if (!keyMatches(issuer.privateKey(), cert.getPublicKey())) {
-            throw new IllegalStateException("the private key does not match the issuer certificate");
         }
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);

@@ -8,11 +8,15 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.cert.X509Certificate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.trent.config.TrentProperties;
 
@@ -32,7 +36,11 @@ class CaConfiguration {
     }
 
     @Bean
-    CaSigner caSigner(TrentProperties properties, CaCeremony ceremony) throws IOException {
+    CaSigner caSigner(TrentProperties properties, CaCeremony ceremony, Clock clock, ConfigurableEnvironment env,
+            JdbcTemplate jdbc) throws IOException {
+        if (properties.ca().signer() == TrentProperties.SignerType.PKCS11) {
+            return pkcs11Signer(properties.ca(), clock, env, jdbc);
+        }
         TrentProperties.Keystore external = properties.ca().keystore();
         CaCeremony.KeyAndChain issuer = external.path() != null
                 ? loadExternal(properties, external)
@@ -40,7 +48,72 @@ class CaConfiguration {
         CaCeremony.validateIssuer(issuer);
         log.info("Issuing CA: {} (chain of {} up to {})", issuer.certificate().getSubjectX500Principal(),
                 issuer.chain().size(), issuer.chain().get(issuer.chain().size() - 1).getSubjectX500Principal());
-        return new KeystoreCaSigner(issuer.privateKey(), issuer.chain());
+        Path keystore = external.path() != null ? external.path()
+                : new EmbeddedCaFiles(properties.dataDir().resolve("ca")).intermediateKeystore();
+        // "*": the keystore's only key entry.
+        String alias = external.path() == null ? CaCeremony.ALIAS : external.alias() != null ? external.alias() : "*";
+        return new KeystoreCaSigner(issuer.privateKey(), issuer.chain(),
+                "keystore:" + keystore.toAbsolutePath().normalize() + "#" + alias);
+    }
+
+    /**
+     * The CA key in a PKCS#11 token; its chain from the token or from {@code trent.ca.chain-file}.
+     * When the token cannot be used at start, Trent stops with one line naming the cause, or with
+     * {@code trent.ca.start-degraded} runs without it (health DOWN, signing answered with 503)
+     * and connects once the token is back; the chain then comes from the chain file or from
+     * what PostgreSQL recorded for this key.
+     */
+    private static CaSigner pkcs11Signer(TrentProperties.Ca ca, Clock clock, ConfigurableEnvironment env,
+            JdbcTemplate jdbc) throws IOException {
+        TrentProperties.Pkcs11 p = ca.pkcs11();
+        Pkcs11Token token = new Pkcs11Token(p.library(), p.slotIndex(), p.tokenLabel(), pin(p, env));
+        List<X509Certificate> chainFromFile = ca.chainFile() == null ? null : CaCeremony.readCertificates(ca.chainFile());
+        try {
+            Pkcs11CaSigner signer = Pkcs11CaSigner.connect(token, p.keyLabel(), chainFromFile, clock,
+                    p.reconnectInterval());
+            CaCeremony.validateIssuerChain(signer.chain());
+            log.info("Issuing CA: {} (chain of {}), key '{}' in {}", signer.issuerCertificate().getSubjectX500Principal(),
+                    signer.chain().size(), p.keyLabel(), token.describe());
+            return signer;
+        } catch (IllegalStateException e) {
+            if (!ca.startDegraded()) {
+                throw e;
+            }
+            List<X509Certificate> chain = chainFromFile != null ? chainFromFile
+                    : IssuerRegistry.recordedChain(jdbc, Pkcs11CaSigner.keyReference(token, p.keyLabel()));
+            if (chain == null) {
+                throw new IllegalStateException(e.getMessage() + "; cannot start degraded either: the CA chain is "
+                        + "unknown (set trent.ca.chain-file, or start once with the token present)", e);
+            }
+            log.error("Starting DEGRADED without the CA key: {}. Enrollment answers 503 until the token is back.",
+                    e.getMessage());
+            return Pkcs11CaSigner.disconnected(token, p.keyLabel(), chain, clock, p.reconnectInterval(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * The PIN, from {@code trent.ca.pkcs11.pin-file} or the environment variable
+     * {@code TRENT_CA_PKCS11_PIN}; refused from anywhere else (command line, system property,
+     * a properties file), where it would be visible or stored.
+     */
+    private static char[] pin(TrentProperties.Pkcs11 p, ConfigurableEnvironment env) {
+        if (p.pin() != null && p.pinFile() == null) {
+            for (org.springframework.core.env.PropertySource<?> source : env.getPropertySources()) {
+                if (source instanceof org.springframework.core.env.EnumerablePropertySource<?>
+                        && !"configurationProperties".equals(source.getName())
+                        && source.containsProperty("trent.ca.pkcs11.pin")
+                        || source.containsProperty("TRENT_CA_PKCS11_PIN")) {
+                    if (!source.getName().equals(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME)) {
+                        throw new IllegalStateException("the PKCS#11 PIN was given in " + source.getName() + "; it may "
+                                + "come only from the environment variable TRENT_CA_PKCS11_PIN or from "
+                                + "trent.ca.pkcs11.pin-file");
+                    }
+                    break;
+                }
+            }
+        }
+        return Pkcs11Token.readPin(p.pinFile(), p.pin());
     }
 
     private static CaCeremony.KeyAndChain loadExternal(TrentProperties properties, TrentProperties.Keystore ks)

@@ -8,7 +8,7 @@ import org.bouncycastle.operator.ContentSigner;
 /**
  * The narrow signing port: the issuer's certificate chain and a signer for its key; nothing
  * else. Key generation and import live in {@link CaCeremony}. Adapters: a PKCS#12 keystore
- * ({@link KeystoreCaSigner}); PKCS#11 comes with the HSM issue.
+ * ({@link KeystoreCaSigner}) and a PKCS#11 token ({@link Pkcs11CaSigner}).
  */
 public interface CaSigner {
 
@@ -20,6 +20,26 @@ public interface CaSigner {
      * signs), so every signature needs its own instance.
      */
     ContentSigner contentSigner();
+
+    /** False while the key cannot be reached (an HSM fault); {@link #contentSigner()} then fails fast. */
+    default boolean available() {
+        return true;
+    }
+
+    /** Why the key cannot be reached, or null. */
+    default String fault() {
+        return null;
+    }
+
+    /** Where the key is, for logs and health details (never a secret). */
+    default String describe() {
+        return getClass().getSimpleName();
+    }
+
+    /** A stable reference to the key, recorded with the issuer in PostgreSQL (never a secret). */
+    default String keyReference() {
+        return null;
+    }
 
     default X509Certificate issuerCertificate() {
         return chain().get(0);

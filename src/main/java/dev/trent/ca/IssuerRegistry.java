@@ -46,10 +46,12 @@ public class IssuerRegistry {
         this.active = issuer(HexFormat.of().formatHex(KeyIds.subjectKeyId(cert)), signer);
         try {
             // "on conflict do nothing": two instances may start at once.
-            jdbc.update("insert into issuer (id, subject_dn, certificate_der, chain_pem, not_after, created_at) "
-                    + "values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing", active.id(),
+            jdbc.update("insert into issuer (id, subject_dn, certificate_der, chain_pem, not_after, created_at, key_ref) "
+                    + "values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set key_ref = "
+                    + "coalesce(excluded.key_ref, issuer.key_ref)", active.id(),
                     cert.getSubjectX500Principal().getName(), cert.getEncoded(), Pem.certificates(signer.chain()),
-                    Timestamp.from(cert.getNotAfter().toInstant()), Timestamp.from(clock.instant()));
+                    Timestamp.from(cert.getNotAfter().toInstant()), Timestamp.from(clock.instant()),
+                    signer.keyReference());
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("issuer certificate cannot be encoded", e);
         }
@@ -85,14 +87,31 @@ public class IssuerRegistry {
         if (pem.isEmpty() || pem.get(0) == null) {
             return Optional.empty();
         }
+        return Optional.of(issuer(id, new RetiredSigner(id, parseChain(pem.get(0), id))));
+    }
+
+    /**
+     * The chain PostgreSQL recorded for the newest issuer whose key has this reference, or null.
+     * Runs before the registry exists (a degraded start needs it to build the signer).
+     */
+    static List<X509Certificate> recordedChain(JdbcTemplate jdbc, String keyReference) {
+        List<Map<String, Object>> rows = jdbc.queryForList("select id, chain_pem from issuer where key_ref = ? "
+                + "and chain_pem is not null order by created_at desc limit 1", keyReference);
+        if (rows.isEmpty()) {
+            return null;
+        }
+        return parseChain((String) rows.get(0).get("chain_pem"), (String) rows.get(0).get("id"));
+    }
+
+    private static List<X509Certificate> parseChain(String pem, String id) {
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             List<X509Certificate> chain = new ArrayList<>();
             for (java.security.cert.Certificate c : cf.generateCertificates(
-                    new ByteArrayInputStream(pem.get(0).getBytes(StandardCharsets.US_ASCII)))) {
+                    new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
                 chain.add((X509Certificate) c);
             }
-            return Optional.of(issuer(id, new RetiredSigner(id, chain)));
+            return chain;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("stored chain of issuer " + id + " cannot be read", e);
         }

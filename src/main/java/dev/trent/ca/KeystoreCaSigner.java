@@ -21,8 +21,15 @@ public final class KeystoreCaSigner implements CaSigner {
     private final PrivateKey privateKey;
     private final List<X509Certificate> chain;
     private final String signatureAlgorithm;
+    private final String keyReference;
 
     public KeystoreCaSigner(PrivateKey privateKey, List<X509Certificate> chain) {
+        this(privateKey, chain, null);
+    }
+
+    /** @param keyReference where the key was read from, e.g. {@code keystore:/path/intermediate.p12#trent-ca} */
+    public KeystoreCaSigner(PrivateKey privateKey, List<X509Certificate> chain, String keyReference) {
+        this.keyReference = keyReference;
         this.privateKey = asProviderKey(privateKey);
         this.chain = List.copyOf(chain);
         this.signatureAlgorithm = SignatureAlgorithms.forKey(chain.get(0).getPublicKey());
@@ -49,6 +56,16 @@ public final class KeystoreCaSigner implements CaSigner {
         } finally {
             Arrays.fill(pkcs8, (byte) 0);
         }
+    }
+
+    @Override
+    public String keyReference() {
+        return keyReference;
+    }
+
+    @Override
+    public String describe() {
+        return "software key (PKCS#12 keystore)";
     }
 
     @Override

@@ -26,6 +26,7 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 import dev.trent.ca.CaCeremony;
+import dev.trent.ca.Pkcs11Token;
 import dev.trent.pki.Pem;
 import dev.trent.pki.Providers;
 import dev.trent.profile.KeyType;
@@ -40,7 +41,14 @@ import dev.trent.profile.KeyType;
  * ca sign   --root-keystore root.p12 --root-password-file F --csr intermediate.csr --out intermediate.pem
  *           [--validity-days N]
  * ca import --keystore intermediate.p12 --password-file F --cert intermediate.pem --chain root.pem
+ * ca list   --keystore intermediate.p12 [--password-file F]
  * </pre>
+ *
+ * With {@code --pkcs11-library} (and {@code --slot-index} or {@code --token-label},
+ * {@code --pin-file} or {@code TRENT_CA_PKCS11_PIN}, {@code --key-label}) the intermediate's key
+ * lives in a PKCS#11 token instead: {@code csr} generates it inside the token (sensitive, never
+ * extractable), {@code import} stores the signed certificate and chain beside it, {@code list}
+ * shows what the token holds, and {@code init} keeps only the root in a file.
  *
  * Keystore passwords come from {@code TRENT_CA_KEYSTORE_PASSWORD} or a file, never from the
  * command line; when neither is given, a random one is written owner-only next to the keystore.
@@ -49,7 +57,8 @@ public final class CaCli {
 
     private static final Set<String> FLAGS = Set.of("--out", "--key-algorithm", "--organization",
             "--root-validity-days", "--intermediate-validity-days", "--subject", "--root-keystore",
-            "--root-password-file", "--csr", "--validity-days", "--keystore", "--password-file", "--cert", "--chain");
+            "--root-password-file", "--csr", "--validity-days", "--keystore", "--password-file", "--cert", "--chain",
+            "--pkcs11-library", "--slot-index", "--token-label", "--pin-file", "--key-label");
 
     private CaCli() {
     }
@@ -73,6 +82,7 @@ public final class CaCli {
                 case "csr" -> csr(opts, ceremony, out);
                 case "sign" -> sign(opts, ceremony, out);
                 case "import" -> importCert(opts, out);
+                case "list" -> list(opts, out);
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
             return 0;
@@ -98,8 +108,15 @@ public final class CaCli {
                           --root-keystore root.p12 --root-password-file F --csr FILE --out FILE [--validity-days N]
                   import  put the signed intermediate certificate and its chain into the keystore from 'csr'
                           --keystore intermediate.p12 --password-file F --cert FILE --chain FILE
+                  list    show the CA keys and certificates a keystore or token holds
+                          --keystore FILE [--password-file F]
                 Passwords: TRENT_CA_KEYSTORE_PASSWORD or a password file; otherwise generated and
-                written owner-only beside the keystore (NAME.p12.pass).""");
+                written owner-only beside the keystore (NAME.p12.pass).
+                HSM: instead of --keystore, name a PKCS#11 token (init, csr, import, list):
+                          --pkcs11-library /usr/lib/softhsm/libsofthsm2.so (--slot-index N | --token-label L)
+                          [--pin-file F] [--key-label trent-ca]
+                  The PIN comes from --pin-file or TRENT_CA_PKCS11_PIN. csr and init generate the
+                  intermediate key inside the token; it never leaves it.""");
     }
 
     private static Map<String, String> options(String[] args) {
@@ -186,6 +203,10 @@ public final class CaCli {
     }
 
     private static void init(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        if (opts.containsKey("--pkcs11-library")) {
+            initInToken(opts, ceremony, out);
+            return;
+        }
         Path dir = Path.of(required(opts, "--out"));
         Path rootKs = dir.resolve("root.p12");
         Path intKs = dir.resolve("intermediate.p12");
@@ -205,6 +226,10 @@ public final class CaCli {
     }
 
     private static void csr(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        if (opts.containsKey("--pkcs11-library")) {
+            csrInToken(opts, ceremony, out);
+            return;
+        }
         Path dir = Path.of(required(opts, "--out"));
         X500Name subject = subject(required(opts, "--subject"));
         Path ks = dir.resolve("intermediate.p12");
@@ -278,6 +303,10 @@ public final class CaCli {
     }
 
     private static void importCert(Map<String, String> opts, PrintStream out) throws IOException {
+        if (opts.containsKey("--pkcs11-library")) {
+            importIntoToken(opts, out);
+            return;
+        }
         Path ks = Path.of(required(opts, "--keystore"));
         String passwordFile = opts.get("--password-file");
         if (passwordFile == null && Files.exists(passwordFileFor(ks))) {
@@ -285,6 +314,17 @@ public final class CaCli {
         }
         char[] password = existingPassword(passwordFile);
         CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, null);
+        List<X509Certificate> chain = certAndChain(opts);
+        List<X509Certificate> certs = chain.subList(0, 1);
+        CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
+        CaCeremony.validateIssuer(updated);
+        CaCeremony.writeKeystore(ks, updated, password);
+        out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
+                + " into " + ks);
+    }
+
+    /** {@code --cert} (exactly one certificate) followed by {@code --chain} up to the root. */
+    private static List<X509Certificate> certAndChain(Map<String, String> opts) throws IOException {
         List<X509Certificate> certs = CaCeremony.readCertificates(Path.of(required(opts, "--cert")));
         if (certs.size() != 1) {
             throw new IllegalArgumentException("--cert must hold exactly the intermediate certificate");
@@ -295,10 +335,166 @@ public final class CaCli {
                 chain.add(c);
             }
         }
-        CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
-        CaCeremony.validateIssuer(updated);
-        CaCeremony.writeKeystore(ks, updated, password);
-        out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
-                + " into " + ks);
+        return chain;
+    }
+
+    // ---- PKCS#11 ------------------------------------------------------------------------
+
+    private static Pkcs11Token token(Map<String, String> opts) {
+        Integer slotIndex = null;
+        if (opts.containsKey("--slot-index")) {
+            try {
+                slotIndex = Integer.parseInt(opts.get("--slot-index"));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--slot-index must be a number");
+            }
+        }
+        if (slotIndex != null && opts.containsKey("--token-label")) {
+            throw new IllegalArgumentException("give --slot-index or --token-label, not both");
+        }
+        String pinFile = opts.get("--pin-file");
+        char[] pin = Pkcs11Token.readPin(pinFile == null ? null : Path.of(pinFile), System.getenv("TRENT_CA_PKCS11_PIN"));
+        return new Pkcs11Token(Path.of(required(opts, "--pkcs11-library")), slotIndex, opts.get("--token-label"), pin);
+    }
+
+    private static String keyLabel(Map<String, String> opts) {
+        return opts.getOrDefault("--key-label", CaCeremony.ALIAS);
+    }
+
+    /** Generates the key in the token under the key label, with a placeholder certificate. */
+    private static KeyPair generateInToken(Pkcs11Token.Session session, String label, KeyType type, X500Name subject,
+            CaCeremony ceremony) {
+        try {
+            if (session.keyStore().containsAlias(label)) {
+                throw new IllegalArgumentException("the token already holds '" + label + "'; refusing to replace CA "
+                        + "material (choose another --key-label)");
+            }
+            KeyPair keys = ceremony.generateKeyPair(type, session.provider());
+            X509Certificate placeholder = ceremony.placeholder(keys, subject, session.provider());
+            session.keyStore().setKeyEntry(label, keys.getPrivate(), null,
+                    new java.security.cert.Certificate[] {placeholder});
+            return keys;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot store the new key in the token: " + Pkcs11Token.cause(e), e);
+        }
+    }
+
+    private static void csrInToken(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        Path dir = Path.of(required(opts, "--out"));
+        X500Name subject = subject(required(opts, "--subject"));
+        Path csrFile = dir.resolve("intermediate.csr");
+        refuseOverwrite(csrFile);
+        Pkcs11Token token = token(opts);
+        String label = keyLabel(opts);
+        Pkcs11Token.Session session = token.open();
+        KeyPair keys = generateInToken(session, label, keyType(opts), subject, ceremony);
+        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject, session.provider());
+        Files.createDirectories(dir);
+        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+        out.println("key:  '" + label + "' generated in " + token.describe() + " (sensitive, not extractable; a "
+                + "placeholder certificate until 'ca import')");
+        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
+    }
+
+    private static void importIntoToken(Map<String, String> opts, PrintStream out) throws IOException {
+        List<X509Certificate> chain = certAndChain(opts);
+        CaCeremony.validateIssuerChain(chain);
+        Pkcs11Token token = token(opts);
+        String label = keyLabel(opts);
+        Pkcs11Token.Session session = token.open();
+        try {
+            java.security.Key key = session.keyStore().getKey(label, null);
+            if (!(key instanceof java.security.PrivateKey privateKey)) {
+                throw new IllegalArgumentException("no private key labelled '" + label + "' in " + token.describe()
+                        + " (keys: " + Pkcs11Token.keyAliases(session.keyStore()) + ")");
+            }
+            // Checks that the certificate is this key's before anything is stored.
+            dev.trent.ca.Pkcs11CaSigner.connect(token, label, chain, Clock.systemUTC(), Duration.ZERO);
+            session.keyStore().setKeyEntry(label, privateKey, null, chain.toArray(new java.security.cert.Certificate[0]));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
+        }
+        out.println("imported: " + chain.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
+                + " as '" + label + "' into " + token.describe());
+    }
+
+    /** Root in a file (dev convenience: move it offline), intermediate key generated in the token. */
+    private static void initInToken(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        Path dir = Path.of(required(opts, "--out"));
+        Path rootKs = dir.resolve("root.p12");
+        refuseOverwrite(rootKs, passwordFileFor(rootKs), dir.resolve("root.pem"), dir.resolve("chain.pem"));
+        KeyType type = keyType(opts);
+        String organization = opts.getOrDefault("--organization", "Trent");
+        String tag = String.format("%08x", new SecureRandom().nextInt());
+        CaCeremony.KeyAndChain root = ceremony.createRoot(type, CaCeremony.name(organization, organization
+                + " Root CA " + tag), days(opts, "--root-validity-days", 7300));
+        Pkcs11Token token = token(opts);
+        String label = keyLabel(opts);
+        Pkcs11Token.Session session = token.open();
+        X500Name subject = CaCeremony.name(organization, organization + " Intermediate CA " + tag);
+        KeyPair keys = generateInToken(session, label, type, subject, ceremony);
+        X509Certificate intermediate = ceremony.signIntermediate(root, subject, keys.getPublic(),
+                days(opts, "--intermediate-validity-days", 3650));
+        List<X509Certificate> chain = List.of(intermediate, root.certificate());
+        try {
+            session.keyStore().setKeyEntry(label, keys.getPrivate(), null,
+                    chain.toArray(new java.security.cert.Certificate[0]));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
+        }
+        CaCeremony.createPrivateDirectory(dir);
+        CaCeremony.writeKeystore(rootKs, root, newKeystorePassword(rootKs, ceremony));
+        CaCeremony.writeCertificates(dir.resolve("root.pem"), root.chain());
+        CaCeremony.writeCertificates(dir.resolve("chain.pem"), chain);
+        out.println("root:         " + root.certificate().getSubjectX500Principal() + " -> " + rootKs);
+        out.println("intermediate: " + intermediate.getSubjectX500Principal() + " -> '" + label + "' in "
+                + token.describe());
+        out.println("Keep root.p12 offline; configure trent.ca.signer=pkcs11 with the same token and key label.");
+    }
+
+    private static void list(Map<String, String> opts, PrintStream out) throws IOException {
+        java.security.KeyStore ks;
+        String where;
+        if (opts.containsKey("--pkcs11-library")) {
+            Pkcs11Token token = token(opts);
+            ks = token.open().keyStore();
+            where = token.describe();
+        } else {
+            Path file = Path.of(required(opts, "--keystore"));
+            String passwordFile = opts.get("--password-file");
+            if (passwordFile == null && Files.exists(passwordFileFor(file))) {
+                passwordFile = passwordFileFor(file).toString();
+            }
+            char[] password = existingPassword(passwordFile);
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                ks = java.security.KeyStore.getInstance("PKCS12");
+                ks.load(in, password);
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+            where = file.toString();
+        }
+        try {
+            List<String> aliases = java.util.Collections.list(ks.aliases());
+            java.util.Collections.sort(aliases);
+            out.println(where + ": " + aliases.size() + " entr" + (aliases.size() == 1 ? "y" : "ies"));
+            for (String alias : aliases) {
+                java.security.cert.Certificate[] chain = ks.getCertificateChain(alias);
+                if (chain == null && ks.getCertificate(alias) != null) {
+                    chain = new java.security.cert.Certificate[] {ks.getCertificate(alias)};
+                }
+                String kind = ks.isKeyEntry(alias) ? "key" : "certificate";
+                out.println("  '" + alias + "' (" + kind + ")");
+                if (chain != null) {
+                    for (java.security.cert.Certificate c : chain) {
+                        X509Certificate x = (X509Certificate) c;
+                        out.println("      " + x.getSubjectX500Principal() + "  until " + x.getNotAfter().toInstant()
+                                + (x.getBasicConstraints() >= 0 ? "  CA" : "  (not a CA: a placeholder?)"));
+                    }
+                }
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot list " + where + ": " + Pkcs11Token.cause(e), e);
+        }
     }
 }

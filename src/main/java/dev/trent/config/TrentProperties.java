@@ -51,14 +51,60 @@ public record TrentProperties(
                 + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", profiles=" + profiles.keySet() + "]";
     }
 
-    /** The issuing CA: generated on first start, or an operator-supplied PKCS#12 intermediate. */
+    /**
+     * The issuing CA: generated on first start, an operator-supplied PKCS#12 intermediate, or a
+     * key in an HSM reached through PKCS#11 ({@code signer=pkcs11}).
+     */
     public record Ca(
+            @DefaultValue("keystore") SignerType signer,
             @DefaultValue("EC_P256") KeyType keyAlgorithm,
             @DefaultValue("Trent") String organization,
             @DefaultValue("7300d") Duration rootValidity,
             @DefaultValue("3650d") Duration intermediateValidity,
             @DefaultValue Keystore keystore,
-            Path chainFile) {
+            @DefaultValue Pkcs11 pkcs11,
+            Path chainFile,
+            @DefaultValue("false") boolean startDegraded) {
+    }
+
+    /** Where the issuing CA's key lives. */
+    public enum SignerType { KEYSTORE, PKCS11 }
+
+    /**
+     * The CA key in a PKCS#11 token (SunPKCS11). The token is chosen by {@code slotIndex} (the
+     * position in the module's list of slots with a token) or by {@code tokenLabel}; the key by
+     * {@code keyLabel}, the alias under which keytool and {@code ca import} store the key and
+     * its certificate. The PIN comes from {@code pinFile} or from the environment variable
+     * {@code TRENT_CA_PKCS11_PIN} (bound to {@code pin}); never from the command line.
+     */
+    public record Pkcs11(
+            Path library,
+            Integer slotIndex,
+            String tokenLabel,
+            Path pinFile,
+            String pin,
+            @DefaultValue("trent-ca") String keyLabel,
+            @DefaultValue("1s") Duration reconnectInterval) {
+
+        public Pkcs11 {
+            if (slotIndex != null && tokenLabel != null && !tokenLabel.isBlank()) {
+                throw new IllegalArgumentException(
+                        "set trent.ca.pkcs11.slot-index or trent.ca.pkcs11.token-label, not both");
+            }
+            if (slotIndex != null && slotIndex < 0) {
+                throw new IllegalArgumentException("trent.ca.pkcs11.slot-index must not be negative");
+            }
+            if (reconnectInterval.isNegative()) {
+                throw new IllegalArgumentException("trent.ca.pkcs11.reconnect-interval must not be negative");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Pkcs11[library=" + library + ", slotIndex=" + slotIndex + ", tokenLabel=" + tokenLabel
+                    + ", pinFile=" + pinFile + ", pin=" + (pin == null ? "none" : "(redacted)") + ", keyLabel="
+                    + keyLabel + ", reconnectInterval=" + reconnectInterval + "]";
+        }
     }
 
     /**
