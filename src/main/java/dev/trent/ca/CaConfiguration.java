@@ -37,15 +37,20 @@ class CaConfiguration {
 
     @Bean
     CaSigner caSigner(TrentProperties properties, CaCeremony ceremony, Clock clock, ConfigurableEnvironment env,
-            JdbcTemplate jdbc) throws IOException {
+            org.springframework.beans.factory.ObjectProvider<JdbcTemplate> jdbc) throws IOException {
         if (properties.ca().signer() == TrentProperties.SignerType.PKCS11) {
             return pkcs11Signer(properties.ca(), clock, env, jdbc);
         }
         TrentProperties.Keystore external = properties.ca().keystore();
-        CaCeremony.KeyAndChain issuer = external.path() != null
-                ? loadExternal(properties, external)
-                : loadOrCreateEmbedded(properties, ceremony);
-        CaCeremony.validateIssuer(issuer);
+        CaCeremony.KeyAndChain issuer;
+        try {
+            issuer = external.path() != null
+                    ? loadExternal(properties, external)
+                    : loadOrCreateEmbedded(properties, ceremony);
+            CaCeremony.validateIssuer(issuer);
+        } catch (IOException | IllegalStateException e) {
+            throw new CaUnavailableException(e.getMessage(), e);
+        }
         log.info("Issuing CA: {} (chain of {} up to {})", issuer.certificate().getSubjectX500Principal(),
                 issuer.chain().size(), issuer.chain().get(issuer.chain().size() - 1).getSubjectX500Principal());
         Path keystore = external.path() != null ? external.path()
@@ -64,9 +69,9 @@ class CaConfiguration {
      * what PostgreSQL recorded for this key.
      */
     private static CaSigner pkcs11Signer(TrentProperties.Ca ca, Clock clock, ConfigurableEnvironment env,
-            JdbcTemplate jdbc) throws IOException {
+            org.springframework.beans.factory.ObjectProvider<JdbcTemplate> jdbc) throws IOException {
         TrentProperties.Pkcs11 p = ca.pkcs11();
-        Pkcs11Token token = new Pkcs11Token(p.library(), p.slotIndex(), p.tokenLabel(), pin(p, env));
+        Pkcs11Token token = new Pkcs11Token(p.library(), p.slotIndex(), p.tokenLabel(), pinSource(p, env));
         List<X509Certificate> chainFromFile = ca.chainFile() == null ? null : CaCeremony.readCertificates(ca.chainFile());
         try {
             Pkcs11CaSigner signer = Pkcs11CaSigner.connect(token, p.keyLabel(), chainFromFile, clock,
@@ -80,7 +85,7 @@ class CaConfiguration {
                 throw e;
             }
             List<X509Certificate> chain = chainFromFile != null ? chainFromFile
-                    : IssuerRegistry.recordedChain(jdbc, Pkcs11CaSigner.keyReference(token, p.keyLabel()));
+                    : IssuerRegistry.recordedChain(jdbc.getObject(), Pkcs11CaSigner.keyReference(token, p.keyLabel()));
             if (chain == null) {
                 throw new IllegalStateException(e.getMessage() + "; cannot start degraded either: the CA chain is "
                         + "unknown (set trent.ca.chain-file, or start once with the token present)", e);
@@ -97,23 +102,23 @@ class CaConfiguration {
      * {@code TRENT_CA_PKCS11_PIN}; refused from anywhere else (command line, system property,
      * a properties file), where it would be visible or stored.
      */
-    private static char[] pin(TrentProperties.Pkcs11 p, ConfigurableEnvironment env) {
+    private static java.util.function.Supplier<char[]> pinSource(TrentProperties.Pkcs11 p,
+            ConfigurableEnvironment env) {
         if (p.pin() != null && p.pinFile() == null) {
             for (org.springframework.core.env.PropertySource<?> source : env.getPropertySources()) {
-                if (source instanceof org.springframework.core.env.EnumerablePropertySource<?>
-                        && !"configurationProperties".equals(source.getName())
-                        && source.containsProperty("trent.ca.pkcs11.pin")
-                        || source.containsProperty("TRENT_CA_PKCS11_PIN")) {
-                    if (!source.getName().equals(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME)) {
-                        throw new IllegalStateException("the PKCS#11 PIN was given in " + source.getName() + "; it may "
-                                + "come only from the environment variable TRENT_CA_PKCS11_PIN or from "
-                                + "trent.ca.pkcs11.pin-file");
-                    }
-                    break;
+                if ("configurationProperties".equals(source.getName())
+                        || !source.containsProperty("trent.ca.pkcs11.pin")) {
+                    continue;
                 }
+                if (!source.getName().equals(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME)) {
+                    throw new CaUnavailableException("the PKCS#11 PIN was given in " + source.getName() + "; it may "
+                            + "come only from the environment variable TRENT_CA_PKCS11_PIN or from "
+                            + "trent.ca.pkcs11.pin-file", null);
+                }
+                break;
             }
         }
-        return Pkcs11Token.readPin(p.pinFile(), p.pin());
+        return Pkcs11Token.pinSource(p.pinFile(), p.pin());
     }
 
     private static CaCeremony.KeyAndChain loadExternal(TrentProperties properties, TrentProperties.Keystore ks)

@@ -102,12 +102,12 @@ public final class Pkcs11CaSigner implements CaSigner {
         try {
             Key key = session.keyStore().getKey(keyLabel, null);
             if (!(key instanceof PrivateKey pk)) {
-                throw new IllegalStateException("no private key labelled '" + keyLabel + "' in " + token.describe()
-                        + " (keys present: " + Pkcs11Token.keyAliases(session.keyStore()) + ")");
+                throw new CaUnavailableException("no private key labelled '" + keyLabel + "' in " + token.describe()
+                        + " (keys present: " + Pkcs11Token.keyAliases(session.keyStore()) + ")", null);
             }
             return new Connected(session, pk);
         } catch (GeneralSecurityException | ProviderException e) {
-            throw new IllegalStateException("cannot read key '" + keyLabel + "' from " + token.describe() + ": "
+            throw new CaUnavailableException("cannot read key '" + keyLabel + "' from " + token.describe() + ": "
                     + Pkcs11Token.cause(e), e);
         }
     }
@@ -116,8 +116,8 @@ public final class Pkcs11CaSigner implements CaSigner {
         try {
             Certificate[] stored = ks.getCertificateChain(keyLabel);
             if (stored == null || stored.length == 0) {
-                throw new IllegalStateException("the token holds no certificate for key '" + keyLabel + "' in "
-                        + token.describe() + ": import it (ca import) or set trent.ca.chain-file");
+                throw new CaUnavailableException("the token holds no certificate for key '" + keyLabel + "' in "
+                        + token.describe() + ": import it (ca import) or set trent.ca.chain-file", null);
             }
             List<X509Certificate> out = new ArrayList<>();
             for (Certificate c : stored) {
@@ -139,11 +139,12 @@ public final class Pkcs11CaSigner implements CaSigner {
             v.initVerify(chain.get(0).getPublicKey());
             v.update(probe);
             if (!v.verify(sig)) {
-                throw new IllegalStateException("key '" + keyLabel + "' in " + token.describe() + " does not match the "
-                        + "certificate " + chain.get(0).getSubjectX500Principal());
+                throw new CaUnavailableException("key '" + keyLabel + "' in " + token.describe() + " does not match the "
+                        + "certificate " + chain.get(0).getSubjectX500Principal(), null);
             }
         } catch (java.io.IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot check key '" + keyLabel + "' against its certificate: " + e, e);
+            throw new CaUnavailableException("cannot check key '" + keyLabel + "' against its certificate: "
+                    + Pkcs11Token.cause(e), e);
         }
     }
 
@@ -197,28 +198,52 @@ public final class Pkcs11CaSigner implements CaSigner {
             public byte[] getSignature() {
                 byte[] hash = md.digest();
                 try {
-                    Signature s = Signature.getInstance("NONEwithECDSA", c.session().provider());
-                    s.initSign(c.key());
-                    s.update(hash);
-                    return s.sign();
-                } catch (GeneralSecurityException | ProviderException e) {
-                    throw fail(c, e);
+                    return signHash(c, hash);
+                } catch (GeneralSecurityException | ProviderException first) {
+                    // A stale session or handle (the HSM restarted, failed over, or logged us out)
+                    // heals with one reconnect; a token that is really gone fails it.
+                    Connected again = reconnectAfterFault(c, first);
+                    try {
+                        return signHash(again, hash);
+                    } catch (GeneralSecurityException | ProviderException e) {
+                        throw fail(again, e);
+                    }
                 }
             }
         };
     }
 
+    private static byte[] signHash(Connected c, byte[] hash) throws GeneralSecurityException {
+        Signature s = Signature.getInstance("NONEwithECDSA", c.session().provider());
+        s.initSign(c.key());
+        s.update(hash);
+        return s.sign();
+    }
+
+    /** Marks {@code c} broken, records why, and returns a new connection or throws SigningException. */
     private SigningException fail(Connected c, Exception e) {
         String why = Pkcs11Token.cause(e);
         synchronized (this) {
             if (connected == c) {
                 connected = null;
-                lastFault = "signing in " + token.describe() + " failed: " + why;
-                log.error("PKCS#11 signature with key '{}' failed ({}); reconnecting on the next request", keyLabel,
-                        why);
             }
+            lastFault = "signing in " + token.describe() + " failed: " + why;
         }
+        log.error("PKCS#11 signature with key '{}' failed ({}); the next request reconnects", keyLabel, why);
         return new SigningException("the HSM could not sign: " + why, e);
+    }
+
+    private Connected reconnectAfterFault(Connected c, Exception e) {
+        String why = Pkcs11Token.cause(e);
+        synchronized (this) {
+            if (connected != null && connected != c) {
+                return connected; // another thread has reconnected meanwhile
+            }
+            connected = null;
+            lastFault = "signing in " + token.describe() + " failed: " + why;
+            log.warn("PKCS#11 signature with key '{}' failed ({}); reconnecting", keyLabel, why);
+            return reconnect();
+        }
     }
 
     private Connected connectedOrReconnect() {
@@ -230,24 +255,28 @@ public final class Pkcs11CaSigner implements CaSigner {
             if (connected != null) {
                 return connected;
             }
-            Instant now = clock.instant();
-            if (now.isBefore(lastAttempt.plus(reconnectInterval))) {
+            if (clock.instant().isBefore(lastAttempt.plus(reconnectInterval))) {
                 throw new SigningException("the HSM is unavailable: " + lastFault, null);
             }
-            lastAttempt = now;
-            try {
-                token.reinitialize();
-                Connected fresh = open(token, keyLabel);
-                connected = fresh;
-                checkKeyMatchesCertificate();
-                log.info("Reconnected to {} (key '{}')", token.describe(), keyLabel);
-                return fresh;
-            } catch (RuntimeException e) {
-                connected = null;
-                lastFault = e.getMessage();
-                log.warn("Reconnecting to {} failed: {}", token.describe(), e.getMessage());
-                throw new SigningException("the HSM is unavailable: " + e.getMessage(), e);
-            }
+            return reconnect();
+        }
+    }
+
+    /** Re-initializes the module, logs in, finds the key and checks it; caller holds the lock. */
+    private Connected reconnect() {
+        lastAttempt = clock.instant();
+        try {
+            token.reinitialize();
+            Connected fresh = open(token, keyLabel);
+            connected = fresh;
+            checkKeyMatchesCertificate();
+            log.info("Reconnected to {} (key '{}')", token.describe(), keyLabel);
+            return fresh;
+        } catch (RuntimeException e) {
+            connected = null;
+            lastFault = e.getMessage();
+            log.warn("Reconnecting to {} failed: {}", token.describe(), e.getMessage());
+            throw new SigningException("the HSM is unavailable: " + e.getMessage(), e);
         }
     }
 

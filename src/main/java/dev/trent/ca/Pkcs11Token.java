@@ -63,7 +63,7 @@ public final class Pkcs11Token {
     private final Path library;
     private final Integer slotIndex;
     private final String tokenLabel;
-    private final char[] pin;
+    private final java.util.function.Supplier<char[]> pin;
 
     /** A logged-in provider for the token and the token's key store view. */
     public record Session(Provider provider, KeyStore keyStore) {
@@ -72,17 +72,24 @@ public final class Pkcs11Token {
     /**
      * @param slotIndex  position among the slots with a token (used when tokenLabel is null; 0 if both are)
      * @param tokenLabel the token's label, or null
-     * @param pin        the user PIN (kept for re-login after a fault)
+     * @param pin        gives the user PIN on every login (a fresh array, wiped after use), so that
+     *                   a PIN file corrected while Trent runs is read at the next reconnect
      */
-    public Pkcs11Token(Path library, Integer slotIndex, String tokenLabel, char[] pin) {
+    public Pkcs11Token(Path library, Integer slotIndex, String tokenLabel, java.util.function.Supplier<char[]> pin) {
         if (library == null) {
-            throw new IllegalStateException("the PKCS#11 module is not set (trent.ca.pkcs11.library, "
-                    + "TRENT_CA_PKCS11_LIBRARY)");
+            throw new CaUnavailableException("the PKCS#11 module is not set (trent.ca.pkcs11.library, "
+                    + "TRENT_CA_PKCS11_LIBRARY)", null);
         }
         this.library = library;
         this.slotIndex = slotIndex;
         this.tokenLabel = tokenLabel == null || tokenLabel.isBlank() ? null : tokenLabel;
-        this.pin = pin.clone();
+        this.pin = pin;
+    }
+
+    /** Reads the PIN at every login from the file, else from the environment variable's value. */
+    public static java.util.function.Supplier<char[]> pinSource(Path pinFile, String pinFromEnvironment) {
+        readPin(pinFile, pinFromEnvironment); // fails now, at start, when there is none
+        return () -> readPin(pinFile, pinFromEnvironment);
     }
 
     /** The PIN from a file (first line, trimmed) or from the environment variable's value. */
@@ -91,14 +98,14 @@ public final class Pkcs11Token {
             try {
                 return Files.readString(pinFile, StandardCharsets.UTF_8).strip().toCharArray();
             } catch (IOException e) {
-                throw new IllegalStateException("cannot read the PKCS#11 PIN file " + pinFile + ": " + e, e);
+                throw new CaUnavailableException("cannot read the PKCS#11 PIN file " + pinFile + ": " + e, e);
             }
         }
         if (pinFromEnvironment != null && !pinFromEnvironment.isEmpty()) {
             return pinFromEnvironment.toCharArray();
         }
-        throw new IllegalStateException("no PKCS#11 PIN: set trent.ca.pkcs11.pin-file or the environment variable "
-                + "TRENT_CA_PKCS11_PIN");
+        throw new CaUnavailableException("no PKCS#11 PIN: set trent.ca.pkcs11.pin-file or the environment variable "
+                + "TRENT_CA_PKCS11_PIN", null);
     }
 
     /**
@@ -135,7 +142,7 @@ public final class Pkcs11Token {
      */
     public synchronized Session open() {
         if (!Files.isReadable(library)) {
-            throw new IllegalStateException("PKCS#11 module " + library + " does not exist or cannot be read");
+            throw new CaUnavailableException("PKCS#11 module " + library + " does not exist or cannot be read", null);
         }
         String slot = tokenLabel != null ? "slot = " + slotOf(tokenLabel) : "slotListIndex = " + (slotIndex == null
                 ? 0 : slotIndex);
@@ -146,11 +153,12 @@ public final class Pkcs11Token {
         try {
             provider = Security.getProvider("SunPKCS11").configure(config);
         } catch (ProviderException | IllegalArgumentException e) {
-            throw new IllegalStateException("cannot open " + describe() + ": " + cause(e), e);
+            throw new CaUnavailableException("cannot open " + describe() + ": " + cause(e), e);
         }
+        char[] secret = pin.get();
         try {
             KeyStore ks = KeyStore.getInstance("PKCS11", provider);
-            ks.load(null, pin);
+            ks.load(null, secret);
             return new Session(provider, ks);
         } catch (IOException | GeneralSecurityException | ProviderException e) {
             String why = cause(e);
@@ -159,7 +167,9 @@ public final class Pkcs11Token {
             } else if (why.contains("CKR_PIN_LOCKED")) {
                 why = "the PIN is locked (" + why + ")";
             }
-            throw new IllegalStateException("cannot log in to " + describe() + ": " + why, e);
+            throw new CaUnavailableException("cannot log in to " + describe() + ": " + why, e);
+        } finally {
+            Arrays.fill(secret, '\0');
         }
     }
 
@@ -215,14 +225,14 @@ public final class Pkcs11Token {
                 seen.add("'" + name + "'");
             }
         } catch (InvocationTargetException e) {
-            throw new IllegalStateException("cannot list the tokens of " + library + ": " + cause(e.getCause()), e);
+            throw new CaUnavailableException("cannot list the tokens of " + library + ": " + cause(e.getCause()), e);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("choosing a token by label needs access to SunPKCS11's wrapper (run the "
+            throw new CaUnavailableException("choosing a token by label needs access to SunPKCS11's wrapper (run the "
                     + "jar with java -jar, or add --add-exports jdk.crypto.cryptoki/sun.security.pkcs11.wrapper="
                     + "ALL-UNNAMED); or set trent.ca.pkcs11.slot-index instead: " + e, e);
         }
-        throw new IllegalStateException("no token labelled '" + label + "' in " + library + " (tokens present: "
-                + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")");
+        throw new CaUnavailableException("no token labelled '" + label + "' in " + library + " (tokens present: "
+                + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")", null);
     }
 
     /** The JDK's wrapper object for the module (one per module path, shared with SunPKCS11). */
@@ -233,7 +243,7 @@ public final class Pkcs11Token {
         try {
             return getInstance.invoke(null, library.toAbsolutePath().toString(), "C_GetFunctionList", null, false);
         } catch (InvocationTargetException e) {
-            throw new IllegalStateException("cannot load PKCS#11 module " + library + ": " + cause(e.getCause()), e);
+            throw new CaUnavailableException("cannot load PKCS#11 module " + library + ": " + cause(e.getCause()), e);
         }
     }
 
@@ -254,10 +264,5 @@ public final class Pkcs11Token {
             t = t.getCause() == t ? null : t.getCause();
         }
         return best;
-    }
-
-    /** Forgets the PIN. */
-    public void clear() {
-        Arrays.fill(pin, '\0');
     }
 }

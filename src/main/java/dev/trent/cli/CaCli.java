@@ -353,7 +353,8 @@ public final class CaCli {
             throw new IllegalArgumentException("give --slot-index or --token-label, not both");
         }
         String pinFile = opts.get("--pin-file");
-        char[] pin = Pkcs11Token.readPin(pinFile == null ? null : Path.of(pinFile), System.getenv("TRENT_CA_PKCS11_PIN"));
+        java.util.function.Supplier<char[]> pin = Pkcs11Token.pinSource(pinFile == null ? null : Path.of(pinFile),
+                System.getenv("TRENT_CA_PKCS11_PIN"));
         return new Pkcs11Token(Path.of(required(opts, "--pkcs11-library")), slotIndex, opts.get("--token-label"), pin);
     }
 

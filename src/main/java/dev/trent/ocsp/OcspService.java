@@ -146,7 +146,14 @@ public class OcspService {
     private Answer sign(OcspRequestDecoder.Decoded request) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant nextUpdate = now.plus(settings.responseValidity());
-        OcspResponderKey.Responder responder = responderKey.current();
+        OcspResponderKey.Responder responder;
+        try {
+            responder = responderKey.current();
+        } catch (dev.trent.ca.SigningException e) {
+            // The responder certificate needs the CA key, which is unreachable (HSM fault): RFC 6960 tryLater.
+            log.warn("OCSP responder certificate cannot be issued: {}", e.getMessage());
+            return status(OCSPRespBuilder.TRY_LATER);
+        }
         try {
             BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(
                     new RespID(responder.holder().getSubjectPublicKeyInfo(), digests.get(CertificateID.HASH_SHA1)));

@@ -23,7 +23,8 @@ import dev.trent.operator.ApiKeyService;
 class SecurityConfiguration {
 
     /** Paths served to anyone: CA certificates, and the CRL and OCSP endpoints. */
-    static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error"};
+    static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error",
+        "/actuator/health", "/actuator/health/**"};
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**"};
     static final String OPERATOR_PATHS = "/api/v1/**";
 
