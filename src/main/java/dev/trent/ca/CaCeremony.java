@@ -277,6 +277,33 @@ public final class CaCeremony {
         }
     }
 
+    /**
+     * Adds or replaces one key entry in an existing keystore, keeping its other entries (the
+     * keys of the next or former issuers), written atomically.
+     *
+     * @param replace false refuses an alias that exists
+     */
+    public static void putKeyEntry(Path file, char[] password, String alias, KeyAndChain entry, boolean replace)
+            throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password);
+            if (!replace && ks.containsAlias(alias)) {
+                throw new IllegalArgumentException(file + " already holds '" + alias + "'; refusing to replace CA "
+                        + "material (choose another --key-label)");
+            }
+            if (replace && !ks.isKeyEntry(alias)) {
+                throw new IllegalArgumentException(file + " has no key entry '" + alias + "'");
+            }
+            ks.setKeyEntry(alias, entry.privateKey(), password, entry.chain().toArray(new X509Certificate[0]));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            ks.store(out, password);
+            writePrivateFile(file, out.toByteArray());
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot update keystore " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     public static void writeKeystore(Path file, KeyAndChain entry, char[] password) throws IOException {
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");

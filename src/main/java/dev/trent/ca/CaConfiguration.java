@@ -35,64 +35,70 @@ class CaConfiguration {
         return new CaCeremony(random, clock);
     }
 
+    /** Where the issuing keys live: the configured token, keystore, or the embedded CA's keystore. */
     @Bean
-    CaSigner caSigner(TrentProperties properties, CaCeremony ceremony, Clock clock, ConfigurableEnvironment env,
-            org.springframework.beans.factory.ObjectProvider<JdbcTemplate> jdbc) throws IOException {
-        if (properties.ca().signer() == TrentProperties.SignerType.PKCS11) {
-            return pkcs11Signer(properties.ca(), clock, env, jdbc);
+    CaKeySource caKeySource(TrentProperties properties, CaCeremony ceremony, Clock clock, ConfigurableEnvironment env)
+            throws IOException {
+        TrentProperties.Ca ca = properties.ca();
+        if (ca.signer() == TrentProperties.SignerType.PKCS11) {
+            TrentProperties.Pkcs11 p = ca.pkcs11();
+            Pkcs11Token token = new Pkcs11Token(p.library(), p.slotIndex(), p.tokenLabel(), pinSource(p, env));
+            List<X509Certificate> chainFromFile = ca.chainFile() == null ? null
+                    : CaCeremony.readCertificates(ca.chainFile());
+            return new CaKeySource.Pkcs11(token, p.keyLabel(), chainFromFile, clock, p.reconnectInterval());
         }
-        TrentProperties.Keystore external = properties.ca().keystore();
-        CaCeremony.KeyAndChain issuer;
-        try {
-            issuer = external.path() != null
-                    ? loadExternal(properties, external)
-                    : loadOrCreateEmbedded(properties, ceremony);
-            CaCeremony.validateIssuer(issuer);
-        } catch (IOException | IllegalStateException e) {
-            throw new CaUnavailableException(e.getMessage(), e);
+        TrentProperties.Keystore external = ca.keystore();
+        if (external.path() != null) {
+            password(external); // fails at start when there is none
+            return new CaKeySource.Keystore(external.path(), () -> {
+                try {
+                    return password(external);
+                } catch (IOException e) {
+                    throw new CaUnavailableException("cannot read " + external.passwordFile() + ": " + e, e);
+                }
+            }, external.alias(), ca.chainFile());
         }
-        log.info("Issuing CA: {} (chain of {} up to {})", issuer.certificate().getSubjectX500Principal(),
-                issuer.chain().size(), issuer.chain().get(issuer.chain().size() - 1).getSubjectX500Principal());
-        Path keystore = external.path() != null ? external.path()
-                : new EmbeddedCaFiles(properties.dataDir().resolve("ca")).intermediateKeystore();
-        // "*": the keystore's only key entry.
-        String alias = external.path() == null ? CaCeremony.ALIAS : external.alias() != null ? external.alias() : "*";
-        return new KeystoreCaSigner(issuer.privateKey(), issuer.chain(),
-                "keystore:" + keystore.toAbsolutePath().normalize() + "#" + alias);
+        EmbeddedCaFiles files = createEmbeddedIfMissing(properties, ceremony);
+        return new CaKeySource.Keystore(files.intermediateKeystore(), () -> {
+            try {
+                return Files.readString(files.intermediatePassword(), StandardCharsets.UTF_8).strip().toCharArray();
+            } catch (IOException e) {
+                throw new CaUnavailableException("cannot read " + files.intermediatePassword() + ": " + e, e);
+            }
+        }, CaCeremony.ALIAS, null);
     }
 
     /**
-     * The CA key in a PKCS#11 token; its chain from the token or from {@code trent.ca.chain-file}.
-     * When the token cannot be used at start, Trent stops with one line naming the cause, or with
-     * {@code trent.ca.start-degraded} runs without it (health DOWN, signing answered with 503)
-     * and connects once the token is back; the chain then comes from the chain file or from
-     * what PostgreSQL recorded for this key.
+     * The configured issuing key. When it cannot be used at start, Trent stops with one line
+     * naming the cause; with a PKCS#11 token and {@code trent.ca.start-degraded} it runs without
+     * it (health DOWN, signing answered with 503) and connects once the token is back; the chain
+     * then comes from the chain file or from what PostgreSQL recorded for this key.
      */
-    private static CaSigner pkcs11Signer(TrentProperties.Ca ca, Clock clock, ConfigurableEnvironment env,
+    @Bean
+    CaSigner caSigner(CaKeySource source, TrentProperties properties, Clock clock,
             org.springframework.beans.factory.ObjectProvider<JdbcTemplate> jdbc) throws IOException {
-        TrentProperties.Pkcs11 p = ca.pkcs11();
-        Pkcs11Token token = new Pkcs11Token(p.library(), p.slotIndex(), p.tokenLabel(), pinSource(p, env));
-        List<X509Certificate> chainFromFile = ca.chainFile() == null ? null : CaCeremony.readCertificates(ca.chainFile());
+        TrentProperties.Ca ca = properties.ca();
         try {
-            Pkcs11CaSigner signer = Pkcs11CaSigner.connect(token, p.keyLabel(), chainFromFile, clock,
-                    p.reconnectInterval());
-            CaCeremony.validateIssuerChain(signer.chain());
-            log.info("Issuing CA: {} (chain of {}), key '{}' in {}", signer.issuerCertificate().getSubjectX500Principal(),
-                    signer.chain().size(), p.keyLabel(), token.describe());
+            CaSigner signer = source.load(source.defaultLabel());
+            List<X509Certificate> chain = signer.chain();
+            log.info("Issuing CA: {} (chain of {} up to {}), {}", chain.get(0).getSubjectX500Principal(), chain.size(),
+                    chain.get(chain.size() - 1).getSubjectX500Principal(), signer.describe());
             return signer;
-        } catch (IllegalStateException e) {
-            if (!ca.startDegraded()) {
+        } catch (CaUnavailableException e) {
+            if (!(source instanceof CaKeySource.Pkcs11 hsm) || !ca.startDegraded()) {
                 throw e;
             }
-            List<X509Certificate> chain = chainFromFile != null ? chainFromFile
-                    : IssuerRegistry.recordedChain(jdbc.getObject(), Pkcs11CaSigner.keyReference(token, p.keyLabel()));
+            TrentProperties.Pkcs11 p = ca.pkcs11();
+            List<X509Certificate> chain = ca.chainFile() != null ? CaCeremony.readCertificates(ca.chainFile())
+                    : IssuerRegistry.recordedChain(jdbc.getObject(), Pkcs11CaSigner.keyReference(hsm.token(),
+                            p.keyLabel()));
             if (chain == null) {
-                throw new IllegalStateException(e.getMessage() + "; cannot start degraded either: the CA chain is "
+                throw new CaUnavailableException(e.getMessage() + "; cannot start degraded either: the CA chain is "
                         + "unknown (set trent.ca.chain-file, or start once with the token present)", e);
             }
             log.error("Starting DEGRADED without the CA key: {}. Enrollment answers 503 until the token is back.",
                     e.getMessage());
-            return Pkcs11CaSigner.disconnected(token, p.keyLabel(), chain, clock, p.reconnectInterval(),
+            return Pkcs11CaSigner.disconnected(hsm.token(), p.keyLabel(), chain, clock, p.reconnectInterval(),
                     e.getMessage());
         }
     }
@@ -121,24 +127,6 @@ class CaConfiguration {
         return Pkcs11Token.pinSource(p.pinFile(), p.pin());
     }
 
-    private static CaCeremony.KeyAndChain loadExternal(TrentProperties properties, TrentProperties.Keystore ks)
-            throws IOException {
-        char[] password = password(ks);
-        CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks.path(), password, ks.alias());
-        Path chainFile = properties.ca().chainFile();
-        if (chainFile != null) {
-            List<java.security.cert.X509Certificate> chain = new ArrayList<>();
-            chain.add(entry.certificate());
-            for (java.security.cert.X509Certificate c : CaCeremony.readCertificates(chainFile)) {
-                if (!c.equals(entry.certificate())) {
-                    chain.add(c);
-                }
-            }
-            entry = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
-        }
-        return entry;
-    }
-
     private static char[] password(TrentProperties.Keystore ks) throws IOException {
         if (ks.password() != null && !ks.password().isEmpty()) {
             return ks.password().toCharArray();
@@ -146,8 +134,8 @@ class CaConfiguration {
         if (ks.passwordFile() != null) {
             return Files.readString(ks.passwordFile(), StandardCharsets.UTF_8).strip().toCharArray();
         }
-        throw new IllegalStateException("trent.ca.keystore.path is set but neither trent.ca.keystore.password "
-                + "(TRENT_CA_KEYSTORE_PASSWORD) nor trent.ca.keystore.password-file is");
+        throw new CaUnavailableException("trent.ca.keystore.path is set but neither trent.ca.keystore.password "
+                + "(TRENT_CA_KEYSTORE_PASSWORD) nor trent.ca.keystore.password-file is", null);
     }
 
     /** Files of the CA that Trent creates for itself under {@code <data-dir>/ca}. */
@@ -177,13 +165,11 @@ class CaConfiguration {
         }
     }
 
-    private static CaCeremony.KeyAndChain loadOrCreateEmbedded(TrentProperties properties, CaCeremony ceremony)
+    private static EmbeddedCaFiles createEmbeddedIfMissing(TrentProperties properties, CaCeremony ceremony)
             throws IOException {
         EmbeddedCaFiles files = new EmbeddedCaFiles(properties.dataDir().resolve("ca"));
         if (Files.exists(files.intermediateKeystore())) {
-            char[] password = Files.readString(files.intermediatePassword(), StandardCharsets.UTF_8).strip()
-                    .toCharArray();
-            return CaCeremony.readKeystore(files.intermediateKeystore(), password, CaCeremony.ALIAS);
+            return files;
         }
         TrentProperties.Ca ca = properties.ca();
         log.info("No CA configured and none under {}: creating a root and an intermediate ({})", files.dir(),
@@ -203,6 +189,6 @@ class CaConfiguration {
         log.info("Created root {} and intermediate {}. The root key ({}) is not used again by the service; "
                 + "move it offline.", h.root().certificate().getSubjectX500Principal(),
                 h.intermediate().certificate().getSubjectX500Principal(), files.rootKeystore());
-        return h.intermediate();
+        return files;
     }
 }

@@ -9,52 +9,91 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.bouncycastle.operator.ContentSigner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
+import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
 import dev.trent.pki.KeyIds;
 import dev.trent.pki.Pem;
+import dev.trent.web.ProblemException;
 
 /**
- * The issuers Trent knows. The active one (whose key is loaded) is recorded in PostgreSQL at
- * start, with its chain, so that certificates can reference it. Issuers that were active
- * before (the CA was replaced) stay known from the database: their certificates still render
- * with their chain and their caIssuers URL still answers; they cannot sign. Publishing status
- * for retired issuers comes with issuer rotation.
+ * The issuers Trent knows, and which one is active.
+ *
+ * <ul>
+ *   <li><b>Active</b>: signs new certificates. Exactly one, recorded in PostgreSQL
+ *       ({@code issuer.state}), so every instance agrees; an instance learns of a rotation made
+ *       on another within {@code trent.ca.issuer-poll-interval} and loads that issuer's key from
+ *       its own configured container by the recorded label.</li>
+ *   <li><b>Retired, key loaded</b>: a former active issuer whose key is still in the container.
+ *       It keeps publishing CRLs and answering OCSP while any certificate it issued is unexpired.</li>
+ *   <li><b>Retired, key gone</b> (the CA was switched by configuration to another container):
+ *       known read-only from PostgreSQL; its certificates still render with their chain and its
+ *       caIssuers URL answers; it cannot sign.</li>
+ * </ul>
+ *
+ * At start the configured key is registered. PostgreSQL's active issuer stays active when this
+ * instance can load its key (it was rotated to through the API); otherwise the configured key
+ * becomes active (a first start, or a CA switched by configuration).
  */
 @Component
 public class IssuerRegistry {
 
-    private final Issuer active;
+    private static final Logger log = LoggerFactory.getLogger(IssuerRegistry.class);
+    /** How often the set of publishing issuers is recomputed (it changes as certificates expire). */
+    private static final Duration PUBLISHING_REFRESH = Duration.ofMinutes(1);
+
     private final JdbcTemplate jdbc;
     private final URI base;
-    private final Map<String, Optional<Issuer>> retired = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final CaKeySource source;
+    private final TransactionTemplate tx;
+    private final AuditLog audit;
+    /** Issuers whose key this instance holds, by id. */
+    private final Map<String, Issuer> loaded = new ConcurrentHashMap<>();
+    /** Issuers known only from PostgreSQL (no key here), by id. */
+    private final Map<String, Optional<Issuer>> readOnly = new ConcurrentHashMap<>();
+    private volatile Issuer active;
+    private volatile List<Issuer> publishing;
+    private volatile Instant publishingComputed = Instant.EPOCH;
+    private volatile String unloadableActive;
 
-    IssuerRegistry(CaSigner signer, TrentProperties properties, JdbcTemplate jdbc, Clock clock) {
+    IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
+            TransactionTemplate tx, AuditLog audit) {
         this.jdbc = jdbc;
         this.base = properties.publicBaseUrl();
-        X509Certificate cert = signer.issuerCertificate();
-        this.active = issuer(HexFormat.of().formatHex(KeyIds.subjectKeyId(cert)), signer);
-        try {
-            // "on conflict do nothing": two instances may start at once.
-            jdbc.update("insert into issuer (id, subject_dn, certificate_der, chain_pem, not_after, created_at, key_ref) "
-                    + "values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set key_ref = "
-                    + "coalesce(excluded.key_ref, issuer.key_ref)", active.id(),
-                    cert.getSubjectX500Principal().getName(), cert.getEncoded(), Pem.certificates(signer.chain()),
-                    Timestamp.from(cert.getNotAfter().toInstant()), Timestamp.from(clock.instant()),
-                    signer.keyReference());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException("issuer certificate cannot be encoded", e);
-        }
+        this.clock = clock;
+        this.source = source;
+        this.tx = tx;
+        this.audit = audit;
+        Issuer mine = issuer(configured);
+        register(mine, source.defaultLabel());
+        loaded.put(mine.id(), mine);
+        this.active = mine;
+        decideActiveAtStart(mine);
+        refreshPublishing();
+    }
+
+    private Issuer issuer(CaSigner signer) {
+        String id = HexFormat.of().formatHex(KeyIds.subjectKeyId(signer.issuerCertificate()));
+        return issuer(id, signer);
     }
 
     private Issuer issuer(String id, CaSigner signer) {
@@ -62,27 +101,232 @@ public class IssuerRegistry {
                 URI.create(base + "/ca/" + id + ".crt"));
     }
 
+    /** Records the issuer (chain, key reference and label); "on conflict": two instances may start at once. */
+    private void register(Issuer issuer, String keyLabel) {
+        X509Certificate cert = issuer.certificate();
+        try {
+            jdbc.update("insert into issuer (id, subject_dn, certificate_der, chain_pem, not_after, created_at, key_ref, "
+                    + "key_label) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set "
+                    + "key_ref = coalesce(excluded.key_ref, issuer.key_ref), "
+                    + "key_label = coalesce(excluded.key_label, issuer.key_label)", issuer.id(),
+                    cert.getSubjectX500Principal().getName(), cert.getEncoded(), Pem.certificates(issuer.signer().chain()),
+                    Timestamp.from(cert.getNotAfter().toInstant()), Timestamp.from(clock.instant()),
+                    issuer.signer().keyReference(), keyLabel);
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("issuer certificate cannot be encoded", e);
+        }
+    }
+
+    private record Row(String id, String state, String keyLabel) {
+    }
+
+    private List<Row> rows() {
+        return jdbc.query("select id, state, key_label from issuer order by created_at",
+                (rs, n) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3)));
+    }
+
+    private void decideActiveAtStart(Issuer configured) {
+        List<Row> rows = rows();
+        for (Row r : rows) {
+            if (!r.id().equals(configured.id()) && r.keyLabel() != null && !"ACTIVE".equals(r.state())) {
+                tryLoad(r); // a former issuer whose key is still here keeps publishing
+            }
+        }
+        Row dbActive = rows.stream().filter(r -> "ACTIVE".equals(r.state())).findFirst().orElse(null);
+        if (dbActive != null && dbActive.id().equals(configured.id())) {
+            return;
+        }
+        Issuer rotatedTo = dbActive == null ? null : tryLoad(dbActive);
+        if (rotatedTo != null) {
+            active = rotatedTo;
+            log.info("Active issuer {} (rotated to through the API; the configured key '{}' is kept for status)",
+                    rotatedTo.certificate().getSubjectX500Principal(), source.defaultLabel());
+            return;
+        }
+        activate(configured, "system:configuration", dbActive == null ? null : dbActive.id(), source.defaultLabel());
+    }
+
+    /** Loads a known issuer's key by its recorded label, or null when this container lacks it. */
+    private Issuer tryLoad(Row row) {
+        Issuer known = loaded.get(row.id());
+        if (known != null) {
+            return known;
+        }
+        if (row.keyLabel() == null) {
+            return null;
+        }
+        try {
+            if (!source.labels().contains(row.keyLabel())) {
+                return null;
+            }
+            CaSigner signer = source.load(row.keyLabel());
+            Issuer issuer = issuer(signer);
+            if (!issuer.id().equals(row.id())) {
+                log.warn("Key '{}' in {} now belongs to issuer {}, not {}; not loaded", row.keyLabel(),
+                        source.describe(), issuer.id(), row.id());
+                return null;
+            }
+            loaded.put(issuer.id(), issuer);
+            readOnly.remove(issuer.id());
+            return issuer;
+        } catch (CaUnavailableException e) {
+            log.warn("Issuer {} (key '{}') cannot be loaded from {}: {}", row.id(), row.keyLabel(), source.describe(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /** Makes {@code issuer} the only active one, in PostgreSQL, with an audit event; then here. */
+    private void activate(Issuer issuer, String actor, String previous, String keyLabel) {
+        tx.executeWithoutResult(status -> {
+            jdbc.update("update issuer set state = 'RETIRED' where state = 'ACTIVE' and id <> ?", issuer.id());
+            jdbc.update("update issuer set state = 'ACTIVE', activated_at = ? where id = ? and state <> 'ACTIVE'",
+                    Timestamp.from(clock.instant()), issuer.id());
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("previous", previous);
+            details.put("keyLabel", keyLabel);
+            details.put("subject", issuer.certificate().getSubjectX500Principal().getName());
+            audit.record(actor, "issuer.activated", issuer.id(), details);
+        });
+        active = issuer;
+        unloadableActive = null;
+        publishingComputed = Instant.EPOCH;
+    }
+
+    /**
+     * Rotation: makes the key with this label in the configured container the active issuer,
+     * on every instance. Idempotent. Refuses a key that does not chain to the current root
+     * unless {@code allowNewRoot} (relying parties that trust only the old root would reject
+     * everything the new issuer signs).
+     */
+    public synchronized Issuer rotate(String keyLabel, boolean allowNewRoot, String actor) {
+        if (keyLabel == null || keyLabel.isBlank()) {
+            throw new ProblemException(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+                    "keyLabel is required: the label (alias) of the new issuer's key in " + source.describe() + ".");
+        }
+        CaSigner signer;
+        try {
+            signer = source.load(keyLabel);
+        } catch (CaUnavailableException e) {
+            throw new ProblemException(HttpStatus.CONFLICT, "issuer-key-unavailable", "Issuer key unavailable",
+                    e.getMessage());
+        }
+        Issuer next = loaded.getOrDefault(issuer(signer).id(), issuer(signer));
+        Issuer current = active;
+        if (next.id().equals(current.id())) {
+            return current;
+        }
+        if (!allowNewRoot && !next.signer().rootCertificate().equals(current.signer().rootCertificate())) {
+            throw new ProblemException(HttpStatus.CONFLICT, "issuer-root-differs", "Different root",
+                    "Key '" + keyLabel + "' chains to " + next.signer().rootCertificate().getSubjectX500Principal()
+                            + ", not to the current root " + current.signer().rootCertificate().getSubjectX500Principal()
+                            + ". Devices and relying parties that trust only the current root would reject its "
+                            + "certificates; send allowNewRoot=true once they trust the new root.");
+        }
+        register(next, keyLabel);
+        loaded.put(next.id(), next);
+        activate(next, actor, current.id(), keyLabel);
+        log.info("Rotated the active issuer from {} to {} (key '{}')", current.certificate().getSubjectX500Principal(),
+                next.certificate().getSubjectX500Principal(), keyLabel);
+        return next;
+    }
+
+    /** Follows a rotation made on another instance; recomputes which issuers publish. */
+    @Scheduled(fixedDelayString = "${trent.ca.issuer-poll-interval:1s}")
+    void refresh() {
+        Row dbActive = rows().stream().filter(r -> "ACTIVE".equals(r.state())).findFirst().orElse(null);
+        if (dbActive != null && !dbActive.id().equals(active.id())) {
+            Issuer now = tryLoad(dbActive);
+            if (now != null) {
+                log.info("Active issuer is now {} (rotated on another instance)", now.certificate().getSubjectX500Principal());
+                active = now;
+                unloadableActive = null;
+                publishingComputed = Instant.EPOCH;
+            } else if (!dbActive.id().equals(unloadableActive)) {
+                unloadableActive = dbActive.id();
+                log.error("Issuer {} was made active, but its key '{}' is not in {}; this instance keeps issuing with {}",
+                        dbActive.id(), dbActive.keyLabel(), source.describe(), active.id());
+            }
+        }
+        if (clock.instant().isAfter(publishingComputed.plus(PUBLISHING_REFRESH))) {
+            refreshPublishing();
+        }
+    }
+
+    /** The active issuer, plus loaded retired ones that still have unexpired certificates. */
+    private void refreshPublishing() {
+        Issuer current = active;
+        List<Issuer> out = new ArrayList<>();
+        out.add(current);
+        Timestamp now = Timestamp.from(clock.instant());
+        for (Issuer i : loaded.values()) {
+            if (i.id().equals(current.id())) {
+                continue;
+            }
+            Boolean live = jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
+                    + "and not_after > ? and status <> 'PENDING')", Boolean.class, i.id(), now);
+            if (Boolean.TRUE.equals(live)) {
+                out.add(i);
+            }
+        }
+        publishing = List.copyOf(out);
+        publishingComputed = clock.instant();
+    }
+
     public Issuer active() {
         return active;
     }
 
-    /** Every issuer that publishes status (CRLs, OCSP): today, the active one. */
+    /** Every issuer that publishes status (CRLs, OCSP): the active one and retired ones still needed. */
     public List<Issuer> all() {
-        return List.of(active);
+        List<Issuer> p = publishing;
+        if (!p.isEmpty() && p.get(0) != active) {
+            refreshPublishing();
+            p = publishing;
+        }
+        return p;
     }
 
-    /** The active issuer, or a retired one known from the database (read-only). */
+    /** What an operator sees of an issuer. */
+    public record Summary(String id, String subject, Instant notBefore, Instant notAfter, String state,
+            Instant activatedAt, String keyLabel, boolean keyLoaded, boolean publishing) {
+    }
+
+    public List<Summary> summaries() {
+        List<String> publishingIds = all().stream().map(Issuer::id).toList();
+        return jdbc.query("select id, subject_dn, certificate_der, state, activated_at, key_label from issuer "
+                + "order by created_at", (rs, n) -> {
+                    String id = rs.getString(1);
+                    Instant notBefore = null;
+                    Instant notAfter = null;
+                    try {
+                        X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509")
+                                .generateCertificate(new ByteArrayInputStream(rs.getBytes(3)));
+                        notBefore = c.getNotBefore().toInstant();
+                        notAfter = c.getNotAfter().toInstant();
+                    } catch (GeneralSecurityException e) {
+                        log.warn("stored certificate of issuer {} cannot be read", id);
+                    }
+                    Timestamp activated = rs.getTimestamp(5);
+                    return new Summary(id, rs.getString(2), notBefore, notAfter, rs.getString(4),
+                            activated == null ? null : activated.toInstant(), rs.getString(6), loaded.containsKey(id),
+                            publishingIds.contains(id));
+                });
+    }
+
+    /** A known issuer: loaded here (can sign), or known read-only from PostgreSQL. */
     public Optional<Issuer> byId(String id) {
-        if (active.id().equals(id)) {
-            return Optional.of(active);
+        Issuer l = id == null ? null : loaded.get(id);
+        if (l != null) {
+            return Optional.of(l);
         }
         if (id == null || !id.matches("[0-9a-f]{2,64}")) {
             return Optional.empty();
         }
-        return retired.computeIfAbsent(id, this::loadRetired);
+        return readOnly.computeIfAbsent(id, this::loadReadOnly);
     }
 
-    private Optional<Issuer> loadRetired(String id) {
+    private Optional<Issuer> loadReadOnly(String id) {
         List<String> pem = jdbc.queryForList("select chain_pem from issuer where id = ?", String.class, id);
         if (pem.isEmpty() || pem.get(0) == null) {
             return Optional.empty();

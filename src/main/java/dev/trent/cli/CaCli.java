@@ -58,7 +58,8 @@ public final class CaCli {
     private static final Set<String> FLAGS = Set.of("--out", "--key-algorithm", "--organization",
             "--root-validity-days", "--intermediate-validity-days", "--subject", "--root-keystore",
             "--root-password-file", "--csr", "--validity-days", "--keystore", "--password-file", "--cert", "--chain",
-            "--pkcs11-library", "--slot-index", "--token-label", "--pin-file", "--key-label");
+            "--pkcs11-library", "--slot-index", "--token-label", "--pin-file", "--key-label", "--server",
+            "--api-key-file", "--allow-new-root");
 
     private CaCli() {
     }
@@ -83,6 +84,7 @@ public final class CaCli {
                 case "sign" -> sign(opts, ceremony, out);
                 case "import" -> importCert(opts, out);
                 case "list" -> list(opts, out);
+                case "rotate" -> rotate(opts, out);
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
             return 0;
@@ -110,6 +112,12 @@ public final class CaCli {
                           --keystore intermediate.p12 --password-file F --cert FILE --chain FILE
                   list    show the CA keys and certificates a keystore or token holds
                           --keystore FILE [--password-file F]
+                  rotate  make another key in the server's keystore or token the active issuer
+                          --server URL --key-label K [--allow-new-root true] (ADMIN key: TRENT_API_KEY
+                          or --api-key-file F)
+                Rotation: 'csr --keystore FILE --key-label K --subject ... --out DIR' adds the next
+                issuer's key beside the current one (or csr with a token and a new --key-label);
+                'sign' it; 'import --keystore FILE --key-label K ...'; then 'rotate'.
                 Passwords: TRENT_CA_KEYSTORE_PASSWORD or a password file; otherwise generated and
                 written owner-only beside the keystore (NAME.p12.pass).
                 HSM: instead of --keystore, name a PKCS#11 token (init, csr, import, list):
@@ -230,6 +238,10 @@ public final class CaCli {
             csrInToken(opts, ceremony, out);
             return;
         }
+        if (opts.containsKey("--keystore")) {
+            csrInKeystore(opts, ceremony, out);
+            return;
+        }
         Path dir = Path.of(required(opts, "--out"));
         X500Name subject = subject(required(opts, "--subject"));
         Path ks = dir.resolve("intermediate.p12");
@@ -313,12 +325,17 @@ public final class CaCli {
             passwordFile = passwordFileFor(ks).toString();
         }
         char[] password = existingPassword(passwordFile);
-        CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, null);
+        String label = opts.get("--key-label");
+        CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, label);
         List<X509Certificate> chain = certAndChain(opts);
         List<X509Certificate> certs = chain.subList(0, 1);
         CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
         CaCeremony.validateIssuer(updated);
-        CaCeremony.writeKeystore(ks, updated, password);
+        if (label != null) {
+            CaCeremony.putKeyEntry(ks, password, label, updated, true);
+        } else {
+            CaCeremony.writeKeystore(ks, updated, password);
+        }
         out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
                 + " into " + ks);
     }
@@ -497,5 +514,79 @@ public final class CaCli {
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot list " + where + ": " + Pkcs11Token.cause(e), e);
         }
+    }
+
+    /** A new key entry in an existing keystore (the next issuer's key, beside the current one). */
+    private static void csrInKeystore(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
+        Path ks = Path.of(required(opts, "--keystore"));
+        String label = required(opts, "--key-label");
+        X500Name subject = subject(required(opts, "--subject"));
+        Path csrFile = Path.of(required(opts, "--out")).resolve("intermediate.csr");
+        refuseOverwrite(csrFile);
+        String passwordFile = opts.get("--password-file");
+        if (passwordFile == null && Files.exists(passwordFileFor(ks))) {
+            passwordFile = passwordFileFor(ks).toString();
+        }
+        char[] password = existingPassword(passwordFile);
+        KeyPair keys = ceremony.generateKeyPair(keyType(opts));
+        CaCeremony.putKeyEntry(ks, password, label, new CaCeremony.KeyAndChain(keys.getPrivate(),
+                List.of(ceremony.placeholder(keys, subject))), false);
+        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject);
+        Files.createDirectories(csrFile.getParent());
+        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+        out.println("key:  '" + label + "' added to " + ks + " (with a placeholder certificate until 'ca import')");
+        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
+    }
+
+    /**
+     * Asks a running Trent to make the key with this label (in its configured keystore or token)
+     * the active issuer: {@code POST /api/v1/issuers/rotate} with an ADMIN key from
+     * {@code TRENT_API_KEY} or {@code --api-key-file}.
+     */
+    private static void rotate(Map<String, String> opts, PrintStream out) throws IOException {
+        String server = required(opts, "--server").replaceAll("/+$", "");
+        String label = required(opts, "--key-label");
+        String apiKey;
+        if (opts.containsKey("--api-key-file")) {
+            apiKey = Files.readString(Path.of(opts.get("--api-key-file")), StandardCharsets.UTF_8).strip();
+        } else {
+            apiKey = System.getenv("TRENT_API_KEY");
+            if (apiKey == null || apiKey.isBlank()) {
+                throw new IllegalArgumentException("give an ADMIN API key in TRENT_API_KEY or --api-key-file");
+            }
+        }
+        boolean allowNewRoot = Boolean.parseBoolean(opts.getOrDefault("--allow-new-root", "false"));
+        String body = "{\"keyLabel\":" + jsonString(label) + ",\"allowNewRoot\":" + allowNewRoot + "}";
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(server + "/api/v1/issuers/rotate"))
+                .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+        java.net.http.HttpResponse<String> response;
+        try {
+            response = java.net.http.HttpClient.newHttpClient().send(request,
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("rotation refused (HTTP " + response.statusCode() + "): " + response.body());
+        }
+        out.println(response.body());
+    }
+
+    private static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
     }
 }

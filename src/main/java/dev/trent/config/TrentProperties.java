@@ -64,7 +64,8 @@ public record TrentProperties(
             @DefaultValue Keystore keystore,
             @DefaultValue Pkcs11 pkcs11,
             Path chainFile,
-            @DefaultValue("false") boolean startDegraded) {
+            @DefaultValue("false") boolean startDegraded,
+            @DefaultValue("1s") Duration issuerPollInterval) {
     }
 
     /** Where the issuing CA's key lives. */

@@ -103,9 +103,8 @@ public class IssuanceService {
      * signed.
      */
     @Transactional
-    public X509Certificate issueOcspResponder(SubjectPublicKeyInfo key, String keySha256, String name,
+    public X509Certificate issueOcspResponder(Issuer issuer, SubjectPublicKeyInfo key, String keySha256, String name,
             Duration validity) {
-        Issuer issuer = issuers.active();
         Window window = validityWindow(issuer, validity);
         Instant notBefore = window.notBefore();
         Instant notAfter = window.notAfter();

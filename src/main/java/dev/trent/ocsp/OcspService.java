@@ -71,6 +71,8 @@ public class OcspService {
     private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
     private final Map<org.bouncycastle.asn1.ASN1ObjectIdentifier, List<IssuerHashes>> issuerHashes =
             new ConcurrentHashMap<>();
+    /** The issuer list {@link #issuerHashes} was computed for. */
+    private volatile List<Issuer> hashedIssuers;
     /** Certificate statuses read from PostgreSQL, per issuer; emptied exactly when the answer cache is. */
     private final Map<String, Map<BigInteger, java.util.Optional<CertificateStatus>>> statuses =
             new ConcurrentHashMap<>();
@@ -146,9 +148,23 @@ public class OcspService {
     private Answer sign(OcspRequestDecoder.Decoded request) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant nextUpdate = now.plus(settings.responseValidity());
+        // One response, one signer: every CertID must name the same issuer, whose delegated
+        // responder signs (RFC 6960 4.2.2.2). A request mixing issuers cannot be answered
+        // authoritatively as a whole.
+        Issuer first = null;
+        for (Req req : request.requests()) {
+            Issuer issuer = issuerOf(req.getCertID());
+            if (issuer == null || first != null && !first.id().equals(issuer.id())) {
+                return status(OCSPRespBuilder.UNAUTHORIZED);
+            }
+            first = issuer;
+        }
+        if (first == null) {
+            return status(OCSPRespBuilder.MALFORMED_REQUEST);
+        }
         OcspResponderKey.Responder responder;
         try {
-            responder = responderKey.current();
+            responder = responderKey.current(first);
         } catch (dev.trent.ca.SigningException e) {
             // The responder certificate needs the CA key, which is unreachable (HSM fault): RFC 6960 tryLater.
             log.warn("OCSP responder certificate cannot be issued: {}", e.getMessage());
@@ -188,6 +204,12 @@ public class OcspService {
 
     /** The issuer a CertID names (by the hashes of its name and key), or null. */
     private Issuer issuerOf(CertificateID id) {
+        List<Issuer> publishing = issuers.all();
+        if (publishing != hashedIssuers) {
+            // The publishing issuers changed (a rotation, or a retired issuer's last certificate expired).
+            issuerHashes.clear();
+            hashedIssuers = publishing;
+        }
         List<IssuerHashes> known = issuerHashes.computeIfAbsent(id.getHashAlgOID(), this::hashesFor);
         for (IssuerHashes h : known) {
             if (java.util.Arrays.equals(h.nameHash(), id.getIssuerNameHash())
