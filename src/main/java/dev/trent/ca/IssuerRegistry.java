@@ -74,6 +74,9 @@ public class IssuerRegistry {
     private volatile List<Issuer> publishing;
     private volatile Instant publishingComputed = Instant.EPOCH;
     private volatile String unloadableActive;
+    /** When loading an issuer's key last failed: retried at most every {@link #RETRY_LOAD}. */
+    private final Map<String, Instant> loadFailures = new ConcurrentHashMap<>();
+    private static final Duration RETRY_LOAD = Duration.ofSeconds(30);
 
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
             TransactionTemplate tx, AuditLog audit) {
@@ -137,6 +140,13 @@ public class IssuerRegistry {
             return;
         }
         Issuer rotatedTo = dbActive == null ? null : tryLoad(dbActive);
+        if (dbActive != null && rotatedTo == null && !configured.signer().available()) {
+            // A degraded start (the container is unreachable) must not change what every other
+            // instance issues with: show the recorded active issuer and load its key once possible.
+            active = byId(dbActive.id()).orElse(configured);
+            log.warn("Active issuer {} cannot be loaded while the key container is unavailable", dbActive.id());
+            return;
+        }
         if (rotatedTo != null) {
             active = rotatedTo;
             log.info("Active issuer {} (rotated to through the API; the configured key '{}' is kept for status)",
@@ -155,6 +165,10 @@ public class IssuerRegistry {
         if (row.keyLabel() == null) {
             return null;
         }
+        Instant failed = loadFailures.get(row.id());
+        if (failed != null && clock.instant().isBefore(failed.plus(RETRY_LOAD))) {
+            return null;
+        }
         try {
             if (!source.labels().contains(row.keyLabel())) {
                 return null;
@@ -170,6 +184,7 @@ public class IssuerRegistry {
             readOnly.remove(issuer.id());
             return issuer;
         } catch (CaUnavailableException e) {
+            loadFailures.put(row.id(), clock.instant());
             log.warn("Issuer {} (key '{}') cannot be loaded from {}: {}", row.id(), row.keyLabel(), source.describe(),
                     e.getMessage());
             return null;
@@ -235,7 +250,7 @@ public class IssuerRegistry {
     @Scheduled(fixedDelayString = "${trent.ca.issuer-poll-interval:1s}")
     void refresh() {
         Row dbActive = rows().stream().filter(r -> "ACTIVE".equals(r.state())).findFirst().orElse(null);
-        if (dbActive != null && !dbActive.id().equals(active.id())) {
+        if (dbActive != null && (!dbActive.id().equals(active.id()) || !loaded.containsKey(active.id()))) {
             Issuer now = tryLoad(dbActive);
             if (now != null) {
                 log.info("Active issuer is now {} (rotated on another instance)", now.certificate().getSubjectX500Principal());
