@@ -322,7 +322,8 @@ public final class CaCeremony {
      *
      * @param alias the entry's alias, or null for the only key entry
      */
-    public static KeyAndChain readKeystore(Path file, char[] password, String alias) throws IOException {
+    /** A PKCS#12 file loaded, with errors that name the file and what is wrong. */
+    public static KeyStore loadKeystore(Path file, char[] password) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             try {
@@ -337,6 +338,15 @@ public final class CaCeremony {
                 throw new IOException("cannot read keystore " + file + ": not a readable PKCS#12 file ("
                         + e.getMessage() + ")", e);
             }
+            return ks;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot read keystore " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static KeyAndChain readKeystore(Path file, char[] password, String alias) throws IOException {
+        try {
+            KeyStore ks = loadKeystore(file, password);
             String chosen = alias;
             if (chosen == null || chosen.isBlank()) {
                 List<String> keyAliases = new ArrayList<>();

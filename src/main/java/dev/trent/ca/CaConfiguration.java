@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.StandardEnvironment;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.trent.config.TrentProperties;
@@ -110,19 +109,15 @@ class CaConfiguration {
      */
     private static java.util.function.Supplier<char[]> pinSource(TrentProperties.Pkcs11 p,
             ConfigurableEnvironment env) {
-        if (p.pin() != null && p.pinFile() == null) {
-            for (org.springframework.core.env.PropertySource<?> source : env.getPropertySources()) {
-                if ("configurationProperties".equals(source.getName())
-                        || !source.containsProperty("trent.ca.pkcs11.pin")) {
-                    continue;
-                }
-                if (!source.getName().equals(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME)) {
-                    throw new CaUnavailableException("the PKCS#11 PIN was given in " + source.getName() + "; it may "
-                            + "come only from the environment variable TRENT_CA_PKCS11_PIN or from "
-                            + "trent.ca.pkcs11.pin-file", null);
-                }
-                break;
-            }
+        // Whatever name or source it was bound from, a PIN property that is not exactly the
+        // environment variable came from somewhere else: refuse it (and one beside a PIN file).
+        String fromEnvironment = System.getenv("TRENT_CA_PKCS11_PIN");
+        if (p.pin() != null && (!p.pin().equals(fromEnvironment) || p.pinFile() != null)) {
+            throw new CaUnavailableException(p.pinFile() != null && p.pin().equals(fromEnvironment)
+                    ? "both trent.ca.pkcs11.pin-file and TRENT_CA_PKCS11_PIN are set; set one"
+                    : "the PKCS#11 PIN was given as a property (command line, system property or file); it may come "
+                            + "only from the environment variable TRENT_CA_PKCS11_PIN or from trent.ca.pkcs11.pin-file",
+                    null);
         }
         return Pkcs11Token.pinSource(p.pinFile(), p.pin());
     }

@@ -3,7 +3,6 @@ package dev.trent.ca;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +23,12 @@ public interface CaKeySource {
 
     /** The label of the key Trent is configured with. */
     String defaultLabel();
+
+    /**
+     * The container in the form key references start with ({@code keystore:/abs/path} or
+     * {@code pkcs11:token=LABEL}): a recorded key whose reference starts with it lives here.
+     */
+    String containerReference();
 
     /** The labels of the key entries the container holds now. */
     List<String> labels();
@@ -59,19 +64,27 @@ public interface CaKeySource {
             return "keystore " + file;
         }
 
+        /** The configured alias, or the keystore's only key entry's alias when none is configured. */
         @Override
         public String defaultLabel() {
-            return defaultLabel;
+            if (defaultLabel != null) {
+                return defaultLabel;
+            }
+            List<String> keys = labels();
+            return keys.size() == 1 ? keys.get(0) : null;
+        }
+
+        @Override
+        public String containerReference() {
+            return "keystore:" + file.toAbsolutePath().normalize();
         }
 
         @Override
         public List<String> labels() {
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
-                KeyStore ks = KeyStore.getInstance("PKCS12");
-                ks.load(in, password.get());
-                return Pkcs11Token.keyAliases(ks);
+            try {
+                return Pkcs11Token.keyAliases(CaCeremony.loadKeystore(file, password.get()));
             } catch (IOException | GeneralSecurityException e) {
-                throw new CaUnavailableException("cannot read " + file + ": " + e.getMessage(), e);
+                throw new CaUnavailableException(e.getMessage(), e);
             }
         }
 
@@ -81,9 +94,8 @@ public interface CaKeySource {
                 CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(file, password.get(), label);
                 entry = completeChain(entry);
                 CaCeremony.validateIssuer(entry);
-                String alias = label != null ? label : "*";
-                return new KeystoreCaSigner(entry.privateKey(), entry.chain(),
-                        "keystore:" + file.toAbsolutePath().normalize() + "#" + alias);
+                String alias = label != null ? label : defaultLabel();
+                return new KeystoreCaSigner(entry.privateKey(), entry.chain(), containerReference() + "#" + alias);
             } catch (IOException | IllegalStateException e) {
                 throw e instanceof CaUnavailableException c ? c : new CaUnavailableException(e.getMessage(), e);
             }
@@ -137,9 +149,14 @@ public interface CaKeySource {
         }
 
         @Override
+        public String containerReference() {
+            return token.containerUri();
+        }
+
+        @Override
         public List<String> labels() {
             try {
-                return Pkcs11Token.keyAliases(token.open().keyStore());
+                return Pkcs11Token.keyAliases(token.freshKeyStore());
             } catch (GeneralSecurityException e) {
                 throw new CaUnavailableException("cannot list the keys in " + token.describe() + ": "
                         + Pkcs11Token.cause(e), e);

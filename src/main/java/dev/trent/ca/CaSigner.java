@@ -31,6 +31,10 @@ public interface CaSigner {
         return null;
     }
 
+    /** While the key is unreachable, tries to reach it again if that is due; never throws. */
+    default void reconnectIfDue() {
+    }
+
     /** Where the key is, for logs and health details (never a secret). */
     default String describe() {
         return getClass().getSimpleName();

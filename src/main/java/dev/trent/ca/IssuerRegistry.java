@@ -120,12 +120,19 @@ public class IssuerRegistry {
         }
     }
 
-    private record Row(String id, String state, String keyLabel) {
+    private record Row(String id, String state, String keyLabel, String keyRef) {
     }
 
     private List<Row> rows() {
-        return jdbc.query("select id, state, key_label from issuer order by created_at",
-                (rs, n) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3)));
+        return jdbc.query("select id, state, key_label, key_ref from issuer order by created_at",
+                (rs, n) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+    }
+
+    /** Whether a recorded key lives in the container this instance is configured with. */
+    private boolean inMyContainer(Row row) {
+        String container = source.containerReference();
+        return row.keyRef() != null && (row.keyRef().startsWith(container + "#")
+                || row.keyRef().startsWith(container + ";"));
     }
 
     private void decideActiveAtStart(Issuer configured) {
@@ -140,20 +147,29 @@ public class IssuerRegistry {
             return;
         }
         Issuer rotatedTo = dbActive == null ? null : tryLoad(dbActive);
-        if (dbActive != null && rotatedTo == null && !configured.signer().available()) {
-            // A degraded start (the container is unreachable) must not change what every other
-            // instance issues with: show the recorded active issuer and load its key once possible.
-            active = byId(dbActive.id()).orElse(configured);
-            log.warn("Active issuer {} cannot be loaded while the key container is unavailable", dbActive.id());
-            return;
-        }
         if (rotatedTo != null) {
             active = rotatedTo;
             log.info("Active issuer {} (rotated to through the API; the configured key '{}' is kept for status)",
                     rotatedTo.certificate().getSubjectX500Principal(), source.defaultLabel());
             return;
         }
-        activate(configured, "system:configuration", dbActive == null ? null : dbActive.id(), source.defaultLabel());
+        if (dbActive != null && (inMyContainer(dbActive) || !configured.signer().available())) {
+            // The active issuer's key should be here but cannot be loaded (a container that is
+            // unavailable, or this instance is provisioned differently from the others): never
+            // change what every instance issues with because of that. Show the recorded issuer,
+            // answer 503 for issuance, and load its key once possible.
+            active = byId(dbActive.id()).orElse(configured);
+            unloadableActive = dbActive.id();
+            log.error("The active issuer {} (key '{}') cannot be loaded from {}; this instance cannot issue until it "
+                    + "can", dbActive.id(), dbActive.keyLabel(), source.describe());
+            return;
+        }
+        // No active issuer yet (a first start), or its key lived in another container: the CA was
+        // switched by configuration.
+        if (!activate(configured, "system:configuration", dbActive == null ? null : dbActive.id(),
+                source.defaultLabel())) {
+            refresh();
+        }
     }
 
     /** Loads a known issuer's key by its recorded label, or null when this container lacks it. */
@@ -171,6 +187,7 @@ public class IssuerRegistry {
         }
         try {
             if (!source.labels().contains(row.keyLabel())) {
+                loadFailures.put(row.id(), clock.instant());
                 return null;
             }
             CaSigner signer = source.load(row.keyLabel());
@@ -191,9 +208,21 @@ public class IssuerRegistry {
         }
     }
 
-    /** Makes {@code issuer} the only active one, in PostgreSQL, with an audit event; then here. */
-    private void activate(Issuer issuer, String actor, String previous, String keyLabel) {
-        tx.executeWithoutResult(status -> {
+    /**
+     * Makes {@code issuer} the only active one, in PostgreSQL, with an audit event; then here.
+     * Compare-and-set: only if {@code previous} (null: none) is still the active one, so that two
+     * instances or two operators cannot both win.
+     *
+     * @return false when another activation came first (nothing changed)
+     */
+    private boolean activate(Issuer issuer, String actor, String previous, String keyLabel) {
+        Boolean done = tx.execute(status -> {
+            List<String> current = jdbc.queryForList("select id from issuer where state = 'ACTIVE' for update",
+                    String.class);
+            String now = current.isEmpty() ? null : current.get(0);
+            if (!java.util.Objects.equals(now, previous)) {
+                return false;
+            }
             jdbc.update("update issuer set state = 'RETIRED' where state = 'ACTIVE' and id <> ?", issuer.id());
             jdbc.update("update issuer set state = 'ACTIVE', activated_at = ? where id = ? and state <> 'ACTIVE'",
                     Timestamp.from(clock.instant()), issuer.id());
@@ -202,10 +231,15 @@ public class IssuerRegistry {
             details.put("keyLabel", keyLabel);
             details.put("subject", issuer.certificate().getSubjectX500Principal().getName());
             audit.record(actor, "issuer.activated", issuer.id(), details);
+            return true;
         });
+        if (!Boolean.TRUE.equals(done)) {
+            return false;
+        }
         active = issuer;
         unloadableActive = null;
         publishingComputed = Instant.EPOCH;
+        return true;
     }
 
     /**
@@ -219,14 +253,17 @@ public class IssuerRegistry {
             throw new ProblemException(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
                     "keyLabel is required: the label (alias) of the new issuer's key in " + source.describe() + ".");
         }
-        CaSigner signer;
-        try {
-            signer = source.load(keyLabel);
-        } catch (CaUnavailableException e) {
-            throw new ProblemException(HttpStatus.CONFLICT, "issuer-key-unavailable", "Issuer key unavailable",
-                    e.getMessage());
+        Issuer next = loadedWithLabel(keyLabel);
+        if (next == null) {
+            try {
+                CaSigner signer = source.load(keyLabel);
+                next = loaded.getOrDefault(issuer(signer).id(), issuer(signer));
+            } catch (CaUnavailableException e) {
+                throw new ProblemException(HttpStatus.CONFLICT, "issuer-key-unavailable", "Issuer key unavailable",
+                        e.getMessage());
+            }
         }
-        Issuer next = loaded.getOrDefault(issuer(signer).id(), issuer(signer));
+        refresh(); // act on what PostgreSQL says is active now, not on what this instance last saw
         Issuer current = active;
         if (next.id().equals(current.id())) {
             return current;
@@ -240,15 +277,33 @@ public class IssuerRegistry {
         }
         register(next, keyLabel);
         loaded.put(next.id(), next);
-        activate(next, actor, current.id(), keyLabel);
+        if (!activate(next, actor, current.id(), keyLabel)) {
+            throw new ProblemException(HttpStatus.CONFLICT, "issuer-rotation-conflict", "Concurrent rotation",
+                    "The active issuer changed while this rotation was being made; check GET /api/v1/issuers and "
+                            + "retry if still wanted.");
+        }
         log.info("Rotated the active issuer from {} to {} (key '{}')", current.certificate().getSubjectX500Principal(),
                 next.certificate().getSubjectX500Principal(), keyLabel);
         return next;
     }
 
+    /** An issuer loaded here whose key has this label in PostgreSQL, or null. */
+    private Issuer loadedWithLabel(String keyLabel) {
+        for (String id : jdbc.queryForList("select id from issuer where key_label = ?", String.class, keyLabel)) {
+            Issuer i = loaded.get(id);
+            if (i != null) {
+                return i;
+            }
+        }
+        return null;
+    }
+
     /** Follows a rotation made on another instance; recomputes which issuers publish. */
     @Scheduled(fixedDelayString = "${trent.ca.issuer-poll-interval:1s}")
-    void refresh() {
+    synchronized void refresh() {
+        for (Issuer i : loaded.values()) {
+            i.signer().reconnectIfDue(); // a signer that lost its HSM comes back without traffic
+        }
         Row dbActive = rows().stream().filter(r -> "ACTIVE".equals(r.state())).findFirst().orElse(null);
         if (dbActive != null && (!dbActive.id().equals(active.id()) || !loaded.containsKey(active.id()))) {
             Issuer now = tryLoad(dbActive);
@@ -378,6 +433,16 @@ public class IssuerRegistry {
 
     /** A former issuer: its chain is known, its key is not loaded. */
     private record RetiredSigner(String id, List<X509Certificate> chain) implements CaSigner {
+        @Override
+        public boolean available() {
+            return false;
+        }
+
+        @Override
+        public String fault() {
+            return "the key of issuer " + id + " is not loaded on this instance";
+        }
+
         @Override
         public ContentSigner contentSigner() {
             throw new SigningException("issuer " + id + " is retired; its key is not loaded", null);

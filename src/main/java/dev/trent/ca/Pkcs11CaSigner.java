@@ -1,6 +1,7 @@
 package dev.trent.ca;
 
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
@@ -27,11 +28,14 @@ import org.slf4j.LoggerFactory;
  * {@link CaSigner} over a key in a PKCS#11 token. The data to be signed is hashed in software
  * and only the hash goes to the token ({@code NONEwithECDSA}, i.e. CKM_ECDSA): one call into the
  * HSM per signature, whatever the size of a CRL. The private key is a handle; Trent never asks
- * for its value.
+ * for its value. Every signer of one token shares the token's session ({@link Pkcs11Token}).
  *
- * <p>Faults: a failed signature throws {@link SigningException} (503 for a request) and drops the
- * session; the next signer asked for re-initializes the module, logs in again and finds the key
- * again (at most once per {@code reconnectInterval}), so the service recovers without a restart.
+ * <p>Faults: a signature that fails is retried once after the module was re-initialized and the
+ * key found again (a stale session or handle: the HSM restarted, failed over or logged us out);
+ * if that fails too, the request gets {@link SigningException} (503) and the signer stays
+ * disconnected. It then reconnects at most once per {@code reconnectInterval}: when asked to
+ * sign, and from {@link #reconnectIfDue()} (called every second, so health recovers without
+ * traffic).
  */
 public final class Pkcs11CaSigner implements CaSigner {
 
@@ -48,6 +52,8 @@ public final class Pkcs11CaSigner implements CaSigner {
     /** The connected key, or null after a fault until the next successful reconnect. */
     private volatile Connected connected;
     private volatile String lastFault;
+    /** The session generation that last failed: a reconnect re-initializes the module only if it is still current. */
+    private long failedGeneration = -1;
     private Instant lastAttempt = Instant.EPOCH;
 
     private record Connected(Pkcs11Token.Session session, PrivateKey key) {
@@ -57,21 +63,21 @@ public final class Pkcs11CaSigner implements CaSigner {
      * Connects to the token and checks the key against the chain's first certificate.
      *
      * @param chain the issuer chain, or null to read it from the token (stored under the key's alias)
-     * @throws IllegalStateException with one line naming the cause when the token cannot be used
+     * @throws CaUnavailableException with one line naming the cause when the key cannot be used
      */
     public static Pkcs11CaSigner connect(Pkcs11Token token, String keyLabel, List<X509Certificate> chain, Clock clock,
             Duration reconnectInterval) {
         Connected c = open(token, keyLabel);
         List<X509Certificate> actual = chain != null ? chain : chainFromToken(c.session().keyStore(), keyLabel, token);
         Pkcs11CaSigner signer = new Pkcs11CaSigner(token, keyLabel, actual, clock, reconnectInterval);
+        signer.checkKeyMatchesCertificate(c);
         signer.connected = c;
-        signer.checkKeyMatchesCertificate();
         return signer;
     }
 
     /**
-     * A signer that starts disconnected (degraded start): it knows the chain, and connects on the
-     * first signature it is asked for.
+     * A signer that starts disconnected (degraded start): it knows the chain, and connects when
+     * asked to sign or from {@link #reconnectIfDue()}.
      */
     public static Pkcs11CaSigner disconnected(Pkcs11Token token, String keyLabel, List<X509Certificate> chain,
             Clock clock, Duration reconnectInterval, String fault) {
@@ -89,18 +95,22 @@ public final class Pkcs11CaSigner implements CaSigner {
         this.reconnectInterval = reconnectInterval;
         X509Certificate cert = chain.get(0);
         if (!(cert.getPublicKey() instanceof ECPublicKey)) {
-            throw new IllegalStateException("the PKCS#11 issuer key '" + keyLabel + "' must be an EC key (P-256 or "
-                    + "P-384), not " + cert.getPublicKey().getAlgorithm());
+            throw new CaUnavailableException("the PKCS#11 issuer key '" + keyLabel + "' must be an EC key (P-256 or "
+                    + "P-384), not " + cert.getPublicKey().getAlgorithm(), null);
         }
         String jca = SignatureAlgorithms.forKey(cert.getPublicKey());
         this.algorithm = new DefaultSignatureAlgorithmIdentifierFinder().find(jca);
         this.digest = jca.substring(0, jca.indexOf("with")).replace("SHA", "SHA-");
     }
 
+    /** The key by label from the token's shared session (read again from the token if it is new). */
     private static Connected open(Pkcs11Token token, String keyLabel) {
         Pkcs11Token.Session session = token.open();
         try {
             Key key = session.keyStore().getKey(keyLabel, null);
+            if (key == null) {
+                key = token.freshKeyStore().getKey(keyLabel, null);
+            }
             if (!(key instanceof PrivateKey pk)) {
                 throw new CaUnavailableException("no private key labelled '" + keyLabel + "' in " + token.describe()
                         + " (keys present: " + Pkcs11Token.keyAliases(session.keyStore()) + ")", null);
@@ -124,17 +134,17 @@ public final class Pkcs11CaSigner implements CaSigner {
                 out.add((X509Certificate) c);
             }
             return out;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read the certificate chain of '" + keyLabel + "': " + e, e);
+        } catch (GeneralSecurityException | ProviderException e) {
+            throw new CaUnavailableException("cannot read the certificate chain of '" + keyLabel + "': "
+                    + Pkcs11Token.cause(e), e);
         }
     }
 
-    private void checkKeyMatchesCertificate() {
-        byte[] probe = "trent key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Signs a probe with {@code c} and verifies it with the certificate's key; never reconnects. */
+    private void checkKeyMatchesCertificate(Connected c) {
+        byte[] probe = "trent key check".getBytes(StandardCharsets.US_ASCII);
         try {
-            ContentSigner s = contentSigner();
-            s.getOutputStream().write(probe);
-            byte[] sig = s.getSignature();
+            byte[] sig = signHash(c, MessageDigest.getInstance(digest).digest(probe));
             Signature v = Signature.getInstance(SignatureAlgorithms.forKey(chain.get(0).getPublicKey()));
             v.initVerify(chain.get(0).getPublicKey());
             v.update(probe);
@@ -142,8 +152,8 @@ public final class Pkcs11CaSigner implements CaSigner {
                 throw new CaUnavailableException("key '" + keyLabel + "' in " + token.describe() + " does not match the "
                         + "certificate " + chain.get(0).getSubjectX500Principal(), null);
             }
-        } catch (java.io.IOException | GeneralSecurityException e) {
-            throw new CaUnavailableException("cannot check key '" + keyLabel + "' against its certificate: "
+        } catch (GeneralSecurityException | ProviderException e) {
+            throw new CaUnavailableException("key '" + keyLabel + "' in " + token.describe() + " cannot sign: "
                     + Pkcs11Token.cause(e), e);
         }
     }
@@ -200,8 +210,6 @@ public final class Pkcs11CaSigner implements CaSigner {
                 try {
                     return signHash(c, hash);
                 } catch (GeneralSecurityException | ProviderException first) {
-                    // A stale session or handle (the HSM restarted, failed over, or logged us out)
-                    // heals with one reconnect; a token that is really gone fails it.
                     Connected again = reconnectAfterFault(c, first);
                     try {
                         return signHash(again, hash);
@@ -213,26 +221,31 @@ public final class Pkcs11CaSigner implements CaSigner {
         };
     }
 
-    private static byte[] signHash(Connected c, byte[] hash) throws GeneralSecurityException {
-        Signature s = Signature.getInstance("NONEwithECDSA", c.session().provider());
-        s.initSign(c.key());
-        s.update(hash);
-        return s.sign();
+    private byte[] signHash(Connected c, byte[] hash) throws GeneralSecurityException {
+        return token.withModule(() -> {
+            Signature s = Signature.getInstance("NONEwithECDSA", c.session().provider());
+            s.initSign(c.key());
+            s.update(hash);
+            return s.sign();
+        });
     }
 
-    /** Marks {@code c} broken, records why, and returns a new connection or throws SigningException. */
+    /** Marks {@code c} broken and returns the exception for the request. */
     private SigningException fail(Connected c, Exception e) {
         String why = Pkcs11Token.cause(e);
         synchronized (this) {
             if (connected == c) {
                 connected = null;
+                failedGeneration = c.session().generation();
             }
             lastFault = "signing in " + token.describe() + " failed: " + why;
         }
-        log.error("PKCS#11 signature with key '{}' failed ({}); the next request reconnects", keyLabel, why);
+        log.error("PKCS#11 signature with key '{}' failed ({}); reconnecting at most every {}", keyLabel, why,
+                reconnectInterval);
         return new SigningException("the HSM could not sign: " + why, e);
     }
 
+    /** After a failed signature with {@code c}: a connection that works now, or SigningException. */
     private Connected reconnectAfterFault(Connected c, Exception e) {
         String why = Pkcs11Token.cause(e);
         synchronized (this) {
@@ -240,6 +253,7 @@ public final class Pkcs11CaSigner implements CaSigner {
                 return connected; // another thread has reconnected meanwhile
             }
             connected = null;
+            failedGeneration = c.session().generation();
             lastFault = "signing in " + token.describe() + " failed: " + why;
             log.warn("PKCS#11 signature with key '{}' failed ({}); reconnecting", keyLabel, why);
             return reconnect();
@@ -262,18 +276,43 @@ public final class Pkcs11CaSigner implements CaSigner {
         }
     }
 
-    /** Re-initializes the module, logs in, finds the key and checks it; caller holds the lock. */
+    /** While disconnected, tries to reconnect once the interval has passed; never throws. */
+    @Override
+    public void reconnectIfDue() {
+        if (connected != null) {
+            return;
+        }
+        synchronized (this) {
+            if (connected != null || clock.instant().isBefore(lastAttempt.plus(reconnectInterval))) {
+                return;
+            }
+            try {
+                reconnect();
+            } catch (SigningException e) {
+                // logged by reconnect(); health stays DOWN
+            }
+        }
+    }
+
+    /**
+     * Re-initializes the module unless another signer already did since our session failed,
+     * finds the key again in the token's new session and checks it; caller holds the lock.
+     */
     private Connected reconnect() {
         lastAttempt = clock.instant();
         try {
-            token.reinitialize();
+            token.reinitialize(failedGeneration >= 0 ? failedGeneration : token.generation());
             Connected fresh = open(token, keyLabel);
+            checkKeyMatchesCertificate(fresh);
             connected = fresh;
-            checkKeyMatchesCertificate();
+            failedGeneration = -1;
             log.info("Reconnected to {} (key '{}')", token.describe(), keyLabel);
             return fresh;
-        } catch (RuntimeException e) {
+        } catch (CaUnavailableException e) {
             connected = null;
+            // The module was (re)initialized in a state that did not work (say, while the token
+            // was absent): the next attempt must initialize it again.
+            failedGeneration = token.generation();
             lastFault = e.getMessage();
             log.warn("Reconnecting to {} failed: {}", token.describe(), e.getMessage());
             throw new SigningException("the HSM is unavailable: " + e.getMessage(), e);

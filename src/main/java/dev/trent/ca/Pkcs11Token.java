@@ -65,9 +65,21 @@ public final class Pkcs11Token {
     private final String tokenLabel;
     private final java.util.function.Supplier<char[]> pin;
 
-    /** A logged-in provider for the token and the token's key store view. */
-    public record Session(Provider provider, KeyStore keyStore) {
+    /**
+     * A logged-in provider for the token and the token's key store view, shared by everything
+     * that uses the token until the next re-initialization.
+     *
+     * @param generation how many times the module had been re-initialized when it was opened
+     */
+    public record Session(Provider provider, KeyStore keyStore, long generation) {
     }
+
+    /** The shared session, or null until the next {@link #open()}. */
+    private Session session;
+    private long generation;
+    /** Signatures hold it shared; re-initializing the module holds it exclusively. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock moduleLock =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     /**
      * @param slotIndex  position among the slots with a token (used when tokenLabel is null; 0 if both are)
@@ -114,8 +126,13 @@ public final class Pkcs11Token {
      * token is chosen by position (slot-index is Trent's, not RFC 7512's).
      */
     public String uri(String object) {
-        String where = tokenLabel != null ? "token=" + pct(tokenLabel) : "slot-index=" + (slotIndex == null ? 0 : slotIndex);
-        return "pkcs11:" + where + ";object=" + pct(object);
+        return containerUri() + ";object=" + pct(object);
+    }
+
+    /** The token alone, as in {@link #uri}: {@code pkcs11:token=LABEL} or {@code pkcs11:slot-index=N}. */
+    public String containerUri() {
+        return "pkcs11:" + (tokenLabel != null ? "token=" + pct(tokenLabel)
+                : "slot-index=" + (slotIndex == null ? 0 : slotIndex));
     }
 
     private static String pct(String s) {
@@ -137,10 +154,14 @@ public final class Pkcs11Token {
     }
 
     /**
-     * A new provider instance for the token, logged in. Fails with one clear line naming the
-     * cause: module missing, no such token, wrong PIN.
+     * The token's shared session: a provider instance for the token, logged in, opened on first
+     * use and after every re-initialization (one provider per re-initialization, not per call).
+     * Fails with one clear line naming the cause: module missing, no such token, wrong PIN.
      */
     public synchronized Session open() {
+        if (session != null) {
+            return session;
+        }
         if (!Files.isReadable(library)) {
             throw new CaUnavailableException("PKCS#11 module " + library + " does not exist or cannot be read", null);
         }
@@ -155,11 +176,31 @@ public final class Pkcs11Token {
         } catch (ProviderException | IllegalArgumentException e) {
             throw new CaUnavailableException("cannot open " + describe() + ": " + cause(e), e);
         }
+        KeyStore ks;
+        try {
+            ks = KeyStore.getInstance("PKCS11", provider);
+        } catch (GeneralSecurityException e) {
+            throw new CaUnavailableException("cannot open " + describe() + ": " + cause(e), e);
+        }
+        login(ks);
+        session = new Session(provider, ks, generation);
+        return session;
+    }
+
+    /**
+     * The shared session's key store, read again from the token (keys and certificates that the
+     * CLI or keytool added since are seen).
+     */
+    public synchronized KeyStore freshKeyStore() {
+        KeyStore ks = open().keyStore();
+        login(ks);
+        return ks;
+    }
+
+    private void login(KeyStore ks) {
         char[] secret = pin.get();
         try {
-            KeyStore ks = KeyStore.getInstance("PKCS11", provider);
             ks.load(null, secret);
-            return new Session(provider, ks);
         } catch (IOException | GeneralSecurityException | ProviderException e) {
             String why = cause(e);
             if (why.contains("CKR_PIN_INCORRECT") || why.contains("CKR_PIN_LEN_RANGE")) {
@@ -170,6 +211,21 @@ public final class Pkcs11Token {
             throw new CaUnavailableException("cannot log in to " + describe() + ": " + why, e);
         } finally {
             Arrays.fill(secret, '\0');
+        }
+    }
+
+    /** A unit of work that talks to the module, such as one signature. */
+    public interface ModuleCall<T> {
+        T call() throws GeneralSecurityException;
+    }
+
+    /** Runs {@code work} while no re-initialization can happen (many may run at once). */
+    public <T> T withModule(ModuleCall<T> work) throws GeneralSecurityException {
+        moduleLock.readLock().lock();
+        try {
+            return work.call();
+        } finally {
+            moduleLock.readLock().unlock();
         }
     }
 
@@ -187,25 +243,59 @@ public final class Pkcs11Token {
 
     /**
      * Finalizes and initializes the module again, so that it reconnects and forgets sessions and
-     * object handles that a fault made invalid. Best effort: logs and returns false where the
-     * wrapper is not accessible.
+     * object handles that a fault made invalid, unless that already happened since the session
+     * of {@code seenGeneration} was opened (then the caller just uses the new session). Waits for
+     * signatures in progress to end first. Best effort: where the wrapper is not accessible it
+     * only drops the shared session, so that the next {@link #open()} starts a new one.
+     *
+     * @return true when the module was (or had already been) re-initialized
      */
-    public synchronized boolean reinitialize() {
+    public synchronized boolean reinitialize(long seenGeneration) {
+        if (seenGeneration != generation) {
+            return true;
+        }
+        moduleLock.writeLock().lock();
         try {
+            session = null;
+            generation++;
             Object module = module();
+            Object args = initArgs();
             try {
                 wrapperMethod("C_Finalize", Object.class).invoke(module, (Object) null);
             } catch (InvocationTargetException e) {
                 log.debug("C_Finalize of {} failed: {}", library, e.getCause().toString());
             }
-            Method init = wrapperMethod("C_Initialize", Object.class);
-            init.invoke(module, (Object) null);
+            wrapperMethod("C_Initialize", Object.class).invoke(module, args);
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("PKCS#11 module {} cannot be re-initialized ({}); reconnecting with new sessions only", library,
                     e instanceof InvocationTargetException ite ? cause(ite.getCause()) : e.toString());
             return false;
+        } finally {
+            moduleLock.writeLock().unlock();
         }
+    }
+
+    /** Re-initializes the module now (tests, and a CLI that wants a fresh start). */
+    public synchronized boolean reinitialize() {
+        return reinitialize(generation);
+    }
+
+    /** The generation of the current session: bumped by every re-initialization. */
+    public synchronized long generation() {
+        return generation;
+    }
+
+    /**
+     * C_Initialize arguments that let the module use the operating system's locks
+     * (CKF_OS_LOCKING_OK), as SunPKCS11 itself initializes it; without them a module such as
+     * SoftHSM2 assumes a single thread.
+     */
+    private static Object initArgs() throws ReflectiveOperationException {
+        Class<?> type = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
+        Object args = type.getConstructor().newInstance();
+        type.getField("flags").setLong(args, 0x00000002L); // CKF_OS_LOCKING_OK
+        return args;
     }
 
     /** The slot id of the token with this label, by asking the module for its slots' token labels. */
@@ -241,7 +331,8 @@ public final class Pkcs11Token {
         Class<?> initArgs = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
         Method getInstance = wrapper.getMethod("getInstance", String.class, String.class, initArgs, boolean.class);
         try {
-            return getInstance.invoke(null, library.toAbsolutePath().toString(), "C_GetFunctionList", null, false);
+            return getInstance.invoke(null, library.toAbsolutePath().toString(), "C_GetFunctionList", initArgs(),
+                    false);
         } catch (InvocationTargetException e) {
             throw new CaUnavailableException("cannot load PKCS#11 module " + library + ": " + cause(e.getCause()), e);
         }

@@ -227,6 +227,21 @@ class IssuerRotationIT extends IntegrationTest {
         assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
         assertThat(refused.json().get("type").asText()).isEqualTo("https://trent.dev/problems/issuer-root-differs");
         assertThat(issuers.active().id()).isEqualTo(before);
+
+        X509Certificate otherRoot = CaCeremony.readCertificates(otherCa.resolve("root.pem")).get(0);
+        try {
+            TrentClient.Response allowed = rotate(label, ADMIN_KEY, true);
+
+            assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
+            assertThat(client().get("/api/v1/ca/root", null, null).certificates()).containsExactly(otherRoot);
+            X509Certificate issued = enroll();
+            assertThat(chain()).last().isEqualTo(otherRoot);
+            issued.verify(chain().get(0).getPublicKey());
+        } finally {
+            TrentClient.Response back = rotate(originalLabel(), ADMIN_KEY, true);
+            assertThat(back.status()).as(back.toString()).isEqualTo(200);
+        }
+        assertThat(issuers.active().id()).isEqualTo(before);
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,6 +121,35 @@ class Pkcs11IT {
     }
 
     @Test
+    void startWhenPinGivenUnderAnotherSpellingThenRefusedToo() {
+        Map<String, String> s = settings(tokens.faults());
+        s.remove("trent.ca.pkcs11.pin-file");
+        s.put("TRENT.CA.PKCS11.PIN", tokens.faults().pin()); // relaxed binding accepts it; the check must too
+
+        assertThat(startFailure(s)).contains("may come only from the environment variable TRENT_CA_PKCS11_PIN");
+    }
+
+    @Test
+    void sessionInvalidatedUnderTheSignerThenTheSameRequestSucceedsOnAFreshSession() throws Exception {
+        SoftHsm.Token t = tokens.faults();
+        try (TrentApp app = TrentApp.start(settings(t))) {
+            TrentClient c = app.client();
+            byte[] csr = TestCsrs.ecP256("x").der();
+            String first = c.token(IntegrationTest.ADMIN_KEY, "stale-1-" + System.nanoTime(), "device", null);
+            assertThat(c.enroll(first, "application/pkcs10", csr, null).status()).isEqualTo(201);
+
+            // As if the HSM restarted: the module forgets every session and login of this process.
+            assertThat(new Pkcs11Token(t.library(), null, t.label(), () -> t.pin().toCharArray()).reinitialize())
+                    .isTrue();
+            String second = c.token(IntegrationTest.ADMIN_KEY, "stale-2-" + System.nanoTime(), "device", null);
+            TrentClient.Response r = c.enroll(second, "application/pkcs10", csr, null);
+
+            assertThat(r.status()).as("retried once on a fresh session: " + r).isEqualTo(201);
+            assertThat(c.get("/actuator/health", null, null).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void startWhenPinOnCommandLineThenRefused() {
         Map<String, String> s = settings(tokens.faults());
         s.remove("trent.ca.pkcs11.pin-file");
@@ -165,8 +195,13 @@ class Pkcs11IT {
                     + "and used_at is null", Integer.class, device)).isEqualTo(1);
 
             Files.writeString(pinFile, tokens.faults().pin() + "\n");
-            Thread.sleep(200); // the reconnect interval
 
+            // No request needed: the signer reconnects in the background and readiness comes back.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (c.get("/actuator/health/readiness", null, null).status() != 200) {
+                assertThat(System.nanoTime()).as("readiness UP within 10 s of the PIN fix").isLessThan(deadline);
+                Thread.sleep(100);
+            }
             TrentClient.Response issued = c.enroll(token, "application/pkcs10", csr, null);
 
             assertThat(issued.status()).as(issued.toString()).isEqualTo(201);

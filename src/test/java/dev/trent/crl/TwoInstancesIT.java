@@ -58,18 +58,64 @@ class TwoInstancesIT {
         return s;
     }
 
+    /** Instance B's settings: A's database, and the same CA (A's intermediate keystore), as an operator would configure it. */
+    private Map<String, String> sameDatabaseAndCa(TrentApp a) {
+        HikariDataSource ds = (HikariDataSource) a.context().getBean(DataSource.class);
+        Map<String, String> sb = base(dirB);
+        sb.put("spring.datasource.url", ds.getJdbcUrl());
+        sb.put("spring.datasource.username", ds.getUsername());
+        sb.put("spring.datasource.password", ds.getPassword() == null ? "" : ds.getPassword());
+        sb.put("trent.ca.keystore.path", dirA.resolve("ca/intermediate.p12").toString());
+        sb.put("trent.ca.keystore.password-file", dirA.resolve("ca/intermediate.p12.pass").toString());
+        return sb;
+    }
+
+    @Test
+    void rotationOnOneInstanceIsFollowedByTheOtherWithinSeconds() throws Exception {
+        try (TrentApp a = TrentApp.start(base(dirA))) {
+            try (TrentApp b = TrentApp.start(sameDatabaseAndCa(a))) {
+                // The next issuer's key beside the current one in the shared keystore: the ceremony.
+                Path ks = dirA.resolve("ca/intermediate.p12");
+                cli("csr", "--keystore", ks.toString(), "--key-label", "next", "--subject", "CN=Next CA,O=Trent",
+                        "--out", dirB.resolve("csr").toString());
+                cli("sign", "--root-keystore", dirA.resolve("ca/root.p12").toString(), "--root-password-file",
+                        dirA.resolve("ca/root.p12.pass").toString(), "--csr",
+                        dirB.resolve("csr/intermediate.csr").toString(), "--out", dirB.resolve("next.pem").toString());
+                cli("import", "--keystore", ks.toString(), "--key-label", "next", "--cert",
+                        dirB.resolve("next.pem").toString(), "--chain", dirA.resolve("ca/root.pem").toString());
+
+                TrentClient.Response rotated = a.client().postJson("/api/v1/issuers/rotate", IntegrationTest.ADMIN_KEY,
+                        Map.of("keyLabel", "next"));
+                assertThat(rotated.status()).as(rotated.toString()).isEqualTo(200);
+                String next = rotated.json().get("active").get("id").asText();
+                long rotatedAt = System.nanoTime();
+
+                IssuerRegistry onB = b.context().getBean(IssuerRegistry.class);
+                while (!onB.active().id().equals(next) && System.nanoTime() - rotatedAt < Duration.ofSeconds(5).toNanos()) {
+                    Thread.sleep(50);
+                }
+                assertThat(onB.active().id()).as("B follows within 5 s (polls every second)").isEqualTo(next);
+                X509Certificate chainB = b.client().get("/api/v1/ca/chain", null, null).certificates().get(0);
+                assertThat(chainB.getSubjectX500Principal().getName()).contains("Next CA");
+                TrentClient cb = b.client();
+                TrentClient.Response issued = cb.enroll(cb.token(IntegrationTest.ADMIN_KEY, "two-rot", "device", null),
+                        "application/pkcs10", TestCsrs.ecP256("x").der(), null);
+                assertThat(issued.status()).as(issued.toString()).isEqualTo(201);
+                assertThat(issued.certificates().get(1)).as("B issues with the new issuer").isEqualTo(chainB);
+            }
+        }
+    }
+
+    private static void cli(String... args) {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int rc = dev.trent.cli.CaCli.run(args, System.out, new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(rc).as("ca " + String.join(" ", args) + ": " + err.toString(StandardCharsets.UTF_8)).isZero();
+    }
+
     @Test
     void twoInstancesWhenOneRevokesThenOtherAnswersRevokedWithinTwoSecondsAndCrlsAgree() throws Exception {
         try (TrentApp a = TrentApp.start(base(dirA))) {
-            HikariDataSource ds = (HikariDataSource) a.context().getBean(DataSource.class);
-            Map<String, String> sb = base(dirB);
-            sb.put("spring.datasource.url", ds.getJdbcUrl());
-            sb.put("spring.datasource.username", ds.getUsername());
-            sb.put("spring.datasource.password", ds.getPassword() == null ? "" : ds.getPassword());
-            // Instance B runs the same CA: A's intermediate, as an operator would configure it.
-            sb.put("trent.ca.keystore.path", dirA.resolve("ca/intermediate.p12").toString());
-            sb.put("trent.ca.keystore.password-file", dirA.resolve("ca/intermediate.p12.pass").toString());
-            try (TrentApp b = TrentApp.start(sb)) {
+            try (TrentApp b = TrentApp.start(sameDatabaseAndCa(a))) {
                 TrentClient ca = a.client();
                 TrentClient cb = b.client();
                 X509Certificate cert = ca.enroll(ca.token(IntegrationTest.ADMIN_KEY, "two-1", "device", null),
