@@ -3,9 +3,6 @@ package dev.trent.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -19,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.trent.cli.CaCli;
+import dev.trent.support.CaCommand;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.Openssl;
 import dev.trent.support.SoftHsm;
@@ -328,16 +325,11 @@ class Pkcs11IT {
     }
 
     private static String cli(List<String> args) {
-        return cli(args.toArray(String[]::new));
+        return CaCommand.run(args);
     }
 
     private static String cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = CaCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(rc).as("ca " + String.join(" ", args) + ": " + err.toString(StandardCharsets.UTF_8)).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        return CaCommand.run(args);
     }
 
     private static List<String> concat(List<String> head, String... tail) {
