@@ -29,6 +29,7 @@ public record TrentProperties(
         @DefaultValue Tokens tokens,
         @DefaultValue Crl crl,
         @DefaultValue Ocsp ocsp,
+        @DefaultValue Tls tls,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -48,7 +49,8 @@ public record TrentProperties(
     public String toString() {
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
-                + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", profiles=" + profiles.keySet() + "]";
+                + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", profiles=" + profiles.keySet()
+                + "]";
     }
 
     /**
@@ -130,6 +132,39 @@ public record TrentProperties(
             }
             if (maxCsrBytes < 1024 || maxCsrBytes > 1 << 20) {
                 throw new IllegalArgumentException("trent.issuance.max-csr-bytes must be between 1024 and 1048576");
+            }
+        }
+    }
+
+    /**
+     * Trent's own HTTPS listener, beside plain HTTP ({@code server.port}) for CRL and OCSP. Its
+     * certificate is issued by Trent's active issuer at start for {@code dnsNames} and
+     * {@code ipAddresses} (by default localhost, 127.0.0.1, ::1 and the host of the public base
+     * URL) and renewed at half its {@code validity}; or an operator supplies one
+     * ({@code certificateFile} PEM chain + {@code keyFile} PKCS#8 PEM). Client certificates are
+     * requested but optional at the TLS layer; each endpoint decides what it needs.
+     */
+    public record Tls(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("8443") int port,
+            String address,
+            List<String> dnsNames,
+            List<String> ipAddresses,
+            @DefaultValue("30d") Duration validity,
+            Path certificateFile,
+            Path keyFile) {
+
+        public Tls {
+            dnsNames = dnsNames == null ? List.of() : List.copyOf(dnsNames);
+            ipAddresses = ipAddresses == null ? List.of() : List.copyOf(ipAddresses);
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("trent.tls.port must be between 0 and 65535");
+            }
+            if (validity.compareTo(Duration.ofHours(2)) < 0 || validity.compareTo(Duration.ofDays(397)) > 0) {
+                throw new IllegalArgumentException("trent.tls.validity must be between 2h and 397d");
+            }
+            if ((certificateFile == null) != (keyFile == null)) {
+                throw new IllegalArgumentException("set both trent.tls.certificate-file and trent.tls.key-file, or neither");
             }
         }
     }

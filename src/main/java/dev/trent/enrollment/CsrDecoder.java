@@ -166,7 +166,7 @@ public final class CsrDecoder {
         return new CsrException(CsrException.Kind.MALFORMED, "Malformed CSR: " + message + ".", cause);
     }
 
-    static Encoding encodingFor(String mediaType) {
+    public static Encoding encodingFor(String mediaType) {
         String t = mediaType == null ? "" : mediaType.toLowerCase(Locale.ROOT);
         return t.startsWith("application/pkcs10") ? Encoding.PKCS10 : Encoding.TEXT;
     }

@@ -28,7 +28,7 @@ import dev.trent.web.ProblemException;
  * certificate however many requests race for it, and a failure anywhere leaves the token unused.
  */
 @Service
-class EnrollmentService {
+public class EnrollmentService {
 
     private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
 
@@ -50,13 +50,35 @@ class EnrollmentService {
     }
 
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
-    record Outcome(Certificate certificate, boolean created) {
+    public record Outcome(Certificate certificate, boolean created) {
     }
 
     @Transactional
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding) {
+        return enroll(presentedToken, body, encoding, null, null);
+    }
+
+    /**
+     * As {@link #enroll(String, byte[], CsrDecoder.Encoding)}, for a protocol that also names the
+     * device and the profile (EST: the HTTP Basic user name and the label): a token for another
+     * device is refused as an authentication failure (401), one for another profile with 400,
+     * before anything is consumed.
+     *
+     * @param deviceId the device the client claims to be, or null
+     * @param profile  the profile the client asks for, or null
+     */
+    @Transactional
+    public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding, String deviceId,
+            String requestedProfile) {
         EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
                 .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
+        if (deviceId != null && !deviceId.equals(token.deviceId())) {
+            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
+        }
+        if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
+            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "
+                    + "profile '" + token.profile() + "', not '" + requestedProfile + "'.");
+        }
         Instant now = clock.instant();
         if (!token.isUsed() && token.isExpired(now)) {
             throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");

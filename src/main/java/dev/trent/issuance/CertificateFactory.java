@@ -3,6 +3,7 @@ package dev.trent.issuance;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.Date;
+import java.util.List;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -111,6 +112,53 @@ public final class CertificateFactory {
             }
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the OCSP responder certificate", e);
+        }
+    }
+
+    /**
+     * Trent's own TLS server certificate (see {@code IssuanceService.issueTlsServer}): CN = the
+     * first name, keyUsage digitalSignature (critical), EKU serverAuth, SANs with the DNS names
+     * and IP addresses, SKI, AKI, and the CDP and AIA every certificate of this issuer carries.
+     */
+    static X509CertificateHolder signTlsServer(Issuer issuer, java.math.BigInteger serial, String name,
+            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, List<String> dnsNames, List<String> ipAddresses,
+            java.time.Instant notBefore, java.time.Instant notAfter) {
+        try {
+            X509Certificate issuerCert = issuer.certificate();
+            X509v3CertificateBuilder b = new X509v3CertificateBuilder(
+                    new JcaX509CertificateHolder(issuerCert).getSubject(), serial, Date.from(notBefore),
+                    Date.from(notAfter), subject(name), key);
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            List<GeneralName> names = new java.util.ArrayList<>();
+            for (String d : dnsNames) {
+                names.add(new GeneralName(GeneralName.dNSName, d));
+            }
+            for (String ip : ipAddresses) {
+                names.add(new GeneralName(GeneralName.iPAddress, ip));
+            }
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+            b.addExtension(Extension.subjectKeyIdentifier, false,
+                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
+            b.addExtension(Extension.authorityKeyIdentifier, false,
+                    new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
+            DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
+            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
+            b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+                new AccessDescription(AccessDescription.id_ad_ocsp,
+                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
+                new AccessDescription(AccessDescription.id_ad_caIssuers,
+                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
+            }));
+            try {
+                return b.build(issuer.signer().contentSigner());
+            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
+                throw new SigningException("the CA key could not sign the TLS server certificate", e);
+            }
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build the TLS server certificate", e);
         }
     }
 

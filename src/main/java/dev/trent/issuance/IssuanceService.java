@@ -124,6 +124,31 @@ public class IssuanceService {
         }
     }
 
+    /**
+     * Issues Trent's own TLS server certificate with the active issuer, recorded like every
+     * certificate (profile {@code tls-server}) before it is signed.
+     */
+    @Transactional
+    public X509Certificate issueTlsServer(SubjectPublicKeyInfo key, String keySha256, List<String> dnsNames,
+            List<String> ipAddresses, Duration validity) {
+        Issuer issuer = issuers.active();
+        Window window = validityWindow(issuer, validity);
+        java.math.BigInteger serialNumber = serials.next();
+        String serial = SerialNumbers.toHex(serialNumber);
+        String name = dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0);
+        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, "trent-tls-" + serial.substring(0, 8),
+                "tls-server", CertificateFactory.subject(name).toString(), dnsNames, window.notBefore(),
+                window.notAfter(), KeyType.EC_P256.name(), keySha256, null, clock.instant()));
+        try {
+            X509CertificateHolder holder = CertificateFactory.signTlsServer(issuer, serialNumber, name, key, dnsNames,
+                    ipAddresses, window.notBefore(), window.notAfter());
+            store.storeSigned(id, holder.getEncoded());
+            return new JcaX509CertificateConverter().getCertificate(holder);
+        } catch (IOException | java.security.cert.CertificateException e) {
+            throw new IllegalStateException("cannot issue the TLS server certificate", e);
+        }
+    }
+
     private CertificateTemplate template(Issuer issuer, Request request) {
         Window window = validityWindow(issuer, request.profile().validity());
         return new CertificateTemplate(issuer, request.profile(), serials.next(), request.deviceId(),

@@ -19,6 +19,7 @@ public class ProblemException extends RuntimeException {
     private final HttpStatus status;
     private final String type;
     private final String title;
+    private String challenge = "Bearer";
 
     public ProblemException(HttpStatus status, String type, String title, String detail) {
         super(detail);
@@ -29,6 +30,17 @@ public class ProblemException extends RuntimeException {
 
     public HttpStatus status() {
         return status;
+    }
+
+    /** The {@code WWW-Authenticate} challenge a 401 carries (Bearer unless set). */
+    public String challenge() {
+        return challenge;
+    }
+
+    /** Sets the challenge of a 401, e.g. {@code Basic realm="..."} for EST. */
+    public ProblemException withChallenge(String challenge) {
+        this.challenge = challenge;
+        return this;
     }
 
     public ProblemDetail toProblemDetail() {

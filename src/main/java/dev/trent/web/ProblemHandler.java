@@ -28,7 +28,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> problem(ProblemException e) {
-        return respond(e.toProblemDetail());
+        return respond(e.toProblemDetail(), e.challenge());
     }
 
     @ExceptionHandler(SigningException.class)
@@ -75,9 +75,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     static ResponseEntity<ProblemDetail> respond(ProblemDetail pd) {
+        return respond(pd, "Bearer");
+    }
+
+    static ResponseEntity<ProblemDetail> respond(ProblemDetail pd, String challenge) {
         ResponseEntity.BodyBuilder b = ResponseEntity.status(pd.getStatus());
         if (pd.getStatus() == HttpStatus.UNAUTHORIZED.value()) {
-            b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            b.header(HttpHeaders.WWW_AUTHENTICATE, challenge);
         }
         return b.contentType(MediaType.APPLICATION_PROBLEM_JSON).header(HttpHeaders.CACHE_CONTROL, "no-store").body(pd);
     }

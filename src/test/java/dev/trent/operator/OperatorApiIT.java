@@ -323,7 +323,7 @@ class OperatorApiIT extends IntegrationTest {
 
     @Test
     void everyMappedPathWhenListedThenCoveredByAnExplicitSecurityChain() {
-        Set<String> allowedPrefixes = Set.of("/api/v1/", "/ca/", "/crl/", "/ocsp");
+        Set<String> allowedPrefixes = Set.of("/api/v1/", "/ca/", "/crl/", "/ocsp", "/.well-known/est/");
         for (RequestMappingInfo info : mappings.getHandlerMethods().keySet()) {
             for (String pattern : info.getPatternValues()) {
                 if (pattern.equals("/error")) {

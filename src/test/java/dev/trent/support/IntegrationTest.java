@@ -13,6 +13,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "trent.data-dir=target/it-data/${random.uuid}",
+    "trent.tls.port=0",
     "trent.bootstrap-admin-token=" + IntegrationTest.ADMIN_KEY
 })
 @org.junit.jupiter.api.Tag(IntegrationTest.BOTH_BACKENDS)

@@ -28,6 +28,7 @@ public final class TrentApp implements AutoCloseable {
     public static TrentApp start(Map<String, String> settings) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("server.port", "0");
+        all.put("trent.tls.port", "0");
         all.putAll(settings);
         List<String> args = new ArrayList<>();
         all.forEach((k, v) -> args.add("--" + k + "=" + v));

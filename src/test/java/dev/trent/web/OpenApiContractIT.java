@@ -268,7 +268,7 @@ class OpenApiContractIT extends IntegrationTest {
         JsonNode issued = client.enroll(token, "application/x-pem-file",
                 TestCsrs.ecP256("x").pem().getBytes(StandardCharsets.US_ASCII), "application/json").json();
         Map<String, String> values = Map.of("serial", issued.get("serial").asString(), "issuerId",
-                issued.get("issuerId").asString(), "group", "readiness");
+                issued.get("issuerId").asString(), "group", "readiness", "label", "device");
 
         SoftAssertions soft = new SoftAssertions();
         for (Operation op : documented()) {

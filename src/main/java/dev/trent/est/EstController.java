@@ -1,0 +1,166 @@
+package dev.trent.est;
+
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
+
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.CMSAbsentContent;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.profile.Profiles;
+import dev.trent.web.ProblemException;
+
+/**
+ * EST (RFC 7030, with the RFC 8951 clarifications), under {@code /.well-known/est/} with an
+ * optional label naming a certificate profile. So far: {@code cacerts} and {@code simpleenroll}
+ * with an enrollment token as the HTTP Basic password.
+ */
+@RestController
+class EstController {
+
+    /** RFC 7030 4.1.3: a certs-only CMS SignedData, base64 (RFC 8951 3: with or without line breaks). */
+    static final String PKCS7_CERTS_ONLY = "application/pkcs7-mime; smime-type=certs-only";
+
+    private static final String CHALLENGE = "Basic realm=\"trent-est\", charset=\"UTF-8\"";
+
+    private final IssuerRegistry issuers;
+    private final Profiles profiles;
+    private final dev.trent.enrollment.EnrollmentService enrollment;
+    private final int maxBytes;
+
+    EstController(IssuerRegistry issuers, Profiles profiles, dev.trent.enrollment.EnrollmentService enrollment,
+            dev.trent.config.TrentProperties properties) {
+        this.issuers = issuers;
+        this.profiles = profiles;
+        this.enrollment = enrollment;
+        this.maxBytes = properties.issuance().maxCsrBytes();
+    }
+
+    /**
+     * RFC 7030 4.2.1: a base64 DER PKCS#10 ({@code application/pkcs10}; line breaks and
+     * Content-Transfer-Encoding do not matter, RFC 8951), authenticated by HTTP Basic with the
+     * device id as user name and an enrollment token as password. Answers 200 with the issued
+     * certificate as certs-only PKCS#7. A retry with the same token and key gets the same
+     * certificate, as on {@code /api/v1/enroll}.
+     */
+    @PostMapping({"/.well-known/est/simpleenroll", "/.well-known/est/{label}/simpleenroll"})
+    ResponseEntity<byte[]> simpleenroll(jakarta.servlet.http.HttpServletRequest request,
+            @PathVariable(required = false) String label,
+            @org.springframework.web.bind.annotation.RequestHeader(value = "Authorization", required = false)
+            String authorization) throws java.io.IOException {
+        String[] basic = basic(authorization);
+        if (label != null && profiles.get(label).isEmpty()) {
+            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                    "No EST label (certificate profile) '" + label + "'.");
+        }
+        String type = request.getContentType();
+        if (type == null || !org.springframework.http.MediaType.parseMediaType(type).equalsTypeAndSubtype(
+                org.springframework.http.MediaType.parseMediaType("application/pkcs10"))) {
+            throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                    "Unsupported media type", "EST simpleenroll takes application/pkcs10 (base64 DER); got "
+                            + (type == null ? "none" : type) + ".");
+        }
+        byte[] body = readBounded(request);
+        dev.trent.enrollment.EnrollmentService.Outcome outcome;
+        try {
+            outcome = enrollment.enroll(basic[1], body, dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"),
+                    basic[0], label);
+        } catch (ProblemException e) {
+            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
+        }
+        return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
+    }
+
+    /** The Basic credentials as {user, password}, or 401 with a Basic challenge. */
+    private static String[] basic(String authorization) {
+        if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).strip()),
+                        StandardCharsets.UTF_8);
+                int colon = decoded.indexOf(':');
+                if (colon > 0 && decoded.startsWith(dev.trent.security.Secrets.ENROLLMENT_TOKEN_PREFIX, colon + 1)) {
+                    return new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
+                }
+            } catch (IllegalArgumentException e) {
+                // not base64: answered below
+            }
+        }
+        throw new ProblemException(HttpStatus.UNAUTHORIZED, "enrollment-token-invalid",
+                "Enrollment token missing, unknown or expired", "Authenticate with HTTP Basic: the device id as user "
+                        + "name and its enrollment token as password.").withChallenge(CHALLENGE);
+    }
+
+    private byte[] readBounded(jakarta.servlet.http.HttpServletRequest request) throws java.io.IOException {
+        if (request.getContentLengthLong() > maxBytes) {
+            throw tooLarge();
+        }
+        try (java.io.InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(maxBytes + 1);
+            if (body.length > maxBytes) {
+                throw tooLarge();
+            }
+            return body;
+        }
+    }
+
+    private ProblemException tooLarge() {
+        return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large",
+                "A CSR body may be at most " + maxBytes + " bytes.");
+    }
+
+    private static X509Certificate certificate(byte[] der) {
+        try {
+            return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @GetMapping("/.well-known/est/cacerts")
+    ResponseEntity<byte[]> cacerts() {
+        return certsOnly(issuers.active().signer().chain(), CacheControl.maxAge(java.time.Duration.ofHours(1))
+                .cachePublic());
+    }
+
+    @GetMapping("/.well-known/est/{label}/cacerts")
+    ResponseEntity<byte[]> cacerts(@PathVariable String label) {
+        if (profiles.get(label).isEmpty()) {
+            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                    "No EST label (certificate profile) '" + label + "'.");
+        }
+        return cacerts();
+    }
+
+    /**
+     * The active issuer and its chain up to the root (the explicit trust anchor database the
+     * client needs, RFC 7030 4.1.3), as a degenerate SignedData without content or signers.
+     */
+    static ResponseEntity<byte[]> certsOnly(List<X509Certificate> certificates, CacheControl cache) {
+        try {
+            CMSSignedDataGenerator g = new CMSSignedDataGenerator();
+            g.addCertificates(new JcaCertStore(certificates));
+            byte[] der = g.generate(new CMSAbsentContent()).getEncoded();
+            byte[] body = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'}).encode(der);
+            return ResponseEntity.ok()
+                    .header("Content-Type", PKCS7_CERTS_ONLY)
+                    .header("Content-Transfer-Encoding", "base64")
+                    .cacheControl(cache)
+                    .body(new String(body, StandardCharsets.US_ASCII).concat("\r\n").getBytes(StandardCharsets.US_ASCII));
+        } catch (CMSException | CertificateEncodingException | java.io.IOException e) {
+            throw new IllegalStateException("cannot encode the CA certificates as PKCS#7", e);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package dev.trent.tls;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Connector;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
+import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.ca.SigningException;
+import dev.trent.config.TrentProperties;
+import dev.trent.issuance.IssuanceService;
+import dev.trent.pki.Hashes;
+import dev.trent.pki.Pem;
+
+/**
+ * Trent's own HTTPS listener ({@code trent.tls.port}, default 8443) beside plain HTTP. TLS 1.2
+ * and 1.3; client certificates are requested but optional, and not checked against any trust
+ * store at the TLS layer ({@code optional_no_ca}): the handshake still proves the client holds
+ * the certificate's key, and each endpoint decides which certificates it accepts.
+ *
+ * <p>The server certificate is issued by Trent's active issuer just before the listener starts
+ * (a fresh P-256 key in memory, never stored) and replaced once half its validity has passed, or
+ * whenever the active issuer changed; or it is the operator's ({@code trent.tls.certificate-file}
+ * and {@code key-file}), used as given.
+ */
+@Component
+public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(TlsServer.class);
+    private static final String ALIAS = "tls";
+
+    private final TrentProperties.Tls settings;
+    private final TrentProperties properties;
+    private final ObjectProvider<IssuanceService> issuance;
+    private final ObjectProvider<IssuerRegistry> issuers;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final char[] keystorePassword;
+
+    private volatile Connector connector;
+    private volatile SSLHostConfigCertificate certificate;
+    private volatile SSLHostConfig hostConfig;
+    private volatile List<X509Certificate> chain = List.of();
+    private volatile boolean running;
+    private volatile boolean issued;
+
+    TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
+            SecureRandom random, Clock clock) {
+        this.properties = properties;
+        this.settings = properties.tls();
+        this.issuance = issuance;
+        this.issuers = issuers;
+        this.random = random;
+        this.clock = clock;
+        byte[] pw = new byte[18];
+        random.nextBytes(pw);
+        this.keystorePassword = Base64.getEncoder().encodeToString(pw).toCharArray();
+    }
+
+    /** Adds the HTTPS connector, with a placeholder certificate until {@link #start()} issues the real one. */
+    @Override
+    public void customize(TomcatServletWebServerFactory factory) {
+        if (!settings.enabled()) {
+            return;
+        }
+        Connector c = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
+        c.setPort(settings.port());
+        c.setScheme("https");
+        c.setSecure(true);
+        c.setProperty("bindOnInit", "false");
+        if (settings.address() != null && !settings.address().isBlank()) {
+            c.setProperty("address", settings.address());
+        }
+        AbstractHttp11Protocol<?> protocol = (AbstractHttp11Protocol<?>) c.getProtocolHandler();
+        protocol.setSSLEnabled(true);
+        SSLHostConfig host = new SSLHostConfig();
+        host.setProtocols("TLSv1.2+TLSv1.3");
+        host.setCertificateVerification("optional_no_ca");
+        SSLHostConfigCertificate cert = new SSLHostConfigCertificate(host, SSLHostConfigCertificate.Type.UNDEFINED);
+        cert.setCertificateKeyAlias(ALIAS);
+        cert.setCertificateKeystorePassword(new String(keystorePassword));
+        cert.setCertificateKeystore(placeholder());
+        host.addCertificate(cert);
+        protocol.addSslHostConfig(host);
+        factory.addAdditionalConnectors(c);
+        this.connector = c;
+        this.certificate = cert;
+        this.hostConfig = host;
+    }
+
+    /** The port the HTTPS listener is bound to (useful with {@code trent.tls.port=0}), or -1. */
+    public int port() {
+        Connector c = connector;
+        return c == null ? -1 : c.getLocalPort();
+    }
+
+    /** The certificate chain the listener presents (leaf first). */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    // ---- lifecycle: runs after every bean exists, before the web server starts its connectors
+
+    @Override
+    public void start() {
+        running = true;
+        if (connector != null) {
+            install();
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        // Before Spring Boot's web server start (DEFAULT_PHASE - 2048): the real certificate is
+        // in place when the connector first binds.
+        return SmartLifecycle.DEFAULT_PHASE - 4096;
+    }
+
+    /** Renews the certificate at half its validity, after an issuer rotation, or after a failed issuance. */
+    @Scheduled(initialDelayString = "60s", fixedDelayString = "60s")
+    void renewIfDue() {
+        if (connector == null || settings.certificateFile() != null) {
+            return;
+        }
+        List<X509Certificate> current = chain;
+        boolean due = !issued || current.isEmpty();
+        if (!due) {
+            X509Certificate leaf = current.get(0);
+            Instant notBefore = leaf.getNotBefore().toInstant();
+            Instant half = notBefore.plus(Duration.between(notBefore, leaf.getNotAfter().toInstant()).dividedBy(2));
+            due = !clock.instant().isBefore(half)
+                    || !current.get(1).equals(issuers.getObject().active().certificate());
+        }
+        if (due) {
+            install();
+        }
+    }
+
+    /** Issues and installs a new certificate now (the operator's file is read again). */
+    public void renewNow() {
+        if (connector != null) {
+            install();
+        }
+    }
+
+    private synchronized void install() {
+        try {
+            hostConfig.setTrustStore(clientCaNames());
+            KeyStore ks = settings.certificateFile() != null ? operatorKeystore() : issuedKeystore();
+            certificate.setCertificateKeystore(ks);
+            Connector c = connector;
+            if (c.getState() == LifecycleState.STARTED) {
+                // Running: new handshakes get the new certificate, open connections keep theirs.
+                ((AbstractHttp11Protocol<?>) c.getProtocolHandler()).reloadSslHostConfigs();
+            }
+            issued = true;
+            log.info("HTTPS on port {}: certificate {} for {} until {}", settings.port(),
+                    chain.get(0).getSerialNumber().toString(16), names(), chain.get(0).getNotAfter().toInstant());
+        } catch (SigningException e) {
+            issued = false;
+            log.error("The TLS server certificate cannot be issued now ({}); HTTPS presents a self-signed "
+                    + "placeholder until it can (retried every minute)", e.getMessage());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot set up the HTTPS listener: " + e.getMessage(), e);
+        }
+    }
+
+    private KeyStore issuedKeystore() throws GeneralSecurityException, IOException {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"), random);
+        KeyPair keys = g.generateKeyPair();
+        byte[] spki = keys.getPublic().getEncoded();
+        List<String> ips = ipAddresses();
+        X509Certificate leaf = issuance.getObject().issueTlsServer(SubjectPublicKeyInfo.getInstance(spki),
+                Hashes.sha256Hex(spki), dnsNames(), ips, settings.validity());
+        List<X509Certificate> issuerChain = issuers.getObject().active().signer().chain();
+        List<X509Certificate> full = new ArrayList<>();
+        full.add(leaf);
+        full.add(issuerChain.get(0)); // leaf + intermediate: the root is the client's trust anchor
+        return keystore(keys.getPrivate(), full);
+    }
+
+    private KeyStore operatorKeystore() throws GeneralSecurityException, IOException {
+        List<X509Certificate> certs = new ArrayList<>();
+        java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+        for (Pem.Block b : Pem.decodeAll(Files.readString(settings.certificateFile(), StandardCharsets.US_ASCII))) {
+            if (b.label().equals("CERTIFICATE")) {
+                certs.add((X509Certificate) cf.generateCertificate(new java.io.ByteArrayInputStream(b.der())));
+            }
+        }
+        List<Pem.Block> keyBlocks = Pem.decodeAll(Files.readString(settings.keyFile(), StandardCharsets.US_ASCII));
+        if (certs.isEmpty() || keyBlocks.size() != 1 || !keyBlocks.get(0).label().equals("PRIVATE KEY")) {
+            throw new IOException("trent.tls.certificate-file must hold the certificate chain (leaf first) and "
+                    + "trent.tls.key-file one unencrypted PKCS#8 key (-----BEGIN PRIVATE KEY-----)");
+        }
+        String algorithm = certs.get(0).getPublicKey().getAlgorithm();
+        PrivateKey key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keyBlocks.get(0).der()));
+        return keystore(key, certs);
+    }
+
+    private KeyStore keystore(PrivateKey key, List<X509Certificate> certs) throws GeneralSecurityException, IOException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry(ALIAS, key, keystorePassword, certs.toArray(new X509Certificate[0]));
+        chain = List.copyOf(certs);
+        return ks;
+    }
+
+    /**
+     * The CAs named in the TLS CertificateRequest: Trent's issuers and their roots. Without it
+     * Tomcat would name every CA in the JVM's cacerts (some 150 public roots): a long handshake
+     * message for a small device, and an invitation to present a certificate nobody here trusts.
+     * Certificates are still not validated at the TLS layer ({@code optional_no_ca}).
+     */
+    private KeyStore clientCaNames() throws GeneralSecurityException, IOException {
+        KeyStore ts = KeyStore.getInstance("PKCS12");
+        ts.load(null, null);
+        for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
+            for (X509Certificate c : issuer.signer().chain()) {
+                ts.setCertificateEntry("ca-" + Hashes.sha256Hex(c.getEncoded()), c);
+            }
+        }
+        return ts;
+    }
+
+    /** A short-lived self-signed certificate, so that the connector can be configured before any CA exists. */
+    private KeyStore placeholder() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(new ECGenParameterSpec("secp256r1"), random);
+            KeyPair keys = g.generateKeyPair();
+            X500Name name = new X500Name("CN=Trent TLS placeholder (not yet issued)");
+            Instant now = clock.instant();
+            X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,
+                    new BigInteger(64, random).setBit(0), Date.from(now), Date.from(now.plus(Duration.ofDays(1))), name,
+                    keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry(ALIAS, keys.getPrivate(), keystorePassword, new X509Certificate[] {cert});
+            return ks;
+        } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            throw new IllegalStateException("cannot create the TLS placeholder certificate", e);
+        }
+    }
+
+    /** Configured DNS names, or localhost and the public base URL's host when it is a name. */
+    List<String> dnsNames() {
+        if (!settings.dnsNames().isEmpty()) {
+            return settings.dnsNames();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        out.add("localhost");
+        String host = properties.publicBaseUrl().getHost();
+        if (host != null && !isIpLiteral(host)) {
+            out.add(host.toLowerCase(java.util.Locale.ROOT));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Configured IP addresses, or 127.0.0.1 and ::1 and the public base URL's host when it is an address. */
+    List<String> ipAddresses() {
+        if (!settings.ipAddresses().isEmpty()) {
+            return settings.ipAddresses();
+        }
+        Set<String> out = new LinkedHashSet<>(List.of("127.0.0.1", "::1"));
+        String host = properties.publicBaseUrl().getHost();
+        if (host != null && isIpLiteral(host)) {
+            out.add(host.replace("[", "").replace("]", ""));
+        }
+        return List.copyOf(out);
+    }
+
+    private List<String> names() {
+        List<String> all = new ArrayList<>(dnsNames());
+        all.addAll(ipAddresses());
+        return all;
+    }
+
+    private static boolean isIpLiteral(String host) {
+        return host.startsWith("[") || host.matches("[0-9.]+") || host.contains(":");
+    }
+}
