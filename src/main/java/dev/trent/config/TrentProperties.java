@@ -219,6 +219,8 @@ public record TrentProperties(
             @DefaultValue("clientAuth") List<ExtendedKeyUsageName> extendedKeyUsage,
             @DefaultValue("false") boolean dnsNamesAllowed,
             @DefaultValue("false") boolean dnsNamesRequired,
-            @DefaultValue("10") int maxDnsNames) {
+            @DefaultValue("10") int maxDnsNames,
+            @DefaultValue("0s") Duration renewalGrace,
+            @DefaultValue("false") boolean revokeOnRenew) {
     }
 }

@@ -59,6 +59,27 @@ class EnrollmentController {
                 headers);
     }
 
+    /**
+     * Renewal with the current certificate presented over TLS (Trent's HTTPS listener): the same
+     * request and response formats as {@code /api/v1/enroll}, the rules of
+     * {@link EnrollmentService#renew}.
+     */
+    @PostMapping("/api/v1/renew")
+    ResponseEntity<?> renew(HttpServletRequest request,
+            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) throws IOException {
+        java.security.cert.X509Certificate[] presented = (java.security.cert.X509Certificate[]) request.getAttribute(
+                "jakarta.servlet.request.X509Certificate");
+        MediaType contentType = contentType(request.getContentType());
+        MediaTypes.negotiate(accept, CertificateRenderer.OFFERED);
+        byte[] body = readBounded(request);
+        EnrollmentService.Outcome outcome = enrollment.renew(presented, body,
+                CsrDecoder.encodingFor(contentType.toString()), null);
+        HttpHeaders headers = new HttpHeaders();
+        headers.setLocation(URI.create("/api/v1/certificates/" + outcome.certificate().serial()));
+        headers.setCacheControl("no-store");
+        return renderer.render(outcome.certificate(), accept, HttpStatus.CREATED, headers);
+    }
+
     private static String bearerToken(String authorization) {
         String token = BearerTokens.credential(authorization).orElseThrow(() -> EnrollmentProblems.tokenInvalid(
                 "Send the enrollment token as 'Authorization: Bearer <token>'."));

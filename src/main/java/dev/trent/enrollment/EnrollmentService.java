@@ -12,6 +12,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
+import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateRepository;
@@ -38,19 +39,136 @@ public class EnrollmentService {
     private final Profiles profiles;
     private final AuditLog audit;
     private final Clock clock;
+    private final TrentProperties properties;
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
-            Profiles profiles, AuditLog audit, Clock clock) {
+            Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
+            org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations) {
         this.tokens = tokens;
         this.certificates = certificates;
         this.issuance = issuance;
         this.profiles = profiles;
         this.audit = audit;
         this.clock = clock;
+        this.properties = properties;
+        this.revocations = revocations;
     }
 
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
     public record Outcome(Certificate certificate, boolean created) {
+    }
+
+    /**
+     * Renewal (EST simplereenroll, {@code POST /api/v1/renew}): a new certificate for the device
+     * that authenticated with its current certificate over TLS. The certificate must be one
+     * Trent issued (byte for byte), unrevoked (a hold counts), and unexpired or expired less than
+     * the profile's {@code renewal-grace} ago. The CSR's subject and SANs must be identical to
+     * the certificate's (RFC 7030 4.2.2); a new key is allowed (rekey). The new certificate has
+     * the same device id, profile and DNS names. With the profile's {@code revoke-on-renew} the
+     * old one is revoked (superseded) in the same transaction; otherwise it stays valid.
+     */
+    @Transactional
+    public Outcome renew(java.security.cert.X509Certificate[] presented, byte[] body, CsrDecoder.Encoding encoding,
+            String requestedProfile) {
+        if (presented == null || presented.length == 0) {
+            throw clientCertificate("client-certificate-required", "Client certificate required",
+                    "Renewal is authenticated by the current certificate: present it in the TLS handshake.");
+        }
+        java.security.cert.X509Certificate leaf = presented[0];
+        Certificate current;
+        try {
+            byte[] der = leaf.getEncoded();
+            current = certificates.findBySerial(dev.trent.issuance.SerialNumbers.toHex(leaf.getSerialNumber()))
+                    .map(r -> r.toCertificate()).filter(c -> java.util.Arrays.equals(c.der(), der))
+                    .orElseThrow(() -> clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+                            "The client certificate was not issued by this CA."));
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+                    "The client certificate cannot be read.");
+        }
+        TrentProperties.Profile settings = properties.profiles().get(current.profile());
+        CertificateProfile profile = settings == null ? null : profiles.get(current.profile()).orElse(null);
+        if (profile == null) {
+            throw clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+                    "Certificates of profile '" + current.profile() + "' are not renewed here.");
+        }
+        if (current.status() == CertificateStatus.REVOKED) {
+            throw clientCertificate("client-certificate-revoked", "Client certificate revoked",
+                    "The client certificate is revoked (or on hold); it cannot renew.");
+        }
+        Instant now = clock.instant();
+        if (now.isAfter(current.notAfter().plus(settings.renewalGrace()))) {
+            throw clientCertificate("client-certificate-expired", "Client certificate expired",
+                    "The client certificate expired at " + current.notAfter() + (settings.renewalGrace().isZero()
+                            ? "; profile '" + profile.name() + "' allows no renewal after expiry."
+                            : ", longer ago than profile '" + profile.name() + "' allows (" + settings.renewalGrace()
+                                    + ")."));
+        }
+        if (requestedProfile != null && !requestedProfile.equals(current.profile())) {
+            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "The client certificate is of "
+                    + "profile '" + current.profile() + "', not '" + requestedProfile + "'.");
+        }
+        DecodedCsr csr = decode(body, encoding);
+        requireSameNames(csr, leaf);
+        KeyPolicy.Verdict verdict = KeyPolicy.check(profile, csr.publicKeyInfo(), csr.publicKey());
+        if (!verdict.accepted()) {
+            throw ProblemException.badRequest("key-refused", "Key refused", verdict.refusal());
+        }
+        verify(csr);
+        Certificate cert = issuance.issue(new IssuanceService.Request(profile, current.deviceId(), current.dnsNames(),
+                csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), null));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("previous", current.serial());
+        details.put("rekey", !cert.publicKeySha256().equals(current.publicKeySha256()));
+        details.put("profile", profile.name());
+        details.put("notAfter", cert.notAfter().toString());
+        audit.record("device:" + current.deviceId(), "certificate.renewed", cert.serial(), details);
+        if (settings.revokeOnRenew()) {
+            revocations.getObject().revoke(current.serial(), dev.trent.revocation.RevocationReason.superseded, null,
+                    "device:" + current.deviceId());
+        }
+        log.info("Renewed certificate {} of device {} as {}", current.serial(), current.deviceId(), cert.serial());
+        return new Outcome(cert, true);
+    }
+
+    /** RFC 7030 4.2.2: subject and subjectAltName of the CSR identical to the certificate's. */
+    private static void requireSameNames(DecodedCsr csr, java.security.cert.X509Certificate leaf) {
+        try {
+            org.bouncycastle.asn1.x500.X500Name certSubject = org.bouncycastle.asn1.x500.X500Name.getInstance(
+                    leaf.getSubjectX500Principal().getEncoded());
+            if (!java.util.Arrays.equals(csr.request().getSubject().getEncoded(), certSubject.getEncoded())) {
+                throw ProblemException.badRequest("subject-mismatch", "Subject mismatch", "The CSR's subject ("
+                        + csr.request().getSubject() + ") must be identical to the current certificate's (" + certSubject
+                        + ").");
+            }
+            byte[] certSans = leaf.getExtensionValue(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName.getId());
+            org.bouncycastle.asn1.x509.GeneralNames wanted = null;
+            for (org.bouncycastle.asn1.pkcs.Attribute a : csr.request().getAttributes(
+                    org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+                org.bouncycastle.asn1.x509.Extensions ext = org.bouncycastle.asn1.x509.Extensions.getInstance(
+                        a.getAttrValues().getObjectAt(0));
+                wanted = org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(ext,
+                        org.bouncycastle.asn1.x509.Extension.subjectAlternativeName);
+            }
+            org.bouncycastle.asn1.x509.GeneralNames have = certSans == null ? null
+                    : org.bouncycastle.asn1.x509.GeneralNames.getInstance(
+                            org.bouncycastle.asn1.ASN1OctetString.getInstance(certSans).getOctets());
+            boolean same = have == null ? wanted == null
+                    : wanted != null && java.util.Arrays.equals(have.getEncoded(), wanted.getEncoded());
+            if (!same) {
+                throw ProblemException.badRequest("subject-mismatch", "Subject mismatch", "The CSR's subjectAltName "
+                        + "must be identical to the current certificate's (" + (have == null ? "none" : "as issued")
+                        + ").");
+            }
+        } catch (java.io.IOException e) {
+            throw ProblemException.badRequest("csr-malformed", "Malformed CSR", "The CSR's names cannot be read.");
+        }
+    }
+
+    private static ProblemException clientCertificate(String type, String title, String detail) {
+        return new ProblemException(HttpStatus.UNAUTHORIZED, type, title, detail).withChallenge(
+                "Basic realm=\"trent-est\"");
     }
 
     @Transactional

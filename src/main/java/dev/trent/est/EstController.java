@@ -65,13 +65,7 @@ class EstController {
             throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
                     "No EST label (certificate profile) '" + label + "'.");
         }
-        String type = request.getContentType();
-        if (type == null || !org.springframework.http.MediaType.parseMediaType(type).equalsTypeAndSubtype(
-                org.springframework.http.MediaType.parseMediaType("application/pkcs10"))) {
-            throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
-                    "Unsupported media type", "EST simpleenroll takes application/pkcs10 (base64 DER); got "
-                            + (type == null ? "none" : type) + ".");
-        }
+        requirePkcs10(request.getContentType());
         byte[] body = readBounded(request);
         dev.trent.enrollment.EnrollmentService.Outcome outcome;
         try {
@@ -81,6 +75,39 @@ class EstController {
             throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
         }
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
+    }
+
+    /**
+     * RFC 7030 4.2.2: renewal or rekey, authenticated by the current certificate presented in
+     * the TLS handshake (see {@code EnrollmentService.renew} for the rules). 200 with the new
+     * certificate as certs-only PKCS#7.
+     */
+    @PostMapping({"/.well-known/est/simplereenroll", "/.well-known/est/{label}/simplereenroll"})
+    ResponseEntity<byte[]> simplereenroll(jakarta.servlet.http.HttpServletRequest request,
+            @PathVariable(required = false) String label) throws java.io.IOException {
+        if (label != null && profiles.get(label).isEmpty()) {
+            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                    "No EST label (certificate profile) '" + label + "'.");
+        }
+        requirePkcs10(request.getContentType());
+        byte[] body = readBounded(request);
+        dev.trent.enrollment.EnrollmentService.Outcome outcome = enrollment.renew(clientCertificates(request), body,
+                dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), label);
+        return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
+    }
+
+    /** The client certificate chain of the TLS connection, or null (plain HTTP, or none presented). */
+    static X509Certificate[] clientCertificates(jakarta.servlet.http.HttpServletRequest request) {
+        return (X509Certificate[]) request.getAttribute("jakarta.servlet.request.X509Certificate");
+    }
+
+    private static void requirePkcs10(String type) {
+        if (type == null || !org.springframework.http.MediaType.parseMediaType(type).equalsTypeAndSubtype(
+                org.springframework.http.MediaType.parseMediaType("application/pkcs10"))) {
+            throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                    "Unsupported media type", "EST takes the CSR as application/pkcs10 (base64 DER); got "
+                            + (type == null ? "none" : type) + ".");
+        }
     }
 
     /** The Basic credentials as {user, password}, or 401 with a Basic challenge. */

@@ -52,9 +52,9 @@ import dev.trent.pki.Pem;
 
 /**
  * Trent's own HTTPS listener ({@code trent.tls.port}, default 8443) beside plain HTTP. TLS 1.2
- * and 1.3; client certificates are requested but optional, and not checked against any trust
- * store at the TLS layer ({@code optional_no_ca}): the handshake still proves the client holds
- * the certificate's key, and each endpoint decides which certificates it accepts.
+ * and 1.3; client certificates are requested but optional, and accepted whatever their issuer
+ * at the TLS layer ({@link AnyClientCertificateTrustManager}): the handshake still proves the
+ * client holds the certificate's key, and each endpoint decides which certificates it accepts.
  *
  * <p>The server certificate is issued by Trent's active issuer just before the listener starts
  * (a fresh P-256 key in memory, never stored) and replaced once half its validity has passed, or
@@ -77,7 +77,6 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
 
     private volatile Connector connector;
     private volatile SSLHostConfigCertificate certificate;
-    private volatile SSLHostConfig hostConfig;
     private volatile List<X509Certificate> chain = List.of();
     private volatile boolean running;
     private volatile boolean issued;
@@ -113,7 +112,10 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         protocol.setSSLEnabled(true);
         SSLHostConfig host = new SSLHostConfig();
         host.setProtocols("TLSv1.2+TLSv1.3");
-        host.setCertificateVerification("optional_no_ca");
+        // Optional client certificates, accepted whatever their issuer at the TLS layer (Tomcat's
+        // optional_no_ca is not honoured by JSSE with a trust store); endpoints decide.
+        host.setCertificateVerification("optional");
+        host.setTrustManagerClassName(AnyClientCertificateTrustManager.class.getName());
         SSLHostConfigCertificate cert = new SSLHostConfigCertificate(host, SSLHostConfigCertificate.Type.UNDEFINED);
         cert.setCertificateKeyAlias(ALIAS);
         cert.setCertificateKeystorePassword(new String(keystorePassword));
@@ -123,7 +125,6 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         factory.addAdditionalConnectors(c);
         this.connector = c;
         this.certificate = cert;
-        this.hostConfig = host;
     }
 
     /** The port the HTTPS listener is bound to (useful with {@code trent.tls.port=0}), or -1. */
@@ -193,7 +194,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
 
     private synchronized void install() {
         try {
-            hostConfig.setTrustStore(clientCaNames());
+            AnyClientCertificateTrustManager.acceptedIssuers(clientCaNames());
             KeyStore ks = settings.certificateFile() != null ? operatorKeystore() : issuedKeystore();
             certificate.setCertificateKeystore(ks);
             Connector c = connector;
@@ -260,15 +261,14 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
      * message for a small device, and an invitation to present a certificate nobody here trusts.
      * Certificates are still not validated at the TLS layer ({@code optional_no_ca}).
      */
-    private KeyStore clientCaNames() throws GeneralSecurityException, IOException {
-        KeyStore ts = KeyStore.getInstance("PKCS12");
-        ts.load(null, null);
+    private X509Certificate[] clientCaNames() {
+        java.util.Map<String, X509Certificate> out = new java.util.LinkedHashMap<>();
         for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
             for (X509Certificate c : issuer.signer().chain()) {
-                ts.setCertificateEntry("ca-" + Hashes.sha256Hex(c.getEncoded()), c);
+                out.putIfAbsent(c.getSubjectX500Principal().getName() + "|" + c.getSerialNumber(), c);
             }
         }
-        return ts;
+        return out.values().toArray(new X509Certificate[0]);
     }
 
     /** A short-lived self-signed certificate, so that the connector can be configured before any CA exists. */
