@@ -31,14 +31,83 @@ class EnrollmentController {
     private static final List<MediaType> CSR_TYPES = List.of(MediaTypes.X_PEM_FILE, MediaType.TEXT_PLAIN,
             MediaTypes.PKCS10);
 
+    static final MediaType ZIP = MediaType.parseMediaType("application/zip");
+    private static final List<MediaType> KEYGEN_TYPES = List.of(MediaType.APPLICATION_JSON, ZIP);
+
     private final EnrollmentService enrollment;
     private final CertificateRenderer renderer;
+    private final dev.trent.ca.IssuerRegistry issuers;
     private final int maxBytes;
 
-    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties) {
+    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties,
+            dev.trent.ca.IssuerRegistry issuers) {
         this.enrollment = enrollment;
         this.renderer = renderer;
+        this.issuers = issuers;
         this.maxBytes = properties.issuance().maxCsrBytes();
+    }
+
+    /**
+     * Enrollment for a device that cannot make keys (MicroPython boards without ECC key
+     * generation): the token alone; Trent generates the key pair, certifies it and hands out
+     * key and certificate once, as JSON with PEM ({@code application/json}, the default) or as a
+     * zip of DER files laid out as a MicroPython board loads them ({@code application/zip}:
+     * {@code key.der} PKCS#8, {@code cert.der}, {@code ca.der} the root). The key is never stored.
+     */
+    @PostMapping("/api/v1/enroll/keygen")
+    ResponseEntity<byte[]> keygen(
+            @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
+            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) throws IOException {
+        String token = bearerToken(authorization);
+        // Negotiate before anything is issued: a 406 must never consume the token.
+        MediaType type = MediaTypes.negotiate(accept, KEYGEN_TYPES);
+        EnrollmentService.Generated g = enrollment.enrollWithGeneratedKey(token, null, null);
+        java.util.List<java.security.cert.X509Certificate> chain = issuers.byId(g.certificate().issuerId())
+                .orElseThrow().signer().chain();
+        byte[] leaf = g.certificate().der();
+        byte[] key = g.privateKey().getEncoded();
+        byte[] body;
+        try {
+            if (type.equalsTypeAndSubtype(ZIP)) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(out)) {
+                    entry(zip, "key.der", key);
+                    entry(zip, "cert.der", leaf);
+                    entry(zip, "ca.der", chain.get(chain.size() - 1).getEncoded());
+                }
+                body = out.toByteArray();
+            } else {
+                java.util.Map<String, Object> json = new java.util.LinkedHashMap<>();
+                json.put("serial", g.certificate().serial());
+                json.put("deviceId", g.certificate().deviceId());
+                json.put("keyType", g.certificate().keyType());
+                json.put("privateKey", dev.trent.pki.Pem.encode("PRIVATE KEY", key));
+                json.put("certificate", dev.trent.pki.Pem.encode("CERTIFICATE", leaf));
+                json.put("chain", dev.trent.pki.Pem.certificates(chain));
+                body = tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(json);
+            }
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            java.util.Arrays.fill(key, (byte) 0);
+        }
+        HttpHeaders headers = new HttpHeaders();
+        headers.setLocation(URI.create("/api/v1/certificates/" + g.certificate().serial()));
+        headers.setCacheControl("no-store");
+        headers.setContentType(type.equalsTypeAndSubtype(ZIP) ? ZIP : MediaType.APPLICATION_JSON);
+        if (type.equalsTypeAndSubtype(ZIP)) {
+            headers.setContentDisposition(org.springframework.http.ContentDisposition.attachment()
+                    .filename(g.certificate().deviceId() + ".zip").build());
+        }
+        return new ResponseEntity<>(body, headers, HttpStatus.CREATED);
+    }
+
+    private static void entry(java.util.zip.ZipOutputStream zip, String name, byte[] content) throws IOException {
+        java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(name);
+        e.setTime(0);
+        zip.putNextEntry(e);
+        zip.write(content);
+        zip.closeEntry();
     }
 
     @PostMapping("/api/v1/enroll")

@@ -19,6 +19,7 @@ import dev.trent.inventory.CertificateRepository;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyPolicy;
+import dev.trent.profile.KeyType;
 import dev.trent.profile.Profiles;
 import dev.trent.security.Secrets;
 import dev.trent.web.ProblemException;
@@ -41,10 +42,12 @@ public class EnrollmentService {
     private final Clock clock;
     private final TrentProperties properties;
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations;
+    private final java.security.SecureRandom random;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations) {
+            org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations,
+            java.security.SecureRandom random) {
         this.tokens = tokens;
         this.certificates = certificates;
         this.issuance = issuance;
@@ -53,10 +56,76 @@ public class EnrollmentService {
         this.clock = clock;
         this.properties = properties;
         this.revocations = revocations;
+        this.random = random;
     }
 
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
     public record Outcome(Certificate certificate, boolean created) {
+    }
+
+    /** A certificate for a key pair Trent generated, and that key: handed out once, never stored. */
+    public record Generated(Certificate certificate, java.security.PrivateKey privateKey) {
+    }
+
+    /**
+     * Server-side key generation for devices that cannot make keys (EST serverkeygen,
+     * {@code POST /api/v1/enroll/keygen}): the token's rules as for {@link #enroll}, then a key
+     * pair generated here (P-256, or P-384 where the profile allows only that) and certified.
+     * The private key exists only in this response; so a used token is refused (409), since the
+     * key of its certificate cannot be handed out again.
+     */
+    @Transactional
+    public Generated enrollWithGeneratedKey(String presentedToken, String deviceId, String requestedProfile) {
+        EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
+                .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
+        if (deviceId != null && !deviceId.equals(token.deviceId())) {
+            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
+        }
+        if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
+            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "
+                    + "profile '" + token.profile() + "', not '" + requestedProfile + "'.");
+        }
+        if (!token.isUsed() && token.isExpired(clock.instant())) {
+            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
+        }
+        if (token.isUsed()) {
+            throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
+                    "This enrollment token was already used. A key Trent generated is handed out once and never "
+                            + "stored; ask the operator for a new token.");
+        }
+        CertificateProfile profile = profiles.get(token.profile()).orElseThrow(() -> ProblemException.badRequest(
+                "profile-unavailable", "Profile unavailable",
+                "The token's profile '" + token.profile() + "' is no longer configured."));
+        KeyType type = profile.keyTypes().contains(KeyType.EC_P256) ? KeyType.EC_P256
+                : profile.keyTypes().contains(KeyType.EC_P384) ? KeyType.EC_P384 : null;
+        if (type == null) {
+            throw ProblemException.badRequest("key-refused", "Key refused", "Profile '" + profile.name()
+                    + "' allows no EC key type; server-side key generation makes EC P-256 or P-384 keys only.");
+        }
+        java.security.KeyPair keys;
+        try {
+            java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC", dev.trent.pki.Providers.BC);
+            g.initialize(new java.security.spec.ECGenParameterSpec(type == KeyType.EC_P256 ? "secp256r1" : "secp384r1"),
+                    random);
+            keys = g.generateKeyPair();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot generate a key pair", e);
+        }
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo
+                .getInstance(keys.getPublic().getEncoded());
+        String keySha256 = dev.trent.pki.Hashes.sha256Hex(keys.getPublic().getEncoded());
+        Certificate cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(), token.dnsNames(), spki,
+                keySha256, type, token.id()));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("profile", profile.name());
+        details.put("issuerId", cert.issuerId());
+        details.put("keyType", cert.keyType());
+        details.put("publicKeySha256", cert.publicKeySha256());
+        details.put("keyGeneratedBy", "server");
+        details.put("tokenId", token.id());
+        audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
+        log.info("Issued certificate {} with a server-generated key to device {}", cert.serial(), token.deviceId());
+        return new Generated(cert, keys.getPrivate());
     }
 
     /**
