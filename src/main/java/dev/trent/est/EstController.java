@@ -24,8 +24,9 @@ import dev.trent.web.ProblemException;
 
 /**
  * EST (RFC 7030, with the RFC 8951 clarifications), under {@code /.well-known/est/} with an
- * optional label naming a certificate profile. So far: {@code cacerts} and {@code simpleenroll}
- * with an enrollment token as the HTTP Basic password.
+ * optional label naming a certificate profile: {@code cacerts}, {@code csrattrs},
+ * {@code simpleenroll} (an enrollment token as the HTTP Basic password) and
+ * {@code simplereenroll} (the current certificate over TLS).
  */
 @RestController
 class EstController {
@@ -107,6 +108,50 @@ class EstController {
             throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
                     "Unsupported media type", "EST takes the CSR as application/pkcs10 (base64 DER); got "
                             + (type == null ? "none" : type) + ".");
+        }
+    }
+
+    /**
+     * RFC 7030 4.5: what the CA wants in a CSR for the label's profile (without a label: the
+     * {@code device} profile): the key type and curve as an attribute (id-ecPublicKey with the
+     * curve's OID, as RFC 7030's example does), and the signature algorithm's OID.
+     * {@code application/csrattrs}, base64 DER; 204 when nothing is asked for.
+     */
+    @GetMapping({"/.well-known/est/csrattrs", "/.well-known/est/{label}/csrattrs"})
+    ResponseEntity<byte[]> csrattrs(@PathVariable(required = false) String label) {
+        String name = label != null ? label : "device";
+        dev.trent.profile.CertificateProfile profile = profiles.get(name).orElse(null);
+        if (profile == null && label != null) {
+            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                    "No EST label (certificate profile) '" + label + "'.");
+        }
+        if (profile == null) {
+            return ResponseEntity.noContent().build();
+        }
+        org.bouncycastle.asn1.ASN1EncodableVector attrs = new org.bouncycastle.asn1.ASN1EncodableVector();
+        java.util.Set<dev.trent.profile.KeyType> types = profile.keyTypes();
+        if (types.contains(dev.trent.profile.KeyType.EC_P256) || types.contains(dev.trent.profile.KeyType.EC_P384)) {
+            boolean p256 = types.contains(dev.trent.profile.KeyType.EC_P256);
+            attrs.add(new org.bouncycastle.asn1.pkcs.Attribute(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey,
+                    new org.bouncycastle.asn1.DERSet(p256 ? org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1
+                            : org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp384r1)));
+            attrs.add(p256 ? org.bouncycastle.asn1.x9.X9ObjectIdentifiers.ecdsa_with_SHA256
+                    : org.bouncycastle.asn1.x9.X9ObjectIdentifiers.ecdsa_with_SHA384);
+        } else if (types.contains(dev.trent.profile.KeyType.RSA)) {
+            attrs.add(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption);
+            attrs.add(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha256WithRSAEncryption);
+        } else if (types.contains(dev.trent.profile.KeyType.ED25519)) {
+            attrs.add(org.bouncycastle.asn1.edec.EdECObjectIdentifiers.id_Ed25519);
+        }
+        try {
+            byte[] der = new org.bouncycastle.asn1.DERSequence(attrs).getEncoded();
+            byte[] body = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'}).encode(der);
+            return ResponseEntity.ok().header("Content-Type", "application/csrattrs")
+                    .header("Content-Transfer-Encoding", "base64")
+                    .cacheControl(CacheControl.maxAge(java.time.Duration.ofHours(1)).cachePublic())
+                    .body(new String(body, StandardCharsets.US_ASCII).concat("\r\n").getBytes(StandardCharsets.US_ASCII));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -24,7 +24,8 @@ class SecurityConfiguration {
 
     /** Paths served to anyone: CA certificates, and the CRL and OCSP endpoints. */
     static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error",
-        "/actuator/health", "/actuator/health/**", "/.well-known/est/cacerts", "/.well-known/est/*/cacerts"};
+        "/actuator/health", "/actuator/health/**", "/.well-known/est/cacerts", "/.well-known/est/*/cacerts",
+        "/.well-known/est/csrattrs", "/.well-known/est/*/csrattrs"};
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**", "/api/v1/renew",
         "/.well-known/est/simpleenroll", "/.well-known/est/*/simpleenroll", "/.well-known/est/simplereenroll",
         "/.well-known/est/*/simplereenroll"};

@@ -108,6 +108,22 @@ class EstIT extends IntegrationTest {
         }
     }
 
+    @Test
+    void csrattrsWhenAskedByBouncyCastlesEstClientThenP256KeyAndEcdsaWithSha256() throws Exception {
+        org.bouncycastle.est.CSRAttributesResponse attrs = est("device").getCSRAttributes().getAttributesResponse();
+        TrentClient.Response unknown = client().get("/.well-known/est/no-such-profile/csrattrs", null, null);
+        TrentClient.Response plain = client().get("/.well-known/est/csrattrs", null, null);
+
+        assertThat(attrs.hasRequirement(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)).isTrue();
+        assertThat(attrs.isAttribute(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)).isTrue();
+        assertThat(attrs.hasRequirement(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.ecdsa_with_SHA256)).isTrue();
+        byte[] der = Base64.getMimeDecoder().decode(plain.body());
+        assertThat(org.bouncycastle.asn1.ASN1Sequence.getInstance(der).toString())
+                .as("the curve named as the attribute's value").contains("1.2.840.10045.3.1.7");
+        assertThat(plain.contentType()).isEqualTo("application/csrattrs");
+        assertThat(unknown.status()).isEqualTo(404);
+    }
+
     // ---------------------------------------------------------------- simpleenroll
 
     private static org.bouncycastle.pkcs.PKCS10CertificationRequest csr(java.security.KeyPair keys) throws Exception {
