@@ -97,6 +97,53 @@ class EstController {
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
     }
 
+    /**
+     * RFC 7030 4.4: server-side key generation, authenticated like {@code simpleenroll} (HTTP
+     * Basic with the enrollment token). The CSR is required by the protocol but its key and
+     * subject are ignored (the CA decides the content; the device may have no key to sign it
+     * with). Answers {@code multipart/mixed}: the private key as base64 PKCS#8
+     * ({@code application/pkcs8}, unencrypted: TLS protects it) and the certificate as certs-only
+     * PKCS#7. The key is never stored; a used token gets 409.
+     */
+    @PostMapping({"/.well-known/est/serverkeygen", "/.well-known/est/{label}/serverkeygen"})
+    ResponseEntity<byte[]> serverkeygen(jakarta.servlet.http.HttpServletRequest request,
+            @PathVariable(required = false) String label,
+            @org.springframework.web.bind.annotation.RequestHeader(value = "Authorization", required = false)
+            String authorization) throws java.io.IOException {
+        String[] basic = basic(authorization);
+        if (label != null && profiles.get(label).isEmpty()) {
+            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                    "No EST label (certificate profile) '" + label + "'.");
+        }
+        requirePkcs10(request.getContentType());
+        readBounded(request); // required by RFC 7030 4.4.1, not used: Trent makes the key and decides the content
+        dev.trent.enrollment.EnrollmentService.Generated g;
+        try {
+            g = enrollment.enrollWithGeneratedKey(basic[1], basic[0], label);
+        } catch (ProblemException e) {
+            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
+        }
+        byte[] key = g.privateKey().getEncoded();
+        try {
+            java.util.Base64.Encoder b64 = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'});
+            byte[] certs = certsOnly(List.of(certificate(g.certificate().der())), CacheControl.noStore()).getBody();
+            String boundary = "trent-est-" + java.util.UUID.randomUUID();
+            String body = "--" + boundary + "\r\n"
+                    + "Content-Type: application/pkcs8\r\n"
+                    + "Content-Transfer-Encoding: base64\r\n\r\n"
+                    + new String(b64.encode(key), StandardCharsets.US_ASCII) + "\r\n"
+                    + "--" + boundary + "\r\n"
+                    + "Content-Type: " + PKCS7_CERTS_ONLY + "\r\n"
+                    + "Content-Transfer-Encoding: base64\r\n\r\n"
+                    + new String(certs, StandardCharsets.US_ASCII)
+                    + "--" + boundary + "--\r\n";
+            return ResponseEntity.ok().header("Content-Type", "multipart/mixed; boundary=" + boundary)
+                    .cacheControl(CacheControl.noStore()).body(body.getBytes(StandardCharsets.US_ASCII));
+        } finally {
+            java.util.Arrays.fill(key, (byte) 0);
+        }
+    }
+
     /** The client certificate chain of the TLS connection, or null (plain HTTP, or none presented). */
     static X509Certificate[] clientCertificates(jakarta.servlet.http.HttpServletRequest request) {
         return (X509Certificate[]) request.getAttribute("jakarta.servlet.request.X509Certificate");

@@ -28,7 +28,7 @@ class SecurityConfiguration {
         "/.well-known/est/csrattrs", "/.well-known/est/*/csrattrs"};
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**", "/api/v1/renew",
         "/.well-known/est/simpleenroll", "/.well-known/est/*/simpleenroll", "/.well-known/est/simplereenroll",
-        "/.well-known/est/*/simplereenroll"};
+        "/.well-known/est/*/simplereenroll", "/.well-known/est/serverkeygen", "/.well-known/est/*/serverkeygen"};
     static final String OPERATOR_PATHS = "/api/v1/**";
 
     /**

@@ -212,4 +212,39 @@ class EstIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
                 Integer.class, device)).as("nothing consumed the token").isEqualTo(1);
     }
+
+    // ---------------------------------------------------------------- serverkeygen
+
+    @Test
+    void serverkeygenWhenBouncyCastleClientAsksThenPkcs8KeyAndCertificateThatBelongTogether() throws Exception {
+        String device = deviceId("est-keygen");
+        String token = client().token(ADMIN_KEY, device, "device", null);
+
+        org.bouncycastle.est.EnrollmentResponse r = est(null).simpleEnrollWithServersideCreation(csr(p256()),
+                new org.bouncycastle.est.HttpAuth("trent-est", device, token.toCharArray()));
+
+        org.bouncycastle.asn1.pkcs.PrivateKeyInfo keyInfo = r.getPrivateKeyInfo();
+        assertThat(keyInfo).as("a PKCS#8 key in the multipart answer").isNotNull();
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("EC")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(keyInfo.getEncoded()));
+        List<X509Certificate> issued = new ArrayList<>();
+        for (Object o : r.getStore().getMatches(null)) {
+            issued.add(new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) o));
+        }
+        assertThat(issued).hasSize(1);
+        assertThat(issued.get(0).getSubjectX500Principal().getName()).isEqualTo("CN=" + device);
+        java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+        s.initSign(key);
+        s.update(new byte[] {7});
+        byte[] sig = s.sign();
+        java.security.Signature v = java.security.Signature.getInstance("SHA256withECDSA");
+        v.initVerify(issued.get(0).getPublicKey());
+        v.update(new byte[] {7});
+        assertThat(v.verify(sig)).as("the key belongs to the certificate").isTrue();
+
+        TrentClient.Response again = client().send("POST", "/.well-known/est/serverkeygen", java.util.Map.of(
+                "Content-Type", "application/pkcs10", "Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        (device + ":" + token).getBytes())), Base64.getMimeEncoder().encode(csr(p256()).getEncoded()));
+        assertThat(again.status()).as("a generated key is handed out once").isEqualTo(409);
+    }
 }
