@@ -152,9 +152,16 @@ public record TrentProperties(
             List<String> ipAddresses,
             @DefaultValue("30d") Duration validity,
             Path certificateFile,
-            Path keyFile) {
+            Path keyFile,
+            String clientCertHeader,
+            List<String> trustedProxies) {
 
         public Tls {
+            trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+            if (clientCertHeader != null && !clientCertHeader.isBlank() && trustedProxies.isEmpty()) {
+                throw new IllegalArgumentException("trent.tls.client-cert-header needs trent.tls.trusted-proxies: "
+                        + "the addresses of the proxies allowed to set it");
+            }
             dnsNames = dnsNames == null ? List.of() : List.copyOf(dnsNames);
             ipAddresses = ipAddresses == null ? List.of() : List.copyOf(ipAddresses);
             if (port < 0 || port > 65535) {
