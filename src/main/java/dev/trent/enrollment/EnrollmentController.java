@@ -55,9 +55,10 @@ class EnrollmentController {
      * {@code key.der} PKCS#8, {@code cert.der}, {@code ca.der} the root). The key is never stored.
      */
     @PostMapping("/api/v1/enroll/keygen")
-    ResponseEntity<byte[]> keygen(
+    ResponseEntity<byte[]> keygen(HttpServletRequest request,
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization,
             @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) throws IOException {
+        dev.trent.tls.SecureChannel.require(request);
         String token = bearerToken(authorization);
         // Negotiate before anything is issued: a 406 must never consume the token.
         MediaType type = MediaTypes.negotiate(accept, KEYGEN_TYPES);

@@ -148,7 +148,11 @@ public class EnrollmentService {
         Certificate current;
         try {
             byte[] der = leaf.getEncoded();
-            current = certificates.findBySerial(dev.trent.issuance.SerialNumbers.toHex(leaf.getSerialNumber()))
+            String serial = dev.trent.issuance.SerialNumbers.toHex(leaf.getSerialNumber());
+            // Locked for the rest of the transaction: a revocation, hold or second renewal of the
+            // same certificate waits, and what is checked below stays true until the commit.
+            tokens.lockCertificate(serial);
+            current = certificates.findBySerial(serial)
                     .map(r -> r.toCertificate()).filter(c -> java.util.Arrays.equals(c.der(), der))
                     .orElseThrow(() -> clientCertificate("client-certificate-invalid", "Client certificate not accepted",
                             "The client certificate was not issued by this CA."));
@@ -235,9 +239,16 @@ public class EnrollmentService {
         }
     }
 
+    /**
+     * 401 when no certificate was presented (the challenge names the EST realm; the credential
+     * is the TLS client certificate), 403 when the one presented is not accepted.
+     */
     private static ProblemException clientCertificate(String type, String title, String detail) {
-        return new ProblemException(HttpStatus.UNAUTHORIZED, type, title, detail).withChallenge(
-                "Basic realm=\"trent-est\"");
+        if (type.equals("client-certificate-required")) {
+            return new ProblemException(HttpStatus.UNAUTHORIZED, type, title, detail).withChallenge(
+                    "Basic realm=\"trent-est\"");
+        }
+        return new ProblemException(HttpStatus.FORBIDDEN, type, title, detail);
     }
 
     @Transactional

@@ -52,4 +52,12 @@ class EnrollmentTokens {
                 }, (Object) hash);
         return found.stream().findFirst();
     }
+
+    /**
+     * Locks the certificate row with this serial until the transaction ends (renewal against a
+     * concurrent revocation, hold or renewal). False when there is none.
+     */
+    boolean lockCertificate(String serial) {
+        return !jdbc.queryForList("select id from certificate where serial = ? for update", Long.class, serial).isEmpty();
+    }
 }

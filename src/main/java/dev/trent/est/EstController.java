@@ -61,6 +61,7 @@ class EstController {
             @PathVariable(required = false) String label,
             @org.springframework.web.bind.annotation.RequestHeader(value = "Authorization", required = false)
             String authorization) throws java.io.IOException {
+        dev.trent.tls.SecureChannel.require(request);
         String[] basic = basic(authorization);
         if (label != null && profiles.get(label).isEmpty()) {
             throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
@@ -86,6 +87,7 @@ class EstController {
     @PostMapping({"/.well-known/est/simplereenroll", "/.well-known/est/{label}/simplereenroll"})
     ResponseEntity<byte[]> simplereenroll(jakarta.servlet.http.HttpServletRequest request,
             @PathVariable(required = false) String label) throws java.io.IOException {
+        dev.trent.tls.SecureChannel.require(request);
         if (label != null && profiles.get(label).isEmpty()) {
             throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
                     "No EST label (certificate profile) '" + label + "'.");
@@ -110,6 +112,7 @@ class EstController {
             @PathVariable(required = false) String label,
             @org.springframework.web.bind.annotation.RequestHeader(value = "Authorization", required = false)
             String authorization) throws java.io.IOException {
+        dev.trent.tls.SecureChannel.require(request);
         String[] basic = basic(authorization);
         if (label != null && profiles.get(label).isEmpty()) {
             throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",

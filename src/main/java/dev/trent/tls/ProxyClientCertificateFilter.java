@@ -49,9 +49,13 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        boolean trustedProxy = fromTrustedProxy(request.getRemoteAddr());
+        if (trustedProxy) {
+            request.setAttribute(SecureChannel.TRUSTED_PROXY, Boolean.TRUE);
+        }
         String value = request.getHeader(header);
         if (value != null && !value.isBlank() && request.getAttribute(ATTRIBUTE) == null) {
-            if (fromTrustedProxy(request.getRemoteAddr())) {
+            if (trustedProxy) {
                 X509Certificate[] certs = parse(value);
                 if (certs != null) {
                     request.setAttribute(ATTRIBUTE, certs);
@@ -108,6 +112,9 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
             try {
                 byte[] address = InetAddress.getByName(parts[0]).getAddress();
                 int bits = parts.length > 1 ? Integer.parseInt(parts[1]) : address.length * 8;
+                if (bits < 0 || bits > address.length * 8) {
+                    throw new NumberFormatException("prefix length " + bits);
+                }
                 return new Cidr(address, bits);
             } catch (UnknownHostException | NumberFormatException e) {
                 throw new IllegalArgumentException("trent.tls.trusted-proxies: '" + text + "' is not an address or "

@@ -40,13 +40,18 @@ class KeygenIT extends IntegrationTest {
     @TempDir
     Path dir;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    private dev.trent.tls.TlsServer tls;
+
     private TrentClient.Response keygen(String token, String accept) {
         Map<String, String> headers = new HashMap<>();
         headers.put("Authorization", "Bearer " + token);
         if (accept != null) {
             headers.put("Accept", accept);
         }
-        return client().send("POST", "/api/v1/enroll/keygen", headers, new byte[0]);
+        List<X509Certificate> chain = chain();
+        return TrentClient.https(tls.port(), chain.get(chain.size() - 1)).send("POST", "/api/v1/enroll/keygen", headers,
+                new byte[0]);
     }
 
     private List<X509Certificate> chain() {
@@ -124,6 +129,20 @@ class KeygenIT extends IntegrationTest {
         String fromKey = Openssl.ok(dir, "pkey", "-inform", "DER", "-in", "key.der", "-pubout").output();
         String fromCert = Openssl.ok(dir, "x509", "-in", "cert.pem", "-noout", "-pubkey").output();
         assertThat(fromKey.strip()).isEqualTo(fromCert.strip());
+    }
+
+    @Test
+    void keygenWhenPlainHttpThen403TlsRequiredAndTheTokenStaysUnused() {
+        String device = deviceId("keygen-http");
+        String token = client().token(ADMIN_KEY, device, "device", null);
+
+        TrentClient.Response r = client().send("POST", "/api/v1/enroll/keygen", Map.of("Authorization", "Bearer " + token),
+                new byte[0]);
+
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.json().get("type").asText()).isEqualTo("https://trent.dev/problems/tls-required");
+        assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
+                Integer.class, device)).isEqualTo(1);
     }
 
     @Test

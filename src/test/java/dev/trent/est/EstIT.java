@@ -191,7 +191,8 @@ class EstIT extends IntegrationTest {
         String device = deviceId("est-refuse");
         String token = client().token(ADMIN_KEY, device, "device", null);
         byte[] body = Base64.getMimeEncoder().encode(csr(p256()).getEncoded());
-        java.util.function.BiFunction<String, String, TrentClient.Response> post = (path, auth) -> client().send("POST",
+        TrentClient https = TrentClient.https(tls.port(), chain().get(chain().size() - 1));
+        java.util.function.BiFunction<String, String, TrentClient.Response> post = (path, auth) -> https.send("POST",
                 path, auth == null ? java.util.Map.of("Content-Type", "application/pkcs10")
                         : java.util.Map.of("Content-Type", "application/pkcs10", "Authorization", auth), body);
         String basic = "Basic " + Base64.getEncoder().encodeToString((device + ":" + token).getBytes());
@@ -201,6 +202,8 @@ class EstIT extends IntegrationTest {
         TrentClient.Response wrongDevice = post.apply("/.well-known/est/simpleenroll", otherDevice);
         TrentClient.Response wrongLabel = post.apply("/.well-known/est/server/simpleenroll", basic);
         TrentClient.Response unknownLabel = post.apply("/.well-known/est/nope/simpleenroll", basic);
+        TrentClient.Response cleartext = client().send("POST", "/.well-known/est/simpleenroll", java.util.Map.of(
+                "Content-Type", "application/pkcs10", "Authorization", basic), body);
 
         assertThat(none.status()).isEqualTo(401);
         assertThat(none.header("WWW-Authenticate")).startsWith("Basic realm=\"trent-est\"");
@@ -209,6 +212,8 @@ class EstIT extends IntegrationTest {
         assertThat(wrongLabel.status()).isEqualTo(400);
         assertThat(wrongLabel.json().get("type").asText()).isEqualTo("https://trent.dev/problems/profile-mismatch");
         assertThat(unknownLabel.status()).isEqualTo(404);
+        assertThat(cleartext.status()).as("a token in HTTP Basic only over TLS").isEqualTo(403);
+        assertThat(cleartext.json().get("type").asText()).isEqualTo("https://trent.dev/problems/tls-required");
         assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
                 Integer.class, device)).as("nothing consumed the token").isEqualTo(1);
     }
@@ -242,7 +247,8 @@ class EstIT extends IntegrationTest {
         v.update(new byte[] {7});
         assertThat(v.verify(sig)).as("the key belongs to the certificate").isTrue();
 
-        TrentClient.Response again = client().send("POST", "/.well-known/est/serverkeygen", java.util.Map.of(
+        TrentClient.Response again = TrentClient.https(tls.port(), chain().get(chain().size() - 1)).send("POST",
+                "/.well-known/est/serverkeygen", java.util.Map.of(
                 "Content-Type", "application/pkcs10", "Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         (device + ":" + token).getBytes())), Base64.getMimeEncoder().encode(csr(p256()).getEncoded()));
         assertThat(again.status()).as("a generated key is handed out once").isEqualTo(409);

@@ -177,9 +177,11 @@ class RenewalIT extends IntegrationTest {
         assertThat(client().postJson("/api/v1/certificates/" + revoked.certificate().getSerialNumber().toString(16)
                 + "/revoke", ADMIN_KEY, Map.of("reason", "cessationOfOperation")).status()).isEqualTo(200);
         KeyPair stranger = p256();
+        // A forgery of d's certificate: same serial, issuer and subject, another key, signed by a stranger.
         X509Certificate selfSigned = new JcaX509CertificateConverter().getCertificate(
-                new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(new X500Name("CN=" + d.id()),
-                        java.math.BigInteger.TEN, new java.util.Date(), new java.util.Date(System.currentTimeMillis()
+                new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                        X500Name.getInstance(d.certificate().getIssuerX500Principal().getEncoded()),
+                        d.certificate().getSerialNumber(), new java.util.Date(), new java.util.Date(System.currentTimeMillis()
                                 + 86_400_000L), new X500Name("CN=" + d.id()), stranger.getPublic())
                         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(stranger.getPrivate())));
 
@@ -204,8 +206,8 @@ class RenewalIT extends IntegrationTest {
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(none.body()).contains("client-certificate-required");
         assertThat(none.headers().firstValue("WWW-Authenticate")).isPresent();
-        assertThat(foreign).contains("client-certificate-invalid").endsWith("\n401");
-        assertThat(wasRevoked.statusCode()).isEqualTo(401);
+        assertThat(foreign).contains("client-certificate-invalid").endsWith("\n403");
+        assertThat(wasRevoked.statusCode()).isEqualTo(403);
         assertThat(wasRevoked.body()).contains("client-certificate-revoked");
         assertThat(otherSubject.statusCode()).isEqualTo(400);
         assertThat(otherSubject.body()).contains("subject-mismatch");

@@ -98,7 +98,7 @@ class RenewalPolicyIT {
 
         String out = renew();
 
-        assertThat(out).endsWith("\n401").contains("client-certificate-expired");
+        assertThat(out).endsWith("\n403").contains("client-certificate-expired");
     }
 
     @Test

@@ -1,0 +1,29 @@
+package dev.trent.tls;
+
+import org.springframework.http.HttpStatus;
+
+import dev.trent.web.ProblemException;
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * Operations that carry a password (EST's HTTP Basic with an enrollment token) or hand out a
+ * private key must not run in clear text: only on Trent's HTTPS listener, or from a trusted
+ * TLS-terminating proxy ({@code trent.tls.trusted-proxies}).
+ */
+public final class SecureChannel {
+
+    /** Set by {@link ProxyClientCertificateFilter} on requests from a trusted proxy. */
+    static final String TRUSTED_PROXY = "dev.trent.tls.trustedProxy";
+
+    private SecureChannel() {
+    }
+
+    public static void require(HttpServletRequest request) {
+        if (request.isSecure() || Boolean.TRUE.equals(request.getAttribute(TRUSTED_PROXY))) {
+            return;
+        }
+        throw new ProblemException(HttpStatus.FORBIDDEN, "tls-required", "TLS required",
+                "This operation carries a secret (an enrollment token, or a private key in the answer); use Trent's "
+                        + "HTTPS listener (trent.tls.port) or a trusted TLS-terminating proxy.");
+    }
+}
