@@ -36,14 +36,11 @@ class EnrollmentController {
 
     private final EnrollmentService enrollment;
     private final CertificateRenderer renderer;
-    private final dev.trent.ca.IssuerRegistry issuers;
     private final int maxBytes;
 
-    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties,
-            dev.trent.ca.IssuerRegistry issuers) {
+    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties) {
         this.enrollment = enrollment;
         this.renderer = renderer;
-        this.issuers = issuers;
         this.maxBytes = properties.issuance().maxCsrBytes();
     }
 
@@ -63,8 +60,7 @@ class EnrollmentController {
         // Negotiate before anything is issued: a 406 must never consume the token.
         MediaType type = MediaTypes.negotiate(accept, KEYGEN_TYPES);
         EnrollmentService.Generated g = enrollment.enrollWithGeneratedKey(token, null, null);
-        java.util.List<java.security.cert.X509Certificate> chain = issuers.byId(g.certificate().issuerId())
-                .orElseThrow().signer().chain();
+        java.util.List<java.security.cert.X509Certificate> chain = g.chain();
         byte[] leaf = g.certificate().der();
         byte[] key = g.privateKey().getEncoded();
         byte[] body;

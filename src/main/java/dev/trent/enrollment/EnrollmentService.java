@@ -3,6 +3,7 @@ package dev.trent.enrollment;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.slf4j.Logger;
@@ -43,11 +44,13 @@ public class EnrollmentService {
     private final TrentProperties properties;
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations;
     private final java.security.SecureRandom random;
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
             org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations,
-            java.security.SecureRandom random) {
+            java.security.SecureRandom random,
+            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers) {
         this.tokens = tokens;
         this.certificates = certificates;
         this.issuance = issuance;
@@ -57,6 +60,7 @@ public class EnrollmentService {
         this.properties = properties;
         this.revocations = revocations;
         this.random = random;
+        this.issuers = issuers;
     }
 
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
@@ -64,7 +68,8 @@ public class EnrollmentService {
     }
 
     /** A certificate for a key pair Trent generated, and that key: handed out once, never stored. */
-    public record Generated(Certificate certificate, java.security.PrivateKey privateKey) {
+    public record Generated(Certificate certificate, java.security.PrivateKey privateKey,
+            List<java.security.cert.X509Certificate> chain) {
     }
 
     /**
@@ -125,7 +130,10 @@ public class EnrollmentService {
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
         log.info("Issued certificate {} with a server-generated key to device {}", cert.serial(), token.deviceId());
-        return new Generated(cert, keys.getPrivate());
+        // Resolved before the commit: nothing after it can fail and burn the token with the key unseen.
+        List<java.security.cert.X509Certificate> chain = issuers.getObject().byId(cert.issuerId()).orElseThrow()
+                .signer().chain();
+        return new Generated(cert, keys.getPrivate(), chain);
     }
 
     /**

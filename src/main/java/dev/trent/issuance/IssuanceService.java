@@ -127,9 +127,11 @@ public class IssuanceService {
     /**
      * Issues Trent's own TLS server certificate with the active issuer, recorded like every
      * certificate (profile {@code tls-server}) before it is signed.
+     *
+     * @return the certificate and the issuer certificate that signed it
      */
     @Transactional
-    public X509Certificate issueTlsServer(SubjectPublicKeyInfo key, String keySha256, List<String> dnsNames,
+    public List<X509Certificate> issueTlsServer(SubjectPublicKeyInfo key, String keySha256, List<String> dnsNames,
             List<String> ipAddresses, Duration validity) {
         Issuer issuer = issuers.active();
         Window window = validityWindow(issuer, validity);
@@ -143,7 +145,8 @@ public class IssuanceService {
             X509CertificateHolder holder = CertificateFactory.signTlsServer(issuer, serialNumber, name, key, dnsNames,
                     ipAddresses, window.notBefore(), window.notAfter());
             store.storeSigned(id, holder.getEncoded());
-            return new JcaX509CertificateConverter().getCertificate(holder);
+            // The leaf and the intermediate that signed it (never another one read separately).
+            return List.of(new JcaX509CertificateConverter().getCertificate(holder), issuer.certificate());
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new IllegalStateException("cannot issue the TLS server certificate", e);
         }

@@ -105,6 +105,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         c.setScheme("https");
         c.setSecure(true);
         c.setProperty("bindOnInit", "false");
+        c.setEncodedSolidusHandling("decode"); // as on the HTTP connector: OCSP GET may carry %2F
         if (settings.address() != null && !settings.address().isBlank()) {
             c.setProperty("address", settings.address());
         }
@@ -220,12 +221,9 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         KeyPair keys = g.generateKeyPair();
         byte[] spki = keys.getPublic().getEncoded();
         List<String> ips = ipAddresses();
-        X509Certificate leaf = issuance.getObject().issueTlsServer(SubjectPublicKeyInfo.getInstance(spki),
+        // Leaf + the intermediate that signed it: the root is the client's trust anchor.
+        List<X509Certificate> full = issuance.getObject().issueTlsServer(SubjectPublicKeyInfo.getInstance(spki),
                 Hashes.sha256Hex(spki), dnsNames(), ips, settings.validity());
-        List<X509Certificate> issuerChain = issuers.getObject().active().signer().chain();
-        List<X509Certificate> full = new ArrayList<>();
-        full.add(leaf);
-        full.add(issuerChain.get(0)); // leaf + intermediate: the root is the client's trust anchor
         return keystore(keys.getPrivate(), full);
     }
 
