@@ -39,14 +39,16 @@ public class IssuanceService {
     private final Clock clock;
     private final SerialNumbers serials;
     private final TrentProperties properties;
+    private final dev.trent.audit.AuditLog audit;
 
     IssuanceService(IssuerRegistry issuers, CertificateStore store, Clock clock, SecureRandom random,
-            TrentProperties properties) {
+            TrentProperties properties, dev.trent.audit.AuditLog audit) {
         this.issuers = issuers;
         this.store = store;
         this.clock = clock;
         this.serials = new SerialNumbers(random);
         this.properties = properties;
+        this.audit = audit;
     }
 
     /**
@@ -145,6 +147,13 @@ public class IssuanceService {
             X509CertificateHolder holder = CertificateFactory.signTlsServer(issuer, serialNumber, name, key, dnsNames,
                     ipAddresses, window.notBefore(), window.notAfter());
             store.storeSigned(id, holder.getEncoded());
+            java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+            details.put("profile", "tls-server");
+            details.put("issuerId", issuer.id());
+            details.put("dnsNames", dnsNames);
+            details.put("ipAddresses", ipAddresses);
+            details.put("notAfter", window.notAfter().toString());
+            audit.record("system", "certificate.issued", serial, details);
             // The leaf and the intermediate that signed it (never another one read separately).
             return List.of(new JcaX509CertificateConverter().getCertificate(holder), issuer.certificate());
         } catch (IOException | java.security.cert.CertificateException e) {

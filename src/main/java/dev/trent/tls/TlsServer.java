@@ -242,6 +242,20 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
         String algorithm = certs.get(0).getPublicKey().getAlgorithm();
         PrivateKey key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keyBlocks.get(0).der()));
+        certs.get(0).checkValidity();
+        String signatureAlgorithm = algorithm.equals("RSA") ? "SHA256withRSA"
+                : algorithm.equals("EC") ? "SHA256withECDSA" : algorithm;
+        java.security.Signature probe = java.security.Signature.getInstance(signatureAlgorithm);
+        probe.initSign(key);
+        probe.update(ALIAS.getBytes(StandardCharsets.US_ASCII));
+        byte[] sig = probe.sign();
+        java.security.Signature check = java.security.Signature.getInstance(signatureAlgorithm);
+        check.initVerify(certs.get(0).getPublicKey());
+        check.update(ALIAS.getBytes(StandardCharsets.US_ASCII));
+        if (!check.verify(sig)) {
+            throw new GeneralSecurityException("trent.tls.key-file does not hold the key of the certificate in "
+                    + "trent.tls.certificate-file (" + certs.get(0).getSubjectX500Principal() + ")");
+        }
         return keystore(key, certs);
     }
 

@@ -75,6 +75,9 @@ class TlsIT extends IntegrationTest {
                 params);
         assertThat(jdbc.queryForObject("select count(*) from certificate where profile = 'tls-server' and serial = ?",
                 Integer.class, leaf.getSerialNumber().toString(16))).as("recorded like every certificate").isEqualTo(1);
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.issued' and "
+                + "subject = ? and details->>'profile' = 'tls-server'", Integer.class, leaf.getSerialNumber().toString(16)))
+                .as("and audited").isEqualTo(1);
     }
 
     @Test
@@ -130,6 +133,21 @@ class TlsIT extends IntegrationTest {
 
             assertThat(r.output()).contains("CN = ops.example").contains("Verify return code: 0 (ok)");
         }
+    }
+
+    @Test
+    void operatorSuppliedKeyThatDoesNotMatchTheCertificateStopsTheStart() throws Exception {
+        Openssl.assumeAvailable();
+        Openssl.ok(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "server.key", "-out", "server.pem", "-subj", "/CN=ops.example", "-days", "30");
+        Openssl.ok(dir, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.key");
+
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> TrentApp.start(Map.of("trent.data-dir",
+                dir.resolve("data2").toString(), "trent.bootstrap-admin-token", ADMIN_KEY, "trent.tls.certificate-file",
+                dir.resolve("server.pem").toString(), "trent.tls.key-file", dir.resolve("other.key").toString())).close());
+
+        assertThat(failure).isNotNull();
+        assertThat(TrentApp.messages(failure)).contains("does not hold the key of the certificate");
     }
 
     private static SSLContext sslContextTrusting(X509Certificate root) throws Exception {
