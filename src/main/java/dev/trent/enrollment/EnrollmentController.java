@@ -1,7 +1,6 @@
 package dev.trent.enrollment;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
 
@@ -175,21 +174,6 @@ class EnrollmentController {
     }
 
     private byte[] readBounded(HttpServletRequest request) throws IOException {
-        long declared = request.getContentLengthLong();
-        if (declared > maxBytes) {
-            throw tooLarge();
-        }
-        try (InputStream in = request.getInputStream()) {
-            byte[] body = in.readNBytes(maxBytes + 1);
-            if (body.length > maxBytes) {
-                throw tooLarge();
-            }
-            return body;
-        }
-    }
-
-    private ProblemException tooLarge() {
-        return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large",
-                "A CSR body may be at most " + maxBytes + " bytes.");
+        return dev.trent.web.BoundedBody.read(request, maxBytes);
     }
 }

@@ -67,6 +67,33 @@ public class EnrollmentService {
     public record Outcome(Certificate certificate, boolean created) {
     }
 
+    /**
+     * The presented token, locked until the transaction ends, after the checks every protocol
+     * shares: known; for the device and profile the client claims (EST: Basic user name and
+     * label), when it claims them; unexpired unless already used (a used token's retry is
+     * answered past expiry, because its certificate was issued while it was valid).
+     */
+    private EnrollmentTokens.Token lockToken(String presentedToken, String deviceId, String requestedProfile) {
+        EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
+                .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
+        if (deviceId != null && !deviceId.equals(token.deviceId())) {
+            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
+        }
+        if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
+            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "
+                    + "profile '" + token.profile() + "', not '" + requestedProfile + "'.");
+        }
+        if (!token.isUsed() && token.isExpired(clock.instant())) {
+            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
+        }
+        return token;
+    }
+
+    private CertificateProfile profileOf(EnrollmentTokens.Token token) {
+        return profiles.get(token.profile()).orElseThrow(() -> ProblemException.badRequest("profile-unavailable",
+                "Profile unavailable", "The token's profile '" + token.profile() + "' is no longer configured."));
+    }
+
     /** A certificate for a key pair Trent generated, and that key: handed out once, never stored. */
     public record Generated(Certificate certificate, java.security.PrivateKey privateKey,
             List<java.security.cert.X509Certificate> chain) {
@@ -81,26 +108,13 @@ public class EnrollmentService {
      */
     @Transactional
     public Generated enrollWithGeneratedKey(String presentedToken, String deviceId, String requestedProfile) {
-        EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
-                .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
-        if (deviceId != null && !deviceId.equals(token.deviceId())) {
-            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
-        }
-        if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
-            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "
-                    + "profile '" + token.profile() + "', not '" + requestedProfile + "'.");
-        }
-        if (!token.isUsed() && token.isExpired(clock.instant())) {
-            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
-        }
+        EnrollmentTokens.Token token = lockToken(presentedToken, deviceId, requestedProfile);
         if (token.isUsed()) {
             throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
                     "This enrollment token was already used. A key Trent generated is handed out once and never "
                             + "stored; ask the operator for a new token.");
         }
-        CertificateProfile profile = profiles.get(token.profile()).orElseThrow(() -> ProblemException.badRequest(
-                "profile-unavailable", "Profile unavailable",
-                "The token's profile '" + token.profile() + "' is no longer configured."));
+        CertificateProfile profile = profileOf(token);
         KeyType type = profile.keyTypes().contains(KeyType.EC_P256) ? KeyType.EC_P256
                 : profile.keyTypes().contains(KeyType.EC_P384) ? KeyType.EC_P384 : null;
         if (type == null) {
@@ -276,19 +290,7 @@ public class EnrollmentService {
     @Transactional
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding, String deviceId,
             String requestedProfile) {
-        EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
-                .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
-        if (deviceId != null && !deviceId.equals(token.deviceId())) {
-            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
-        }
-        if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
-            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "
-                    + "profile '" + token.profile() + "', not '" + requestedProfile + "'.");
-        }
-        Instant now = clock.instant();
-        if (!token.isUsed() && token.isExpired(now)) {
-            throw EnrollmentProblems.tokenInvalid("The enrollment token expired at " + token.expiresAt() + ".");
-        }
+        EnrollmentTokens.Token token = lockToken(presentedToken, deviceId, requestedProfile);
         DecodedCsr csr = decode(body, encoding);
 
         if (token.isUsed()) {
@@ -309,9 +311,7 @@ public class EnrollmentService {
             throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
                     "This enrollment token was already used, with another key. Ask the operator for a new token.");
         }
-        CertificateProfile profile = profiles.get(token.profile()).orElseThrow(() -> ProblemException.badRequest(
-                "profile-unavailable", "Profile unavailable",
-                "The token's profile '" + token.profile() + "' is no longer configured."));
+        CertificateProfile profile = profileOf(token);
         KeyPolicy.Verdict verdict = KeyPolicy.check(profile, csr.publicKeyInfo(), csr.publicKey());
         if (!verdict.accepted()) {
             throw ProblemException.badRequest("key-refused", "Key refused", verdict.refusal());

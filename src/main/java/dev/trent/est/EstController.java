@@ -63,19 +63,11 @@ class EstController {
             String authorization) throws java.io.IOException {
         dev.trent.tls.SecureChannel.require(request);
         String[] basic = basic(authorization);
-        if (label != null && profiles.get(label).isEmpty()) {
-            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
-                    "No EST label (certificate profile) '" + label + "'.");
-        }
+        requireLabel(label);
         requirePkcs10(request.getContentType());
         byte[] body = readBounded(request);
-        dev.trent.enrollment.EnrollmentService.Outcome outcome;
-        try {
-            outcome = enrollment.enroll(basic[1], body, dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"),
-                    basic[0], label);
-        } catch (ProblemException e) {
-            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
-        }
+        dev.trent.enrollment.EnrollmentService.Outcome outcome = withBasicChallenge(() -> enrollment.enroll(basic[1],
+                body, dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), basic[0], label));
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
     }
 
@@ -88,10 +80,7 @@ class EstController {
     ResponseEntity<byte[]> simplereenroll(jakarta.servlet.http.HttpServletRequest request,
             @PathVariable(required = false) String label) throws java.io.IOException {
         dev.trent.tls.SecureChannel.require(request);
-        if (label != null && profiles.get(label).isEmpty()) {
-            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
-                    "No EST label (certificate profile) '" + label + "'.");
-        }
+        requireLabel(label);
         requirePkcs10(request.getContentType());
         byte[] body = readBounded(request);
         dev.trent.enrollment.EnrollmentService.Outcome outcome = enrollment.renew(clientCertificates(request), body,
@@ -114,18 +103,11 @@ class EstController {
             String authorization) throws java.io.IOException {
         dev.trent.tls.SecureChannel.require(request);
         String[] basic = basic(authorization);
-        if (label != null && profiles.get(label).isEmpty()) {
-            throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
-                    "No EST label (certificate profile) '" + label + "'.");
-        }
+        requireLabel(label);
         requirePkcs10(request.getContentType());
         readBounded(request); // required by RFC 7030 4.4.1, not used: Trent makes the key and decides the content
-        dev.trent.enrollment.EnrollmentService.Generated g;
-        try {
-            g = enrollment.enrollWithGeneratedKey(basic[1], basic[0], label);
-        } catch (ProblemException e) {
-            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
-        }
+        dev.trent.enrollment.EnrollmentService.Generated g = withBasicChallenge(
+                () -> enrollment.enrollWithGeneratedKey(basic[1], basic[0], label));
         byte[] key = g.privateKey().getEncoded();
         try {
             java.util.Base64.Encoder b64 = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'});
@@ -225,21 +207,7 @@ class EstController {
     }
 
     private byte[] readBounded(jakarta.servlet.http.HttpServletRequest request) throws java.io.IOException {
-        if (request.getContentLengthLong() > maxBytes) {
-            throw tooLarge();
-        }
-        try (java.io.InputStream in = request.getInputStream()) {
-            byte[] body = in.readNBytes(maxBytes + 1);
-            if (body.length > maxBytes) {
-                throw tooLarge();
-            }
-            return body;
-        }
-    }
-
-    private ProblemException tooLarge() {
-        return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large",
-                "A CSR body may be at most " + maxBytes + " bytes.");
+        return dev.trent.web.BoundedBody.read(request, maxBytes);
     }
 
     private static X509Certificate certificate(byte[] der) {
@@ -259,11 +227,25 @@ class EstController {
 
     @GetMapping("/.well-known/est/{label}/cacerts")
     ResponseEntity<byte[]> cacerts(@PathVariable String label) {
-        if (profiles.get(label).isEmpty()) {
+        requireLabel(label);
+        return cacerts();
+    }
+
+    /** An EST label names a certificate profile; none (null) is fine. */
+    private void requireLabel(String label) {
+        if (label != null && profiles.get(label).isEmpty()) {
             throw new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found",
                     "No EST label (certificate profile) '" + label + "'.");
         }
-        return cacerts();
+    }
+
+    /** Runs an enrollment authenticated by HTTP Basic: its 401s carry the Basic challenge. */
+    private static <T> T withBasicChallenge(java.util.function.Supplier<T> enrollment) {
+        try {
+            return enrollment.get();
+        } catch (ProblemException e) {
+            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
+        }
     }
 
     /**

@@ -67,21 +67,8 @@ public final class CertificateFactory {
                         .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new);
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }
-            DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
-            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
-            b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
-                new AccessDescription(AccessDescription.id_ad_ocsp,
-                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
-                new AccessDescription(AccessDescription.id_ad_caIssuers,
-                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
-            }));
-            try {
-                return b.build(issuer.signer().contentSigner());
-            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
-                // The signer failed while signing (a keystore or HSM fault): nothing was issued.
-                throw new SigningException("the CA key could not sign certificate " + t.serial().toString(16), e);
-            }
+            addStatusPointers(b, issuer);
+            return build(b, issuer, "certificate " + t.serial().toString(16));
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build certificate " + t.serial().toString(16), e);
         }
@@ -105,13 +92,31 @@ public final class CertificateFactory {
                     new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
             b.addExtension(Extension.authorityKeyIdentifier, false,
                     new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
-            try {
-                return b.build(issuer.signer().contentSigner());
-            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
-                throw new SigningException("the CA key could not sign the OCSP responder certificate", e);
-            }
+            return build(b, issuer, "the OCSP responder certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the OCSP responder certificate", e);
+        }
+    }
+
+    /** Where relying parties learn the certificate's status: the issuer's CDP, OCSP and caIssuers URLs. */
+    private static void addStatusPointers(X509v3CertificateBuilder b, Issuer issuer) throws IOException {
+        DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
+                new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
+        b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
+        b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+            new AccessDescription(AccessDescription.id_ad_ocsp,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
+            new AccessDescription(AccessDescription.id_ad_caIssuers,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
+        }));
+    }
+
+    /** Signs with the issuer's key; a signer that fails while signing (a keystore or HSM fault) issues nothing. */
+    private static X509CertificateHolder build(X509v3CertificateBuilder b, Issuer issuer, String what) {
+        try {
+            return b.build(issuer.signer().contentSigner());
+        } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
+            throw new SigningException("the CA key could not sign " + what, e);
         }
     }
 
@@ -143,20 +148,8 @@ public final class CertificateFactory {
                     new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
             b.addExtension(Extension.authorityKeyIdentifier, false,
                     new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
-            DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
-            b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
-            b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
-                new AccessDescription(AccessDescription.id_ad_ocsp,
-                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
-                new AccessDescription(AccessDescription.id_ad_caIssuers,
-                        new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
-            }));
-            try {
-                return b.build(issuer.signer().contentSigner());
-            } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
-                throw new SigningException("the CA key could not sign the TLS server certificate", e);
-            }
+            addStatusPointers(b, issuer);
+            return build(b, issuer, "the TLS server certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the TLS server certificate", e);
         }

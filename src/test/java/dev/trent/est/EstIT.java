@@ -43,25 +43,11 @@ class EstIT extends IntegrationTest {
 
     private ESTService est(String label) {
         X509Certificate root = chain().get(chain().size() - 1);
-        JsseESTServiceBuilder b = new JsseESTServiceBuilder("localhost:" + tls.port(), trusting(root));
+        JsseESTServiceBuilder b = new JsseESTServiceBuilder("localhost:" + tls.port(), dev.trent.support.TestTls.trusting(root));
         if (label != null) {
             b.withLabel(label);
         }
         return b.build();
-    }
-
-    /** The JDK's PKIX trust manager with Trent's root as the only anchor (no provider registration needed). */
-    private static javax.net.ssl.X509TrustManager trusting(X509Certificate root) {
-        try {
-            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("root", root);
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trust);
-            return (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0];
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static List<X509Certificate> certificates(CACertsResponse r) throws Exception {

@@ -20,7 +20,6 @@ import java.util.Map;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -82,23 +81,8 @@ class RenewalIT extends IntegrationTest {
         return client().get("/api/v1/ca/chain", null, null).certificates();
     }
 
-    private SSLContext tlsContext(KeyPair keys, X509Certificate certificate) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("root", chain().get(chain().size() - 1));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        KeyManagerFactory kmf = null;
-        if (keys != null) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("device", keys.getPrivate(), "x".toCharArray(), new X509Certificate[] {certificate});
-            kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, "x".toCharArray());
-        }
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return ssl;
+    private SSLContext tlsContext(KeyPair keys, X509Certificate certificate) {
+        return dev.trent.support.TestTls.context(chain().get(chain().size() - 1), keys, certificate);
     }
 
     private HttpResponse<String> reenroll(SSLContext ssl, byte[] csrDer) throws Exception {
@@ -118,14 +102,9 @@ class RenewalIT extends IntegrationTest {
         ks.setKeyEntry("device", d.keys().getPrivate(), "x".toCharArray(), new X509Certificate[] {d.certificate()});
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "x".toCharArray());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("root", chain().get(chain().size() - 1));
-        tmf.init(trust);
 
         EnrollmentResponse r = new JsseESTServiceBuilder("localhost:" + tls.port(),
-                (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0]).withKeyManagers(kmf.getKeyManagers())
+                dev.trent.support.TestTls.trusting(chain().get(chain().size() - 1))).withKeyManagers(kmf.getKeyManagers())
                 .build().simpleEnroll(true, csr(next, "CN=" + d.id()), null);
 
         List<X509Certificate> issued = new ArrayList<>();

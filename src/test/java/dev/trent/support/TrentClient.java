@@ -36,18 +36,8 @@ public final class TrentClient {
 
     /** A client for Trent's HTTPS listener on {@code tlsPort} that trusts {@code root} only. */
     public static TrentClient https(int tlsPort, java.security.cert.X509Certificate root) {
-        try {
-            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("root", root);
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trust);
-            javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), null);
-            return new TrentClient("https://localhost:" + tlsPort, HttpClient.newBuilder().sslContext(ssl).build());
-        } catch (java.security.GeneralSecurityException | IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return new TrentClient("https://localhost:" + tlsPort, HttpClient.newBuilder()
+                .sslContext(TestTls.context(root)).build());
     }
 
     public String base() {

@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
@@ -19,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +47,7 @@ class TlsIT extends IntegrationTest {
     }
 
     private HttpClient httpsClient(X509Certificate root) throws Exception {
-        return HttpClient.newBuilder().sslContext(sslContextTrusting(root)).build();
+        return HttpClient.newBuilder().sslContext(dev.trent.support.TestTls.context(root)).build();
     }
 
     @Test
@@ -108,7 +105,7 @@ class TlsIT extends IntegrationTest {
 
         X509Certificate after = tls.chain().get(0);
         assertThat(after.getSerialNumber()).isNotEqualTo(before.getSerialNumber());
-        javax.net.ssl.SSLSocketFactory factory = sslContextTrusting(root()).getSocketFactory();
+        javax.net.ssl.SSLSocketFactory factory = dev.trent.support.TestTls.context(root()).getSocketFactory();
         try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) factory.createSocket(
                 InetAddress.getLoopbackAddress(), tls.port())) {
             socket.startHandshake();
@@ -148,16 +145,5 @@ class TlsIT extends IntegrationTest {
 
         assertThat(failure).isNotNull();
         assertThat(TrentApp.messages(failure)).contains("does not hold the key of the certificate");
-    }
-
-    private static SSLContext sslContextTrusting(X509Certificate root) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("root", root);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return ssl;
     }
 }
