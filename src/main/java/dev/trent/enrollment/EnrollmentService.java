@@ -45,12 +45,18 @@ public class EnrollmentService {
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations;
     private final java.security.SecureRandom random;
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
+    private final org.springframework.jdbc.core.JdbcTemplate jdbc;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
             org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations,
             java.security.SecureRandom random,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers) {
+            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
+            org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers,
+            org.springframework.jdbc.core.JdbcTemplate jdbc) {
+        this.manufacturers = manufacturers;
+        this.jdbc = jdbc;
         this.tokens = tokens;
         this.certificates = certificates;
         this.issuance = issuance;
@@ -224,6 +230,86 @@ public class EnrollmentService {
                     "device:" + current.deviceId());
         }
         log.info("Renewed certificate {} of device {} as {}", current.serial(), current.deviceId(), cert.serial());
+        return new Outcome(cert, true);
+    }
+
+    /**
+     * IDevID enrollment (EST simpleenroll without HTTP Basic): the device's factory certificate,
+     * presented in the TLS handshake, chains to a registered manufacturer CA
+     * ({@link dev.trent.manufacturer.ManufacturerCas#match}); it gets one operational certificate
+     * of that CA's profile, for the device id the factory certificate names, and for a key of its
+     * own (not the factory key: the operational identity must be revocable without touching the
+     * factory one). A retry with the same factory certificate and key gets the same certificate
+     * (200); another key, 409: afterwards the device renews with its operational certificate.
+     */
+    @Transactional
+    public Outcome enrollWithFactoryCertificate(java.security.cert.X509Certificate[] presented, byte[] body,
+            CsrDecoder.Encoding encoding, String requestedProfile) {
+        dev.trent.manufacturer.ManufacturerCas.Match match = manufacturers.getObject().match(presented);
+        String deviceId = match.deviceId();
+        if (requestedProfile != null && !requestedProfile.equals(match.ca().profile())) {
+            throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "Manufacturer CA '"
+                    + match.ca().name() + "' authorises profile '" + match.ca().profile() + "', not '" + requestedProfile
+                    + "'.");
+        }
+        DecodedCsr csr = decode(body, encoding);
+        // One enrollment per factory certificate and device id: concurrent requests for either wait here.
+        tokens.lockName("idevid:" + match.idevidSha256());
+        tokens.lockName("device:" + deviceId);
+        List<Map<String, Object>> earlier = jdbc.queryForList("select e.idevid_sha256, e.certificate_id from "
+                + "idevid_enrollment e where e.idevid_sha256 = ? or e.device_id = ?", match.idevidSha256(), deviceId);
+        if (!earlier.isEmpty()) {
+            Certificate before = certificates.findById(((Number) earlier.get(0).get("certificate_id")).longValue())
+                    .orElseThrow().toCertificate();
+            boolean sameIdevid = match.idevidSha256().equals(earlier.get(0).get("idevid_sha256"));
+            if (sameIdevid && before.publicKeySha256().equals(csr.publicKeySha256())
+                    && before.status() != CertificateStatus.REVOKED) {
+                verify(csr);
+                log.info("IDevID enrollment retry for device {}: returning certificate {}", deviceId, before.serial());
+                return new Outcome(before, false);
+            }
+            throw new ProblemException(HttpStatus.CONFLICT, "idevid-already-enrolled", "Device already enrolled",
+                    "Device '" + deviceId + "' already enrolled with "
+                            + (sameIdevid ? "this factory certificate" : "another factory certificate")
+                            + " (certificate " + before.serial() + "). It renews with its operational certificate "
+                            + "(simplereenroll); a new first enrollment needs an enrollment token from the operator.");
+        }
+        CertificateProfile profile = profiles.get(match.ca().profile()).orElseThrow(() -> ProblemException.badRequest(
+                "profile-unavailable", "Profile unavailable", "Manufacturer CA '" + match.ca().name()
+                        + "' names profile '" + match.ca().profile() + "', which is no longer configured."));
+        String factoryKey = dev.trent.pki.Hashes.sha256Hex(match.idevid().getPublicKey().getEncoded());
+        if (factoryKey.equals(csr.publicKeySha256())) {
+            throw ProblemException.badRequest("key-refused", "Key refused", "The CSR carries the factory "
+                    + "certificate's key. Generate a new key pair for the operational certificate.");
+        }
+        KeyPolicy.Verdict verdict = KeyPolicy.check(profile, csr.publicKeyInfo(), csr.publicKey());
+        if (!verdict.accepted()) {
+            throw ProblemException.badRequest("key-refused", "Key refused", verdict.refusal());
+        }
+        verify(csr);
+        Certificate cert = issuance.issue(new IssuanceService.Request(profile, deviceId, List.of(), csr.publicKeyInfo(),
+                csr.publicKeySha256(), verdict.keyType(), null));
+        // Bouncy Castle's rendering names serialNumber (the JDK's shows its OID and hex).
+        String idevidSubject = org.bouncycastle.asn1.x500.X500Name.getInstance(
+                match.idevid().getSubjectX500Principal().getEncoded()).toString();
+        jdbc.update("insert into idevid_enrollment (idevid_sha256, manufacturer_ca_id, idevid_subject, idevid_serial, "
+                + "device_id, certificate_id, enrolled_at) values (?, ?, ?, ?, ?, (select id from certificate where "
+                + "serial = ?), ?)", match.idevidSha256(), match.ca().id(),
+                idevidSubject, match.idevid().getSerialNumber().toString(16),
+                deviceId, cert.serial(),
+                java.sql.Timestamp.from(clock.instant()));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("profile", profile.name());
+        details.put("issuerId", cert.issuerId());
+        details.put("keyType", cert.keyType());
+        details.put("publicKeySha256", cert.publicKeySha256());
+        details.put("notAfter", cert.notAfter().toString());
+        details.put("manufacturerCa", match.ca().name());
+        details.put("idevidSubject", idevidSubject);
+        details.put("idevidSha256", match.idevidSha256());
+        audit.record("device:" + deviceId, "certificate.issued", cert.serial(), details);
+        log.info("Issued certificate {} to device {} on its factory certificate (manufacturer CA {})", cert.serial(),
+                deviceId, match.ca().name());
         return new Outcome(cert, true);
     }
 

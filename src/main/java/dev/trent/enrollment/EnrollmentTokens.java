@@ -60,4 +60,12 @@ class EnrollmentTokens {
     boolean lockCertificate(String serial) {
         return !jdbc.queryForList("select id from certificate where serial = ? for update", Long.class, serial).isEmpty();
     }
+
+    /**
+     * A transaction-scoped lock on a name (PostgreSQL advisory lock): for work that has no row to
+     * lock yet, such as the first enrollment of a factory certificate.
+     */
+    void lockName(String name) {
+        jdbc.query("select pg_advisory_xact_lock(hashtextextended(?, 0))", rs -> null, name);
+    }
 }

@@ -36,6 +36,11 @@ class EstController {
 
     private static final String CHALLENGE = "Basic realm=\"trent-est\", charset=\"UTF-8\"";
 
+    /** How long an EST client waits before retrying a deferred enrollment (RFC 7030 4.2.3). */
+    static final int RETRY_AFTER_SECONDS = 30;
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EstController.class);
+
     private final IssuerRegistry issuers;
     private final Profiles profiles;
     private final dev.trent.enrollment.EnrollmentService enrollment;
@@ -52,9 +57,10 @@ class EstController {
     /**
      * RFC 7030 4.2.1: a base64 DER PKCS#10 ({@code application/pkcs10}; line breaks and
      * Content-Transfer-Encoding do not matter, RFC 8951), authenticated by HTTP Basic with the
-     * device id as user name and an enrollment token as password. Answers 200 with the issued
-     * certificate as certs-only PKCS#7. A retry with the same token and key gets the same
-     * certificate, as on {@code /api/v1/enroll}.
+     * device id as user name and an enrollment token as password; or, without an Authorization
+     * header, by a factory certificate (IDevID) in the TLS handshake that chains to a registered
+     * manufacturer CA. Answers 200 with the issued certificate as certs-only PKCS#7. A retry with
+     * the same credential and key gets the same certificate, as on {@code /api/v1/enroll}.
      */
     @PostMapping({"/.well-known/est/simpleenroll", "/.well-known/est/{label}/simpleenroll"})
     ResponseEntity<byte[]> simpleenroll(jakarta.servlet.http.HttpServletRequest request,
@@ -62,6 +68,15 @@ class EstController {
             @org.springframework.web.bind.annotation.RequestHeader(value = "Authorization", required = false)
             String authorization) throws java.io.IOException {
         dev.trent.tls.SecureChannel.require(request);
+        X509Certificate[] presented = clientCertificates(request);
+        if (authorization == null && presented != null && presented.length > 0) {
+            requireLabel(label);
+            requirePkcs10(request.getContentType());
+            byte[] body = readBounded(request);
+            dev.trent.enrollment.EnrollmentService.Outcome outcome = enrollment.enrollWithFactoryCertificate(presented,
+                    body, dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), label);
+            return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
+        }
         String[] basic = basic(authorization);
         requireLabel(label);
         requirePkcs10(request.getContentType());
@@ -69,6 +84,22 @@ class EstController {
         dev.trent.enrollment.EnrollmentService.Outcome outcome = withBasicChallenge(() -> enrollment.enroll(basic[1],
                 body, dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), basic[0], label));
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
+    }
+
+    /**
+     * RFC 7030 4.2.3: when the CA cannot sign right now (its HSM unreachable, a degraded start),
+     * an enrollment is deferred rather than failed: 202 with {@code Retry-After}, nothing
+     * consumed, so the client's retry of the same request succeeds once the CA is back. EST
+     * clients (Bouncy Castle's, libest) retry on 202; {@code cacerts} and {@code csrattrs} never
+     * sign, so they never get here.
+     */
+    @org.springframework.web.bind.annotation.ExceptionHandler(dev.trent.ca.SigningException.class)
+    ResponseEntity<Void> deferred(dev.trent.ca.SigningException e) {
+        log.warn("EST enrollment deferred (202, retry after {} s): the CA cannot sign: {}", RETRY_AFTER_SECONDS,
+                e.getMessage());
+        // No body: RFC 7030 defines none, and Bouncy Castle's client fails on a 202 body it does not read.
+        return ResponseEntity.status(HttpStatus.ACCEPTED).header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS))
+                .cacheControl(CacheControl.noStore()).build();
     }
 
     /**
@@ -256,7 +287,8 @@ class EstController {
         try {
             CMSSignedDataGenerator g = new CMSSignedDataGenerator();
             g.addCertificates(new JcaCertStore(certificates));
-            byte[] der = g.generate(new CMSAbsentContent()).getEncoded();
+            // DER, not Bouncy Castle's default BER with indefinite lengths: small devices' parsers expect DER.
+            byte[] der = g.generate(new CMSAbsentContent()).getEncoded("DER");
             byte[] body = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'}).encode(der);
             return ResponseEntity.ok()
                     .header("Content-Type", PKCS7_CERTS_ONLY)

@@ -85,7 +85,7 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/api/v1/certificates/**").hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.GET, "/api/v1/certificates", "/api/v1/certificates/**")
                         .hasRole("AUDITOR")
-                        .requestMatchers(HttpMethod.GET, "/api/v1/issuers").hasRole("AUDITOR")
+                        .requestMatchers(HttpMethod.GET, "/api/v1/issuers", "/api/v1/manufacturer-cas").hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))
                 .exceptionHandling(e -> e
                         .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,

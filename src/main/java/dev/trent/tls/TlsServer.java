@@ -71,6 +71,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private final TrentProperties properties;
     private final ObjectProvider<IssuanceService> issuance;
     private final ObjectProvider<IssuerRegistry> issuers;
+    private final ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
     private final SecureRandom random;
     private final Clock clock;
     private final char[] keystorePassword;
@@ -82,7 +83,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private volatile boolean issued;
 
     TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
-            SecureRandom random, Clock clock) {
+            ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers, SecureRandom random, Clock clock) {
+        this.manufacturers = manufacturers;
         this.properties = properties;
         this.settings = properties.tls();
         this.issuance = issuance;
@@ -166,10 +168,20 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         return SmartLifecycle.DEFAULT_PHASE - 4096;
     }
 
-    /** Renews the certificate at half its validity, after an issuer rotation, or after a failed issuance. */
+    /**
+     * Renews the certificate at half its validity, after a rotation to an issuer under the same
+     * root, or after a failed issuance; and picks up manufacturer CAs registered on another
+     * instance. After a rotation to a new root the current certificate is kept until its normal
+     * renewal: devices that trust only the old root keep reaching HTTPS meanwhile and can fetch
+     * the new root from {@code cacerts}.
+     */
     @Scheduled(initialDelayString = "60s", fixedDelayString = "60s")
     void renewIfDue() {
-        if (connector == null || settings.certificateFile() != null) {
+        if (connector == null) {
+            return;
+        }
+        refreshClientCaNames();
+        if (settings.certificateFile() != null) {
             return;
         }
         List<X509Certificate> current = chain;
@@ -178,11 +190,35 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             X509Certificate leaf = current.get(0);
             Instant notBefore = leaf.getNotBefore().toInstant();
             Instant half = notBefore.plus(Duration.between(notBefore, leaf.getNotAfter().toInstant()).dividedBy(2));
-            due = !clock.instant().isBefore(half)
-                    || !current.get(1).equals(issuers.getObject().active().certificate());
+            dev.trent.ca.Issuer active = issuers.getObject().active();
+            boolean rotated = !current.get(1).equals(active.certificate());
+            List<X509Certificate> activeChain = active.signer().chain();
+            boolean sameRoot = signedBy(current.get(1), activeChain.get(activeChain.size() - 1));
+            if (rotated && !sameRoot) {
+                log.warn("The active issuer is under a new root; the HTTPS certificate moves to it at its normal "
+                        + "renewal ({}), so that devices can fetch the new root first", half);
+            }
+            due = !clock.instant().isBefore(half) || rotated && sameRoot;
         }
         if (due) {
             install();
+        }
+    }
+
+    /** Whether {@code intermediate} was signed by {@code root}'s key: the same hierarchy. */
+    private static boolean signedBy(X509Certificate intermediate, X509Certificate root) {
+        try {
+            intermediate.verify(root.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** Re-reads the CAs the CertificateRequest names (Trent's issuers, registered manufacturer CAs). */
+    public void refreshClientCaNames() {
+        if (connector != null) {
+            AnyClientCertificateTrustManager.acceptedIssuers(clientCaNames());
         }
     }
 
@@ -268,7 +304,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     }
 
     /**
-     * The CAs named in the TLS CertificateRequest: Trent's issuers and their roots. Without it
+     * The CAs named in the TLS CertificateRequest: Trent's issuers and their roots, and the
+     * registered manufacturer CAs (so that a device offers its factory certificate). Without it
      * Tomcat would name every CA in the JVM's cacerts (some 150 public roots): a long handshake
      * message for a small device, and an invitation to present a certificate nobody here trusts.
      * Certificates are still not validated at the TLS layer ({@code optional_no_ca}).
@@ -279,6 +316,9 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             for (X509Certificate c : issuer.signer().chain()) {
                 out.putIfAbsent(c.getSubjectX500Principal().getName() + "|" + c.getSerialNumber(), c);
             }
+        }
+        for (X509Certificate c : manufacturers.getObject().certificates()) {
+            out.putIfAbsent(c.getSubjectX500Principal().getName() + "|" + c.getSerialNumber(), c);
         }
         return out.values().toArray(new X509Certificate[0]);
     }

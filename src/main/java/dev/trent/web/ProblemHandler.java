@@ -34,9 +34,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(SigningException.class)
     ResponseEntity<ProblemDetail> signing(SigningException e) {
         log.error("CA signer failed", e);
-        return respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "signer-unavailable",
-                "CA signer unavailable", "The CA could not sign; nothing was issued. Try again later.")
-                .toProblemDetail());
+        ResponseEntity<ProblemDetail> r = respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE,
+                "signer-unavailable", "CA signer unavailable", "The CA could not sign; nothing was issued. Try again "
+                        + "later.").toProblemDetail());
+        // RFC 9110 10.2.3: when to try again; the same request then succeeds (nothing was consumed).
+        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.RETRY_AFTER, "30")
+                .body(r.getBody());
     }
 
     @ExceptionHandler(Exception.class)

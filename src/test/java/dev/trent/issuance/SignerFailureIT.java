@@ -91,6 +91,7 @@ class SignerFailureIT extends IntegrationTest {
         }
 
         assertThat(failed.status()).as(failed.toString()).isEqualTo(503);
+        assertThat(failed.header("Retry-After")).isEqualTo("30");
         assertThat(failed.contentType()).startsWith("application/problem+json");
         assertThat(failed.json().get("type").asText()).isEqualTo("https://trent.dev/problems/signer-unavailable");
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
@@ -101,6 +102,58 @@ class SignerFailureIT extends IntegrationTest {
         TrentClient.Response retried = c.enroll(token, "application/x-pem-file", csr, null);
 
         assertThat(retried.status()).as(retried.toString()).isEqualTo(201);
+        assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ? and status = 'ISSUED'",
+                Integer.class, device)).isEqualTo(1);
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    private dev.trent.tls.TlsServer tls;
+
+    /**
+     * RFC 7030 4.2.3: while the CA cannot sign, EST enrollment is deferred, not failed: 202 with
+     * Retry-After, which Bouncy Castle's EST client reports as "not completed, retry after"; the
+     * same request once the signer is back gets the certificate, the token untouched meanwhile.
+     */
+    @org.junit.jupiter.api.Test
+    void estSimpleenrollWhenSignerFailsThen202WithRetryAfterAndTheSameRequestLaterSucceeds() throws Exception {
+        String device = deviceId("est-defer");
+        String token = client().token(ADMIN_KEY, device, "device", null);
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair keys = g.generateKeyPair();
+        org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.jcajce
+                .JcaPKCS10CertificationRequestBuilder(new org.bouncycastle.asn1.x500.X500Name("CN=" + device),
+                        keys.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+                                "SHA256withECDSA").build(keys.getPrivate()));
+        List<X509Certificate> chain = client().get("/api/v1/ca/chain", null, null).certificates();
+        org.bouncycastle.est.ESTService est = new org.bouncycastle.est.jcajce.JsseESTServiceBuilder(
+                "localhost:" + tls.port(), dev.trent.support.TestTls.trusting(chain.get(chain.size() - 1))).build();
+        org.bouncycastle.est.HttpAuth auth = new org.bouncycastle.est.HttpAuth("trent-est", device, token.toCharArray());
+        TrentClient https = TrentClient.https(tls.port(), chain.get(chain.size() - 1));
+
+        FAULT.set(Fault.CREATE);
+        org.bouncycastle.est.EnrollmentResponse deferred;
+        TrentClient.Response raw;
+        try {
+            long before = System.currentTimeMillis();
+            deferred = est.simpleEnroll(false, csr, auth);
+            assertThat(deferred.isCompleted()).isFalse();
+            assertThat(deferred.getNotBefore()).isBetween(before + 29_000, System.currentTimeMillis() + 31_000);
+            raw = https.send("POST", "/.well-known/est/simpleenroll", java.util.Map.of("Content-Type",
+                    "application/pkcs10", "Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                            (device + ":" + token).getBytes(java.nio.charset.StandardCharsets.UTF_8))),
+                    java.util.Base64.getMimeEncoder().encode(csr.getEncoded()));
+        } finally {
+            FAULT.set(Fault.NONE);
+        }
+        assertThat(raw.status()).isEqualTo(202);
+        assertThat(raw.header("Retry-After")).isEqualTo("30");
+        assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
+                Integer.class, device)).as("nothing consumed").isEqualTo(1);
+
+        org.bouncycastle.est.EnrollmentResponse done = est.simpleEnroll(false, csr, auth);
+
+        assertThat(done.isCompleted()).isTrue();
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ? and status = 'ISSUED'",
                 Integer.class, device)).isEqualTo(1);
     }

@@ -1,0 +1,301 @@
+package dev.trent.manufacturer;
+
+import java.io.ByteArrayInputStream;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPathBuilder;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.PKIXCertPathBuilderResult;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
+import java.security.cert.X509Certificate;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import dev.trent.audit.AuditLog;
+import dev.trent.ca.IssuerRegistry;
+import dev.trent.pki.Hashes;
+import dev.trent.pki.Pem;
+import dev.trent.profile.Profiles;
+import dev.trent.web.ProblemException;
+
+/**
+ * Manufacturer CAs the operator registered for IDevID enrollment (IEEE 802.1AR style): a device
+ * whose factory certificate chains to one of them may enroll once, over TLS with that
+ * certificate, for an operational certificate of the CA's profile. The device id is the factory
+ * certificate's subject serialNumber (802.1AR puts the device's serial there), or its CN when
+ * it has none, after the CA's optional prefix.
+ *
+ * <p>Validation is PKIX (RFC 5280) with the registered CA certificates as the only trust
+ * anchors, at the current time, without revocation checking: factory CAs rarely publish status
+ * that a CA in the field can reach, and a factory certificate is used here once. An operator who
+ * distrusts a manufacturer removes its CA.
+ */
+@Service
+public class ManufacturerCas {
+
+    /** Device ids as enrollment tokens accept them. */
+    static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:@-]{0,32}");
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock;
+    private final AuditLog audit;
+    private final Profiles profiles;
+    private final ObjectProvider<IssuerRegistry> issuers;
+
+    ManufacturerCas(JdbcTemplate jdbc, Clock clock, AuditLog audit, Profiles profiles,
+            ObjectProvider<IssuerRegistry> issuers) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+        this.audit = audit;
+        this.profiles = profiles;
+        this.issuers = issuers;
+    }
+
+    /** A registered manufacturer CA, as the API shows it. */
+    public record View(long id, String name, String subject, String sha256, Instant notAfter, String profile,
+            String deviceIdPrefix, Instant createdAt, String createdBy) {
+    }
+
+    /** What a factory certificate chained to: the CA, and the device id it gives. */
+    public record Match(View ca, String deviceId, X509Certificate idevid, String idevidSha256) {
+    }
+
+    private record Row(View view, X509Certificate certificate) {
+    }
+
+    /**
+     * Registers a manufacturer CA (ADMIN, audited). The certificate must be a CA certificate
+     * (basicConstraints cA), valid now, and not one of Trent's own (those authenticate renewal,
+     * not first enrollment); the profile must exist.
+     */
+    @Transactional
+    public View register(String name, String certificatePem, String profile, String deviceIdPrefix, String actor) {
+        if (name == null || name.isBlank() || name.length() > 100) {
+            throw ProblemException.invalidRequest("'name' is required (1 to 100 characters).");
+        }
+        String prefix = deviceIdPrefix == null ? "" : deviceIdPrefix;
+        if (!PREFIX.matcher(prefix).matches()) {
+            throw ProblemException.invalidRequest("'deviceIdPrefix' may hold up to 32 of A-Z a-z 0-9 . _ : @ -.");
+        }
+        String profileName = profile == null || profile.isBlank() ? "device" : profile;
+        if (profiles.get(profileName).isEmpty()) {
+            throw ProblemException.badRequest("profile-unavailable", "Profile unavailable", "No certificate profile '"
+                    + profileName + "'; configured: " + profiles.names() + ".");
+        }
+        X509Certificate cert = parseOne(certificatePem);
+        if (cert.getBasicConstraints() < 0) {
+            throw ProblemException.badRequest("not-a-ca-certificate", "Not a CA certificate", "The certificate ("
+                    + cert.getSubjectX500Principal().getName() + ") is not a CA certificate (basicConstraints cA is "
+                    + "not set); register the CA that issues the factory certificates.");
+        }
+        Instant now = clock.instant();
+        if (now.isAfter(cert.getNotAfter().toInstant()) || now.isBefore(cert.getNotBefore().toInstant())) {
+            throw ProblemException.badRequest("certificate-not-valid", "Certificate not valid now", "The certificate is "
+                    + "valid from " + cert.getNotBefore().toInstant() + " to " + cert.getNotAfter().toInstant() + ".");
+        }
+        byte[] der = encoded(cert);
+        for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
+            for (X509Certificate own : issuer.signer().chain()) {
+                if (Arrays.equals(encoded(own), der)) {
+                    throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This is one of Trent's "
+                            + "own CA certificates. Devices with a Trent certificate renew with it (simplereenroll, "
+                            + "/api/v1/renew); they do not enroll as new devices.");
+                }
+            }
+        }
+        String sha256 = Hashes.sha256Hex(der);
+        if (current().stream().anyMatch(r -> r.view().sha256().equals(sha256) || r.view().name().equals(name))) {
+            throw new ProblemException(HttpStatus.CONFLICT, "manufacturer-ca-exists", "Manufacturer CA exists",
+                    "A manufacturer CA with this certificate or the name '" + name + "' is already registered.");
+        }
+        Long id = jdbc.queryForObject("insert into manufacturer_ca (name, subject_dn, certificate_der, sha256, not_after, "
+                + "profile, device_id_prefix, created_at, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
+                Long.class, name, cert.getSubjectX500Principal().getName(), der, sha256,
+                Timestamp.from(cert.getNotAfter().toInstant()), profileName, prefix, Timestamp.from(now), actor);
+        View view = new View(id, name, cert.getSubjectX500Principal().getName(), sha256, cert.getNotAfter().toInstant(),
+                profileName, prefix, now, actor);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("name", name);
+        details.put("subject", view.subject());
+        details.put("sha256", sha256);
+        details.put("profile", profileName);
+        details.put("deviceIdPrefix", prefix);
+        audit.record(actor, "manufacturer-ca.registered", String.valueOf(id), details);
+        return view;
+    }
+
+    /** Removes a manufacturer CA: it authorises no further enrollment; operational certificates stay. */
+    @Transactional
+    public View remove(long id, String actor) {
+        View view = current().stream().map(Row::view).filter(v -> v.id() == id).findFirst()
+                .orElseThrow(() -> ProblemException.notFound("No registered manufacturer CA " + id + "."));
+        jdbc.update("update manufacturer_ca set removed_at = ?, removed_by = ? where id = ? and removed_at is null",
+                Timestamp.from(clock.instant()), actor, id);
+        audit.record(actor, "manufacturer-ca.removed", String.valueOf(id), Map.of("name", view.name(),
+                "sha256", view.sha256()));
+        return view;
+    }
+
+    public List<View> list() {
+        return current().stream().map(Row::view).toList();
+    }
+
+    /** The registered CA certificates, for the TLS CertificateRequest's list of acceptable CAs. */
+    public List<X509Certificate> certificates() {
+        return current().stream().map(Row::certificate).toList();
+    }
+
+    /**
+     * The registered CA that {@code presented} (leaf first, as in the TLS handshake) chains to,
+     * and the device id it gives; 403 when none does.
+     */
+    public Match match(X509Certificate[] presented) {
+        X509Certificate leaf = presented[0];
+        List<Row> rows = current();
+        if (rows.isEmpty()) {
+            throw refused("No manufacturer CA is registered; enroll with an enrollment token (HTTP Basic).");
+        }
+        Map<X509Certificate, Row> byCert = new HashMap<>();
+        Set<TrustAnchor> anchors = new java.util.HashSet<>();
+        for (Row r : rows) {
+            byCert.put(r.certificate(), r);
+            anchors.add(new TrustAnchor(r.certificate(), null));
+        }
+        PKIXCertPathBuilderResult result;
+        try {
+            X509CertSelector target = new X509CertSelector();
+            target.setCertificate(leaf);
+            PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, target);
+            params.setRevocationEnabled(false);
+            params.setDate(Date.from(clock.instant()));
+            params.addCertStore(CertStore.getInstance("Collection",
+                    new CollectionCertStoreParameters(Arrays.asList(presented))));
+            result = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);
+        } catch (CertPathBuilderException e) {
+            throw refused("The client certificate (" + leaf.getSubjectX500Principal().getName() + ", issued by "
+                    + leaf.getIssuerX500Principal().getName() + ") does not chain to a registered manufacturer CA, "
+                    + "or is not valid now: " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("PKIX validation unavailable", e);
+        }
+        if (leaf.getBasicConstraints() >= 0) {
+            throw refused("The client certificate is a CA certificate, not a device's factory certificate.");
+        }
+        try {
+            List<String> eku = leaf.getExtendedKeyUsage();
+            if (eku != null && !eku.contains("1.3.6.1.5.5.7.3.2") && !eku.contains("2.5.29.37.0")) {
+                throw refused("The factory certificate's extendedKeyUsage does not allow TLS client authentication.");
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw refused("The factory certificate's extendedKeyUsage cannot be read.");
+        }
+        Row row = byCert.get(result.getTrustAnchor().getTrustedCert());
+        String id = row.view().deviceIdPrefix() + deviceName(leaf);
+        if (!DEVICE_ID.matcher(id).matches()) {
+            throw refused("The device id taken from the factory certificate ('" + id + "') is not a valid device id "
+                    + "(1 to 64 of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit).");
+        }
+        return new Match(row.view(), id, leaf, Hashes.sha256Hex(encoded(leaf)));
+    }
+
+    /** The subject's serialNumber (IEEE 802.1AR), or its CN, or "" when it has neither. */
+    public static String deviceName(X509Certificate cert) {
+        X500Name subject = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
+        for (ASN1ObjectIdentifier type : List.of(BCStyle.SERIALNUMBER, BCStyle.CN)) {
+            RDN[] rdns = subject.getRDNs(type);
+            if (rdns.length > 0) {
+                org.bouncycastle.asn1.ASN1Encodable v = rdns[0].getFirst().getValue();
+                return (v instanceof org.bouncycastle.asn1.ASN1String str ? str.getString() : IETFUtils.valueToString(v))
+                        .strip();
+            }
+        }
+        return "";
+    }
+
+    private List<Row> current() {
+        CertificateFactory cf = x509();
+        return jdbc.query("select id, name, subject_dn, certificate_der, sha256, not_after, profile, device_id_prefix, "
+                + "created_at, created_by from manufacturer_ca where removed_at is null order by id", (rs, n) -> {
+                    try {
+                        X509Certificate c = (X509Certificate) cf.generateCertificate(
+                                new ByteArrayInputStream(rs.getBytes("certificate_der")));
+                        return new Row(new View(rs.getLong("id"), rs.getString("name"), rs.getString("subject_dn"),
+                                rs.getString("sha256"), rs.getTimestamp("not_after").toInstant(), rs.getString("profile"),
+                                rs.getString("device_id_prefix"), rs.getTimestamp("created_at").toInstant(),
+                                rs.getString("created_by")), c);
+                    } catch (CertificateException e) {
+                        throw new IllegalStateException("manufacturer_ca " + rs.getLong("id") + " is unreadable", e);
+                    }
+                });
+    }
+
+    private static X509Certificate parseOne(String pem) {
+        if (pem == null || pem.isBlank()) {
+            throw ProblemException.invalidRequest("'certificate' is required: the manufacturer CA's certificate in PEM.");
+        }
+        List<Pem.Block> blocks;
+        try {
+            blocks = Pem.decodeAll(pem);
+        } catch (RuntimeException e) {
+            blocks = List.of();
+        }
+        List<Pem.Block> certs = new ArrayList<>(blocks.stream().filter(b -> b.label().equals("CERTIFICATE")).toList());
+        if (certs.size() != 1 || blocks.size() != 1) {
+            throw ProblemException.invalidRequest("'certificate' must hold exactly one PEM certificate "
+                    + "(-----BEGIN CERTIFICATE-----) and nothing else; found " + blocks.size() + " PEM block(s).");
+        }
+        try {
+            return (X509Certificate) x509().generateCertificate(new ByteArrayInputStream(certs.get(0).der()));
+        } catch (CertificateException e) {
+            throw ProblemException.invalidRequest("'certificate' is not a readable X.509 certificate.");
+        }
+    }
+
+    private static CertificateFactory x509() {
+        try {
+            return CertificateFactory.getInstance("X.509");
+        } catch (CertificateException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] encoded(X509Certificate c) {
+        try {
+            return c.getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ProblemException refused(String detail) {
+        return new ProblemException(HttpStatus.FORBIDDEN, "client-certificate-invalid", "Client certificate not accepted",
+                detail);
+    }
+}
