@@ -157,6 +157,24 @@ public class EnrollmentService {
     }
 
     /**
+     * EST serverkeygen's CSR (RFC 7030 4.4.1): required by the protocol and well-formed, but its
+     * key and subject are not used. A request for the key encrypted to a symmetric or asymmetric
+     * key (DecryptKeyIdentifier, AsymmetricDecryptKeyIdentifier; 4.4.1.1, 4.4.1.2) is refused:
+     * Trent returns the key protected by TLS only, and must not silently ignore such a request.
+     */
+    public void checkServerKeygenCsr(byte[] body, CsrDecoder.Encoding encoding) {
+        DecodedCsr csr = decode(body, encoding);
+        for (String oid : List.of("1.2.840.113549.1.9.16.2.37", "1.2.840.113549.1.9.16.2.54")) {
+            if (csr.request().getAttributes(new org.bouncycastle.asn1.ASN1ObjectIdentifier(oid)).length > 0) {
+                throw ProblemException.badRequest("key-encryption-unsupported", "Key encryption unsupported",
+                        "The CSR asks for the private key encrypted (" + (oid.endsWith("37") ? "DecryptKeyIdentifier"
+                                : "AsymmetricDecryptKeyIdentifier") + "); Trent returns it protected by TLS only. "
+                                + "Send the CSR without that attribute.");
+            }
+        }
+    }
+
+    /**
      * Renewal (EST simplereenroll, {@code POST /api/v1/renew}): a new certificate for the device
      * that authenticated with its current certificate over TLS. The certificate must be one
      * Trent issued (byte for byte), unrevoked (a hold counts), and unexpired or expired less than

@@ -136,7 +136,10 @@ class EstController {
         String[] basic = basic(authorization);
         requireLabel(label);
         requirePkcs10(request.getContentType());
-        readBounded(request); // required by RFC 7030 4.4.1, not used: Trent makes the key and decides the content
+        // Required by RFC 7030 4.4.1 and checked (well-formed, no key-encryption request) before the
+        // token is touched; its key and subject are not used: Trent makes the key and decides the content.
+        enrollment.checkServerKeygenCsr(readBounded(request),
+                dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"));
         dev.trent.enrollment.EnrollmentService.Generated g = withBasicChallenge(
                 () -> enrollment.enrollWithGeneratedKey(basic[1], basic[0], label));
         byte[] key = g.privateKey().getEncoded();

@@ -62,7 +62,8 @@ import dev.trent.pki.Pem;
  * and {@code key-file}), used as given.
  */
 @Component
-public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, SmartLifecycle {
+public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, SmartLifecycle,
+        org.springframework.core.Ordered {
 
     private static final Logger log = LoggerFactory.getLogger(TlsServer.class);
     private static final String ALIAS = "tls";
@@ -96,8 +97,20 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         this.keystorePassword = Base64.getEncoder().encodeToString(pw).toCharArray();
     }
 
-    /** Adds the HTTPS connector, with a placeholder certificate until {@link #start()} issues the real one. */
+    /** After Spring Boot's own Tomcat customizer, so that {@code server.tomcat.*} limits exist to copy. */
     @Override
+    public int getOrder() {
+        return org.springframework.core.Ordered.LOWEST_PRECEDENCE;
+    }
+
+    /**
+     * Adds the HTTPS connector, with a placeholder certificate until {@link #start()} issues the
+     * real one. It gets the HTTP connector's {@code server.tomcat.*} and {@code server.*} limits
+     * (threads, connections, timeouts, header and body sizes): the connector and protocol handler
+     * customizers Spring Boot registered for the main connector are applied to it too.
+     */
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public void customize(TomcatServletWebServerFactory factory) {
         if (!settings.enabled()) {
             return;
@@ -125,6 +138,17 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         cert.setCertificateKeystore(placeholder());
         host.addCertificate(cert);
         protocol.addSslHostConfig(host);
+        for (org.springframework.boot.tomcat.TomcatConnectorCustomizer customizer : factory.getConnectorCustomizers()) {
+            customizer.customize(c);
+        }
+        for (org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer customizer
+                : factory.getProtocolHandlerCustomizers()) {
+            try {
+                customizer.customize(c.getProtocolHandler());
+            } catch (ClassCastException e) {
+                // a customizer for another protocol handler type: not for this connector
+            }
+        }
         factory.addAdditionalConnectors(c);
         this.connector = c;
         this.certificate = cert;
@@ -134,6 +158,11 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     public int port() {
         Connector c = connector;
         return c == null ? -1 : c.getLocalPort();
+    }
+
+    /** The HTTPS connector, or null when TLS is disabled. */
+    public Connector connector() {
+        return connector;
     }
 
     /** The certificate chain the listener presents (leaf first). */
@@ -176,7 +205,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
      * the new root from {@code cacerts}.
      */
     @Scheduled(initialDelayString = "60s", fixedDelayString = "60s")
-    void renewIfDue() {
+    public void renewIfDue() {
         if (connector == null) {
             return;
         }

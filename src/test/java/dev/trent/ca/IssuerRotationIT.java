@@ -50,6 +50,9 @@ import dev.trent.support.TrentClient;
 class IssuerRotationIT extends IntegrationTest {
 
     @Autowired
+    private dev.trent.tls.TlsServer tls;
+
+    @Autowired
     private TrentProperties properties;
 
     @Autowired
@@ -174,6 +177,9 @@ class IssuerRotationIT extends IntegrationTest {
             assertThat(HexFormat.of().formatHex(KeyIds.subjectKeyId(newIssuer))).as("/ca/chain at once").isEqualTo(newId);
             assertThat(newIssuer.getSubjectX500Principal().getName()).contains(label);
 
+            tls.renewIfDue();
+            assertThat(tls.chain().get(1)).as("HTTPS follows a rotation under the same root").isEqualTo(newIssuer);
+
             X509Certificate after = enroll();
             after.verify(newIssuer.getPublicKey());
             assertThat(after.getIssuerX500Principal()).isEqualTo(newIssuer.getSubjectX500Principal());
@@ -235,6 +241,10 @@ class IssuerRotationIT extends IntegrationTest {
 
             assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
             assertThat(client().get("/api/v1/ca/root", null, null).certificates()).containsExactly(otherRoot);
+            X509Certificate tlsIssuer = tls.chain().get(1);
+            tls.renewIfDue();
+            assertThat(tls.chain().get(1)).as("HTTPS keeps the old root's certificate until its normal renewal, "
+                    + "so devices can fetch the new root first").isEqualTo(tlsIssuer);
             X509Certificate issued = enroll();
             assertThat(chain()).last().isEqualTo(otherRoot);
             issued.verify(chain().get(0).getPublicKey());

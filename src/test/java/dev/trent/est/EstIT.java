@@ -239,4 +239,34 @@ class EstIT extends IntegrationTest {
                         (device + ":" + token).getBytes())), Base64.getMimeEncoder().encode(csr(p256()).getEncoded()));
         assertThat(again.status()).as("a generated key is handed out once").isEqualTo(409);
     }
+
+    @Test
+    void serverkeygenWhenCsrIsMalformedOrAsksForAnEncryptedKeyThen400AndTheTokenStaysUnused() throws Exception {
+        String device = deviceId("est-keygen-enc");
+        String token = client().token(ADMIN_KEY, device, "device", null);
+        java.security.KeyPair keys = p256();
+        // RFC 7030 4.4.1.2: AsymmetricDecryptKeyIdentifier asks for the key encrypted to another key.
+        org.bouncycastle.pkcs.PKCS10CertificationRequest encrypted = new org.bouncycastle.pkcs.jcajce
+                .JcaPKCS10CertificationRequestBuilder(new org.bouncycastle.asn1.x500.X500Name("CN=" + device),
+                        keys.getPublic())
+                .addAttribute(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.2.840.113549.1.9.16.2.54"),
+                        new org.bouncycastle.asn1.DEROctetString(new byte[] {1, 2, 3, 4}))
+                .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                        .build(keys.getPrivate()));
+        TrentClient https = TrentClient.https(tls.port(), chain().get(chain().size() - 1));
+        java.util.Map<String, String> headers = java.util.Map.of("Content-Type", "application/pkcs10", "Authorization",
+                "Basic " + Base64.getEncoder().encodeToString((device + ":" + token).getBytes()));
+
+        TrentClient.Response refused = https.send("POST", "/.well-known/est/serverkeygen", headers,
+                Base64.getMimeEncoder().encode(encrypted.getEncoded()));
+        TrentClient.Response garbage = https.send("POST", "/.well-known/est/serverkeygen", headers,
+                Base64.getMimeEncoder().encode(new byte[] {0x30, 0x03, 1, 2, 3}));
+
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.json().get("type").asText()).endsWith("/key-encryption-unsupported");
+        assertThat(garbage.status()).as(garbage.toString()).isEqualTo(400);
+        assertThat(garbage.json().get("type").asText()).endsWith("/csr-malformed");
+        assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
+                Integer.class, device)).as("nothing consumed the token").isEqualTo(1);
+    }
 }

@@ -146,4 +146,23 @@ class TlsIT extends IntegrationTest {
         assertThat(failure).isNotNull();
         assertThat(TrentApp.messages(failure)).contains("does not hold the key of the certificate");
     }
+
+    /** The HTTPS connector gets the HTTP connector's limits ({@code server.*}, {@code server.tomcat.*}). */
+    @Test
+    void httpsConnectorWhenHeaderLimitIsConfiguredThenOversizedHeadersAreRefusedAsOnHttp() throws Exception {
+        try (TrentApp app = TrentApp.start(Map.of("trent.data-dir", dir.resolve("limits").toString(),
+                "trent.bootstrap-admin-token", ADMIN_KEY, "server.max-http-request-header-size", "2KB",
+                "server.tomcat.threads.max", "17"))) {
+            TlsServer server = app.context().getBean(TlsServer.class);
+            X509Certificate root = app.client().get("/api/v1/ca/root", null, null).certificates().get(0);
+            dev.trent.support.TrentClient https = dev.trent.support.TrentClient.https(server.port(), root);
+            Map<String, String> big = Map.of("X-Padding", "a".repeat(3000));
+
+            assertThat(https.send("GET", "/api/v1/ca/chain", Map.of(), null).status()).isEqualTo(200);
+            assertThat(https.send("GET", "/api/v1/ca/chain", big, null).status()).as("HTTPS").isEqualTo(400);
+            assertThat(app.client().send("GET", "/api/v1/ca/chain", big, null).status()).as("HTTP").isEqualTo(400);
+            assertThat(((org.apache.coyote.AbstractProtocol<?>) server.connector().getProtocolHandler()).getMaxThreads())
+                    .isEqualTo(17);
+        }
+    }
 }
