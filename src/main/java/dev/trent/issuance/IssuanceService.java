@@ -139,6 +139,8 @@ public class IssuanceService {
         Window window = validityWindow(issuer, validity);
         java.math.BigInteger serialNumber = serials.next();
         String serial = SerialNumbers.toHex(serialNumber);
+        PreSigningLinter.lintTlsServer(serialNumber, window.notBefore(), window.notAfter(), issuer, dnsNames,
+                ipAddresses);
         String name = dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0);
         long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, "trent-tls-" + serial.substring(0, 8),
                 "tls-server", CertificateFactory.subject(name).toString(), dnsNames, window.notBefore(),

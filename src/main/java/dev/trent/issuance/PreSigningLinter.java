@@ -25,20 +25,52 @@ public final class PreSigningLinter {
     private PreSigningLinter() {
     }
 
-    public static void lint(CertificateTemplate t) {
-        List<String> problems = new ArrayList<>();
-        if (t.serial().signum() <= 0) {
+    /** The rules for every certificate Trent signs: serial, validity window, issuer's lifetime. */
+    private static void common(List<String> problems, java.math.BigInteger serial, java.time.Instant notBefore,
+            java.time.Instant notAfter, dev.trent.ca.Issuer issuer) {
+        if (serial.signum() <= 0) {
             problems.add("serial must be positive (RFC 5280 4.1.2.2)");
         }
-        if (t.serial().toByteArray().length > 20) {
+        if (serial.toByteArray().length > 20) {
             problems.add("serial must fit in 20 octets (RFC 5280 4.1.2.2)");
         }
-        if (!t.notBefore().isBefore(t.notAfter())) {
+        if (!notBefore.isBefore(notAfter)) {
             problems.add("notBefore must precede notAfter");
         }
-        if (t.notAfter().isAfter(t.issuer().certificate().getNotAfter().toInstant())) {
+        if (notAfter.isAfter(issuer.certificate().getNotAfter().toInstant())) {
             problems.add("certificate would outlive its issuer");
         }
+    }
+
+    /**
+     * Trent's own TLS server certificate (no profile): the common rules, at least one name, valid
+     * DNS names, and IP addresses that parse as addresses.
+     */
+    public static void lintTlsServer(java.math.BigInteger serial, java.time.Instant notBefore,
+            java.time.Instant notAfter, dev.trent.ca.Issuer issuer, List<String> dnsNames, List<String> ipAddresses) {
+        List<String> problems = new ArrayList<>();
+        common(problems, serial, notBefore, notAfter, issuer);
+        if (dnsNames.isEmpty() && ipAddresses.isEmpty()) {
+            problems.add("a TLS server certificate needs at least one DNS name or IP address");
+        }
+        for (String name : dnsNames) {
+            if (!DnsNames.isValid(name)) {
+                problems.add("invalid DNS name " + name);
+            }
+        }
+        for (String ip : ipAddresses) {
+            if (!ip.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+                problems.add("invalid IP address " + ip);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new LintException("pre-signing lint failed: " + String.join("; ", problems));
+        }
+    }
+
+    public static void lint(CertificateTemplate t) {
+        List<String> problems = new ArrayList<>();
+        common(problems, t.serial(), t.notBefore(), t.notAfter(), t.issuer());
         if (t.deviceId().isEmpty() || t.deviceId().length() > 64) {
             problems.add("commonName must be 1 to 64 characters (RFC 5280 ub-common-name)");
         }

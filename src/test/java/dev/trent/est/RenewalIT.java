@@ -150,6 +150,31 @@ class RenewalIT extends IntegrationTest {
     }
 
     @Test
+    void simplereenrollWhenCurlPresentsTheCertificateThenPkcs7WithTheRenewedCertificate() throws Exception {
+        Openssl.assumeAvailable();
+        Device d = enrolled();
+        List<X509Certificate> chain = chain();
+        Files.writeString(dir.resolve("root.pem"), Pem.certificates(chain.subList(chain.size() - 1, chain.size())));
+        Files.writeString(dir.resolve("int.pem"), Pem.certificates(chain.subList(0, 1)));
+        Files.writeString(dir.resolve("cert.pem"), Pem.certificates(List.of(d.certificate())));
+        Files.writeString(dir.resolve("key.pem"), Pem.encode("PRIVATE KEY", d.keys().getPrivate().getEncoded()));
+        Files.write(dir.resolve("csr.b64"), Base64.getMimeEncoder().encode(csr(d.keys(), "CN=" + d.id()).getEncoded()));
+
+        Process curl = new ProcessBuilder("curl", "-sS", "--fail-with-body", "--cacert", "root.pem", "--cert", "cert.pem",
+                "--key", "key.pem", "-H", "Content-Type: application/pkcs10", "--data-binary", "@csr.b64",
+                "-o", "renewed.b64", "https://localhost:" + tls.port() + "/.well-known/est/simplereenroll")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(curl.waitFor()).as(out).isZero();
+        Files.write(dir.resolve("renewed.p7"), Base64.getMimeDecoder().decode(Files.readAllBytes(dir.resolve("renewed.b64"))));
+        Openssl.ok(dir, "pkcs7", "-inform", "DER", "-in", "renewed.p7", "-print_certs", "-out", "renewed.pem");
+        Openssl.ok(dir, "verify", "-CAfile", "root.pem", "-untrusted", "int.pem", "renewed.pem");
+        assertThat(Openssl.ok(dir, "x509", "-in", "renewed.pem", "-noout", "-subject", "-serial").output())
+                .contains("CN = " + d.id()).doesNotContain(d.certificate().getSerialNumber().toString(16).toUpperCase());
+    }
+
+    @Test
     void reenrollRefusalsWithoutCertificateForeignRevokedOrChangedSubject() throws Exception {
         Device d = enrolled();
         Device revoked = enrolled();

@@ -67,4 +67,51 @@ class IssuanceRulesTest {
         assertThat(DnsNames.isValid("a".repeat(64) + ".example")).isFalse();
         assertThat(DnsNames.isValid("Upper.example")).isFalse();
     }
+
+    /** An issuer whose certificate is valid for a year from now (the key signs nothing here). */
+    private static dev.trent.ca.Issuer issuer() throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair keys = g.generateKeyPair();
+        org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=lint issuer");
+        java.time.Instant now = java.time.Instant.now();
+        java.security.cert.X509Certificate cert = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                .getCertificate(new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(name, BigInteger.ONE,
+                        java.util.Date.from(now), java.util.Date.from(now.plus(java.time.Duration.ofDays(365))), name,
+                        keys.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+                                "SHA256withECDSA").build(keys.getPrivate())));
+        dev.trent.ca.CaSigner signer = new dev.trent.ca.CaSigner() {
+            @Override
+            public java.util.List<java.security.cert.X509Certificate> chain() {
+                return java.util.List.of(cert);
+            }
+
+            @Override
+            public org.bouncycastle.operator.ContentSigner contentSigner() {
+                throw new UnsupportedOperationException();
+            }
+        };
+        return new dev.trent.ca.Issuer("lint", signer, null, null, null);
+    }
+
+    @Test
+    void tlsServerLintWhenNamesOrWindowAreWrongThenRefusedAndOtherwiseAccepted() throws Exception {
+        dev.trent.ca.Issuer issuer = issuer();
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant in30d = now.plus(java.time.Duration.ofDays(30));
+        java.util.List<String> ips = java.util.List.of("127.0.0.1", "::1");
+
+        PreSigningLinter.lintTlsServer(BigInteger.TEN, now, in30d, issuer, java.util.List.of("localhost"), ips);
+
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> PreSigningLinter.lintTlsServer(BigInteger.TEN,
+                now, in30d, issuer, java.util.List.of("*.example.com"), ips))).hasMessageContaining("invalid DNS name");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> PreSigningLinter.lintTlsServer(BigInteger.TEN,
+                now, in30d, issuer, java.util.List.of(), java.util.List.of()))).hasMessageContaining("at least one");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> PreSigningLinter.lintTlsServer(BigInteger.TEN,
+                now, now.plus(java.time.Duration.ofDays(400)), issuer, java.util.List.of("localhost"), ips)))
+                .hasMessageContaining("outlive its issuer");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> PreSigningLinter.lintTlsServer(BigInteger.TEN,
+                now, in30d, issuer, java.util.List.of("localhost"), java.util.List.of("not-an-ip"))))
+                .hasMessageContaining("invalid IP address");
+    }
 }
