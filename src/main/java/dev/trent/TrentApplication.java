@@ -7,7 +7,8 @@ import dev.trent.cli.CaCli;
 
 /**
  * Trent, a private certificate authority for device fleets. {@code java -jar trent.jar} runs the
- * service; {@code java -jar trent.jar ca ...} runs the offline key ceremony without starting it.
+ * service; {@code java -jar trent.jar ca ...} runs the offline key ceremony and
+ * {@code java -jar trent.jar audit verify ...} checks the audit log, without starting it.
  */
 @SpringBootApplication
 public class TrentApplication {
@@ -15,6 +16,10 @@ public class TrentApplication {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("ca")) {
             System.exit(CaCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
+        if (args.length > 0 && args[0].equals("audit")) {
+            System.exit(dev.trent.cli.AuditCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out,
+                    System.err));
         }
         SpringApplication.run(TrentApplication.class, args);
     }

@@ -13,8 +13,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Appends security-relevant events to the {@code audit_event} table, inside the caller's
- * transaction so that an event exists exactly when the action it records does. Rows cannot be
- * updated or deleted (a trigger in the V1 migration refuses it). Never pass secrets here.
+ * transaction so that an event exists exactly when the action it records does. At commit each
+ * event joins the hash chain ({@code audit_chain}, a deferred trigger in V7). Rows cannot be
+ * updated or deleted (triggers in V1 and V7, and the {@code trent_app} role's grants). Never pass
+ * secrets here.
  */
 @Component
 public class AuditLog {
@@ -40,6 +42,15 @@ public class AuditLog {
         jdbc.update("insert into audit_event (occurred_at, actor, action, subject, details) values (?, ?, ?, ?, ?::jsonb)",
                 Timestamp.from(clock.instant()), truncate(actor, 120), action, truncate(subject, 200),
                 json.writeValueAsString(details));
+    }
+
+    /**
+     * Records an event in a transaction of its own: for what happens outside (or instead of) a
+     * committed action, such as a refused enrollment, whose own transaction rolls back.
+     */
+    @Transactional(propagation = Propagation.REQUIRES_NEW)
+    public void recordStandalone(String actor, String action, String subject, Map<String, ?> details) {
+        record(actor, action, subject, details);
     }
 
     private static String truncate(String s, int max) {

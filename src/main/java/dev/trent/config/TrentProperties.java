@@ -30,6 +30,7 @@ public record TrentProperties(
         @DefaultValue Crl crl,
         @DefaultValue Ocsp ocsp,
         @DefaultValue Tls tls,
+        @DefaultValue Audit audit,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -49,7 +50,8 @@ public record TrentProperties(
     public String toString() {
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
-                + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", profiles=" + profiles.keySet()
+                + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", audit=" + audit
+                + ", profiles=" + profiles.keySet()
                 + "]";
     }
 
@@ -207,6 +209,25 @@ public record TrentProperties(
             }
             if (keep < 1) {
                 throw new IllegalArgumentException("trent.crl.keep must be at least 1");
+            }
+        }
+    }
+
+    /**
+     * The audit log: how often the chain's head is signed (a checkpoint, when it moved), and how
+     * many failed API-key authentications from one address within a minute make a burst worth
+     * an audit event.
+     */
+    public record Audit(
+            @DefaultValue("10m") Duration checkpointInterval,
+            @DefaultValue("10") int failureBurst) {
+
+        public Audit {
+            if (checkpointInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("trent.audit.checkpoint-interval must be at least 1s");
+            }
+            if (failureBurst < 1) {
+                throw new IllegalArgumentException("trent.audit.failure-burst must be at least 1");
             }
         }
     }

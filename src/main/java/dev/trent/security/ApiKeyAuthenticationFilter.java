@@ -29,9 +29,11 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(ApiKeyAuthenticationFilter.class);
 
     private final ApiKeyService apiKeys;
+    private final dev.trent.audit.FailureBursts bursts;
 
-    ApiKeyAuthenticationFilter(ApiKeyService apiKeys) {
+    ApiKeyAuthenticationFilter(ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts) {
         this.apiKeys = apiKeys;
+        this.bursts = bursts;
     }
 
     @Override
@@ -51,6 +53,7 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
         if (presented.startsWith(Secrets.ENROLLMENT_TOKEN_PREFIX)) {
             log.warn("Enrollment token presented to the operator API ({} {}) from {}", request.getMethod(),
                     request.getRequestURI(), request.getRemoteAddr());
+            bursts.failed(request.getRemoteAddr(), "api-key");
             unauthorized(request, response, "Enrollment tokens are not valid on the operator API; use an API key.");
             return;
         }
@@ -58,6 +61,7 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
         if (principal.isEmpty()) {
             log.warn("Unknown or revoked API key on {} {} from {}", request.getMethod(), request.getRequestURI(),
                     request.getRemoteAddr());
+            bursts.failed(request.getRemoteAddr(), "api-key");
             unauthorized(request, response, "The API key is unknown or revoked.");
             return;
         }

@@ -75,9 +75,10 @@ class SecurityConfiguration {
 
     @Bean
     @Order(3)
-    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys) throws Exception {
+    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts)
+            throws Exception {
         return stateless(http.securityMatcher(OPERATOR_PATHS))
-                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys), AnonymousAuthenticationFilter.class)
+                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts), AnonymousAuthenticationFilter.class)
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/api/v1/api-keys", "/api/v1/api-keys/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, "/api/v1/enrollment-tokens", "/api/v1/enrollment-tokens/**")
@@ -85,7 +86,8 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/api/v1/certificates/**").hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.GET, "/api/v1/certificates", "/api/v1/certificates/**")
                         .hasRole("AUDITOR")
-                        .requestMatchers(HttpMethod.GET, "/api/v1/issuers", "/api/v1/manufacturer-cas").hasRole("AUDITOR")
+                        .requestMatchers(HttpMethod.GET, "/api/v1/issuers", "/api/v1/manufacturer-cas", "/api/v1/audit",
+                                "/api/v1/audit/verify").hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))
                 .exceptionHandling(e -> e
                         .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,

@@ -26,9 +26,56 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit;
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts;
+
+    ProblemHandler(org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit,
+            org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts) {
+        this.audit = audit;
+        this.bursts = bursts;
+    }
+
     @ExceptionHandler(ProblemException.class)
-    ResponseEntity<ProblemDetail> problem(ProblemException e) {
-        return respond(e.toProblemDetail(), e.challenge());
+    ResponseEntity<ProblemDetail> problem(ProblemException e, jakarta.servlet.http.HttpServletRequest request) {
+        ProblemDetail pd = e.toProblemDetail();
+        auditRefusal(e, pd, request);
+        return respond(pd, e.challenge());
+    }
+
+    /**
+     * Enrollment refusals in the audit log. A refusal of a request that carried a credential
+     * Trent accepted (a known token, a Trent or factory certificate: 400, 403, 409 after
+     * authentication) is recorded as {@code enrollment.refused}; failed authentication (401, a
+     * client certificate that is not accepted) is counted per address and recorded as a burst,
+     * so that anonymous traffic cannot flood the log. Protocol errors (413, 415, 404,
+     * tls-required) are not security decisions and stay out of it.
+     */
+    private void auditRefusal(ProblemException e, ProblemDetail pd, jakarta.servlet.http.HttpServletRequest request) {
+        String path = request.getRequestURI();
+        boolean enrollment = path.startsWith("/api/v1/enroll") || path.equals("/api/v1/renew")
+                || path.startsWith("/.well-known/est/") && (path.endsWith("/simpleenroll")
+                        || path.endsWith("/simplereenroll") || path.endsWith("/serverkeygen"));
+        if (!enrollment) {
+            return;
+        }
+        String type = pd.getType().toString().substring(ProblemException.TYPE_BASE.length());
+        int status = e.status().value();
+        if (status == 401 || type.equals("client-certificate-invalid")) {
+            bursts.getObject().failed(request.getRemoteAddr(), "enrollment");
+        } else if ((status == 400 || status == 403 || status == 409) && !type.equals("tls-required")) {
+            java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+            details.put("path", path);
+            details.put("status", status);
+            details.put("problem", type);
+            details.put("detail", e.getMessage());
+            details.put("remoteAddress", request.getRemoteAddr());
+            try {
+                audit.getObject().recordStandalone("anonymous:" + request.getRemoteAddr(), "enrollment.refused", path,
+                        details);
+            } catch (RuntimeException failure) {
+                log.error("Could not record the refusal in the audit log", failure);
+            }
+        }
     }
 
     @ExceptionHandler(SigningException.class)

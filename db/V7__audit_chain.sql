@@ -1,0 +1,110 @@
+-- Tamper-evident audit log: every audit_event is chained, at commit, to the one committed before
+-- it (audit_chain: seq 1, 2, 3, ... without gaps, prev_hash, hash), and the application
+-- periodically signs the chain's head with the CA key (audit_checkpoint).
+--
+-- hash(n) = SHA-256(hash(n-1) || canonical(event n)), hash(0) = 32 zero bytes, where
+-- canonical(e) = UTF-8 of jsonb_build_array(e.id, microseconds since the epoch of
+-- e.occurred_at, e.actor, e.action, e.subject, e.details)::text. The verifier (API and CLI)
+-- recomputes it from the stored rows, so that editing any field of any event, or removing or
+-- inserting one, breaks the chain at that event.
+
+create function audit_canonical(e audit_event) returns bytea language sql immutable as $$
+    select convert_to(jsonb_build_array(e.id, (extract(epoch from e.occurred_at) * 1000000)::bigint, e.actor,
+                                        e.action, e.subject, e.details)::text, 'UTF8')
+$$;
+
+create table audit_chain (
+    seq        bigint primary key,
+    event_id   bigint not null unique references audit_event (id),
+    prev_hash  bytea  not null check (length(prev_hash) = 32),
+    hash       bytea  not null check (length(hash) = 32)
+);
+
+create table audit_checkpoint (
+    id                  bigserial   primary key,
+    seq                 bigint      not null references audit_chain (seq),
+    hash                bytea       not null,
+    created_at          timestamptz not null,
+    issuer_id           varchar(64) not null,
+    signature_algorithm varchar(64) not null,   -- OID of the signature algorithm
+    signature           bytea       not null,   -- over audit_checkpoint_message(seq, hash, created_at)
+    signer_certificate  bytea       not null    -- the issuer certificate whose key signed
+);
+
+-- Appends one event to the chain. Runs as a deferred constraint trigger, i.e. at commit, after
+-- everything else the transaction does: the advisory lock then orders commits without ever
+-- being held while the transaction waits for another lock (no deadlocks), and the chain's order
+-- is the order in which events became visible.
+create function audit_chain_append() returns trigger language plpgsql as $$
+declare
+    head_seq  bigint;
+    head_hash bytea;
+begin
+    perform pg_advisory_xact_lock(7303711);  -- one chain writer at a time, until this commit ends
+    select seq, hash into head_seq, head_hash from audit_chain order by seq desc limit 1;
+    if head_seq is null then
+        head_seq := 0;
+        head_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+    end if;
+    insert into audit_chain (seq, event_id, prev_hash, hash)
+    values (head_seq + 1, new.id, head_hash, sha256(head_hash || audit_canonical(new)));
+    return null;
+end;
+$$;
+
+-- Events recorded before this migration join the chain in id order.
+do $$
+declare
+    e audit_event;
+    n bigint := 0;
+    h bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+    next_hash bytea;
+begin
+    for e in select * from audit_event order by id loop
+        n := n + 1;
+        next_hash := sha256(h || audit_canonical(e));
+        insert into audit_chain (seq, event_id, prev_hash, hash) values (n, e.id, h, next_hash);
+        h := next_hash;
+    end loop;
+end;
+$$;
+
+create constraint trigger audit_event_chain
+    after insert on audit_event deferrable initially deferred
+    for each row execute function audit_chain_append();
+
+-- Chain and checkpoints are append-only, like the events (V1's function refuses the change).
+create trigger audit_chain_no_update_delete before update or delete on audit_chain
+    for each row execute function audit_event_immutable();
+create trigger audit_chain_no_truncate before truncate on audit_chain
+    for each statement execute function audit_event_immutable();
+create trigger audit_checkpoint_no_update_delete before update or delete on audit_checkpoint
+    for each row execute function audit_event_immutable();
+create trigger audit_checkpoint_no_truncate before truncate on audit_checkpoint
+    for each statement execute function audit_event_immutable();
+
+-- The role the application should run as in production (README, "Database roles"): it may read
+-- and append the audit tables but never change or remove a row, even with the triggers
+-- disabled; the schema owner (Flyway's user) keeps everything else. Created only where the
+-- migrating user may create roles; grant it to the application's login role.
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'trent_app') then
+        create role trent_app nologin;
+    end if;
+exception when insufficient_privilege then
+    raise notice 'trent_app not created (no CREATEROLE); create it and re-run the grants of V7 by hand';
+end;
+$$;
+
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'trent_app') then
+        execute 'grant usage on schema ' || quote_ident(current_schema()) || ' to trent_app';
+        execute 'grant select, insert, update, delete on all tables in schema ' || quote_ident(current_schema())
+                || ' to trent_app';
+        execute 'revoke update, delete, truncate on audit_event, audit_chain, audit_checkpoint from trent_app';
+        execute 'grant usage, select on all sequences in schema ' || quote_ident(current_schema()) || ' to trent_app';
+    end if;
+end;
+$$;

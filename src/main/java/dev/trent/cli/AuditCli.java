@@ -1,0 +1,71 @@
+package dev.trent.cli;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.util.HashMap;
+import java.util.Map;
+
+import dev.trent.audit.AuditVerifier;
+
+/**
+ * {@code java -jar trent.jar audit verify --jdbc-url URL --user USER [--password-file FILE]}:
+ * checks the audit log's hash chain and signed checkpoints straight from PostgreSQL, without
+ * starting the service (an auditor may run it against a replica or a restored backup with a
+ * read-only role). Exit 0 when it holds, 1 at the first broken link (printed), 2 on usage or
+ * connection errors. The password comes from the file or the environment variable
+ * {@code TRENT_AUDIT_DB_PASSWORD}, never from the command line.
+ */
+public final class AuditCli {
+
+    private AuditCli() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || !args[0].equals("verify")) {
+            err.println("usage: java -jar trent.jar audit verify --jdbc-url jdbc:postgresql://HOST/DB --user USER "
+                    + "[--password-file FILE]   (or TRENT_AUDIT_DB_PASSWORD in the environment)");
+            return 2;
+        }
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].equals("--jdbc-url") && !args[i].equals("--user") && !args[i].equals("--password-file")
+                    || i + 1 >= args.length) {
+                err.println("audit verify: unknown or incomplete option '" + args[i] + "'");
+                return 2;
+            }
+            opts.put(args[i], args[++i]);
+        }
+        if (!opts.containsKey("--jdbc-url")) {
+            err.println("audit verify: --jdbc-url is required");
+            return 2;
+        }
+        String password = System.getenv("TRENT_AUDIT_DB_PASSWORD");
+        try {
+            if (opts.containsKey("--password-file")) {
+                password = Files.readString(Path.of(opts.get("--password-file")), StandardCharsets.UTF_8).strip();
+            }
+            try (Connection c = DriverManager.getConnection(opts.get("--jdbc-url"), opts.get("--user"), password)) {
+                c.setReadOnly(true);
+                AuditVerifier.Report r = AuditVerifier.verify(c);
+                out.println("events:      " + r.events() + (r.headSeq() == null ? "" : " (head " + r.headSeq() + ", "
+                        + r.headHash() + ")"));
+                out.println("checkpoints: " + r.checkpoints() + (r.lastCheckpointSeq() == null ? ""
+                        : " (last at entry " + r.lastCheckpointSeq() + ")"));
+                if (r.valid()) {
+                    out.println("OK: the chain and every checkpoint verify");
+                    return 0;
+                }
+                out.println("BROKEN at entry " + r.firstBroken().seq() + (r.firstBroken().eventId() == null ? ""
+                        : " (event " + r.firstBroken().eventId() + ")") + ": " + r.firstBroken().reason());
+                return 1;
+            }
+        } catch (java.io.IOException | java.sql.SQLException e) {
+            err.println("audit verify: " + e.getMessage());
+            return 2;
+        }
+    }
+}
