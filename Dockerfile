@@ -1,0 +1,71 @@
+# syntax=docker/dockerfile:1
+# Trent's container image. docker-compose.yml builds it; README.md, "Deployment (docker compose)",
+# says how to run it. Targets:
+#   runtime (the default, last stage): JRE only, non-root, the CA key in the data volume;
+#   softhsm: the same plus SoftHSM2; the CA key is made in a token on first start.
+# No secret is ever copied into an image: they come at run time from /run/secrets or the environment.
+
+# ---- build: JDK 17 and the Maven wrapper (the wrapper fetches Maven; unzip unpacks it) --------------
+FROM eclipse-temurin:17-jdk AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends unzip \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY mvnw pom.xml ./
+COPY .mvn/ .mvn/
+COPY db/ db/
+COPY src/ src/
+RUN --mount=type=cache,target=/root/.m2 \
+    ./mvnw -B -DskipTests package \
+ && cp target/trent-*.jar /trent.jar
+
+# ---- base: what both runtime targets share ----------------------------------------------------------
+FROM eclipse-temurin:17-jre AS base
+# curl for the health check (not every eclipse-temurin JRE image has it).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 trent \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/trent --no-create-home \
+      --shell /usr/sbin/nologin trent \
+ && mkdir -p /opt/trent /var/lib/trent \
+ && chown 10001:10001 /var/lib/trent \
+ && chmod 700 /var/lib/trent
+COPY --from=build /trent.jar /opt/trent/trent.jar
+# spring.config.import: every file in /run/secrets is a property named like the file, e.g.
+# /run/secrets/spring.datasource.password or /run/secrets/trent.bootstrap-admin-token.
+ENV TRENT_DATA_DIR=/var/lib/trent \
+    SPRING_CONFIG_IMPORT=optional:configtree:/run/secrets/
+WORKDIR /var/lib/trent
+VOLUME /var/lib/trent
+EXPOSE 8080 8443
+HEALTHCHECK --interval=10s --timeout=5s --start-period=90s --retries=3 \
+  CMD curl -fsS -o /dev/null http://localhost:8080/actuator/health/liveness || exit 1
+USER 10001:10001
+# java -jar honours the jar manifest's Add-Opens (needed by the PKCS#11 signer).
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/trent/trent.jar"]
+
+# ---- softhsm: the CA key in a SoftHSM2 token (docker compose profile hsm) ----------------------------
+FROM base AS softhsm
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends softhsm2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/trent-hsm/tokens \
+ && chown -R 10001:10001 /var/lib/trent-hsm \
+ && chmod -R 700 /var/lib/trent-hsm
+COPY docker/softhsm2.conf /etc/trent/softhsm2.conf
+COPY --chmod=755 docker/trent-hsm-entrypoint.sh /usr/local/bin/trent-hsm-entrypoint
+ENV SOFTHSM2_CONF=/etc/trent/softhsm2.conf \
+    TRENT_CA_SIGNER=pkcs11 \
+    TRENT_CA_PKCS11_LIBRARY=/usr/lib/softhsm/libsofthsm2.so \
+    TRENT_CA_PKCS11_TOKEN_LABEL=trent-ca \
+    TRENT_CA_PKCS11_KEY_LABEL=trent-ca
+VOLUME /var/lib/trent-hsm/tokens
+USER 10001:10001
+# On first start: a token and the CA key in it (Trent's own `ca init`); then CMD, i.e. Trent.
+ENTRYPOINT ["/usr/local/bin/trent-hsm-entrypoint"]
+CMD ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/trent/trent.jar"]
+
+# ---- runtime: the default target --------------------------------------------------------------------
+FROM base AS runtime
