@@ -120,6 +120,11 @@ public class IssuanceService {
                     notBefore, notAfter);
             byte[] der = holder.getEncoded();
             store.storeSigned(id, der);
+            java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+            details.put("profile", "ocsp-responder");
+            details.put("issuerId", issuer.id());
+            details.put("notAfter", notAfter.toString());
+            audit.record("system", "certificate.issued", serial, details);
             return new JcaX509CertificateConverter().getCertificate(holder);
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new IllegalStateException("cannot issue the OCSP responder certificate", e);

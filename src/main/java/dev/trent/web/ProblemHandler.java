@@ -52,7 +52,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
      */
     private void auditRefusal(ProblemException e, ProblemDetail pd, jakarta.servlet.http.HttpServletRequest request) {
         String path = request.getRequestURI();
-        boolean enrollment = path.startsWith("/api/v1/enroll") || path.equals("/api/v1/renew")
+        boolean enrollment = path.equals("/api/v1/enroll") || path.startsWith("/api/v1/enroll/")
+                || path.equals("/api/v1/renew")
                 || path.startsWith("/.well-known/est/") && (path.endsWith("/simpleenroll")
                         || path.endsWith("/simplereenroll") || path.endsWith("/serverkeygen"));
         if (!enrollment) {

@@ -40,7 +40,8 @@ import dev.trent.support.TrentClient;
 /**
  * Two Trent instances on one PostgreSQL and one CA: a revocation made on one is answered by the
  * other's OCSP within two seconds (its pre-signed cache emptied by polling), both serve the same
- * CRL, and CRL numbers grow in publication order while both generate concurrently.
+ * CRL, CRL numbers grow in publication order while both generate concurrently, and parallel
+ * enrollment to both gives distinct serials and one audit chain that verifies.
  */
 class TwoInstancesIT {
 
@@ -180,6 +181,38 @@ class TwoInstancesIT {
                     assertThat(next).as("CRL numbers in publication order").isGreaterThan(prev);
                 }
                 assertThat(rows.size()).isGreaterThan(2);
+
+                // Parallel enrollment to both: every certificate gets its own serial, every token
+                // one certificate, and the audit chain, written by both at once, still verifies.
+                List<String> tokens = new ArrayList<>();
+                for (int i = 0; i < 80; i++) {
+                    tokens.add(ca.token(IntegrationTest.ADMIN_KEY, "par-" + i, "device", null));
+                }
+                ExecutorService enrollers = Executors.newFixedThreadPool(8);
+                try {
+                    List<Callable<String>> jobs = new ArrayList<>();
+                    for (int i = 0; i < tokens.size(); i++) {
+                        TrentClient target = i % 2 == 0 ? ca : cb;
+                        String token = tokens.get(i);
+                        jobs.add(() -> {
+                            TrentClient.Response r = target.enroll(token, "application/x-pem-file",
+                                    TestCsrs.ecP256("x").pem().getBytes(), null);
+                            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+                            return r.certificates().get(0).getSerialNumber().toString(16);
+                        });
+                    }
+                    java.util.Set<String> serials = new java.util.HashSet<>();
+                    for (Future<String> f : enrollers.invokeAll(jobs)) {
+                        serials.add(f.get());
+                    }
+                    assertThat(serials).hasSize(80);
+                } finally {
+                    enrollers.shutdownNow();
+                }
+                assertThat(a.jdbc().queryForObject("select count(distinct serial) from certificate where device_id "
+                        + "like 'par-%'", Integer.class)).isEqualTo(80);
+                TrentClient.Response audit = cb.get("/api/v1/audit/verify", IntegrationTest.ADMIN_KEY, null);
+                assertThat(audit.json().get("valid").asBoolean()).as(audit.text()).isTrue();
             }
         }
     }
