@@ -22,8 +22,9 @@ import dev.trent.operator.ApiKeyService;
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
 
-    /** Paths served to anyone: CA certificates, and the CRL and OCSP endpoints. */
+    /** Paths served to anyone: CA certificates, CRL and OCSP, health, and the API's documentation. */
     static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error",
+        "/openapi.yaml", "/swagger-ui.html", "/swagger-ui/**", "/v3/api-docs/swagger-config",
         "/actuator/health", "/actuator/health/**", "/.well-known/est/cacerts", "/.well-known/est/*/cacerts",
         "/.well-known/est/csrattrs", "/.well-known/est/*/csrattrs"};
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**", "/api/v1/renew",
