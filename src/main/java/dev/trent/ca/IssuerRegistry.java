@@ -78,8 +78,11 @@ public class IssuerRegistry {
     private final Map<String, Instant> loadFailures = new ConcurrentHashMap<>();
     private static final Duration RETRY_LOAD = Duration.ofSeconds(30);
 
+    private final SignerMetrics signerMetrics;
+
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
-            TransactionTemplate tx, AuditLog audit) {
+            TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics) {
+        this.signerMetrics = signerMetrics;
         this.jdbc = jdbc;
         this.base = properties.publicBaseUrl();
         this.clock = clock;
@@ -100,7 +103,8 @@ public class IssuerRegistry {
     }
 
     private Issuer issuer(String id, CaSigner signer) {
-        return new Issuer(id, signer, URI.create(base + "/crl/" + id + ".crl"), URI.create(base + "/ocsp"),
+        CaSigner metered = signer instanceof RetiredSigner ? signer : signerMetrics.wrap(id, signer);
+        return new Issuer(id, metered, URI.create(base + "/crl/" + id + ".crl"), URI.create(base + "/ocsp"),
                 URI.create(base + "/ca/" + id + ".crt"));
     }
 

@@ -61,9 +61,11 @@ public class CrlPublisher {
     private final TrentProperties.Crl settings;
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, AtomicReference<PublishedCrl>> cache = new ConcurrentHashMap<>();
+    private final CrlMetrics metrics;
 
     CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
-            Clock clock, TrentProperties properties) {
+            Clock clock, TrentProperties properties, CrlMetrics metrics) {
+        this.metrics = metrics;
         this.jdbc = jdbc;
         this.streaming = new JdbcTemplate(dataSource);
         this.streaming.setFetchSize(10_000);
@@ -101,14 +103,27 @@ public class CrlPublisher {
         }
     }
 
-    private record Head(long number, Instant thisUpdate, Instant nextUpdate, long revocationVersion) {
+    /**
+     * What is known of an issuer's current CRL without its DER.
+     *
+     * @param sizeBytes length of the DER
+     */
+    public record Head(long number, Instant thisUpdate, Instant nextUpdate, long revocationVersion, int entries,
+            long sizeBytes) {
     }
 
-    private Optional<Head> latestHead(String issuerId) {
-        return jdbc.query("select crl_number, this_update, next_update, revocation_version from crl "
-                + "where issuer_id = ? order by crl_number desc limit 1", (rs, n) -> new Head(rs.getLong(1),
-                        rs.getTimestamp(2).toInstant(), rs.getTimestamp(3).toInstant(), rs.getLong(4)), issuerId)
+    /**
+     * The issuer's current CRL as stored in PostgreSQL (read now), or empty before its first CRL.
+     * Every read also refreshes the issuer's {@code trent.crl.*} gauges.
+     */
+    public Optional<Head> latestHead(String issuerId) {
+        Optional<Head> head = jdbc.query("select crl_number, this_update, next_update, revocation_version, entries, "
+                + "octet_length(der) from crl where issuer_id = ? order by crl_number desc limit 1",
+                (rs, n) -> new Head(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getTimestamp(3).toInstant(),
+                        rs.getLong(4), rs.getInt(5), rs.getLong(6)), issuerId)
                 .stream().findFirst();
+        head.ifPresent(h -> metrics.observe(issuerId, h));
+        return head;
     }
 
     /** Whether the issuer needs a new CRL: none yet, its state changed since, or half its life is gone. */
@@ -166,6 +181,7 @@ public class CrlPublisher {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot encode the CRL", e);
             }
+            metrics.generated(issuer.id(), System.nanoTime() - started);
             String sha256 = Hashes.sha256Hex(der);
             jdbc.update("insert into crl (issuer_id, crl_number, this_update, next_update, entries, sha256, der, "
                     + "revocation_version, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", issuer.id(), number,
@@ -176,6 +192,7 @@ public class CrlPublisher {
                     issuer.id(), issuer.id(), settings.keep());
             cache.computeIfAbsent(issuer.id(), k -> new AtomicReference<>()).set(new PublishedCrl(issuer.id(), number,
                     thisUpdate, nextUpdate, entries, sha256, der));
+            metrics.observe(issuer.id(), new Head(number, thisUpdate, nextUpdate, version, entries, der.length));
             log.info("Published CRL {} for issuer {}: {} entries, {} bytes, {} ms", number, issuer.id(), entries,
                     der.length, (System.nanoTime() - started) / 1_000_000);
             return true;

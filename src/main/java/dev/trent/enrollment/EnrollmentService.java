@@ -47,6 +47,7 @@ public class EnrollmentService {
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
     private final org.springframework.jdbc.core.JdbcTemplate jdbc;
+    private final EnrollmentMetrics metrics;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
@@ -54,7 +55,8 @@ public class EnrollmentService {
             java.security.SecureRandom random,
             org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
             org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers,
-            org.springframework.jdbc.core.JdbcTemplate jdbc) {
+            org.springframework.jdbc.core.JdbcTemplate jdbc, EnrollmentMetrics metrics) {
+        this.metrics = metrics;
         this.manufacturers = manufacturers;
         this.jdbc = jdbc;
         this.tokens = tokens;
@@ -114,7 +116,18 @@ public class EnrollmentService {
      */
     @Transactional
     public Generated enrollWithGeneratedKey(String presentedToken, String deviceId, String requestedProfile) {
+        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.KEYGEN);
+        try {
+            return attempt.succeeded(enrollWithGeneratedKey(attempt, presentedToken, deviceId, requestedProfile), true);
+        } catch (RuntimeException e) {
+            throw attempt.failed(e);
+        }
+    }
+
+    private Generated enrollWithGeneratedKey(EnrollmentMetrics.Attempt attempt, String presentedToken, String deviceId,
+            String requestedProfile) {
         EnrollmentTokens.Token token = lockToken(presentedToken, deviceId, requestedProfile);
+        attempt.profile(token.profile());
         if (token.isUsed()) {
             throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
                     "This enrollment token was already used. A key Trent generated is handed out once and never "
@@ -186,6 +199,17 @@ public class EnrollmentService {
     @Transactional
     public Outcome renew(java.security.cert.X509Certificate[] presented, byte[] body, CsrDecoder.Encoding encoding,
             String requestedProfile) {
+        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.RENEWAL);
+        try {
+            Outcome outcome = renew(attempt, presented, body, encoding, requestedProfile);
+            return attempt.succeeded(outcome, outcome.created());
+        } catch (RuntimeException e) {
+            throw attempt.failed(e);
+        }
+    }
+
+    private Outcome renew(EnrollmentMetrics.Attempt attempt, java.security.cert.X509Certificate[] presented,
+            byte[] body, CsrDecoder.Encoding encoding, String requestedProfile) {
         if (presented == null || presented.length == 0) {
             throw clientCertificate("client-certificate-required", "Client certificate required",
                     "Renewal is authenticated by the current certificate: present it in the TLS handshake.");
@@ -207,6 +231,7 @@ public class EnrollmentService {
                     "The client certificate cannot be read.");
         }
         TrentProperties.Profile settings = properties.profiles().get(current.profile());
+        attempt.profile(current.profile());
         CertificateProfile profile = settings == null ? null : profiles.get(current.profile()).orElse(null);
         if (profile == null) {
             throw clientCertificate("client-certificate-invalid", "Client certificate not accepted",
@@ -263,7 +288,20 @@ public class EnrollmentService {
     @Transactional
     public Outcome enrollWithFactoryCertificate(java.security.cert.X509Certificate[] presented, byte[] body,
             CsrDecoder.Encoding encoding, String requestedProfile) {
+        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.IDEVID);
+        try {
+            Outcome outcome = enrollWithFactoryCertificate(attempt, presented, body, encoding, requestedProfile);
+            return attempt.succeeded(outcome, outcome.created());
+        } catch (RuntimeException e) {
+            throw attempt.failed(e);
+        }
+    }
+
+    private Outcome enrollWithFactoryCertificate(EnrollmentMetrics.Attempt attempt,
+            java.security.cert.X509Certificate[] presented, byte[] body, CsrDecoder.Encoding encoding,
+            String requestedProfile) {
         dev.trent.manufacturer.ManufacturerCas.Match match = manufacturers.getObject().match(presented);
+        attempt.profile(match.ca().profile());
         String deviceId = match.deviceId();
         if (requestedProfile != null && !requestedProfile.equals(match.ca().profile())) {
             throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "Manufacturer CA '"
@@ -394,7 +432,19 @@ public class EnrollmentService {
     @Transactional
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding, String deviceId,
             String requestedProfile) {
+        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.TOKEN);
+        try {
+            Outcome outcome = enroll(attempt, presentedToken, body, encoding, deviceId, requestedProfile);
+            return attempt.succeeded(outcome, outcome.created());
+        } catch (RuntimeException e) {
+            throw attempt.failed(e);
+        }
+    }
+
+    private Outcome enroll(EnrollmentMetrics.Attempt attempt, String presentedToken, byte[] body,
+            CsrDecoder.Encoding encoding, String deviceId, String requestedProfile) {
         EnrollmentTokens.Token token = lockToken(presentedToken, deviceId, requestedProfile);
+        attempt.profile(token.profile());
         DecodedCsr csr = decode(body, encoding);
 
         if (token.isUsed()) {

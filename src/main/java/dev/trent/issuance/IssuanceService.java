@@ -40,9 +40,18 @@ public class IssuanceService {
     private final SerialNumbers serials;
     private final TrentProperties properties;
     private final dev.trent.audit.AuditLog audit;
+    private final io.micrometer.core.instrument.MeterRegistry registry;
+    /** {@code trent.issuance} per profile (configured profiles: a small, fixed set). */
+    private final java.util.Map<String, io.micrometer.core.instrument.Timer> latency =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     IssuanceService(IssuerRegistry issuers, CertificateStore store, Clock clock, SecureRandom random,
-            TrentProperties properties, dev.trent.audit.AuditLog audit) {
+            TrentProperties properties, dev.trent.audit.AuditLog audit,
+            io.micrometer.core.instrument.MeterRegistry registry) {
+        this.registry = registry;
+        for (String profile : properties.profiles().keySet()) {
+            timer(profile);
+        }
         this.issuers = issuers;
         this.store = store;
         this.clock = clock;
@@ -67,6 +76,24 @@ public class IssuanceService {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public Certificate issue(Request request) {
+        long started = System.nanoTime();
+        Certificate issued = issueTimed(request);
+        timer(request.profile().name()).record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return issued;
+    }
+
+    /**
+     * {@code trent.issuance}: time from template to stored DER of successful issuances (lint,
+     * serial reservation, signature, storage; the commit is the caller's), by profile.
+     */
+    private io.micrometer.core.instrument.Timer timer(String profile) {
+        return latency.computeIfAbsent(profile, p -> io.micrometer.core.instrument.Timer.builder("trent.issuance")
+                .description("Issuance pipeline latency of successful issuances").tag("profile", p)
+                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(10)).register(registry));
+    }
+
+    private Certificate issueTimed(Request request) {
         Issuer issuer = issuers.active();
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);

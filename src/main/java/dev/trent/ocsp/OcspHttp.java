@@ -35,9 +35,11 @@ class OcspHttp {
 
     private final OcspService service;
     private final Duration maxAge;
+    private final OcspMetrics metrics;
 
-    OcspHttp(OcspService service, TrentProperties properties) {
+    OcspHttp(OcspService service, TrentProperties properties, OcspMetrics metrics) {
         this.service = service;
+        this.metrics = metrics;
         this.maxAge = properties.ocsp().maxAge();
     }
 
@@ -64,7 +66,7 @@ class OcspHttp {
             try {
                 body = Base64.getDecoder().decode(percentDecode(uri.substring("/ocsp/".length())));
             } catch (IllegalArgumentException e) {
-                write(response, OcspService.status(OCSPRespBuilder.MALFORMED_REQUEST));
+                write(response, malformed());
                 return;
             }
             write(response, answer(body));
@@ -78,8 +80,14 @@ class OcspHttp {
         try {
             return service.respond(OcspRequestDecoder.decode(body));
         } catch (OcspRequestDecoder.MalformedOcspRequest e) {
-            return OcspService.status(OCSPRespBuilder.MALFORMED_REQUEST);
+            return malformed();
         }
+    }
+
+    /** malformedRequest, counted (requests that {@link OcspService} never sees). */
+    private OcspService.Answer malformed() {
+        metrics.record(OcspMetrics.Status.MALFORMED, OcspMetrics.Cache.BYPASS);
+        return OcspService.status(OCSPRespBuilder.MALFORMED_REQUEST);
     }
 
     /** RFC 5019 section 6 caching headers for nonce-less answers; no-store for everything else. */

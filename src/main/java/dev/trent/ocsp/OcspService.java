@@ -79,8 +79,11 @@ public class OcspService {
     /** Bumped before an issuer's cache is emptied, so that an answer decided before cannot slip back in. */
     private final Map<String, java.util.concurrent.atomic.AtomicLong> generations = new ConcurrentHashMap<>();
 
+    private final OcspMetrics metrics;
+
     OcspService(JdbcTemplate jdbc, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
-            TrentProperties properties) throws OperatorCreationException {
+            TrentProperties properties, OcspMetrics metrics) throws OperatorCreationException {
+        this.metrics = metrics;
         this.jdbc = jdbc;
         this.issuers = issuers;
         this.responderKey = responderKey;
@@ -93,19 +96,23 @@ public class OcspService {
      * An encoded OCSPResponse and how HTTP may cache it.
      *
      * @param cacheable  a successful, nonce-less answer (RFC 5019 headers apply); else no-store
+     * @param status     what it says, for {@code trent.ocsp.requests}
      */
-    public record Answer(byte[] der, boolean cacheable, Instant thisUpdate, Instant nextUpdate, String etag) {
+    public record Answer(byte[] der, boolean cacheable, Instant thisUpdate, Instant nextUpdate, String etag,
+            OcspMetrics.Status status) {
     }
 
     /** OCSPResponse with only a status: malformedRequest, unauthorized, internalError, tryLater. */
     public static Answer status(int status) {
         try {
-            return new Answer(new OCSPRespBuilder().build(status, null).getEncoded(), false, null, null, null);
+            return new Answer(new OCSPRespBuilder().build(status, null).getEncoded(), false, null, null, null,
+                    OcspMetrics.Status.of(status));
         } catch (IOException | OCSPException e) {
             throw new IllegalStateException(e);
         }
     }
 
+    /** Answers a decoded request and counts it in {@code trent.ocsp.requests}. */
     public Answer respond(OcspRequestDecoder.Decoded request) {
         Req[] reqs = request.requests();
         boolean cacheable = request.nonce() == null && reqs.length == 1;
@@ -114,13 +121,13 @@ public class OcspService {
         if (cacheable) {
             Issuer issuer = issuerOf(reqs[0].getCertID());
             if (issuer == null) {
-                return status(OCSPRespBuilder.UNAUTHORIZED);
+                return counted(status(OCSPRespBuilder.UNAUTHORIZED), OcspMetrics.Cache.BYPASS);
             }
             issuerId = issuer.id();
             key = cacheKey(reqs[0].getCertID());
             Answer cached = cache.getOrDefault(issuerId, Map.of()).get(key);
             if (cached != null && fresh(cached)) {
-                return cached;
+                return counted(cached, OcspMetrics.Cache.HIT);
             }
         }
         long generation = cacheable ? generation(issuerId).get() : 0;
@@ -136,6 +143,11 @@ public class OcspService {
                 perIssuer.remove(key);
             }
         }
+        return counted(answer, cacheable && answer.cacheable() ? OcspMetrics.Cache.MISS : OcspMetrics.Cache.BYPASS);
+    }
+
+    private Answer counted(Answer answer, OcspMetrics.Cache cache) {
+        metrics.record(answer.status(), cache);
         return answer;
     }
 
@@ -173,6 +185,7 @@ public class OcspService {
         try {
             BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(
                     new RespID(responder.holder().getSubjectPublicKeyInfo(), digests.get(CertificateID.HASH_SHA1)));
+            OcspMetrics.Status summary = OcspMetrics.Status.GOOD;
             for (Req req : request.requests()) {
                 CertificateID id = req.getCertID();
                 Issuer issuer = issuerOf(id);
@@ -180,8 +193,13 @@ public class OcspService {
                     // RFC 6960 2.3: "the server is not capable of responding authoritatively".
                     return status(OCSPRespBuilder.UNAUTHORIZED);
                 }
-                builder.addResponse(id, statusOf(issuer, id.getSerialNumber()), Date.from(now), Date.from(nextUpdate),
-                        null);
+                CertificateStatus status = statusOf(issuer, id.getSerialNumber());
+                if (status instanceof RevokedStatus) {
+                    summary = OcspMetrics.Status.REVOKED;
+                } else if (status instanceof UnknownStatus && summary == OcspMetrics.Status.GOOD) {
+                    summary = OcspMetrics.Status.UNKNOWN;
+                }
+                builder.addResponse(id, status, Date.from(now), Date.from(nextUpdate), null);
             }
             if (request.nonce() != null) {
                 builder.setResponseExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce,
@@ -191,7 +209,8 @@ public class OcspService {
                     Date.from(now));
             byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
             boolean cacheable = request.nonce() == null;
-            return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null);
+            return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
+                    summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
             log.error("OCSP response could not be signed", e);
             return status(OCSPRespBuilder.INTERNAL_ERROR);

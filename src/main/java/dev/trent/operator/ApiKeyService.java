@@ -37,7 +37,13 @@ public class ApiKeyService {
     private final SecureRandom random;
     private final JdbcTemplate jdbc;
 
-    ApiKeyService(ApiKeyRepository keys, AuditLog audit, Clock clock, SecureRandom random, JdbcTemplate jdbc) {
+    /** Console output is a log stream (structured logging on): the generated key is never printed. */
+    private final boolean structuredConsole;
+
+    ApiKeyService(ApiKeyRepository keys, AuditLog audit, Clock clock, SecureRandom random, JdbcTemplate jdbc,
+            org.springframework.core.env.Environment environment) {
+        String format = environment.getProperty("logging.structured.format.console");
+        this.structuredConsole = format != null && !format.isBlank();
         this.keys = keys;
         this.audit = audit;
         this.clock = clock;
@@ -99,7 +105,8 @@ public class ApiKeyService {
     /**
      * On first start (no key exists yet), creates the admin key: from
      * {@code TRENT_BOOTSTRAP_ADMIN_TOKEN} when set, otherwise a generated one, printed once to the
-     * console and written owner-only to {@code <data-dir>/bootstrap-admin-key}.
+     * console (not when console logs are structured: they are shipped and kept) and written
+     * owner-only to {@code <data-dir>/bootstrap-admin-key}.
      */
     @Transactional
     public void bootstrap(TrentProperties properties) throws IOException {
@@ -129,6 +136,12 @@ public class ApiKeyService {
         if (configured == null || configured.isBlank()) {
             Path file = properties.dataDir().resolve("bootstrap-admin-key");
             CaCeremony.writePrivateFile(file, (secret + "\n").getBytes(StandardCharsets.UTF_8));
+            if (structuredConsole) {
+                // The console is a log stream that is shipped and kept: the key stays in the file only.
+                log.info("Created the bootstrap admin API key (id {}); it is in {} (owner-only), not in the log",
+                        key.id(), file.toAbsolutePath());
+                return;
+            }
             // Deliberately on the console, not through the logging system, and only this once.
             System.out.println();
             System.out.println("==================================================================");

@@ -43,9 +43,11 @@ public class RevocationService {
     private final AuditLog audit;
     private final Clock clock;
     private final ApplicationEventPublisher events;
+    private final RevocationMetrics metrics;
 
     RevocationService(JdbcTemplate jdbc, CertificateRepository certificates, AuditLog audit, Clock clock,
-            ApplicationEventPublisher events) {
+            ApplicationEventPublisher events, RevocationMetrics metrics) {
+        this.metrics = metrics;
         this.jdbc = jdbc;
         this.certificates = certificates;
         this.audit = audit;
@@ -82,6 +84,7 @@ public class RevocationService {
         jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
                 + "invalidity_date = null where id = ?", row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
+        metrics.released();
         changed(row.issuerId());
         return reload(row.serial());
     }
@@ -160,6 +163,7 @@ public class RevocationService {
             jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
                     + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
             audit.record(actor, "certificate.revoked", row.serial(), details);
+            metrics.revoked(reason);
         } else if (reason.name().equals(row.reason())) {
             return; // the same revocation again: nothing changes
         } else if (RevocationReason.certificateHold.name().equals(row.reason())
@@ -173,6 +177,7 @@ public class RevocationService {
                     + "where id = ?", reason.name(), ts(invalidityDate), row.id());
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
+            metrics.revoked(reason);
         } else {
             throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
                     + " is already revoked with reason " + row.reason() + "; only keyCompromise can replace it.");
@@ -206,10 +211,12 @@ public class RevocationService {
                 jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
                         + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
                 audit.record(actor, "certificate.revoked", other.serial(), details);
+                metrics.revoked(RevocationReason.keyCompromise);
             } else {
                 jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
+                metrics.revoked(RevocationReason.keyCompromise);
             }
             changed(other.issuerId());
         }

@@ -15,18 +15,29 @@ import dev.trent.operator.ApiKeyService;
 
 /**
  * Separate filter chains for separate surfaces. Devices: enrollment, authenticated by one-time
- * tokens inside the enrollment transaction. Public: CA certificates (and later CRL and OCSP).
- * Operators: everything else under {@code /api/v1}, by API key and role. A test checks that
- * every mapped path falls under one of the explicit chains.
+ * tokens inside the enrollment transaction. Public: CA certificates, CRL, OCSP and the liveness
+ * probe. Actuator: health (public; details for an API key) and Prometheus metrics (API key,
+ * AUDITOR or higher). Operators: everything else under {@code /api/v1}, by API key and role. A
+ * test checks that every mapped path falls under one of the explicit chains.
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
 
-    /** Paths served to anyone: CA certificates, CRL and OCSP, health, and the API's documentation. */
+    /**
+     * Paths served to anyone: CA certificates, the CRL and OCSP endpoints, the API's
+     * documentation, and the liveness probe (which never looks at credentials, so it cannot
+     * depend on PostgreSQL, where API keys live).
+     */
     static final String[] PUBLIC_PATHS = {"/api/v1/ca/**", "/ca/**", "/crl/**", "/ocsp", "/ocsp/**", "/error",
         "/openapi.yaml", "/swagger-ui.html", "/swagger-ui/**", "/v3/api-docs/swagger-config",
-        "/actuator/health", "/actuator/health/**", "/.well-known/est/cacerts", "/.well-known/est/*/cacerts",
+        "/actuator/health/liveness", "/.well-known/est/cacerts", "/.well-known/est/*/cacerts",
         "/.well-known/est/csrattrs", "/.well-known/est/*/csrattrs"};
+    /**
+     * Actuator: health and its groups for anyone (status only; details for an API key, see
+     * {@code management.endpoint.health.show-details}), metrics for an API key. Other actuator
+     * paths fall through to the fallback chain (404).
+     */
+    static final String[] ACTUATOR_PATHS = {"/actuator/health", "/actuator/health/**", "/actuator/prometheus"};
     static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**", "/api/v1/renew",
         "/.well-known/est/simpleenroll", "/.well-known/est/*/simpleenroll", "/.well-known/est/simplereenroll",
         "/.well-known/est/*/simplereenroll", "/.well-known/est/serverkeygen", "/.well-known/est/*/serverkeygen"};
@@ -74,8 +85,30 @@ class SecurityConfiguration {
                 .build();
     }
 
+    /**
+     * Health answers anyone; an API key (any role) is authenticated here so that health shows
+     * its details to it, and a wrong key is a 401 rather than silently anonymous. Metrics need
+     * AUDITOR or higher.
+     */
     @Bean
     @Order(3)
+    SecurityFilterChain actuatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts)
+            throws Exception {
+        return stateless(http.securityMatcher(ACTUATOR_PATHS))
+                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts), AnonymousAuthenticationFilter.class)
+                .authorizeHttpRequests(a -> a
+                        .requestMatchers("/actuator/prometheus").hasRole("AUDITOR")
+                        .anyRequest().permitAll())
+                .exceptionHandling(e -> e
+                        .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,
+                                "unauthorized", "Unauthorized", "Send an API key as 'Authorization: Bearer <key>'."))
+                        .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 403, "forbidden",
+                                "Forbidden", "This API key's role does not allow this operation.")))
+                .build();
+    }
+
+    @Bean
+    @Order(4)
     SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts)
             throws Exception {
         return stateless(http.securityMatcher(OPERATOR_PATHS))
@@ -100,7 +133,7 @@ class SecurityConfiguration {
 
     /** Whatever no other chain claims: denied, so that a new endpoint is never public by accident. */
     @Bean
-    @Order(4)
+    @Order(5)
     SecurityFilterChain fallbackChain(HttpSecurity http) throws Exception {
         return stateless(http)
                 .authorizeHttpRequests(a -> a.anyRequest().denyAll())

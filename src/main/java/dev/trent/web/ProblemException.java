@@ -32,6 +32,11 @@ public class ProblemException extends RuntimeException {
         return status;
     }
 
+    /** The slug of the problem type ({@code https://trent.dev/problems/<slug>}). */
+    public String type() {
+        return type;
+    }
+
     /** The {@code WWW-Authenticate} challenge a 401 carries (Bearer unless set). */
     public String challenge() {
         return challenge;
