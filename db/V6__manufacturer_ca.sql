@@ -10,6 +10,8 @@ create table manufacturer_ca (
     not_after        timestamptz  not null,
     profile          varchar(64)  not null,            -- the profile of the operational certificates
     device_id_prefix varchar(32)  not null default '', -- prepended to the factory certificate's serialNumber/CN
+    device_id_attribute varchar(16) not null default 'serialNumber'
+                     check (device_id_attribute in ('serialNumber', 'commonName')),
     created_at       timestamptz  not null,
     created_by       varchar(120) not null,
     removed_at       timestamptz,                      -- removed CAs authorise nothing; kept for the record
@@ -17,6 +19,8 @@ create table manufacturer_ca (
 );
 create unique index manufacturer_ca_sha256_current on manufacturer_ca (sha256) where removed_at is null;
 create unique index manufacturer_ca_name_current on manufacturer_ca (name) where removed_at is null;
+-- Device ids of different manufacturers never collide: each current CA has its own prefix.
+create unique index manufacturer_ca_prefix_current on manufacturer_ca (device_id_prefix) where removed_at is null;
 
 -- One operational enrollment per factory certificate and per device id: afterwards the device
 -- renews with its operational certificate.

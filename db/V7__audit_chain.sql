@@ -8,6 +8,10 @@
 -- recomputes it from the stored rows, so that editing any field of any event, or removing or
 -- inserting one, breaks the chain at that event.
 
+-- No event may commit between the backfill below and the trigger's creation (another instance
+-- running the previous release): it would stay outside the chain for good.
+lock table audit_event in share row exclusive mode;
+
 create function audit_canonical(e audit_event) returns bytea language sql immutable as $$
     select convert_to(jsonb_build_array(e.id, (extract(epoch from e.occurred_at) * 1000000)::bigint, e.actor,
                                         e.action, e.subject, e.details)::text, 'UTF8')
@@ -35,7 +39,10 @@ create table audit_checkpoint (
 -- everything else the transaction does: the advisory lock then orders commits without ever
 -- being held while the transaction waits for another lock (no deadlocks), and the chain's order
 -- is the order in which events became visible.
-create function audit_chain_append() returns trigger language plpgsql as $$
+--
+-- SECURITY DEFINER: it runs as the schema owner, so the application's role needs no INSERT on
+-- audit_chain and cannot append entries of its own making.
+create function audit_chain_append() returns trigger language plpgsql security definer as $$
 declare
     head_seq  bigint;
     head_hash bytea;
@@ -69,6 +76,13 @@ begin
 end;
 $$;
 
+do $$
+begin
+    execute format('alter function audit_chain_append() set search_path = %I, pg_temp', current_schema());
+    execute format('alter function audit_canonical(audit_event) set search_path = %I, pg_temp', current_schema());
+end;
+$$;
+
 create constraint trigger audit_event_chain
     after insert on audit_event deferrable initially deferred
     for each row execute function audit_chain_append();
@@ -98,13 +112,25 @@ end;
 $$;
 
 do $$
+declare
+    schema text := quote_ident(current_schema());
 begin
     if exists (select 1 from pg_roles where rolname = 'trent_app') then
-        execute 'grant usage on schema ' || quote_ident(current_schema()) || ' to trent_app';
-        execute 'grant select, insert, update, delete on all tables in schema ' || quote_ident(current_schema())
-                || ' to trent_app';
-        execute 'revoke update, delete, truncate on audit_event, audit_chain, audit_checkpoint from trent_app';
-        execute 'grant usage, select on all sequences in schema ' || quote_ident(current_schema()) || ' to trent_app';
+        execute 'grant usage on schema ' || schema || ' to trent_app';
+        execute 'grant select, insert, update, delete on all tables in schema ' || schema || ' to trent_app';
+        execute 'grant usage, select on all sequences in schema ' || schema || ' to trent_app';
+        -- The audit tables: read and append events; the chain is written by its trigger alone.
+        execute 'revoke update, delete, truncate on audit_event, audit_checkpoint from trent_app';
+        execute 'revoke insert, update, delete, truncate on audit_chain from trent_app';
+        -- Flyway's own history is the owner's.
+        if to_regclass('flyway_schema_history') is not null then
+            execute 'revoke insert, update, delete, truncate on flyway_schema_history from trent_app';
+        end if;
+        -- Tables and sequences that later migrations create (as this same owner) are granted
+        -- alike; a migration that adds an append-only table revokes what it must.
+        execute 'alter default privileges in schema ' || schema
+                || ' grant select, insert, update, delete on tables to trent_app';
+        execute 'alter default privileges in schema ' || schema || ' grant usage, select on sequences to trent_app';
     end if;
 end;
 $$;

@@ -48,7 +48,11 @@ public class AuditTrail {
     private final Clock clock;
     private final JsonMapper json = JsonMapper.builder().build();
 
-    AuditTrail(JdbcTemplate jdbc, DataSource dataSource, ObjectProvider<IssuerRegistry> issuers, Clock clock) {
+    private final ObjectProvider<AuditTrail> self;
+
+    AuditTrail(JdbcTemplate jdbc, DataSource dataSource, ObjectProvider<IssuerRegistry> issuers, Clock clock,
+            ObjectProvider<AuditTrail> self) {
+        this.self = self;
         this.jdbc = jdbc;
         this.dataSource = dataSource;
         this.issuers = issuers;
@@ -101,10 +105,17 @@ public class AuditTrail {
     }
 
     /** Verifies chain and checkpoints (see {@link AuditVerifier}). */
-    public AuditVerifier.Report verify() {
+    public AuditVerifier.Report verify(Long expectSeq, byte[] expectHash) {
+        // Trust for checkpoint signatures comes from the CA's key container (keystore, token or
+        // chain file), not from the database being verified.
+        java.util.Set<java.security.cert.X509Certificate> roots = new java.util.LinkedHashSet<>();
+        for (Issuer issuer : issuers.getObject().all()) {
+            List<java.security.cert.X509Certificate> chain = issuer.signer().chain();
+            roots.add(chain.get(chain.size() - 1));
+        }
         java.sql.Connection c = DataSourceUtils.getConnection(dataSource);
         try {
-            return AuditVerifier.verify(c);
+            return AuditVerifier.verify(c, List.copyOf(roots), expectSeq, expectHash);
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the audit log: " + e.getMessage(), e);
         } finally {
@@ -116,7 +127,9 @@ public class AuditTrail {
             fixedDelayString = "${trent.audit.checkpoint-interval:10m}")
     void scheduledCheckpoint() {
         try {
-            checkpoint();
+            // Through the proxy, so that checkpoint() runs in its transaction (its advisory lock
+            // holds until the checkpoint is stored).
+            self.getObject().checkpoint();
         } catch (SigningException e) {
             log.warn("Audit checkpoint not signed now (the CA cannot sign: {}); next attempt in one interval",
                     e.getMessage());
@@ -168,7 +181,10 @@ public class AuditTrail {
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
-        log.info("Audit checkpoint: entry {} signed by issuer {}", seq, issuer.id());
+        // Recorded outside the database too: an auditor can later check that the chain still
+        // holds this hash at this entry (audit verify --expect), whatever the database owner did.
+        log.info("Audit checkpoint: entry {} hash {} signed by issuer {}", seq, HexFormat.of().formatHex(hash),
+                issuer.id());
         return seq;
     }
 }

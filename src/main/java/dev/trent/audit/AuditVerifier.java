@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Checks the audit log's hash chain and its signed checkpoints, from the rows alone: the API
@@ -44,7 +45,19 @@ public final class AuditVerifier {
      * seq, its signature verifies with its certificate, and that certificate is one of Trent's
      * issuers. Reports the first broken link.
      */
-    public static Report verify(Connection c) throws SQLException {
+    /**
+     * Verifies against trust from outside the database: checkpoint signers must chain to one of
+     * {@code trustedRoots} (the roots of the CA's key container, or given to the CLI), and,
+     * when {@code expectSeq} is set, the chain must still hold {@code expectHash} at that entry
+     * (a checkpoint recorded elsewhere: the application log prints each one).
+     */
+    public static Report verify(Connection c, List<X509Certificate> trustedRoots, Long expectSeq, byte[] expectHash)
+            throws SQLException {
+        return verifyChecked(c, trustedRoots, expectSeq, expectHash);
+    }
+
+    private static Report verifyChecked(Connection c, List<X509Certificate> trustedRoots, Long expectSeq,
+            byte[] expectHash) throws SQLException {
         long events = 0;
         byte[] last = ZERO;
         long lastSeq = 0;
@@ -86,13 +99,21 @@ public final class AuditVerifier {
                                     + "(changed after it was recorded), or the hash was changed");
                         }
                     }
+                    if (broken == null && expectSeq != null && seq == expectSeq && !Arrays.equals(hash, expectHash)) {
+                        broken = new Broken(seq, eventId, "entry " + seq + " is not the hash recorded outside the "
+                                + "database (" + HexFormat.of().formatHex(expectHash) + "): the chain was rewritten");
+                    }
                     last = hash;
                     lastSeq = seq;
                 }
             }
         } finally {
-            c.commit();
+            c.rollback(); // read only; never commits a caller's work
             c.setAutoCommit(autoCommit);
+        }
+        if (broken == null && expectSeq != null && expectSeq > lastSeq) {
+            broken = new Broken(expectSeq, null, "entry " + expectSeq + ", recorded outside the database, is missing: "
+                    + "the chain was cut back to " + lastSeq);
         }
         String head = lastSeq == 0 ? null : HexFormat.of().formatHex(last);
         if (broken == null) {
@@ -125,8 +146,9 @@ public final class AuditVerifier {
                 if (rs.getBytes(8) == null || !Arrays.equals(hash, rs.getBytes(8))) {
                     problem = "checkpoint " + rs.getLong(1) + " signed a different hash at entry " + seq
                             + " (the chain was rewritten since)";
-                } else if (!rs.getBoolean(9)) {
-                    problem = "checkpoint " + rs.getLong(1) + " is signed by a certificate that is not Trent's issuer";
+                } else if (!rs.getBoolean(9) || !chainsTo(rs.getBytes(7), trustedRoots)) {
+                    problem = "checkpoint " + rs.getLong(1) + " is signed by a certificate that is not one of Trent's "
+                            + "issuers under the trusted root(s)";
                 } else if (!signatureValid(rs.getBytes(7), rs.getString(5), checkpointMessage(seq, hash, rs.getLong(4)),
                         rs.getBytes(6))) {
                     problem = "checkpoint " + rs.getLong(1) + " has an invalid signature";
@@ -138,6 +160,30 @@ public final class AuditVerifier {
         }
         return new Report(broken == null, events, checkpoints, lastSeq == 0 ? null : lastSeq, head, lastCheckpoint,
                 broken);
+    }
+
+    /** Whether the certificate is one of the roots or is signed by one of them. */
+    private static boolean chainsTo(byte[] certificateDer, List<X509Certificate> roots) {
+        try {
+            X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(certificateDer));
+            for (X509Certificate root : roots) {
+                if (root.equals(cert)) {
+                    return true;
+                }
+                if (root.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
+                    try {
+                        cert.verify(root.getPublicKey());
+                        return true;
+                    } catch (GeneralSecurityException e) {
+                        // another root of the same name; try the next
+                    }
+                }
+            }
+            return false;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
 
     /** SHA-256(prev || canonical). */

@@ -27,6 +27,7 @@ public class FailureBursts {
     }
 
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    private volatile Instant lastPrune = Instant.EPOCH;
     private final AuditLog audit;
     private final Clock clock;
     private final int threshold;
@@ -43,10 +44,20 @@ public class FailureBursts {
      */
     public void failed(String address, String kind) {
         Instant now = clock.instant();
-        if (windows.size() > MAX_TRACKED) {
-            windows.entrySet().removeIf(e -> e.getValue().start().plus(WINDOW).isBefore(now));
+        String key = address + "|" + kind;
+        if (windows.size() >= MAX_TRACKED && !windows.containsKey(key)) {
+            // Prune at most once a second; past the bound, new addresses share one counter
+            // (memory and time stay bounded whatever the number of sources).
+            if (lastPrune.plusSeconds(1).isBefore(now)) {
+                lastPrune = now;
+                windows.entrySet().removeIf(e -> e.getValue().start().plus(WINDOW).isBefore(now));
+            }
+            if (windows.size() >= MAX_TRACKED) {
+                key = "*|" + kind;
+                address = "many addresses";
+            }
         }
-        Window w = windows.compute(address + "|" + kind, (k, old) -> old == null || old.start().plus(WINDOW)
+        Window w = windows.compute(key, (k, old) -> old == null || old.start().plus(WINDOW)
                 .isBefore(now) ? new Window(now, 1) : new Window(old.start(), old.failures() + 1));
         if (w.failures() == threshold) {
             Map<String, Object> details = new LinkedHashMap<>();
@@ -54,7 +65,12 @@ public class FailureBursts {
             details.put("credential", kind);
             details.put("failures", threshold);
             details.put("windowStart", w.start().toString());
-            audit.recordStandalone("anonymous:" + address, "auth.failure-burst", address, details);
+            try {
+                audit.recordStandalone("anonymous:" + address, "auth.failure-burst", address, details);
+            } catch (RuntimeException e) {
+                // The refusal itself stands; a lost record is logged, not turned into a 500.
+                org.slf4j.LoggerFactory.getLogger(FailureBursts.class).error("Could not record a failure burst", e);
+            }
         }
     }
 }

@@ -156,7 +156,8 @@ public record TrentProperties(
             Path certificateFile,
             Path keyFile,
             String clientCertHeader,
-            List<String> trustedProxies) {
+            List<String> trustedProxies,
+            @DefaultValue("false") boolean idevidFromProxyHeader) {
 
         public Tls {
             trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);

@@ -71,6 +71,23 @@ public class EnrollmentService {
         this.issuers = issuers;
     }
 
+    /** Request attribute: the device whose credential this request presented and Trent accepted. */
+    public static final String CREDENTIAL_ACCEPTED = "dev.trent.enrollment.credential-accepted";
+
+    /**
+     * Marks the current request as carrying an accepted credential (a known token, a Trent or
+     * factory certificate): a refusal after this point is a security decision about a known
+     * device and goes to the audit log; before it, it counts as a failed authentication.
+     */
+    private static void credentialAccepted(String deviceId) {
+        org.springframework.web.context.request.RequestAttributes attrs =
+                org.springframework.web.context.request.RequestContextHolder.getRequestAttributes();
+        if (attrs != null) {
+            attrs.setAttribute(CREDENTIAL_ACCEPTED, deviceId,
+                    org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
+        }
+    }
+
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
     public record Outcome(Certificate certificate, boolean created) {
     }
@@ -84,6 +101,7 @@ public class EnrollmentService {
     private EnrollmentTokens.Token lockToken(String presentedToken, String deviceId, String requestedProfile) {
         EnrollmentTokens.Token token = tokens.lockByHash(Secrets.hash(presentedToken))
                 .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
+        credentialAccepted(token.deviceId());
         if (deviceId != null && !deviceId.equals(token.deviceId())) {
             throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
         }
@@ -230,6 +248,7 @@ public class EnrollmentService {
             throw clientCertificate("client-certificate-invalid", "Client certificate not accepted",
                     "The client certificate cannot be read.");
         }
+        credentialAccepted(current.deviceId());
         TrentProperties.Profile settings = properties.profiles().get(current.profile());
         attempt.profile(current.profile());
         CertificateProfile profile = settings == null ? null : profiles.get(current.profile()).orElse(null);
@@ -303,6 +322,7 @@ public class EnrollmentService {
         dev.trent.manufacturer.ManufacturerCas.Match match = manufacturers.getObject().match(presented);
         attempt.profile(match.ca().profile());
         String deviceId = match.deviceId();
+        credentialAccepted(deviceId);
         if (requestedProfile != null && !requestedProfile.equals(match.ca().profile())) {
             throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "Manufacturer CA '"
                     + match.ca().name() + "' authorises profile '" + match.ca().profile() + "', not '" + requestedProfile
@@ -312,8 +332,10 @@ public class EnrollmentService {
         // One enrollment per factory certificate and device id: concurrent requests for either wait here.
         tokens.lockName("idevid:" + match.idevidSha256());
         tokens.lockName("device:" + deviceId);
+        // This factory certificate's own earlier enrollment first, then another one for the same id.
         List<Map<String, Object>> earlier = jdbc.queryForList("select e.idevid_sha256, e.certificate_id from "
-                + "idevid_enrollment e where e.idevid_sha256 = ? or e.device_id = ?", match.idevidSha256(), deviceId);
+                + "idevid_enrollment e where e.idevid_sha256 = ? or e.device_id = ? "
+                + "order by (e.idevid_sha256 = ?) desc", match.idevidSha256(), deviceId, match.idevidSha256());
         if (!earlier.isEmpty()) {
             Certificate before = certificates.findById(((Number) earlier.get(0).get("certificate_id")).longValue())
                     .orElseThrow().toCertificate();
@@ -330,6 +352,22 @@ public class EnrollmentService {
                             + " (certificate " + before.serial() + "). It renews with its operational certificate "
                             + "(simplereenroll); a new first enrollment needs an enrollment token from the operator.");
         }
+        // A device id that exists otherwise (a token for it, or a certificate issued on one)
+        // belongs to someone else: a factory certificate never takes it over.
+        Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ?) "
+                + "+ (select count(*) from enrollment_token where device_id = ?)", Integer.class, deviceId, deviceId);
+        if (taken != null && taken > 0) {
+            throw new ProblemException(HttpStatus.CONFLICT, "device-id-taken", "Device id taken", "The device id '"
+                    + deviceId + "' that this factory certificate names is already in use (an enrollment token or a "
+                    + "certificate). Give the manufacturer CA a device id prefix of its own, or ask the operator.");
+        }
+        String idevidSubject = org.bouncycastle.asn1.x500.X500Name.getInstance(
+                match.idevid().getSubjectX500Principal().getEncoded()).toString();
+        String idevidSerial = match.idevid().getSerialNumber().toString(16);
+        if (idevidSerial.length() > 64 || idevidSubject.indexOf('\0') >= 0) {
+            throw ProblemException.badRequest("client-certificate-invalid", "Client certificate not accepted",
+                    "The factory certificate's serial number or subject cannot be recorded.");
+        }
         CertificateProfile profile = profiles.get(match.ca().profile()).orElseThrow(() -> ProblemException.badRequest(
                 "profile-unavailable", "Profile unavailable", "Manufacturer CA '" + match.ca().name()
                         + "' names profile '" + match.ca().profile() + "', which is no longer configured."));
@@ -345,15 +383,10 @@ public class EnrollmentService {
         verify(csr);
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, deviceId, List.of(), csr.publicKeyInfo(),
                 csr.publicKeySha256(), verdict.keyType(), null));
-        // Bouncy Castle's rendering names serialNumber (the JDK's shows its OID and hex).
-        String idevidSubject = org.bouncycastle.asn1.x500.X500Name.getInstance(
-                match.idevid().getSubjectX500Principal().getEncoded()).toString();
         jdbc.update("insert into idevid_enrollment (idevid_sha256, manufacturer_ca_id, idevid_subject, idevid_serial, "
                 + "device_id, certificate_id, enrolled_at) values (?, ?, ?, ?, ?, (select id from certificate where "
-                + "serial = ?), ?)", match.idevidSha256(), match.ca().id(),
-                idevidSubject, match.idevid().getSerialNumber().toString(16),
-                deviceId, cert.serial(),
-                java.sql.Timestamp.from(clock.instant()));
+                + "issuer_id = ? and serial = ?), ?)", match.idevidSha256(), match.ca().id(), idevidSubject, idevidSerial,
+                deviceId, cert.issuerId(), cert.serial(), java.sql.Timestamp.from(clock.instant()));
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("profile", profile.name());
         details.put("issuerId", cert.issuerId());

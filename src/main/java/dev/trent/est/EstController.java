@@ -45,6 +45,7 @@ class EstController {
     private final Profiles profiles;
     private final dev.trent.enrollment.EnrollmentService enrollment;
     private final int maxBytes;
+    private final boolean idevidFromProxyHeader;
 
     EstController(IssuerRegistry issuers, Profiles profiles, dev.trent.enrollment.EnrollmentService enrollment,
             dev.trent.config.TrentProperties properties) {
@@ -52,6 +53,7 @@ class EstController {
         this.profiles = profiles;
         this.enrollment = enrollment;
         this.maxBytes = properties.issuance().maxCsrBytes();
+        this.idevidFromProxyHeader = properties.tls().idevidFromProxyHeader();
     }
 
     /**
@@ -70,6 +72,15 @@ class EstController {
         dev.trent.tls.SecureChannel.require(request);
         X509Certificate[] presented = clientCertificates(request);
         if (authorization == null && presented != null && presented.length > 0) {
+            if (!request.isSecure() && !idevidFromProxyHeader) {
+                // From a proxy's header, not a handshake with Trent: a factory certificate is not a
+                // secret, and here nothing proves the client holds its key unless the operator
+                // vouches for the proxy's client-certificate check.
+                throw new ProblemException(HttpStatus.FORBIDDEN, "client-certificate-invalid",
+                        "Client certificate not accepted", "Factory certificates are accepted in Trent's own TLS "
+                                + "handshake only; from a proxy's header only with "
+                                + "trent.tls.idevid-from-proxy-header=true.");
+            }
             requireLabel(label);
             requirePkcs10(request.getContentType());
             byte[] body = readBounded(request);

@@ -33,7 +33,7 @@ class ManufacturerCaController {
         this.tls = tls;
     }
 
-    record Register(String name, String certificate, String profile, String deviceIdPrefix) {
+    record Register(String name, String certificate, String profile, String deviceIdPrefix, String deviceIdAttribute) {
     }
 
     @PostMapping
@@ -42,7 +42,7 @@ class ManufacturerCaController {
             throw dev.trent.web.ProblemException.invalidRequest("A JSON body with 'name' and 'certificate' is required.");
         }
         ManufacturerCas.View view = cas.register(body.name(), body.certificate(), body.profile(), body.deviceIdPrefix(),
-                OperatorPrincipal.current().actor());
+                body.deviceIdAttribute(), OperatorPrincipal.current().actor());
         tls.refreshClientCaNames();
         return ResponseEntity.status(HttpStatus.CREATED).location(URI.create("/api/v1/manufacturer-cas/" + view.id()))
                 .body(view);

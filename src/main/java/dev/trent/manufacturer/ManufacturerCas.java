@@ -61,7 +61,7 @@ public class ManufacturerCas {
 
     /** Device ids as enrollment tokens accept them. */
     static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
-    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:@-]{0,32}");
+    private static final Pattern PREFIX = Pattern.compile("|[A-Za-z0-9._:@-]{0,31}[-_.:@]");
 
     private final JdbcTemplate jdbc;
     private final Clock clock;
@@ -80,7 +80,7 @@ public class ManufacturerCas {
 
     /** A registered manufacturer CA, as the API shows it. */
     public record View(long id, String name, String subject, String sha256, Instant notAfter, String profile,
-            String deviceIdPrefix, Instant createdAt, String createdBy) {
+            String deviceIdPrefix, String deviceIdAttribute, Instant createdAt, String createdBy) {
     }
 
     /** What a factory certificate chained to: the CA, and the device id it gives. */
@@ -96,13 +96,20 @@ public class ManufacturerCas {
      * not first enrollment); the profile must exist.
      */
     @Transactional
-    public View register(String name, String certificatePem, String profile, String deviceIdPrefix, String actor) {
+    public View register(String name, String certificatePem, String profile, String deviceIdPrefix,
+            String deviceIdAttribute, String actor) {
         if (name == null || name.isBlank() || name.length() > 100) {
             throw ProblemException.invalidRequest("'name' is required (1 to 100 characters).");
         }
         String prefix = deviceIdPrefix == null ? "" : deviceIdPrefix;
         if (!PREFIX.matcher(prefix).matches()) {
-            throw ProblemException.invalidRequest("'deviceIdPrefix' may hold up to 32 of A-Z a-z 0-9 . _ : @ -.");
+            throw ProblemException.invalidRequest("'deviceIdPrefix' may hold up to 32 of A-Z a-z 0-9 . _ : @ - and, "
+                    + "when set, must end with one of - _ . : @ (so that 'ab' + 'c' and 'a' + 'bc' cannot meet).");
+        }
+        String attribute = deviceIdAttribute == null ? "serialNumber" : deviceIdAttribute;
+        if (!attribute.equals("serialNumber") && !attribute.equals("commonName")) {
+            throw ProblemException.invalidRequest("'deviceIdAttribute' is 'serialNumber' (IEEE 802.1AR, the default) "
+                    + "or 'commonName'.");
         }
         String profileName = profile == null || profile.isBlank() ? "device" : profile;
         if (profiles.get(profileName).isEmpty()) {
@@ -121,32 +128,53 @@ public class ManufacturerCas {
                     + "valid from " + cert.getNotBefore().toInstant() + " to " + cert.getNotAfter().toInstant() + ".");
         }
         byte[] der = encoded(cert);
+        // Any key Trent has ever issued with, whatever certificate carries it (a re-issued or
+        // cross-signed one too): Trent's certificates renew, they do not enroll as new devices.
+        byte[] spki = cert.getPublicKey().getEncoded();
+        for (byte[] issuerDer : jdbc.queryForList("select certificate_der from issuer", byte[].class)) {
+            X509Certificate own = parse(issuerDer);
+            if (Arrays.equals(own.getPublicKey().getEncoded(), spki)) {
+                throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This certificate carries "
+                        + "the key of one of Trent's own issuers. Devices with a Trent certificate renew with it "
+                        + "(simplereenroll, /api/v1/renew); they do not enroll as new devices.");
+            }
+        }
         for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
             for (X509Certificate own : issuer.signer().chain()) {
-                if (Arrays.equals(encoded(own), der)) {
-                    throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This is one of Trent's "
-                            + "own CA certificates. Devices with a Trent certificate renew with it (simplereenroll, "
-                            + "/api/v1/renew); they do not enroll as new devices.");
+                if (Arrays.equals(own.getPublicKey().getEncoded(), spki)) {
+                    throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This certificate "
+                            + "carries the key of one of Trent's own CAs.");
                 }
             }
         }
         String sha256 = Hashes.sha256Hex(der);
-        if (current().stream().anyMatch(r -> r.view().sha256().equals(sha256) || r.view().name().equals(name))) {
-            throw new ProblemException(HttpStatus.CONFLICT, "manufacturer-ca-exists", "Manufacturer CA exists",
-                    "A manufacturer CA with this certificate or the name '" + name + "' is already registered.");
+        ProblemException exists = new ProblemException(HttpStatus.CONFLICT, "manufacturer-ca-exists",
+                "Manufacturer CA exists", "A manufacturer CA with this certificate, the name '" + name
+                        + "' or the device id prefix '" + prefix + "' is already registered (each needs its own "
+                        + "prefix, so that device ids of different manufacturers never meet).");
+        if (current().stream().anyMatch(r -> r.view().sha256().equals(sha256) || r.view().name().equals(name)
+                || r.view().deviceIdPrefix().equals(prefix))) {
+            throw exists;
         }
-        Long id = jdbc.queryForObject("insert into manufacturer_ca (name, subject_dn, certificate_der, sha256, not_after, "
-                + "profile, device_id_prefix, created_at, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
-                Long.class, name, cert.getSubjectX500Principal().getName(), der, sha256,
-                Timestamp.from(cert.getNotAfter().toInstant()), profileName, prefix, Timestamp.from(now), actor);
+        Long id;
+        try {
+            id = jdbc.queryForObject("insert into manufacturer_ca (name, subject_dn, certificate_der, sha256, not_after, "
+                    + "profile, device_id_prefix, device_id_attribute, created_at, created_by) "
+                    + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id", Long.class, name,
+                    cert.getSubjectX500Principal().getName(), der, sha256, Timestamp.from(cert.getNotAfter().toInstant()),
+                    profileName, prefix, attribute, Timestamp.from(now), actor);
+        } catch (org.springframework.dao.DuplicateKeyException e) {
+            throw exists; // a concurrent registration won
+        }
         View view = new View(id, name, cert.getSubjectX500Principal().getName(), sha256, cert.getNotAfter().toInstant(),
-                profileName, prefix, now, actor);
+                profileName, prefix, attribute, now, actor);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("name", name);
         details.put("subject", view.subject());
         details.put("sha256", sha256);
         details.put("profile", profileName);
         details.put("deviceIdPrefix", prefix);
+        details.put("deviceIdAttribute", attribute);
         audit.record(actor, "manufacturer-ca.registered", String.valueOf(id), details);
         return view;
     }
@@ -182,11 +210,32 @@ public class ManufacturerCas {
         if (rows.isEmpty()) {
             throw refused("No manufacturer CA is registered; enroll with an enrollment token (HTTP Basic).");
         }
+        Instant now = clock.instant();
         Map<X509Certificate, Row> byCert = new HashMap<>();
         Set<TrustAnchor> anchors = new java.util.HashSet<>();
         for (Row r : rows) {
-            byCert.put(r.certificate(), r);
-            anchors.add(new TrustAnchor(r.certificate(), null));
+            X509Certificate ca = r.certificate();
+            // The JDK treats a trust anchor as a name and a key only: what the registered CA
+            // certificate says about itself is checked here (validity now, keyCertSign) and
+            // below (pathLenConstraint), and its nameConstraints are handed to PKIX.
+            if (now.isBefore(ca.getNotBefore().toInstant()) || now.isAfter(ca.getNotAfter().toInstant())) {
+                continue;
+            }
+            boolean[] usage = ca.getKeyUsage();
+            if (usage != null && !usage[5]) {
+                continue;
+            }
+            byCert.put(ca, r);
+            byte[] nc = ca.getExtensionValue(org.bouncycastle.asn1.x509.Extension.nameConstraints.getId());
+            try {
+                anchors.add(new TrustAnchor(ca, nc == null ? null
+                        : org.bouncycastle.asn1.ASN1OctetString.getInstance(nc).getOctets()));
+            } catch (IllegalArgumentException e) {
+                continue; // unreadable name constraints: this CA authorises nothing
+            }
+        }
+        if (anchors.isEmpty()) {
+            throw refused("No registered manufacturer CA is valid now.");
         }
         PKIXCertPathBuilderResult result;
         try {
@@ -194,7 +243,7 @@ public class ManufacturerCas {
             target.setCertificate(leaf);
             PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, target);
             params.setRevocationEnabled(false);
-            params.setDate(Date.from(clock.instant()));
+            params.setDate(Date.from(now));
             params.addCertStore(CertStore.getInstance("Collection",
                     new CollectionCertStoreParameters(Arrays.asList(presented))));
             result = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);
@@ -205,8 +254,19 @@ public class ManufacturerCas {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("PKIX validation unavailable", e);
         }
+        X509Certificate anchor = result.getTrustAnchor().getTrustedCert();
+        int intermediates = result.getCertPath().getCertificates().size() - 1;
+        if (intermediates > anchor.getBasicConstraints()) {
+            throw refused("The factory certificate's chain has " + intermediates + " intermediate(s) below the "
+                    + "manufacturer CA, whose pathLenConstraint allows " + anchor.getBasicConstraints() + ".");
+        }
         if (leaf.getBasicConstraints() >= 0) {
             throw refused("The client certificate is a CA certificate, not a device's factory certificate.");
+        }
+        boolean[] leafUsage = leaf.getKeyUsage();
+        if (leafUsage != null && !leafUsage[0]) {
+            throw refused("The factory certificate's keyUsage does not allow digitalSignature (TLS client "
+                    + "authentication).");
         }
         try {
             List<String> eku = leaf.getExtendedKeyUsage();
@@ -216,8 +276,13 @@ public class ManufacturerCas {
         } catch (java.security.cert.CertificateParsingException e) {
             throw refused("The factory certificate's extendedKeyUsage cannot be read.");
         }
-        Row row = byCert.get(result.getTrustAnchor().getTrustedCert());
-        String id = row.view().deviceIdPrefix() + deviceName(leaf);
+        Row row = byCert.get(anchor);
+        String name = deviceName(leaf, row.view().deviceIdAttribute());
+        if (name.isEmpty()) {
+            throw refused("The factory certificate's subject has no " + row.view().deviceIdAttribute() + ", which "
+                    + "manufacturer CA '" + row.view().name() + "' takes the device id from.");
+        }
+        String id = row.view().deviceIdPrefix() + name;
         if (!DEVICE_ID.matcher(id).matches()) {
             throw refused("The device id taken from the factory certificate ('" + id + "') is not a valid device id "
                     + "(1 to 64 of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit).");
@@ -225,15 +290,18 @@ public class ManufacturerCas {
         return new Match(row.view(), id, leaf, Hashes.sha256Hex(encoded(leaf)));
     }
 
-    /** The subject's serialNumber (IEEE 802.1AR), or its CN, or "" when it has neither. */
-    public static String deviceName(X509Certificate cert) {
+    /** The subject's serialNumber (IEEE 802.1AR) or commonName, as {@code attribute} says; "" when absent. */
+    public static String deviceName(X509Certificate cert, String attribute) {
+        ASN1ObjectIdentifier type = attribute.equals("commonName") ? BCStyle.CN : BCStyle.SERIALNUMBER;
         X500Name subject = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
-        for (ASN1ObjectIdentifier type : List.of(BCStyle.SERIALNUMBER, BCStyle.CN)) {
-            RDN[] rdns = subject.getRDNs(type);
-            if (rdns.length > 0) {
-                org.bouncycastle.asn1.ASN1Encodable v = rdns[0].getFirst().getValue();
-                return (v instanceof org.bouncycastle.asn1.ASN1String str ? str.getString() : IETFUtils.valueToString(v))
-                        .strip();
+        for (RDN rdn : subject.getRDNs(type)) {
+            // A multi-valued RDN (CN=x+serialNumber=y) holds several types: take the one asked for.
+            for (org.bouncycastle.asn1.x500.AttributeTypeAndValue tv : rdn.getTypesAndValues()) {
+                if (tv.getType().equals(type)) {
+                    org.bouncycastle.asn1.ASN1Encodable v = tv.getValue();
+                    return v instanceof org.bouncycastle.asn1.ASN1String str ? str.getString()
+                            : IETFUtils.valueToString(v);
+                }
             }
         }
         return "";
@@ -242,13 +310,15 @@ public class ManufacturerCas {
     private List<Row> current() {
         CertificateFactory cf = x509();
         return jdbc.query("select id, name, subject_dn, certificate_der, sha256, not_after, profile, device_id_prefix, "
-                + "created_at, created_by from manufacturer_ca where removed_at is null order by id", (rs, n) -> {
+                + "device_id_attribute, created_at, created_by from manufacturer_ca where removed_at is null order by id",
+                (rs, n) -> {
                     try {
                         X509Certificate c = (X509Certificate) cf.generateCertificate(
                                 new ByteArrayInputStream(rs.getBytes("certificate_der")));
                         return new Row(new View(rs.getLong("id"), rs.getString("name"), rs.getString("subject_dn"),
                                 rs.getString("sha256"), rs.getTimestamp("not_after").toInstant(), rs.getString("profile"),
-                                rs.getString("device_id_prefix"), rs.getTimestamp("created_at").toInstant(),
+                                rs.getString("device_id_prefix"), rs.getString("device_id_attribute"),
+                                rs.getTimestamp("created_at").toInstant(),
                                 rs.getString("created_by")), c);
                     } catch (CertificateException e) {
                         throw new IllegalStateException("manufacturer_ca " + rs.getLong("id") + " is unreadable", e);
@@ -275,6 +345,14 @@ public class ManufacturerCas {
             return (X509Certificate) x509().generateCertificate(new ByteArrayInputStream(certs.get(0).der()));
         } catch (CertificateException e) {
             throw ProblemException.invalidRequest("'certificate' is not a readable X.509 certificate.");
+        }
+    }
+
+    private static X509Certificate parse(byte[] der) {
+        try {
+            return (X509Certificate) x509().generateCertificate(new ByteArrayInputStream(der));
+        } catch (CertificateException e) {
+            throw new IllegalStateException("a stored certificate is unreadable", e);
         }
     }
 

@@ -82,6 +82,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private volatile List<X509Certificate> chain = List.of();
     private volatile boolean running;
     private volatile boolean issued;
+    private volatile Instant newRootNoticeFor;
 
     TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
             ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers, SecureRandom random, Clock clock) {
@@ -209,7 +210,12 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         if (connector == null) {
             return;
         }
-        refreshClientCaNames();
+        try {
+            refreshClientCaNames();
+        } catch (RuntimeException e) {
+            // The CA names wait for the next round; the certificate's renewal must not.
+            log.warn("Cannot refresh the client CA names now: {}", e.getMessage());
+        }
         if (settings.certificateFile() != null) {
             return;
         }
@@ -223,7 +229,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             boolean rotated = !current.get(1).equals(active.certificate());
             List<X509Certificate> activeChain = active.signer().chain();
             boolean sameRoot = signedBy(current.get(1), activeChain.get(activeChain.size() - 1));
-            if (rotated && !sameRoot) {
+            if (rotated && !sameRoot && !half.equals(newRootNoticeFor)) {
+                newRootNoticeFor = half; // once per certificate, not every minute until then
                 log.warn("The active issuer is under a new root; the HTTPS certificate moves to it at its normal "
                         + "renewal ({}), so that devices can fetch the new root first", half);
             }

@@ -43,12 +43,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     /**
-     * Enrollment refusals in the audit log. A refusal of a request that carried a credential
-     * Trent accepted (a known token, a Trent or factory certificate: 400, 403, 409 after
-     * authentication) is recorded as {@code enrollment.refused}; failed authentication (401, a
-     * client certificate that is not accepted) is counted per address and recorded as a burst,
-     * so that anonymous traffic cannot flood the log. Protocol errors (413, 415, 404,
-     * tls-required) are not security decisions and stay out of it.
+     * Enrollment refusals in the audit log. A refusal of a request whose credential Trent had
+     * accepted (a known token, a Trent or factory certificate; see
+     * {@code EnrollmentService.CREDENTIAL_ACCEPTED}) is recorded as {@code enrollment.refused}
+     * with the device as actor; any other refusal (no or an unknown credential) is counted per
+     * address and recorded only as a burst, so that anonymous traffic cannot flood the log.
+     * Protocol errors (413, 415, 404, tls-required) are not security decisions and stay out.
      */
     private void auditRefusal(ProblemException e, ProblemDetail pd, jakarta.servlet.http.HttpServletRequest request) {
         String path = request.getRequestURI();
@@ -61,21 +61,25 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         }
         String type = pd.getType().toString().substring(ProblemException.TYPE_BASE.length());
         int status = e.status().value();
-        if (status == 401 || type.equals("client-certificate-invalid")) {
-            bursts.getObject().failed(request.getRemoteAddr(), "enrollment");
-        } else if ((status == 400 || status == 403 || status == 409) && !type.equals("tls-required")) {
+        if (type.equals("tls-required") || status != 400 && status != 401 && status != 403 && status != 409) {
+            return;
+        }
+        Object device = request.getAttribute(dev.trent.enrollment.EnrollmentService.CREDENTIAL_ACCEPTED);
+        try {
+            if (device == null) {
+                bursts.getObject().failed(request.getRemoteAddr(), "enrollment");
+                return;
+            }
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
             details.put("path", path);
             details.put("status", status);
             details.put("problem", type);
             details.put("detail", e.getMessage());
             details.put("remoteAddress", request.getRemoteAddr());
-            try {
-                audit.getObject().recordStandalone("anonymous:" + request.getRemoteAddr(), "enrollment.refused", path,
-                        details);
-            } catch (RuntimeException failure) {
-                log.error("Could not record the refusal in the audit log", failure);
-            }
+            audit.getObject().recordStandalone("device:" + device, "enrollment.refused", path, details);
+        } catch (RuntimeException failure) {
+            // The refusal itself stands; losing its record is logged, not turned into a 500.
+            log.error("Could not record the refusal in the audit log", failure);
         }
     }
 

@@ -64,8 +64,11 @@ class AuditChainIT {
         String serial = issued.certificates().get(0).getSerialNumber().toString(16);
         assertThat(c.postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY,
                 Map.of("reason", "cessationOfOperation")).status()).isEqualTo(200);
-        assertThat(c.postJson("/api/v1/api-keys", ADMIN_KEY, Map.of("name", "auditor \"one\"\n\\ ünï\tcode",
-                "role", "AUDITOR")).status()).isEqualTo(201);
+        // An awkward name, acting: it lands in the actor (escaped by the verifier's own code) and in details.
+        TrentClient.Response key = c.postJson("/api/v1/api-keys", ADMIN_KEY, Map.of("name",
+                "op \"one\"\n\\ ünï\tcode " + device, "role", "OPERATOR"));
+        assertThat(key.status()).isEqualTo(201);
+        c.token(key.json().get("key").asText(), device + "-2", "device", null);
     }
 
     private static JsonNode verify(TrentClient c) {
@@ -83,13 +86,17 @@ class AuditChainIT {
         return DriverManager.getConnection(url(app), ds(app).getUsername(), ds(app).getPassword());
     }
 
-    private String[] cli(TrentApp app) throws Exception {
+    private String[] cli(TrentApp app, String... more) throws Exception {
         Path pw = dir.resolve("db.pass");
         java.nio.file.Files.writeString(pw, ds(app).getPassword() == null ? "" : ds(app).getPassword());
+        Path root = dir.resolve("root.pem");
+        java.nio.file.Files.write(root, app.client().get("/api/v1/ca/root", null, null).body());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = AuditCli.run(new String[] {"verify", "--jdbc-url", url(app), "--user", ds(app).getUsername(),
-                "--password-file", pw.toString()},
+        List<String> args = new java.util.ArrayList<>(List.of("verify", "--jdbc-url", url(app), "--user",
+                ds(app).getUsername(), "--password-file", pw.toString(), "--trusted-root", root.toString()));
+        args.addAll(List.of(more));
+        int exit = AuditCli.run(args.toArray(String[]::new),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return new String[] {Integer.toString(exit), out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8)};
     }
@@ -134,7 +141,8 @@ class AuditChainIT {
                     + "* 1000000)::bigint as us, e.actor, e.action, e.subject, e.details::text as details, "
                     + "audit_canonical(e) as canonical from audit_event e order by id");
             assertThat(rows).isNotEmpty();
-            assertThat(rows.stream().anyMatch(r -> ((String) r.get("details")).contains("\\n"))).isTrue();
+            assertThat(rows.stream().anyMatch(r -> ((String) r.get("actor")).contains("\n"))).as("an awkward actor")
+                    .isTrue();
             for (Map<String, Object> r : rows) {
                 assertThat(new String(AuditVerifier.canonical((Long) r.get("id"), (Long) r.get("us"),
                         (String) r.get("actor"), (String) r.get("action"), (String) r.get("subject"),
@@ -151,6 +159,8 @@ class AuditChainIT {
             activity(c);
             assertThat(c.postJson("/api/v1/audit/checkpoint", ADMIN_KEY, Map.of()).json().get("signed").asBoolean()).isTrue();
             activity(c);
+            JsonNode before = verify(c);
+            assertThat(before.get("valid").asBoolean()).isTrue();
             Map<String, Object> victim = app.jdbc().queryForMap("select ch.seq, e.id from audit_event e join audit_chain ch "
                     + "on ch.event_id = e.id where e.action = 'certificate.revoked' order by e.id limit 1");
             long seq = (Long) victim.get("seq");
@@ -194,6 +204,60 @@ class AuditChainIT {
             assertThat(rewritten.get("valid").asBoolean()).isFalse();
             assertThat(rewritten.get("firstBroken").get("reason").asText()).contains("checkpoint")
                     .contains("signed a different hash");
+
+            // ... and removes the checkpoints too: only a hash recorded outside the database
+            // (the log line of each checkpoint, or an earlier report) still tells.
+            try (Connection db = owner(app); Statement st = db.createStatement()) {
+                st.execute("set session_replication_role = replica");
+                st.execute("delete from audit_checkpoint");
+            }
+            assertThat(verify(c).get("valid").asBoolean()).as("nothing inside the database contradicts it").isTrue();
+            TrentClient.Response expected = c.get("/api/v1/audit/verify?expect=" + before.get("headSeq").asLong() + ":"
+                    + before.get("headHash").asText(), ADMIN_KEY, null);
+            assertThat(expected.json().get("valid").asBoolean()).isFalse();
+            assertThat(expected.json().get("firstBroken").get("reason").asText()).contains("recorded outside");
+            String[] cliExpect = cli(app, "--expect", before.get("headSeq").asLong() + ":" + before.get("headHash").asText());
+            assertThat(cliExpect[0]).as(cliExpect[1]).isEqualTo("1");
+
+            // ... or signs a checkpoint with a key of their own, announced as an issuer in the
+            // database: the signer must chain to the root from outside the database.
+            java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+            g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+            java.security.KeyPair mallory = g.generateKeyPair();
+            org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=Trent Intermediate CA");
+            java.security.cert.X509Certificate forged = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                    .getCertificate(new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(name, java.math.BigInteger.TWO,
+                            new java.util.Date(), new java.util.Date(System.currentTimeMillis() + 86_400_000L), name,
+                            mallory.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+                                    "SHA256withECDSA").build(mallory.getPrivate())));
+            Map<String, Object> head = app.jdbc().queryForMap("select seq, hash from audit_chain order by seq desc limit 1");
+            long headSeq = (Long) head.get("seq");
+            byte[] headHash = (byte[]) head.get("hash");
+            long micros = java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH,
+                    java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+            java.security.Signature sig = java.security.Signature.getInstance("SHA256withECDSA");
+            sig.initSign(mallory.getPrivate());
+            sig.update(AuditVerifier.checkpointMessage(headSeq, headHash, micros));
+            try (Connection db = owner(app); java.sql.PreparedStatement ps = db.prepareStatement(
+                    "insert into issuer (id, subject_dn, certificate_der, not_after, state) values ('mallory', 'x', ?, "
+                            + "now() + interval '1 day', 'RETIRED')")) {
+                ps.setBytes(1, forged.getEncoded());
+                ps.executeUpdate();
+            }
+            try (Connection db = owner(app); java.sql.PreparedStatement ps = db.prepareStatement(
+                    "insert into audit_checkpoint (seq, hash, created_at, issuer_id, signature_algorithm, signature, "
+                            + "signer_certificate) values (?, ?, to_timestamp(? / 1000000.0), 'mallory', "
+                            + "'1.2.840.10045.4.3.2', ?, ?)")) {
+                ps.setLong(1, headSeq);
+                ps.setBytes(2, headHash);
+                ps.setLong(3, micros);
+                ps.setBytes(4, sig.sign());
+                ps.setBytes(5, forged.getEncoded());
+                ps.executeUpdate();
+            }
+            JsonNode forgedReport = verify(c);
+            assertThat(forgedReport.get("valid").asBoolean()).isFalse();
+            assertThat(forgedReport.get("firstBroken").get("reason").asText()).contains("not one of Trent's issuers");
         }
     }
 
@@ -208,6 +272,8 @@ class AuditChainIT {
                     Statement st = app.createStatement()) {
                 for (String sql : List.of("update audit_event set actor = 'x'", "delete from audit_event",
                         "update audit_chain set hash = hash", "delete from audit_chain",
+                        "insert into audit_chain (seq, event_id, prev_hash, hash) select seq + 1000, event_id, prev_hash, "
+                                + "hash from audit_chain limit 1",
                         "delete from audit_checkpoint", "truncate audit_event")) {
                     Throwable t = catchThrowable(() -> st.execute(sql));
                     assertThat(t).as(sql).isInstanceOf(java.sql.SQLException.class);
@@ -256,6 +322,14 @@ class AuditChainIT {
                     + "'enrollment.refused'", String.class);
             assertThat(details).contains("key-refused").contains("/api/v1/enroll");
             assertThat(details).doesNotContain(token);
+            assertThat(app.jdbc().queryForObject("select actor from audit_event where action = 'enrollment.refused'",
+                    String.class)).isEqualTo("device:refused-1");
+            // Without an accepted credential a refusal is only counted (bursts), never recorded one by one.
+            TrentClient.Response anonymous = c.enroll("trent_et_" + "A".repeat(43), "application/x-pem-file",
+                    "garbage".getBytes(StandardCharsets.US_ASCII), null);
+            assertThat(anonymous.status()).isEqualTo(401);
+            assertThat(app.jdbc().queryForObject("select count(*) from audit_event where action = 'enrollment.refused'",
+                    Integer.class)).isEqualTo(1);
             assertThat(verify(c).get("valid").asBoolean()).isTrue();
         }
     }

@@ -136,8 +136,12 @@ class IdevidIT extends IntegrationTest {
         return client().postJson("/api/v1/manufacturer-cas", ADMIN_KEY, body);
     }
 
+    /** The device id prefix of the CA {@link #registered} last (each current CA needs its own). */
+    private String prefix;
+
     private long registered(String name, X509Certificate ca, String prefix) {
-        TrentClient.Response r = register(name, ca, null, prefix);
+        this.prefix = prefix != null ? prefix : deviceId("m") + "-";
+        TrentClient.Response r = register(name, ca, null, this.prefix);
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.json().get("id").asLong();
     }
@@ -241,7 +245,7 @@ class IdevidIT extends IntegrationTest {
                 csr(p256()).getEncoded(), null);
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(issued(r).getSubjectX500Principal().getName()).isEqualTo("CN=" + serial);
+        assertThat(issued(r).getSubjectX500Principal().getName()).isEqualTo("CN=" + prefix + serial);
     }
 
     @Test
@@ -263,7 +267,8 @@ class IdevidIT extends IntegrationTest {
         assertThat(otherKey.statusCode()).isEqualTo(409);
         assertThat(type(otherKey)).endsWith("/idevid-already-enrolled");
         assertThat(sameSerialNewCert.statusCode()).isEqualTo(409);
-        assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, serial))
+        assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class,
+                prefix + serial))
                 .isEqualTo(1);
     }
 
@@ -294,15 +299,85 @@ class IdevidIT extends IntegrationTest {
         assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
         Factory late = device(acme, deviceId("late"));
         HttpResponse<String> lateR = simpleenroll(late, csr(p256()).getEncoded(), null);
-        assertThat(lateR.statusCode()).as(lateR.body()).isIn(401, 403);
+        assertThat(lateR.statusCode()).as("the JDK client no longer offers it: " + lateR.body()).isEqualTo(401);
+        String lateCurl = curlEnroll(late);
+        assertThat(lateCurl).as("curl presents it anyway").startsWith("403").contains("client-certificate-invalid");
 
         for (String device : List.of(expired, reuse, labelled, late).stream()
-                .map(f -> dev.trent.manufacturer.ManufacturerCas.deviceName(f.certificate())).toList()) {
+                .map(f -> prefix + dev.trent.manufacturer.ManufacturerCas.deviceName(f.certificate(), "serialNumber"))
+                .toList()) {
             assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
                     .as(device).isZero();
         }
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'manufacturer-ca.removed' "
                 + "and subject = ?", Integer.class, String.valueOf(id))).isEqualTo(1);
+    }
+
+    /** simpleenroll with curl presenting {@code f}'s certificate whatever the CertificateRequest names: "code body". */
+    private String curlEnroll(Factory f) throws Exception {
+        Openssl.assumeAvailable();
+        Files.writeString(dir.resolve("root.pem"), Pem.certificate(root()));
+        Files.writeString(dir.resolve("idevid.pem"), Pem.certificates(f.chain()));
+        Files.writeString(dir.resolve("idevid.key"), Pem.encode("PRIVATE KEY", f.keys().getPrivate().getEncoded()));
+        Files.write(dir.resolve("csr.b64"), Base64.getMimeEncoder().encode(csr(p256()).getEncoded()));
+        Process curl = new ProcessBuilder("curl", "-sS", "--cacert", "root.pem", "--cert", "idevid.pem", "--key",
+                "idevid.key", "-H", "Content-Type: application/pkcs10", "--data-binary", "@csr.b64", "-o", "out", "-w",
+                "%{http_code}", "https://localhost:" + tls.port() + "/.well-known/est/simpleenroll")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String code = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor()).as(code).isZero();
+        return code + " " + Files.readString(dir.resolve("out"));
+    }
+
+    @Test
+    void simpleenrollWhenTheFactoryCertificateNamesADeviceIdInUseThen409AndNothingIssued() throws Exception {
+        Ca acme = manufacturer("Taken " + deviceId("t"));
+        String p = deviceId("tk") + "-";
+        registered(acme.certificate().getSubjectX500Principal().getName(), acme.certificate(), p);
+        String serial = deviceId("SN");
+        client().token(ADMIN_KEY, p + serial, "device", null); // the operator's device of that name
+
+        HttpResponse<String> r = simpleenroll(device(acme, serial), csr(p256()).getEncoded(), null);
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+        assertThat(type(r)).endsWith("/device-id-taken");
+        assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, p + serial))
+                .isZero();
+    }
+
+    @Test
+    void simpleenrollWhenTheManufacturerCaExpiredOrItsPathLengthIsExceededThen403() throws Exception {
+        // A CA valid for three more seconds: registered now, expired when the device comes.
+        KeyPair shortKeys = p256();
+        X500Name shortName = new X500Name("CN=Short-lived " + deviceId("s"));
+        X509Certificate shortLived = sign(shortName, shortKeys, shortName, shortKeys.getPublic(), true,
+                Instant.now().minus(Duration.ofDays(1)), Instant.now().plusSeconds(3));
+        registered(shortName.toString(), shortLived, null);
+        Factory late = device(new Ca(shortKeys, shortLived), deviceId("late"), Instant.now().plus(Duration.ofDays(30)));
+        Thread.sleep(4000);
+        String expired = curlEnroll(late);
+        assertThat(expired).startsWith("403").contains("client-certificate-invalid");
+
+        // pathLenConstraint 0 on the registered CA, and an intermediate below it.
+        KeyPair rootKeys = p256();
+        X500Name rootName = new X500Name("CN=PathLen0 " + deviceId("p"));
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(rootName, BigInteger.valueOf(7),
+                Date.from(Instant.now().minus(Duration.ofDays(1))), Date.from(Instant.now().plus(Duration.ofDays(30))),
+                rootName, rootKeys.getPublic());
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        X509Certificate root0 = new JcaX509CertificateConverter().getCertificate(
+                b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(rootKeys.getPrivate())));
+        registered(rootName.toString(), root0, null);
+        KeyPair intKeys = p256();
+        X500Name intName = new X500Name("CN=Below PathLen0");
+        X509Certificate intermediate = sign(rootName, rootKeys, intName, intKeys.getPublic(), true,
+                Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)));
+        KeyPair leafKeys = p256();
+        X509Certificate leaf = sign(intName, intKeys, new X500Name("serialNumber=" + deviceId("deep")),
+                leafKeys.getPublic(), false, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)));
+        String deep = curlEnroll(new Factory(leafKeys, leaf, List.of(leaf, intermediate)));
+        assertThat(deep).startsWith("403").contains("pathLenConstraint");
     }
 
     @Test
@@ -371,6 +446,10 @@ class IdevidIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'manufacturer-ca.registered' "
                 + "and subject = ?", Integer.class, created.json().get("id").asText())).isEqualTo(1);
 
+        TrentClient.Response badPrefix = register("bp " + deviceId("b"), manufacturer("BP").certificate(), null, "acme");
+        assertThat(badPrefix.status()).as("a prefix ends with a separator").isEqualTo(400);
+        TrentClient.Response samePrefix = register("sp " + deviceId("b"), manufacturer("SP").certificate(), null, "reg-");
+        assertThat(samePrefix.status()).as("each manufacturer CA has its own prefix").isEqualTo(409);
         TrentClient.Response duplicate = register(name + "-again", acme.certificate(), null, null);
         assertThat(duplicate.status()).isEqualTo(409);
         Factory leaf = device(acme, "not-a-ca");
