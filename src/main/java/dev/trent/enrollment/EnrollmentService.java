@@ -88,6 +88,18 @@ public class EnrollmentService {
         }
     }
 
+    /** Runs one enrollment attempt of {@code method}, counted and timed by its outcome. */
+    private Outcome measured(EnrollmentMetrics.Method method,
+            java.util.function.Function<EnrollmentMetrics.Attempt, Outcome> work) {
+        EnrollmentMetrics.Attempt attempt = metrics.attempt(method);
+        try {
+            Outcome outcome = work.apply(attempt);
+            return attempt.succeeded(outcome, outcome.created());
+        } catch (RuntimeException e) {
+            throw attempt.failed(e);
+        }
+    }
+
     /** The certificate, and whether it was issued now (201) or by an earlier identical request (200). */
     public record Outcome(Certificate certificate, boolean created) {
     }
@@ -217,13 +229,8 @@ public class EnrollmentService {
     @Transactional
     public Outcome renew(java.security.cert.X509Certificate[] presented, byte[] body, CsrDecoder.Encoding encoding,
             String requestedProfile) {
-        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.RENEWAL);
-        try {
-            Outcome outcome = renew(attempt, presented, body, encoding, requestedProfile);
-            return attempt.succeeded(outcome, outcome.created());
-        } catch (RuntimeException e) {
-            throw attempt.failed(e);
-        }
+        return measured(EnrollmentMetrics.Method.RENEWAL,
+                attempt -> renew(attempt, presented, body, encoding, requestedProfile));
     }
 
     private Outcome renew(EnrollmentMetrics.Attempt attempt, java.security.cert.X509Certificate[] presented,
@@ -307,13 +314,8 @@ public class EnrollmentService {
     @Transactional
     public Outcome enrollWithFactoryCertificate(java.security.cert.X509Certificate[] presented, byte[] body,
             CsrDecoder.Encoding encoding, String requestedProfile) {
-        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.IDEVID);
-        try {
-            Outcome outcome = enrollWithFactoryCertificate(attempt, presented, body, encoding, requestedProfile);
-            return attempt.succeeded(outcome, outcome.created());
-        } catch (RuntimeException e) {
-            throw attempt.failed(e);
-        }
+        return measured(EnrollmentMetrics.Method.IDEVID,
+                attempt -> enrollWithFactoryCertificate(attempt, presented, body, encoding, requestedProfile));
     }
 
     private Outcome enrollWithFactoryCertificate(EnrollmentMetrics.Attempt attempt,
@@ -465,13 +467,8 @@ public class EnrollmentService {
     @Transactional
     public Outcome enroll(String presentedToken, byte[] body, CsrDecoder.Encoding encoding, String deviceId,
             String requestedProfile) {
-        EnrollmentMetrics.Attempt attempt = metrics.attempt(EnrollmentMetrics.Method.TOKEN);
-        try {
-            Outcome outcome = enroll(attempt, presentedToken, body, encoding, deviceId, requestedProfile);
-            return attempt.succeeded(outcome, outcome.created());
-        } catch (RuntimeException e) {
-            throw attempt.failed(e);
-        }
+        return measured(EnrollmentMetrics.Method.TOKEN,
+                attempt -> enroll(attempt, presentedToken, body, encoding, deviceId, requestedProfile));
     }
 
     private Outcome enroll(EnrollmentMetrics.Attempt attempt, String presentedToken, byte[] body,

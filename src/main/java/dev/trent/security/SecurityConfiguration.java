@@ -99,11 +99,7 @@ class SecurityConfiguration {
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/actuator/prometheus").hasRole("AUDITOR")
                         .anyRequest().permitAll())
-                .exceptionHandling(e -> e
-                        .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,
-                                "unauthorized", "Unauthorized", "Send an API key as 'Authorization: Bearer <key>'."))
-                        .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 403, "forbidden",
-                                "Forbidden", "This API key's role does not allow this operation.")))
+                .exceptionHandling(SecurityConfiguration::apiKeyProblems)
                 .build();
     }
 
@@ -123,12 +119,17 @@ class SecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/api/v1/issuers", "/api/v1/manufacturer-cas", "/api/v1/audit",
                                 "/api/v1/audit/verify").hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))
-                .exceptionHandling(e -> e
-                        .authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401,
-                                "unauthorized", "Unauthorized", "Send an API key as 'Authorization: Bearer <key>'."))
-                        .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 403, "forbidden",
-                                "Forbidden", "This API key's role does not allow this operation.")))
+                .exceptionHandling(SecurityConfiguration::apiKeyProblems)
                 .build();
+    }
+
+    /** 401 and 403 of the chains that take API keys, as problem+json. */
+    private static void apiKeyProblems(
+            org.springframework.security.config.annotation.web.configurers.ExceptionHandlingConfigurer<HttpSecurity> e) {
+        e.authenticationEntryPoint((req, res, ex) -> ProblemResponses.write(req, res, 401, "unauthorized",
+                "Unauthorized", "Send an API key as 'Authorization: Bearer <key>'."))
+                .accessDeniedHandler((req, res, ex) -> ProblemResponses.write(req, res, 403, "forbidden", "Forbidden",
+                        "This API key's role does not allow this operation."));
     }
 
     /** Whatever no other chain claims: denied, so that a new endpoint is never public by accident. */

@@ -3,7 +3,6 @@ package dev.trent.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +41,9 @@ class MicroPythonExampleIT extends IntegrationTest {
     @TempDir
     Path dir;
 
+    /** trent.json, with PORT for s_server's port. */
+    private String config;
+
     private record Run(int exit, String output) {
     }
 
@@ -53,36 +55,14 @@ class MicroPythonExampleIT extends IntegrationTest {
         return new Run(p.exitValue(), out);
     }
 
-    /** openssl s_server requiring a client certificate under Trent's chain; returns its output after one handshake. */
-    private String withServer(int port, java.util.concurrent.Callable<Run> client, Run[] result) throws Exception {
-        Process server = new ProcessBuilder("openssl", "s_server", "-accept", Integer.toString(port), "-naccept", "1",
-                "-cert", "server.pem", "-cert_chain", "int.pem", "-key", "server.key", "-CAfile", "trust.pem",
-                "-Verify", "2", "-verify_return_error", "-rev").directory(dir.toFile()).redirectErrorStream(true).start();
-        StringBuffer out = new StringBuffer();
-        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
-                    server.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null;) {
-                    out.append(line).append('\n');
-                    if (line.contains("ACCEPT")) {
-                        ready.countDown();
-                    }
-                }
-            } catch (java.io.IOException e) {
-                out.append(e);
-            }
-        });
-        reader.start();
-        try {
-            assertThat(ready.await(10, TimeUnit.SECONDS)).as("s_server ready: " + out).isTrue();
-            result[0] = client.call();
-            server.waitFor(10, TimeUnit.SECONDS);
-            reader.join(2000);
-            return out.toString();
-        } finally {
-            server.destroyForcibly();
-        }
+    /** openssl s_server requiring a client certificate under Trent's chain, answering lines reversed. */
+    private dev.trent.support.OpensslServer.Result<Run> withServer() throws Exception {
+        return dev.trent.support.OpensslServer.oneConnection(dir, List.of("-cert", "server.pem", "-cert_chain",
+                "int.pem", "-key", "server.key", "-CAfile", "trust.pem", "-Verify", "2", "-verify_return_error", "-rev"),
+                p -> {
+                    Files.writeString(dir.resolve("trent.json"), config.replace("PORT", Integer.toString(p)));
+                    return boot();
+                });
     }
 
     @Test
@@ -104,18 +84,15 @@ class MicroPythonExampleIT extends IntegrationTest {
         Files.writeString(dir.resolve("server.pem"), Pem.certificates(server.certificates().subList(0, 1)));
         Files.writeString(dir.resolve("int.pem"), Pem.certificates(chain.subList(0, 1)));
         Files.writeString(dir.resolve("trust.pem"), Pem.certificates(chain));
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        Files.writeString(dir.resolve("trent.json"), "{\"url\": \"localhost:" + tls.port() + "\", \"token\": \"" + token
-                + "\", \"mtls\": [\"localhost\", " + port + "]}");
+        config = "{\"url\": \"localhost:" + tls.port() + "\", \"token\": \"" + token
+                + "\", \"mtls\": [\"localhost\", PORT]}";
 
-        Run[] first = new Run[1];
-        String serverOut = withServer(port, this::boot, first);
+        dev.trent.support.OpensslServer.Result<Run> boot1 = withServer();
+        Run first = boot1.client();
+        String serverOut = boot1.serverOutput();
 
-        assertThat(first[0].exit()).as(first[0].output()).isZero();
-        assertThat(first[0].output()).contains("enrolled as " + device).contains("mutual TLS to localhost:" + port + " ok")
+        assertThat(first.exit()).as(first.output()).isZero();
+        assertThat(first.output()).contains("enrolled as " + device).containsPattern("mutual TLS to localhost:\\d+ ok")
                 .contains("ecived tnerT a morf olleh"); // s_server -rev answers each line reversed
         X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                 new ByteArrayInputStream(Files.readAllBytes(dir.resolve("cert.der"))));
@@ -133,10 +110,11 @@ class MicroPythonExampleIT extends IntegrationTest {
                 .contains("depth=0 CN = " + device + "\nverify return:1");
 
         // Second boot: the stored identity is used, no enrollment (the token is spent).
-        Run[] second = new Run[1];
-        String again = withServer(port, this::boot, second);
-        assertThat(second[0].exit()).as(second[0].output()).isZero();
-        assertThat(second[0].output()).doesNotContain("enrolled as");
+        dev.trent.support.OpensslServer.Result<Run> boot2 = withServer();
+        Run second = boot2.client();
+        String again = boot2.serverOutput();
+        assertThat(second.exit()).as(second.output()).isZero();
+        assertThat(second.output()).doesNotContain("enrolled as");
         assertThat(again).contains("depth=0 CN = " + device + "\nverify return:1");
     }
 }

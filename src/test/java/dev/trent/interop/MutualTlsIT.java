@@ -3,8 +3,6 @@ package dev.trent.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
@@ -13,7 +11,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,41 +59,13 @@ class MutualTlsIT extends IntegrationTest {
 
     /** One handshake between s_server (client certificates required, CRL checked) and s_client. */
     private String handshake() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        Process server = new ProcessBuilder("openssl", "s_server", "-accept", Integer.toString(port), "-naccept", "1",
-                "-cert", "server.pem", "-cert_chain", "int.pem", "-key", "server.key", "-CAfile", "trust.pem",
-                "-Verify", "3", "-verify_return_error", "-crl_check", "-CRL", "crl.pem")
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        StringBuffer serverOut = new StringBuffer();
-        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
-                    server.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null;) {
-                    serverOut.append(line).append('\n');
-                    if (line.contains("ACCEPT")) {
-                        ready.countDown();
-                    }
-                }
-            } catch (java.io.IOException e) {
-                serverOut.append(e);
-            }
-        });
-        reader.start();
-        try {
-            assertThat(ready.await(10, TimeUnit.SECONDS)).as("s_server ready: " + serverOut).isTrue();
-            Openssl.Result client = Openssl.run(dir, "s_client", "-connect", "127.0.0.1:" + port, "-cert", "device.pem",
-                    "-key", "device.key", "-cert_chain", "int.pem", "-CAfile", "root.pem", "-verify_return_error",
-                    "-verify_hostname", "localhost");
-            server.waitFor(10, TimeUnit.SECONDS);
-            reader.join(2000);
-            return "CLIENT exit " + client.exitCode() + "\n" + client.output() + "\nSERVER\n" + serverOut;
-        } finally {
-            server.destroyForcibly();
-        }
+        dev.trent.support.OpensslServer.Result<Openssl.Result> r = dev.trent.support.OpensslServer.oneConnection(dir,
+                List.of("-cert", "server.pem", "-cert_chain", "int.pem", "-key", "server.key", "-CAfile", "trust.pem",
+                        "-Verify", "3", "-verify_return_error", "-crl_check", "-CRL", "crl.pem"),
+                port -> Openssl.run(dir, "s_client", "-connect", "127.0.0.1:" + port, "-cert", "device.pem", "-key",
+                        "device.key", "-cert_chain", "int.pem", "-CAfile", "root.pem", "-verify_return_error",
+                        "-verify_hostname", "localhost"));
+        return "CLIENT exit " + r.client().exitCode() + "\n" + r.client().output() + "\nSERVER\n" + r.serverOutput();
     }
 
     @Test
