@@ -17,6 +17,10 @@ import tools.jackson.databind.json.JsonMapper;
  * event joins the hash chain ({@code audit_chain}, a deferred trigger in V7). Rows cannot be
  * updated or deleted (triggers in V1 and V7, and the {@code trent_app} role's grants). Never pass
  * secrets here.
+ *
+ * <p>Record only in READ COMMITTED transactions (Spring's and PostgreSQL's default): the chain
+ * trigger reads the chain's head after taking its lock, which under REPEATABLE READ or
+ * SERIALIZABLE would be the transaction's old snapshot, and the commit would fail.
  */
 @Component
 public class AuditLog {

@@ -88,6 +88,17 @@ public class EnrollmentService {
         }
     }
 
+    /** The audit details every {@code certificate.issued} event carries. */
+    private static Map<String, Object> issued(Certificate cert, CertificateProfile profile) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("profile", profile.name());
+        details.put("issuerId", cert.issuerId());
+        details.put("keyType", cert.keyType());
+        details.put("publicKeySha256", cert.publicKeySha256());
+        details.put("notAfter", cert.notAfter().toString());
+        return details;
+    }
+
     /** Runs one enrollment attempt of {@code method}, counted and timed by its outcome. */
     private Outcome measured(EnrollmentMetrics.Method method,
             java.util.function.Function<EnrollmentMetrics.Attempt, Outcome> work) {
@@ -184,11 +195,7 @@ public class EnrollmentService {
         String keySha256 = dev.trent.pki.Hashes.sha256Hex(keys.getPublic().getEncoded());
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(), token.dnsNames(), spki,
                 keySha256, type, token.id()));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("profile", profile.name());
-        details.put("issuerId", cert.issuerId());
-        details.put("keyType", cert.keyType());
-        details.put("publicKeySha256", cert.publicKeySha256());
+        Map<String, Object> details = issued(cert, profile);
         details.put("keyGeneratedBy", "server");
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
@@ -389,12 +396,7 @@ public class EnrollmentService {
                 + "device_id, certificate_id, enrolled_at) values (?, ?, ?, ?, ?, (select id from certificate where "
                 + "issuer_id = ? and serial = ?), ?)", match.idevidSha256(), match.ca().id(), idevidSubject, idevidSerial,
                 deviceId, cert.issuerId(), cert.serial(), java.sql.Timestamp.from(clock.instant()));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("profile", profile.name());
-        details.put("issuerId", cert.issuerId());
-        details.put("keyType", cert.keyType());
-        details.put("publicKeySha256", cert.publicKeySha256());
-        details.put("notAfter", cert.notAfter().toString());
+        Map<String, Object> details = issued(cert, profile);
         details.put("manufacturerCa", match.ca().name());
         details.put("idevidSubject", idevidSubject);
         details.put("idevidSha256", match.idevidSha256());
@@ -504,12 +506,7 @@ public class EnrollmentService {
 
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, token.deviceId(),
                 token.dnsNames(), csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), token.id()));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("profile", profile.name());
-        details.put("issuerId", cert.issuerId());
-        details.put("keyType", cert.keyType());
-        details.put("publicKeySha256", cert.publicKeySha256());
-        details.put("notAfter", cert.notAfter().toString());
+        Map<String, Object> details = issued(cert, profile);
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
         log.info("Issued certificate {} to device {} (profile {})", cert.serial(), token.deviceId(), profile.name());
