@@ -98,14 +98,23 @@ class EstController {
     }
 
     /**
-     * RFC 7030 4.2.3: when the CA cannot sign right now (its HSM unreachable, a degraded start),
-     * an enrollment is deferred rather than failed: 202 with {@code Retry-After}, nothing
-     * consumed, so the client's retry of the same request succeeds once the CA is back. EST
-     * clients (Bouncy Castle's, libest) retry on 202; {@code cacerts} and {@code csrattrs} never
-     * sign, so they never get here.
+     * RFC 7030 4.2.3: when the CA cannot sign right now because its key is unreachable (an HSM
+     * outage, a degraded start: the signer reports itself unavailable), an enrollment is deferred
+     * rather than failed: 202 with {@code Retry-After}, nothing consumed, so the client's retry of
+     * the same request succeeds once the CA is back. EST clients (Bouncy Castle's, libest) retry
+     * on 202. A signature failing on a reachable key is not cured by waiting: 503 problem+json.
+     * {@code cacerts} and {@code csrattrs} never sign, so they never get here.
      */
     @org.springframework.web.bind.annotation.ExceptionHandler(dev.trent.ca.SigningException.class)
-    ResponseEntity<Void> deferred(dev.trent.ca.SigningException e) {
+    ResponseEntity<?> deferred(dev.trent.ca.SigningException e) {
+        if (issuers.active().signer().available()) {
+            log.error("EST enrollment failed: the CA key is reachable but could not sign", e);
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+                    .cacheControl(CacheControl.noStore())
+                    .body(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "signer-unavailable",
+                            "CA signer unavailable", "The CA could not sign; nothing was issued.").toProblemDetail());
+        }
         log.warn("EST enrollment deferred (202, retry after {} s): the CA cannot sign: {}", RETRY_AFTER_SECONDS,
                 e.getMessage());
         // No body: RFC 7030 defines none, and Bouncy Castle's client fails on a 202 body it does not read.

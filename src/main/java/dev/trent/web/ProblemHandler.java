@@ -29,8 +29,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit;
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts;
 
+    private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
+
     ProblemHandler(org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts) {
+            org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts,
+            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers) {
+        this.issuers = issuers;
         this.audit = audit;
         this.bursts = bursts;
     }
@@ -89,7 +93,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         ResponseEntity<ProblemDetail> r = respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE,
                 "signer-unavailable", "CA signer unavailable", "The CA could not sign; nothing was issued. Try again "
                         + "later.").toProblemDetail());
-        // RFC 9110 10.2.3: when to try again; the same request then succeeds (nothing was consumed).
+        dev.trent.ca.IssuerRegistry registry = issuers.getIfAvailable();
+        if (registry == null || registry.active().signer().available()) {
+            return r; // the key is reachable yet failed: waiting is no cure, so no Retry-After
+        }
+        // RFC 9110 10.2.3: the key is unreachable (an HSM outage); the same request succeeds once
+        // it is back, nothing having been consumed.
         return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.RETRY_AFTER, "30")
                 .body(r.getBody());
     }

@@ -42,6 +42,12 @@ class SignerFailureIT extends IntegrationTest {
                     return real.chain();
                 }
 
+                /** CREATE is a device that cannot be reached (as an HSM reports it); SIGN fails while reachable. */
+                @Override
+                public boolean available() {
+                    return FAULT.get() != Fault.CREATE && real.available();
+                }
+
                 @Override
                 public ContentSigner contentSigner() {
                     if (FAULT.get() == Fault.CREATE) {
@@ -91,7 +97,9 @@ class SignerFailureIT extends IntegrationTest {
         }
 
         assertThat(failed.status()).as(failed.toString()).isEqualTo(503);
-        assertThat(failed.header("Retry-After")).isEqualTo("30");
+        // Retry-After only while the signer reports itself unreachable (it will come back); a
+        // signature failing on a reachable key is not something waiting cures.
+        assertThat(failed.header("Retry-After")).isEqualTo(fault == Fault.CREATE ? "30" : null);
         assertThat(failed.contentType()).startsWith("application/problem+json");
         assertThat(failed.json().get("type").asText()).isEqualTo("https://trent.dev/problems/signer-unavailable");
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
@@ -155,6 +163,30 @@ class SignerFailureIT extends IntegrationTest {
 
         assertThat(done.isCompleted()).isTrue();
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ? and status = 'ISSUED'",
+                Integer.class, device)).isEqualTo(1);
+    }
+
+    /** A signer that is reachable but fails to sign: EST answers 503, not 202 (retrying would not help). */
+    @org.junit.jupiter.api.Test
+    void estSimpleenrollWhenAReachableSignerFailsThen503NotDeferred() throws Exception {
+        String device = deviceId("est-fail");
+        String token = client().token(ADMIN_KEY, device, "device", null);
+        List<X509Certificate> chain = client().get("/api/v1/ca/chain", null, null).certificates();
+        TrentClient https = TrentClient.https(tls.port(), chain.get(chain.size() - 1));
+        FAULT.set(Fault.SIGN);
+        TrentClient.Response r;
+        try {
+            r = https.send("POST", "/.well-known/est/simpleenroll", java.util.Map.of("Content-Type", "application/pkcs10",
+                    "Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                            (device + ":" + token).getBytes(java.nio.charset.StandardCharsets.UTF_8))),
+                    java.util.Base64.getMimeEncoder().encode(TestCsrs.ecP256("x").der()));
+        } finally {
+            FAULT.set(Fault.NONE);
+        }
+        assertThat(r.status()).as(r.toString()).isEqualTo(503);
+        assertThat(r.json().get("type").asText()).endsWith("/signer-unavailable");
+        assertThat(r.header("Retry-After")).isNull();
+        assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
                 Integer.class, device)).isEqualTo(1);
     }
 }
