@@ -296,6 +296,9 @@ public class EnrollmentService {
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, current.deviceId(), current.dnsNames(),
                 csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), null));
         Map<String, Object> details = new LinkedHashMap<>();
+        jdbc.update("update certificate set renewed_from = (select id from certificate where issuer_id = ? and serial = ?) "
+                + "where issuer_id = ? and serial = ?", current.issuerId(), current.serial(), cert.issuerId(),
+                cert.serial());
         details.put("previous", current.serial());
         details.put("rekey", !cert.publicKeySha256().equals(current.publicKeySha256()));
         details.put("profile", profile.name());

@@ -31,7 +31,8 @@ import dev.trent.web.ProblemException;
  * <p>Rules: revoking again with the same reason changes nothing; a hold
  * ({@code certificateHold}) may be released or made permanent with any other reason; a
  * permanent revocation may only be escalated to {@code keyCompromise}. A keyCompromise blocks
- * the public key: every other certificate for it is revoked too and enrollment refuses it.
+ * the public key: every other certificate for it is revoked too and enrollment refuses it; and
+ * the certificates renewed from it (transitively) are revoked as keyCompromise as well.
  */
 @Service
 public class RevocationService {
@@ -150,8 +151,17 @@ public class RevocationService {
 
     private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
             UUID bulkId) {
+        apply(row, reason, invalidityDate, now, actor, bulkId, null);
+    }
+
+    /** @param renewedFrom the compromised certificate this one was renewed from, when that is why */
+    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+            UUID bulkId, String renewedFrom) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", reason.name());
+        if (renewedFrom != null) {
+            details.put("renewedFrom", renewedFrom);
+        }
         details.put("issuerId", row.issuerId());
         if (invalidityDate != null) {
             details.put("invalidityDate", invalidityDate.toString());
@@ -219,6 +229,17 @@ public class RevocationService {
                 metrics.revoked(RevocationReason.keyCompromise);
             }
             changed(other.issuerId());
+        }
+        // Renewals authenticated by the compromised key are as untrustworthy as it is (a thief
+        // could have renewed, rekeying to a key of their own): revoked alike, their keys blocked,
+        // and so on down the lineage.
+        List<Row> renewals = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+                + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
+                + "revocation_reason <> 'keyCompromise')) order by id for update",
+                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6)), source.id());
+        for (Row renewal : renewals) {
+            apply(renewal, RevocationReason.keyCompromise, null, now, actor, null, source.serial());
         }
     }
 

@@ -218,4 +218,51 @@ class RenewalIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select count(*) from certificate where device_id in (?, ?)", Integer.class,
                 d.id(), revoked.id())).as("nothing issued by a refusal").isEqualTo(2);
     }
+
+    /** Renews {@code d} with a new key over EST; the renewed device (same id). */
+    private Device rekeyed(Device d) throws Exception {
+        KeyPair next = p256();
+        HttpResponse<String> r = reenroll(tlsContext(d.keys(), d.certificate()), csr(next, "CN=" + d.id()).getEncoded());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        org.bouncycastle.cms.CMSSignedData p7 = new org.bouncycastle.cms.CMSSignedData(
+                Base64.getMimeDecoder().decode(r.body()));
+        X509CertificateHolder h = (X509CertificateHolder) p7.getCertificates().getMatches(null).iterator().next();
+        return new Device(d.id(), next, new JcaX509CertificateConverter().getCertificate(h));
+    }
+
+    private String status(X509Certificate c) {
+        return jdbc.queryForObject("select status || ':' || coalesce(revocation_reason, '') from certificate where serial = ?",
+                String.class, c.getSerialNumber().toString(16));
+    }
+
+    @Test
+    void keyCompromiseOfACertificateRevokesTheRenewalsMadeWithItDownTheLineageAndOtherReasonsDoNot() throws Exception {
+        // A thief with the first key renews (rekeying to a key of their own), and again.
+        Device original = enrolled();
+        Device renewed = rekeyed(original);
+        Device again = rekeyed(renewed);
+        assertThat(jdbc.queryForObject("select p.serial from certificate c join certificate p on p.id = c.renewed_from "
+                + "where c.serial = ?", String.class, again.certificate().getSerialNumber().toString(16)))
+                .isEqualTo(renewed.certificate().getSerialNumber().toString(16));
+
+        TrentClient.Response r = client().postJson("/api/v1/certificates/"
+                + original.certificate().getSerialNumber().toString(16) + "/revoke", ADMIN_KEY,
+                Map.of("reason", "keyCompromise"));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(status(renewed.certificate())).isEqualTo("REVOKED:keyCompromise");
+        assertThat(status(again.certificate())).isEqualTo("REVOKED:keyCompromise");
+        assertThat(jdbc.queryForObject("select details::text from audit_event where action = 'certificate.revoked' and "
+                + "subject = ?", String.class, renewed.certificate().getSerialNumber().toString(16)))
+                .contains(original.certificate().getSerialNumber().toString(16));
+        assertThat(jdbc.queryForObject("select count(*) from blocked_key where public_key_sha256 = ?", Integer.class,
+                dev.trent.pki.Hashes.sha256Hex(again.keys().getPublic().getEncoded()))).as("the thief's key").isEqualTo(1);
+
+        // Any other reason concerns that certificate only: its successor is the device's own.
+        Device retired = enrolled();
+        Device successor = rekeyed(retired);
+        assertThat(client().postJson("/api/v1/certificates/" + retired.certificate().getSerialNumber().toString(16)
+                + "/revoke", ADMIN_KEY, Map.of("reason", "superseded")).status()).isEqualTo(200);
+        assertThat(status(successor.certificate())).isEqualTo("ISSUED:");
+    }
 }
