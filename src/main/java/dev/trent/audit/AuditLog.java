@@ -13,14 +13,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Appends security-relevant events to the {@code audit_event} table, inside the caller's
- * transaction so that an event exists exactly when the action it records does. At commit each
- * event joins the hash chain ({@code audit_chain}, a deferred trigger in V7). Rows cannot be
- * updated or deleted (triggers in V1 and V7, and the {@code trent_app} role's grants). Never pass
- * secrets here.
- *
- * <p>Record only in READ COMMITTED transactions (Spring's and PostgreSQL's default): the chain
- * trigger reads the chain's head after taking its lock, which under REPEATABLE READ or
- * SERIALIZABLE would be the transaction's old snapshot, and the commit would fail.
+ * transaction so that an event exists exactly when the action it records does. Once committed,
+ * the sealer chains it ({@code AuditTrail.seal}, V7's {@code audit_chain_seal}, within about
+ * {@code trent.audit.seal-interval}). Rows cannot be updated or deleted (triggers in V1 and V7,
+ * and the {@code trent_app} role's grants). Never pass secrets here.
  */
 @Component
 public class AuditLog {

@@ -123,10 +123,59 @@ public class AuditTrail {
         }
     }
 
+    /** How many events one call of {@code audit_chain_seal} chains at most (one transaction). */
+    private static final int SEAL_BATCH = 5000;
+
+    /**
+     * Chains the events committed since the last run (V7's {@code audit_chain_seal}, one
+     * instance at a time), in batches until none is left. Off the commit path of every audited
+     * action: chaining there would serialise them all behind one lock (bench/README.md).
+     */
+    @Scheduled(initialDelay = 0, fixedDelayString = "${trent.audit.seal-interval:250ms}")
+    void seal() {
+        try {
+            Integer n;
+            do {
+                n = jdbc.queryForObject("select audit_chain_seal(?)", Integer.class, SEAL_BATCH);
+            } while (n != null && n == SEAL_BATCH);
+        } catch (RuntimeException e) {
+            log.warn("Audit chain not sealed now ({}); next attempt shortly", e.getMessage());
+        }
+    }
+
+    /**
+     * Chains every event whose transaction had ended or was running when this was called (so
+     * that what a caller just did is in the chain), waiting up to {@code maxWait} for those still
+     * running. Returns whether they all made it.
+     */
+    public boolean sealCommitted(java.time.Duration maxWait) {
+        Long until = jdbc.queryForObject("select txid_snapshot_xmax(txid_current_snapshot())", Long.class);
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        while (true) {
+            seal();
+            Boolean done = jdbc.queryForObject("select txid_snapshot_xmin(txid_current_snapshot()) >= ?",
+                    Boolean.class, until);
+            if (Boolean.TRUE.equals(done)) {
+                seal(); // what ended between the last seal and the check
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
     @Scheduled(initialDelayString = "${trent.audit.checkpoint-interval:10m}",
             fixedDelayString = "${trent.audit.checkpoint-interval:10m}")
     void scheduledCheckpoint() {
         try {
+            sealCommitted(java.time.Duration.ofSeconds(5));
             // Through the proxy, so that checkpoint() runs in its transaction (its advisory lock
             // holds until the checkpoint is stored).
             self.getObject().checkpoint();

@@ -29,7 +29,12 @@ public final class AuditVerifier {
     }
 
     /** What was checked and whether it holds. */
-    public record Report(boolean valid, long events, long checkpoints, Long headSeq, String headHash,
+    /**
+     * @param events  chain entries checked
+     * @param pending events committed after the chain's head, not chained yet (the sealer takes
+     *                them within a second or so); not an error
+     */
+    public record Report(boolean valid, long events, long pending, long checkpoints, Long headSeq, String headHash,
             Long lastCheckpointSeq, Broken firstBroken) {
     }
 
@@ -59,6 +64,8 @@ public final class AuditVerifier {
     private static Report verifyChecked(Connection c, List<X509Certificate> trustedRoots, Long expectSeq,
             byte[] expectHash) throws SQLException {
         long events = 0;
+        long headTxid = 0;
+        long headEvent = 0;
         byte[] last = ZERO;
         long lastSeq = 0;
         Broken broken = null;
@@ -67,7 +74,7 @@ public final class AuditVerifier {
         c.setAutoCommit(false);
         try (PreparedStatement ps = c.prepareStatement("""
                 select ch.seq, ch.event_id, ch.prev_hash, ch.hash, e.id, e.occurred_at_us, e.actor, e.action,
-                       e.subject, e.details
+                       e.subject, e.details, ch.txid
                 from audit_chain ch left join (
                     select id, (extract(epoch from occurred_at) * 1000000)::bigint as occurred_at_us, actor, action,
                            subject, details::text as details
@@ -78,6 +85,8 @@ public final class AuditVerifier {
                 while (rs.next()) {
                     long seq = rs.getLong(1);
                     long eventId = rs.getLong(2);
+                    headTxid = rs.getLong(11);
+                    headEvent = eventId;
                     byte[] prev = rs.getBytes(3);
                     byte[] hash = rs.getBytes(4);
                     events++;
@@ -116,13 +125,25 @@ public final class AuditVerifier {
                     + "the chain was cut back to " + lastSeq);
         }
         String head = lastSeq == 0 ? null : HexFormat.of().formatHex(last);
-        if (broken == null) {
-            try (PreparedStatement ps = c.prepareStatement("select min(e.id) from audit_event e where not exists "
-                    + "(select 1 from audit_chain ch where ch.event_id = e.id)"); ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getObject(1) != null) {
-                    broken = new Broken(lastSeq + 1, rs.getLong(1), "event " + rs.getLong(1) + " is not in the chain "
-                            + "(inserted past the chain's trigger)");
+        // Events not in the chain: before the head (in the sealer's (txid, id) order) they were
+        // slipped in past it; after it they are pending, committed since the sealer last ran.
+        long pending = 0;
+        try (PreparedStatement ps = c.prepareStatement("""
+                select e.id, (coalesce(e.txid, 0), e.id) < (?, ?) from audit_event e
+                where not exists (select 1 from audit_chain ch where ch.event_id = e.id)
+                order by coalesce(e.txid, 0), e.id""")) {
+            ps.setLong(1, headTxid);
+            ps.setLong(2, headEvent);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getBoolean(2)) {
+                        if (broken == null) {
+                            broken = new Broken(lastSeq + 1, rs.getLong(1), "event " + rs.getLong(1) + " is not in "
+                                    + "the chain but older than its head (inserted past the sealer)");
+                        }
+                    } else {
+                        pending++;
+                    }
                 }
             }
         }
@@ -158,8 +179,8 @@ public final class AuditVerifier {
                 }
             }
         }
-        return new Report(broken == null, events, checkpoints, lastSeq == 0 ? null : lastSeq, head, lastCheckpoint,
-                broken);
+        return new Report(broken == null, events, pending, checkpoints, lastSeq == 0 ? null : lastSeq, head,
+                lastCheckpoint, broken);
     }
 
     /** Whether the certificate is one of the roots or is signed by one of them. */

@@ -85,7 +85,8 @@ public final class AuditCli {
                 c.setReadOnly(true);
                 AuditVerifier.Report r = AuditVerifier.verify(c, roots, expectSeq, expectHash);
                 out.println("events:      " + r.events() + (r.headSeq() == null ? "" : " (head " + r.headSeq() + ", "
-                        + r.headHash() + ")"));
+                        + r.headHash() + ")") + (r.pending() == 0 ? "" : "; " + r.pending() + " pending (committed "
+                        + "after the head, not chained yet)"));
                 out.println("checkpoints: " + r.checkpoints() + (r.lastCheckpointSeq() == null ? ""
                         : " (last at entry " + r.lastCheckpointSeq() + ")"));
                 if (r.valid()) {

@@ -215,13 +215,14 @@ public record TrentProperties(
     }
 
     /**
-     * The audit log: how often the chain's head is signed (a checkpoint, when it moved), and how
-     * many failed API-key authentications from one address within a minute make a burst worth
-     * an audit event.
+     * The audit log: how often the chain's head is signed (a checkpoint, when it moved), how
+     * many failed authentications from one address within a minute make a burst worth an audit
+     * event, and how often committed events are chained.
      */
     public record Audit(
             @DefaultValue("10m") Duration checkpointInterval,
-            @DefaultValue("10") int failureBurst) {
+            @DefaultValue("10") int failureBurst,
+            @DefaultValue("250ms") Duration sealInterval) {
 
         public Audit {
             if (checkpointInterval.compareTo(Duration.ofSeconds(1)) < 0) {

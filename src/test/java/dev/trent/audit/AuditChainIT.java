@@ -153,6 +153,39 @@ class AuditChainIT {
     }
 
     @Test
+    void anEventThatCommitsLateIsChainedAfterTheOnesThatCommittedWhileItWasOpenNeverSkipped() throws Exception {
+        try (TrentApp app = start(dir.resolve("late"))) {
+            TrentClient c = app.client();
+            AuditTrail trail = app.context().getBean(AuditTrail.class);
+            try (Connection slow = owner(app)) {
+                slow.setAutoCommit(false);
+                try (Statement st = slow.createStatement()) {
+                    st.execute("insert into audit_event (occurred_at, actor, action, subject) "
+                            + "values (now(), 'test', 'test.slow', 'first-recorded')");
+                }
+                // Meanwhile another event commits, and the sealer runs: it must wait for the open one.
+                c.token(ADMIN_KEY, "late-" + java.util.UUID.randomUUID().toString().substring(0, 8), "device", null);
+                trail.seal();
+                assertThat(app.jdbc().queryForObject("select count(*) from audit_chain ch join audit_event e on "
+                        + "e.id = ch.event_id where e.action = 'enrollment-token.created'", Integer.class))
+                        .as("not chained past a transaction still open").isZero();
+                JsonNode pending = verify(c);
+                assertThat(pending.get("valid").asBoolean()).as(pending.toString()).isTrue();
+                assertThat(pending.get("pending").asLong()).isPositive();
+                slow.commit();
+            }
+            assertThat(trail.sealCommitted(java.time.Duration.ofSeconds(5))).isTrue();
+            List<String> order = app.jdbc().queryForList("select e.action from audit_chain ch join audit_event e on "
+                    + "e.id = ch.event_id where e.action in ('test.slow', 'enrollment-token.created') order by ch.seq",
+                    String.class);
+            assertThat(order).containsExactly("test.slow", "enrollment-token.created");
+            JsonNode done = verify(c);
+            assertThat(done.get("valid").asBoolean()).as(done.toString()).isTrue();
+            assertThat(done.get("pending").asLong()).isZero();
+        }
+    }
+
+    @Test
     void eventEditedInPostgresIsTheFirstBrokenLinkAndARewrittenChainFailsAtTheCheckpoint() throws Exception {
         try (TrentApp app = start(dir.resolve("b"))) {
             TrentClient c = app.client();

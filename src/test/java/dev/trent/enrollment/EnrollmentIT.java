@@ -346,9 +346,7 @@ class EnrollmentIT extends IntegrationTest {
                 .hasMessageContaining("append-only");
         assertThatThrownBy(() -> jdbc.update("delete from audit_event where id = ?", id))
                 .hasMessageContaining("append-only");
-        assertThatThrownBy(() -> jdbc.execute("truncate audit_event cascade")).hasMessageContaining("append-only");
-        assertThatThrownBy(() -> jdbc.execute("truncate audit_event")).as("the hash chain references every event")
-                .hasMessageContaining("foreign key");
+        assertThatThrownBy(() -> jdbc.execute("truncate audit_event")).hasMessageContaining("append-only");
     }
 
     private void assertTokenUnused(String device) {
