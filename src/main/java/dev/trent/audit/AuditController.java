@@ -38,22 +38,12 @@ class AuditController {
 
     @GetMapping("/api/v1/audit/verify")
     AuditVerifier.Report verify(@RequestParam(required = false) String expect) {
-        Long seq = null;
-        byte[] hash = null;
-        if (expect != null) {
-            String[] parts = expect.split(":", 2);
-            try {
-                seq = Long.parseLong(parts[0]);
-                hash = java.util.HexFormat.of().parseHex(parts[1]);
-            } catch (RuntimeException e) {
-                seq = null;
-            }
-            if (seq == null || seq < 1 || hash.length != 32) {
-                throw ProblemException.invalidRequest("'expect' is <entry>:<64 hex digits>, as a checkpoint line of "
-                        + "the application log gives it.");
-            }
+        AuditVerifier.Expectation expected = expect == null ? null : AuditVerifier.Expectation.parse(expect);
+        if (expect != null && expected == null) {
+            throw ProblemException.invalidRequest("'expect' is <entry>:<64 hex digits>, as a checkpoint line of the "
+                    + "application log gives it.");
         }
-        return trail.verify(seq, hash);
+        return trail.verify(expected);
     }
 
     @PostMapping("/api/v1/audit/checkpoint")

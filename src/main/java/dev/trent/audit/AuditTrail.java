@@ -105,7 +105,7 @@ public class AuditTrail {
     }
 
     /** Verifies chain and checkpoints (see {@link AuditVerifier}). */
-    public AuditVerifier.Report verify(Long expectSeq, byte[] expectHash) {
+    public AuditVerifier.Report verify(AuditVerifier.Expectation expected) {
         // Trust for checkpoint signatures comes from the CA's key container (keystore, token or
         // chain file), not from the database being verified.
         java.util.Set<java.security.cert.X509Certificate> roots = new java.util.LinkedHashSet<>();
@@ -115,7 +115,7 @@ public class AuditTrail {
         }
         java.sql.Connection c = DataSourceUtils.getConnection(dataSource);
         try {
-            return AuditVerifier.verify(c, List.copyOf(roots), expectSeq, expectHash);
+            return AuditVerifier.verify(c, List.copyOf(roots), expected);
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the audit log: " + e.getMessage(), e);
         } finally {
@@ -152,11 +152,12 @@ public class AuditTrail {
         Long until = jdbc.queryForObject("select txid_snapshot_xmax(txid_current_snapshot())", Long.class);
         long deadline = System.nanoTime() + maxWait.toNanos();
         while (true) {
+            // Checked before sealing: once every transaction up to the call has ended, this
+            // seal takes the last of them.
+            boolean ended = Boolean.TRUE.equals(jdbc.queryForObject(
+                    "select txid_snapshot_xmin(txid_current_snapshot()) >= ?", Boolean.class, until));
             seal();
-            Boolean done = jdbc.queryForObject("select txid_snapshot_xmin(txid_current_snapshot()) >= ?",
-                    Boolean.class, until);
-            if (Boolean.TRUE.equals(done)) {
-                seal(); // what ended between the last seal and the check
+            if (ended) {
                 return true;
             }
             if (System.nanoTime() > deadline) {

@@ -44,25 +44,37 @@ public final class AuditVerifier {
     }
 
     /**
-     * Verifies the chain: seq 1, 2, 3, ... without gaps; each row's prev_hash is the previous
-     * row's hash; each hash is SHA-256(prev_hash || canonical(event)) of the event as stored now;
-     * every committed event is in the chain. Then every checkpoint: its hash is the chain's at its
-     * seq, its signature verifies with its certificate, and that certificate is one of Trent's
-     * issuers. Reports the first broken link.
+     * An entry's hash recorded outside the database (the application log prints every
+     * checkpoint's): the chain must still hold it.
      */
-    /**
-     * Verifies against trust from outside the database: checkpoint signers must chain to one of
-     * {@code trustedRoots} (the roots of the CA's key container, or given to the CLI), and,
-     * when {@code expectSeq} is set, the chain must still hold {@code expectHash} at that entry
-     * (a checkpoint recorded elsewhere: the application log prints each one).
-     */
-    public static Report verify(Connection c, List<X509Certificate> trustedRoots, Long expectSeq, byte[] expectHash)
-            throws SQLException {
-        return verifyChecked(c, trustedRoots, expectSeq, expectHash);
+    public record Expectation(long seq, byte[] hash) {
+
+        /** {@code <entry>:<64 hex digits>}; null when {@code text} is not that. */
+        public static Expectation parse(String text) {
+            String[] parts = text.split(":", 2);
+            try {
+                long seq = Long.parseLong(parts[0]);
+                byte[] hash = HexFormat.of().parseHex(parts[1]);
+                return seq >= 1 && hash.length == 32 ? new Expectation(seq, hash) : null;
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
     }
 
-    private static Report verifyChecked(Connection c, List<X509Certificate> trustedRoots, Long expectSeq,
-            byte[] expectHash) throws SQLException {
+    /**
+     * Verifies the chain: seq 1, 2, 3, ... without gaps; each row's prev_hash is the previous
+     * row's hash; each hash is SHA-256(prev_hash || canonical(event)) of the event as stored now;
+     * every event older than the head is in the chain; the {@code expected} entry, if any, still
+     * has its hash. Then every checkpoint: its hash is the chain's at its seq, its signer is one of
+     * Trent's issuers chaining to one of {@code trustedRoots} (trust from outside the database:
+     * the CA's key container, or the CLI's argument), and its signature verifies. Reports the
+     * first broken link.
+     */
+    public static Report verify(Connection c, List<X509Certificate> trustedRoots, Expectation expected)
+            throws SQLException {
+        Long expectSeq = expected == null ? null : expected.seq();
+        byte[] expectHash = expected == null ? null : expected.hash();
         long events = 0;
         long headTxid = 0;
         long headEvent = 0;
@@ -167,12 +179,15 @@ public final class AuditVerifier {
                 if (rs.getBytes(8) == null || !Arrays.equals(hash, rs.getBytes(8))) {
                     problem = "checkpoint " + rs.getLong(1) + " signed a different hash at entry " + seq
                             + " (the chain was rewritten since)";
-                } else if (!rs.getBoolean(9) || !chainsTo(rs.getBytes(7), trustedRoots)) {
-                    problem = "checkpoint " + rs.getLong(1) + " is signed by a certificate that is not one of Trent's "
-                            + "issuers under the trusted root(s)";
-                } else if (!signatureValid(rs.getBytes(7), rs.getString(5), checkpointMessage(seq, hash, rs.getLong(4)),
-                        rs.getBytes(6))) {
-                    problem = "checkpoint " + rs.getLong(1) + " has an invalid signature";
+                } else {
+                    X509Certificate signer = certificate(rs.getBytes(7));
+                    if (signer == null || !rs.getBoolean(9) || !chainsTo(signer, trustedRoots)) {
+                        problem = "checkpoint " + rs.getLong(1) + " is signed by a certificate that is not one of "
+                                + "Trent's issuers under the trusted root(s)";
+                    } else if (!signatureValid(signer, rs.getString(5), checkpointMessage(seq, hash, rs.getLong(4)),
+                            rs.getBytes(6))) {
+                        problem = "checkpoint " + rs.getLong(1) + " has an invalid signature";
+                    }
                 }
                 if (problem != null) {
                     broken = new Broken(seq, null, problem);
@@ -183,28 +198,32 @@ public final class AuditVerifier {
                 lastCheckpoint, broken);
     }
 
-    /** Whether the certificate is one of the roots or is signed by one of them. */
-    private static boolean chainsTo(byte[] certificateDer, List<X509Certificate> roots) {
+    /** The certificate, or null when the bytes are not one. */
+    private static X509Certificate certificate(byte[] der) {
         try {
-            X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(certificateDer));
-            for (X509Certificate root : roots) {
-                if (root.equals(cert)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(der));
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
+    /** Whether the certificate is one of the roots or is signed by one of them. */
+    private static boolean chainsTo(X509Certificate cert, List<X509Certificate> roots) {
+        for (X509Certificate root : roots) {
+            if (root.equals(cert)) {
+                return true;
+            }
+            if (root.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
+                try {
+                    cert.verify(root.getPublicKey());
                     return true;
-                }
-                if (root.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
-                    try {
-                        cert.verify(root.getPublicKey());
-                        return true;
-                    } catch (GeneralSecurityException e) {
-                        // another root of the same name; try the next
-                    }
+                } catch (GeneralSecurityException e) {
+                    // another root of the same name; try the next
                 }
             }
-            return false;
-        } catch (GeneralSecurityException e) {
-            return false;
         }
+        return false;
     }
 
     /** SHA-256(prev || canonical). */
@@ -266,27 +285,19 @@ public final class AuditVerifier {
                 + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static boolean signatureValid(byte[] certificateDer, String algorithmOid, byte[] message, byte[] signature) {
+    /** Whether {@code signature} over {@code message} verifies with the certificate's key, by the algorithm's OID. */
+    private static boolean signatureValid(X509Certificate cert, String algorithmOid, byte[] message, byte[] signature) {
         try {
-            X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(certificateDer));
-            String algorithm = switch (algorithmOid) {
-                case "1.2.840.10045.4.3.2" -> "SHA256withECDSA";
-                case "1.2.840.10045.4.3.3" -> "SHA384withECDSA";
-                case "1.2.840.10045.4.3.4" -> "SHA512withECDSA";
-                case "1.2.840.113549.1.1.11" -> "SHA256withRSA";
-                case "1.3.101.112" -> "Ed25519";
-                default -> null;
-            };
-            if (algorithm == null) {
-                return false;
+            org.bouncycastle.operator.ContentVerifier v = new org.bouncycastle.operator.jcajce
+                    .JcaContentVerifierProviderBuilder().setProvider(dev.trent.pki.Providers.BC).build(cert)
+                    .get(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                            new org.bouncycastle.asn1.ASN1ObjectIdentifier(algorithmOid)));
+            try (java.io.OutputStream out = v.getOutputStream()) {
+                out.write(message);
             }
-            java.security.Signature v = java.security.Signature.getInstance(algorithm);
-            v.initVerify(cert.getPublicKey());
-            v.update(message);
             return v.verify(signature);
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return false;
+        } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException | RuntimeException e) {
+            return false; // an unknown algorithm or a malformed signature verifies nothing
         }
     }
 }

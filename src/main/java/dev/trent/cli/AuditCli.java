@@ -48,17 +48,10 @@ public final class AuditCli {
                     + "you trust: GET /api/v1/ca/root or the ceremony's root.pem) are required");
             return 2;
         }
-        Long expectSeq = null;
-        byte[] expectHash = null;
+        AuditVerifier.Expectation expected = null;
         if (opts.containsKey("--expect")) {
-            String[] parts = opts.get("--expect").split(":", 2);
-            try {
-                expectSeq = Long.parseLong(parts[0]);
-                expectHash = java.util.HexFormat.of().parseHex(parts[1]);
-            } catch (RuntimeException e) {
-                expectSeq = null;
-            }
-            if (expectSeq == null || expectHash.length != 32) {
+            expected = AuditVerifier.Expectation.parse(opts.get("--expect"));
+            if (expected == null) {
                 err.println("audit verify: --expect is <entry>:<64 hex digits>");
                 return 2;
             }
@@ -83,7 +76,7 @@ public final class AuditCli {
             }
             try (Connection c = DriverManager.getConnection(opts.get("--jdbc-url"), opts.get("--user"), password)) {
                 c.setReadOnly(true);
-                AuditVerifier.Report r = AuditVerifier.verify(c, roots, expectSeq, expectHash);
+                AuditVerifier.Report r = AuditVerifier.verify(c, roots, expected);
                 out.println("events:      " + r.events() + (r.headSeq() == null ? "" : " (head " + r.headSeq() + ", "
                         + r.headHash() + ")") + (r.pending() == 0 ? "" : "; " + r.pending() + " pending (committed "
                         + "after the head, not chained yet)"));
