@@ -52,16 +52,8 @@ public final class CertificateFactory {
     public static X509CertificateHolder sign(CertificateTemplate t) {
         Issuer issuer = t.issuer();
         try {
-            X509Certificate issuerCert = issuer.certificate();
-            X500Name issuerName = new JcaX509CertificateHolder(issuerCert).getSubject();
-            X509v3CertificateBuilder b = new X509v3CertificateBuilder(issuerName, t.serial(),
-                    Date.from(t.notBefore()), Date.from(t.notAfter()), subject(t.deviceId()), t.publicKey());
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsageBits(t)));
-            b.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage(t));
-            b.addExtension(Extension.subjectKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(t.publicKey()));
-            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
+            X509v3CertificateBuilder b = endEntity(issuer, t.serial(), t.deviceId(), t.publicKey(), t.notBefore(),
+                    t.notAfter(), keyUsageBits(t), extendedKeyUsage(t));
             if (!t.dnsNames().isEmpty()) {
                 GeneralName[] names = t.dnsNames().stream()
                         .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new);
@@ -79,23 +71,33 @@ public final class CertificateFactory {
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore,
             java.time.Instant notAfter) {
         try {
-            X509Certificate issuerCert = issuer.certificate();
-            X509v3CertificateBuilder b = new X509v3CertificateBuilder(
-                    new JcaX509CertificateHolder(issuerCert).getSubject(), serial, Date.from(notBefore),
-                    Date.from(notAfter), subject(name), key);
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
+            X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
+                    KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
             b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
                     org.bouncycastle.asn1.DERNull.INSTANCE);
-            b.addExtension(Extension.subjectKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
             return build(b, issuer, "the OCSP responder certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the OCSP responder certificate", e);
         }
+    }
+
+    /**
+     * What every end-entity certificate Trent signs starts with: the issuer's name, the
+     * validity, CN = {@code name}, basicConstraints CA:false (critical), keyUsage (critical),
+     * extendedKeyUsage, subjectKeyIdentifier and authorityKeyIdentifier.
+     */
+    private static X509v3CertificateBuilder endEntity(Issuer issuer, java.math.BigInteger serial, String name,
+            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore, java.time.Instant notAfter,
+            int keyUsage, ExtendedKeyUsage extendedKeyUsage) throws IOException, java.security.GeneralSecurityException {
+        X509Certificate issuerCert = issuer.certificate();
+        X509v3CertificateBuilder b = new X509v3CertificateBuilder(new JcaX509CertificateHolder(issuerCert).getSubject(),
+                serial, Date.from(notBefore), Date.from(notAfter), subject(name), key);
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
+        b.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage);
+        b.addExtension(Extension.subjectKeyIdentifier, false, new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
+        b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
+        return b;
     }
 
     /** Where relying parties learn the certificate's status: the issuer's CDP, OCSP and caIssuers URLs. */
@@ -129,13 +131,8 @@ public final class CertificateFactory {
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, List<String> dnsNames, List<String> ipAddresses,
             java.time.Instant notBefore, java.time.Instant notAfter) {
         try {
-            X509Certificate issuerCert = issuer.certificate();
-            X509v3CertificateBuilder b = new X509v3CertificateBuilder(
-                    new JcaX509CertificateHolder(issuerCert).getSubject(), serial, Date.from(notBefore),
-                    Date.from(notAfter), subject(name), key);
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
+                    KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
             List<GeneralName> names = new java.util.ArrayList<>();
             for (String d : dnsNames) {
                 names.add(new GeneralName(GeneralName.dNSName, d));
@@ -144,10 +141,6 @@ public final class CertificateFactory {
                 names.add(new GeneralName(GeneralName.iPAddress, ip));
             }
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
-            b.addExtension(Extension.subjectKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
             addStatusPointers(b, issuer);
             return build(b, issuer, "the TLS server certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {

@@ -38,10 +38,9 @@ class SecurityConfiguration {
      * paths fall through to the fallback chain (404).
      */
     static final String[] ACTUATOR_PATHS = {"/actuator/health", "/actuator/health/**", "/actuator/prometheus"};
-    static final String[] DEVICE_PATHS = {"/api/v1/enroll", "/api/v1/enroll/**", "/api/v1/renew",
-        "/.well-known/est/simpleenroll", "/.well-known/est/*/simpleenroll", "/.well-known/est/simplereenroll",
-        "/.well-known/est/*/simplereenroll", "/.well-known/est/serverkeygen", "/.well-known/est/*/serverkeygen"};
+    static final String[] DEVICE_PATHS = DevicePaths.PATTERNS.toArray(String[]::new);
     static final String OPERATOR_PATHS = "/api/v1/**";
+
 
     /**
      * OCSP GET requests carry base64 in the path (RFC 6960 A.1), which may contain '/', "//" and

@@ -56,11 +56,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
      */
     private void auditRefusal(ProblemException e, ProblemDetail pd, jakarta.servlet.http.HttpServletRequest request) {
         String path = request.getRequestURI();
-        boolean enrollment = path.equals("/api/v1/enroll") || path.startsWith("/api/v1/enroll/")
-                || path.equals("/api/v1/renew")
-                || path.startsWith("/.well-known/est/") && (path.endsWith("/simpleenroll")
-                        || path.endsWith("/simplereenroll") || path.endsWith("/serverkeygen"));
-        if (!enrollment) {
+        if (!dev.trent.security.DevicePaths.matches(path)) {
             return;
         }
         String type = pd.getType().toString().substring(ProblemException.TYPE_BASE.length());
