@@ -15,6 +15,7 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
+import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateRepository;
 import dev.trent.issuance.IssuanceService;
@@ -48,6 +49,8 @@ public class EnrollmentService {
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
     private final org.springframework.jdbc.core.JdbcTemplate jdbc;
     private final EnrollmentMetrics metrics;
+    /** Certificate events, published inside the issuing transaction (see {@link CertificateEvent}). */
+    private final org.springframework.context.ApplicationEventPublisher events;
 
     EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
@@ -55,8 +58,10 @@ public class EnrollmentService {
             java.security.SecureRandom random,
             org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
             org.springframework.beans.factory.ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers,
-            org.springframework.jdbc.core.JdbcTemplate jdbc, EnrollmentMetrics metrics) {
+            org.springframework.jdbc.core.JdbcTemplate jdbc, EnrollmentMetrics metrics,
+            org.springframework.context.ApplicationEventPublisher events) {
         this.metrics = metrics;
+        this.events = events;
         this.manufacturers = manufacturers;
         this.jdbc = jdbc;
         this.tokens = tokens;
@@ -199,6 +204,7 @@ public class EnrollmentService {
         details.put("keyGeneratedBy", "server");
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
+        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
         log.info("Issued certificate {} with a server-generated key to device {}", cert.serial(), token.deviceId());
         // Resolved before the commit: nothing after it can fail and burn the token with the key unseen.
         List<java.security.cert.X509Certificate> chain = issuers.getObject().byId(cert.issuerId()).orElseThrow()
@@ -304,6 +310,7 @@ public class EnrollmentService {
         details.put("profile", profile.name());
         details.put("notAfter", cert.notAfter().toString());
         audit.record("device:" + current.deviceId(), "certificate.renewed", cert.serial(), details);
+        events.publishEvent(CertificateEvent.renewed(cert.serial(), clock.instant(), current.serial()));
         if (settings.revokeOnRenew()) {
             revocations.getObject().revoke(current.serial(), dev.trent.revocation.RevocationReason.superseded, null,
                     "device:" + current.deviceId());
@@ -404,6 +411,7 @@ public class EnrollmentService {
         details.put("idevidSubject", idevidSubject);
         details.put("idevidSha256", match.idevidSha256());
         audit.record("device:" + deviceId, "certificate.issued", cert.serial(), details);
+        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
         log.info("Issued certificate {} to device {} on its factory certificate (manufacturer CA {})", cert.serial(),
                 deviceId, match.ca().name());
         return new Outcome(cert, true);
@@ -512,6 +520,7 @@ public class EnrollmentService {
         Map<String, Object> details = issued(cert, profile);
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
+        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
         log.info("Issued certificate {} to device {} (profile {})", cert.serial(), token.deviceId(), profile.name());
         return new Outcome(cert, true);
     }

@@ -19,6 +19,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.inventory.Certificate;
+import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateRepository;
 import dev.trent.issuance.SerialNumbers;
 import dev.trent.web.ProblemException;
@@ -85,6 +86,7 @@ public class RevocationService {
         jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
                 + "invalidity_date = null where id = ?", row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
+        events.publishEvent(CertificateEvent.unheld(row.serial(), clock.instant()));
         metrics.released();
         changed(row.issuerId());
         return reload(row.serial());
@@ -173,6 +175,7 @@ public class RevocationService {
             jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
                     + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
             audit.record(actor, "certificate.revoked", row.serial(), details);
+            events.publishEvent(CertificateEvent.revoked(row.serial(), now, reason.name(), null));
             metrics.revoked(reason);
         } else if (reason.name().equals(row.reason())) {
             return; // the same revocation again: nothing changes
@@ -187,6 +190,7 @@ public class RevocationService {
                     + "where id = ?", reason.name(), ts(invalidityDate), row.id());
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
+            events.publishEvent(CertificateEvent.revoked(row.serial(), now, reason.name(), row.reason()));
             metrics.revoked(reason);
         } else {
             throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
@@ -221,11 +225,13 @@ public class RevocationService {
                 jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
                         + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
                 audit.record(actor, "certificate.revoked", other.serial(), details);
+                events.publishEvent(CertificateEvent.revoked(other.serial(), now, "keyCompromise", null));
                 metrics.revoked(RevocationReason.keyCompromise);
             } else {
                 jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
+                events.publishEvent(CertificateEvent.revoked(other.serial(), now, "keyCompromise", other.reason()));
                 metrics.revoked(RevocationReason.keyCompromise);
             }
             changed(other.issuerId());

@@ -1,0 +1,60 @@
+package dev.trent.inventory;
+
+import java.time.Instant;
+
+/**
+ * Something happened to a device-facing certificate. Published with Spring's
+ * {@code ApplicationEventPublisher} <em>inside</em> the transaction that made the change, so a
+ * plain {@code @EventListener} runs in that transaction: integrations (webhooks, the broker
+ * sync) write their outbox rows there, and the change and its outbox row commit or roll back
+ * together. A listener that fails rolls the change back; keep listeners to inserts.
+ *
+ * <p>Trent's own certificates (TLS listener, OCSP responder) are not announced.
+ *
+ * @param serial         the certificate's serial (lower-case hex); listeners read the rest
+ *                       (device id, profile, issuer, validity) from its row in the same transaction
+ * @param reason         the RFC 5280 reason name for {@link Type#REVOKED} and {@link Type#HELD}, else null
+ * @param previousReason for a changed revocation (a hold made permanent, an escalation to
+ *                       keyCompromise) the reason it had before, else null
+ * @param previousSerial for {@link Type#RENEWED} the certificate the renewal replaced, else null
+ */
+public record CertificateEvent(Type type, String serial, Instant occurredAt, String reason, String previousReason,
+        String previousSerial) {
+
+    /** The event types, named as webhooks and the audit log name them. */
+    public enum Type {
+        ISSUED("certificate.issued"),
+        RENEWED("certificate.renewed"),
+        REVOKED("certificate.revoked"),
+        HELD("certificate.held"),
+        UNHELD("certificate.unheld");
+
+        private final String wireName;
+
+        Type(String wireName) {
+            this.wireName = wireName;
+        }
+
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    public static CertificateEvent issued(String serial, Instant at) {
+        return new CertificateEvent(Type.ISSUED, serial, at, null, null, null);
+    }
+
+    public static CertificateEvent renewed(String serial, Instant at, String previousSerial) {
+        return new CertificateEvent(Type.RENEWED, serial, at, null, null, previousSerial);
+    }
+
+    /** A revocation or a hold, or a change of an existing one's reason ({@code previousReason} then set). */
+    public static CertificateEvent revoked(String serial, Instant at, String reason, String previousReason) {
+        Type type = "certificateHold".equals(reason) ? Type.HELD : Type.REVOKED;
+        return new CertificateEvent(type, serial, at, reason, previousReason, null);
+    }
+
+    public static CertificateEvent unheld(String serial, Instant at) {
+        return new CertificateEvent(Type.UNHELD, serial, at, null, null, null);
+    }
+}
