@@ -52,12 +52,13 @@ class CaController {
         if (!file.endsWith(".crt")) {
             throw ProblemException.notFound("No such CA certificate.");
         }
-        Issuer issuer = issuers.byId(file.substring(0, file.length() - 4))
+        Issuer issuer = issuers.byUrlId(file.substring(0, file.length() - 4))
                 .orElseThrow(() -> ProblemException.notFound("No such CA certificate."));
         ResponseEntity<byte[]> der = der(issuer.certificate());
-        // An explicit name, so that Spring's download protection does not call it f.txt.
+        // An explicit name (the one asked for: hex and .crt, checked above), so that Spring's
+        // download protection does not call it f.txt.
         return ResponseEntity.status(der.getStatusCode()).headers(der.getHeaders())
-                .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"" + issuer.id() + ".crt\"")
+                .header(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"" + file + "\"")
                 .body(der.getBody());
     }
 

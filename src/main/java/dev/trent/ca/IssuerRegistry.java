@@ -70,6 +70,8 @@ public class IssuerRegistry {
     private final Map<String, Issuer> loaded = new ConcurrentHashMap<>();
     /** Issuers known only from PostgreSQL (no key here), by id. */
     private final Map<String, Optional<Issuer>> readOnly = new ConcurrentHashMap<>();
+    /** URL ids resolved to issuer ids (only those that exist). */
+    private final Map<String, String> byPrefix = new ConcurrentHashMap<>();
     private volatile Issuer active;
     private volatile List<Issuer> publishing;
     private volatile Instant publishingComputed = Instant.EPOCH;
@@ -104,8 +106,43 @@ public class IssuerRegistry {
 
     private Issuer issuer(String id, CaSigner signer) {
         CaSigner metered = signer instanceof RetiredSigner ? signer : signerMetrics.wrap(id, signer);
-        return new Issuer(id, metered, URI.create(base + "/crl/" + id + ".crl"), URI.create(base + "/ocsp"),
-                URI.create(base + "/ca/" + id + ".crt"));
+        String urlId = urlId(id);
+        return new Issuer(id, metered, URI.create(base + "/crl/" + urlId + ".crl"), URI.create(base + "/ocsp"),
+                URI.create(base + "/ca/" + urlId + ".crt"));
+    }
+
+    /** The shortest prefix of an issuer id that its URLs use. */
+    static final int URL_ID_MIN = 8;
+
+    /**
+     * How the issuer's URLs name it: the shortest prefix of its id, at least {@value #URL_ID_MIN}
+     * hex digits (32 bits of its key identifier), that no issuer recorded before it begins with.
+     * Every byte of a URL is written into each certificate that a device keeps in flash and
+     * sends in every handshake; the whole id (used in URLs before) still resolves, see
+     * {@link #byId}. Stable: issuers are only ever added, and an issuer's prefix depends only on
+     * those recorded before it.
+     */
+    private String urlId(String id) {
+        if (id.length() <= URL_ID_MIN) {
+            return id;
+        }
+        List<String> earlier = jdbc.queryForList("select id from issuer where id <> ? and (not exists "
+                + "(select 1 from issuer where id = ?) or (created_at, id) < (select created_at, id from issuer "
+                + "where id = ?))", String.class, id, id, id);
+        int length = URL_ID_MIN;
+        while (length < id.length() && startsWithAny(earlier, id.substring(0, length))) {
+            length++;
+        }
+        return id.substring(0, length);
+    }
+
+    private static boolean startsWithAny(List<String> ids, String prefix) {
+        for (String other : ids) {
+            if (other.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Records the issuer (chain, key reference and label); "on conflict": two instances may start at once. */
@@ -397,7 +434,41 @@ public class IssuerRegistry {
         if (id == null || !id.matches("[0-9a-f]{2,64}")) {
             return Optional.empty();
         }
-        return readOnly.computeIfAbsent(id, this::loadReadOnly);
+        Optional<Issuer> known = readOnly.get(id);
+        if (known != null) {
+            return known;
+        }
+        // Only issuers that exist are remembered: unknown ids (anyone can ask for /crl/<hex>.crl)
+        // would otherwise grow the map without bound.
+        Optional<Issuer> found = loadReadOnly(id);
+        found.ifPresent(i -> readOnly.put(id, found));
+        return found;
+    }
+
+    /**
+     * The issuer that a URL names: by its whole id (as in certificates issued before URLs were
+     * shortened) or by the prefix of it that its URLs use (see {@link #urlId}): the earliest
+     * recorded issuer whose id begins with it.
+     */
+    public Optional<Issuer> byUrlId(String urlId) {
+        if (urlId == null || !urlId.matches("[0-9a-f]{2,64}")) {
+            return Optional.empty();
+        }
+        Optional<Issuer> exact = byId(urlId);
+        if (exact.isPresent() || urlId.length() < URL_ID_MIN) {
+            return exact;
+        }
+        String id = byPrefix.get(urlId);
+        if (id == null) {
+            List<String> ids = jdbc.queryForList("select id from issuer where id like ? order by created_at, id limit 1",
+                    String.class, urlId + "%");
+            if (ids.isEmpty()) {
+                return Optional.empty();
+            }
+            id = ids.get(0);
+            byPrefix.put(urlId, id);
+        }
+        return byId(id);
     }
 
     private Optional<Issuer> loadReadOnly(String id) {

@@ -26,7 +26,8 @@ class ProfilesConfiguration {
                         + " must be longer than trent.issuance.backdate");
             }
             list.add(new CertificateProfile(e.getKey(), p.validity(), p.keyTypes(), p.rsaMinBits(), p.keyUsage(),
-                    p.extendedKeyUsage(), p.dnsNamesAllowed(), p.dnsNamesRequired(), p.maxDnsNames()));
+                    p.extendedKeyUsage(), p.dnsNamesAllowed(), p.dnsNamesRequired(), p.maxDnsNames(), p.ocspUrl(), p.caIssuersUrl(),
+                    p.maxDerBytes()));
         }
         return new Profiles(list);
     }

@@ -251,6 +251,9 @@ public record TrentProperties(
             @DefaultValue("false") boolean dnsNamesRequired,
             @DefaultValue("10") int maxDnsNames,
             @DefaultValue("0s") Duration renewalGrace,
-            @DefaultValue("false") boolean revokeOnRenew) {
+            @DefaultValue("false") boolean revokeOnRenew,
+            @DefaultValue("true") boolean ocspUrl,
+            @DefaultValue("true") boolean caIssuersUrl,
+            @DefaultValue("0") int maxDerBytes) {
     }
 }

@@ -49,7 +49,7 @@ class CrlController {
         if (!file.endsWith(".crl")) {
             throw ProblemException.notFound("No such CRL.");
         }
-        Issuer issuer = issuers.byId(file.substring(0, file.length() - 4))
+        Issuer issuer = issuers.byUrlId(file.substring(0, file.length() - 4))
                 .orElseThrow(() -> ProblemException.notFound("No such CRL."));
         MediaType type = MediaTypes.negotiate(accept, List.of(PKIX_CRL, MediaTypes.X_PEM_FILE));
         CrlPublisher.PublishedCrl crl = publisher.current(issuer).orElseThrow(() -> new ProblemException(

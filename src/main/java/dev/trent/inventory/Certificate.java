@@ -26,6 +26,11 @@ public record Certificate(String serial, String issuerId, String deviceId, Strin
         der = der.clone();
     }
 
+    /** The length of the DER, without a copy. */
+    public int derLength() {
+        return der.length;
+    }
+
     @Override
     public byte[] der() {
         return der.clone();

@@ -39,24 +39,40 @@ public class CertificateRenderer {
     public record CertificateView(String serial, String issuerId, String deviceId, String profile, String subject,
             List<String> dnsNames, String status, String keyType, String publicKeySha256, Instant notBefore,
             Instant notAfter, Instant issuedAt, Instant revokedAt, String revocationReason, Instant invalidityDate,
-            String certificatePem, String chainPem) {
+            int derBytes, int chainDerBytes, String certificatePem, String chainPem) {
     }
 
     public CertificateView summary(Certificate r) {
-        return view(r, null, null);
+        return view(r, intermediates(r), null, null);
     }
 
     public CertificateView detail(Certificate r) {
         String leaf = Pem.encode("CERTIFICATE", r.der());
-        return view(r, leaf, leaf + Pem.certificates(intermediates(r)));
+        List<X509Certificate> intermediates = intermediates(r);
+        return view(r, intermediates, leaf, leaf + Pem.certificates(intermediates));
     }
 
-    private static CertificateView view(Certificate r, String leafPem, String chainPem) {
+    /**
+     * @param intermediates what {@code chainDerBytes} adds to the leaf: what a device sends in its
+     *                      handshake (and keeps in flash) besides its own certificate
+     */
+    private static CertificateView view(Certificate r, List<X509Certificate> intermediates, String leafPem,
+            String chainPem) {
+        int leafBytes = r.derLength();
+        int chainBytes = leafBytes;
+        for (X509Certificate c : intermediates) {
+            try {
+                chainBytes += c.getEncoded().length;
+            } catch (java.security.cert.CertificateEncodingException e) {
+                throw new IllegalStateException("issuer certificate cannot be encoded", e);
+            }
+        }
         return new CertificateView(r.serial(), r.issuerId(), r.deviceId(), r.profile(), r.subjectDn(), r.dnsNames(),
                 r.status().name(), r.keyType(), r.publicKeySha256(), r.notBefore(), r.notAfter(), r.issuedAt(),
                 r.revocation() == null ? null : r.revocation().revokedAt(),
                 r.revocation() == null ? null : r.revocation().reason(),
-                r.revocation() == null ? null : r.revocation().invalidityDate(), leafPem, chainPem);
+                r.revocation() == null ? null : r.revocation().invalidityDate(), leafBytes, chainBytes, leafPem,
+                chainPem);
     }
 
     /** The issuer's chain without its root: what a TLS peer sends after its own certificate. */

@@ -10,6 +10,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -26,6 +27,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.operator.ContentSigner;
 
 import dev.trent.ca.Issuer;
 import dev.trent.ca.SigningException;
@@ -38,7 +40,8 @@ import dev.trent.profile.KeyUsageName;
  * Builds an end-entity certificate from a template and signs it through the issuer's
  * {@link dev.trent.ca.CaSigner}. Every certificate carries exactly: subject CN = device id,
  * basicConstraints CA:false, key usage and EKU from the profile, SKI, AKI, a CRL distribution
- * point, an AIA with OCSP and caIssuers, and SANs only when the token granted DNS names.
+ * point, an AIA with OCSP and caIssuers as the profile asks, and SANs only when the token granted
+ * DNS names.
  */
 public final class CertificateFactory {
 
@@ -50,6 +53,63 @@ public final class CertificateFactory {
     }
 
     public static X509CertificateHolder sign(CertificateTemplate t) {
+        return build(builder(t), t.issuer(), "certificate " + t.serial().toString(16));
+    }
+
+    /**
+     * The most bytes the DER of {@code t}'s certificate can have once signed: the certificate
+     * built exactly as {@link #sign} builds it, with a stand-in signature of the largest size
+     * the issuer's key can produce (an ECDSA signature's DER length varies by a few bytes). No
+     * signature is made.
+     */
+    public static int maxDerBytes(CertificateTemplate t) {
+        Issuer issuer = t.issuer();
+        AlgorithmIdentifier algorithm = issuer.signer().contentSigner().getAlgorithmIdentifier();
+        byte[] signature = new byte[maxSignatureBytes(issuer.certificate().getPublicKey())];
+        ContentSigner standIn = new ContentSigner() {
+            private final java.io.OutputStream sink = java.io.OutputStream.nullOutputStream();
+
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return algorithm;
+            }
+
+            @Override
+            public java.io.OutputStream getOutputStream() {
+                return sink;
+            }
+
+            @Override
+            public byte[] getSignature() {
+                return signature;
+            }
+        };
+        try {
+            return builder(t).build(standIn).getEncoded().length;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode certificate " + t.serial().toString(16), e);
+        }
+    }
+
+    /** The longest signature value (the BIT STRING's content) a key of this kind produces. */
+    static int maxSignatureBytes(java.security.PublicKey key) {
+        if (key instanceof java.security.interfaces.ECPublicKey ec) {
+            // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 2.2.3), each at most
+            // the order's length plus a leading zero octet.
+            int n = (ec.getParams().getOrder().bitLength() + 7) / 8;
+            int content = 2 * (2 + n + 1);
+            return content + (content < 128 ? 2 : 3);
+        }
+        if (key instanceof java.security.interfaces.RSAPublicKey rsa) {
+            return (rsa.getModulus().bitLength() + 7) / 8;
+        }
+        if ("Ed448".equalsIgnoreCase(key.getAlgorithm())) {
+            return 114;
+        }
+        return 64; // Ed25519 (RFC 8410)
+    }
+
+    private static X509v3CertificateBuilder builder(CertificateTemplate t) {
         Issuer issuer = t.issuer();
         try {
             X509v3CertificateBuilder b = endEntity(issuer, t.serial(), t.deviceId(), t.publicKey(), t.notBefore(),
@@ -59,8 +119,8 @@ public final class CertificateFactory {
                         .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new);
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }
-            addStatusPointers(b, issuer);
-            return build(b, issuer, "certificate " + t.serial().toString(16));
+            addStatusPointers(b, issuer, t.profile().ocspUrl(), t.profile().caIssuersUrl());
+            return b;
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build certificate " + t.serial().toString(16), e);
         }
@@ -100,17 +160,29 @@ public final class CertificateFactory {
         return b;
     }
 
-    /** Where relying parties learn the certificate's status: the issuer's CDP, OCSP and caIssuers URLs. */
-    private static void addStatusPointers(X509v3CertificateBuilder b, Issuer issuer) throws IOException {
+    /**
+     * Where relying parties learn the certificate's status and issuer: the issuer's CRL
+     * distribution point always, and in the AIA the OCSP responder and the issuer certificate's
+     * URL when asked for (no AIA when neither is).
+     */
+    private static void addStatusPointers(X509v3CertificateBuilder b, Issuer issuer, boolean ocsp, boolean caIssuers)
+            throws IOException {
         DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
                 new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
         b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
-        b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
-            new AccessDescription(AccessDescription.id_ad_ocsp,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())),
-            new AccessDescription(AccessDescription.id_ad_caIssuers,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString()))
-        }));
+        List<AccessDescription> access = new java.util.ArrayList<>(2);
+        if (ocsp) {
+            access.add(new AccessDescription(AccessDescription.id_ad_ocsp,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())));
+        }
+        if (caIssuers) {
+            access.add(new AccessDescription(AccessDescription.id_ad_caIssuers,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString())));
+        }
+        if (!access.isEmpty()) {
+            b.addExtension(Extension.authorityInfoAccess, false,
+                    new AuthorityInformationAccess(access.toArray(AccessDescription[]::new)));
+        }
     }
 
     /** Signs with the issuer's key; a signer that fails while signing (a keystore or HSM fault) issues nothing. */
@@ -141,7 +213,7 @@ public final class CertificateFactory {
                 names.add(new GeneralName(GeneralName.iPAddress, ip));
             }
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
-            addStatusPointers(b, issuer);
+            addStatusPointers(b, issuer, true, true);
             return build(b, issuer, "the TLS server certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the TLS server certificate", e);

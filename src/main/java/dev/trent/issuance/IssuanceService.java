@@ -97,6 +97,7 @@ public class IssuanceService {
         Issuer issuer = issuers.active();
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
+        checkSize(template);
 
         Instant now = clock.instant();
         String serial = SerialNumbers.toHex(template.serial());
@@ -122,6 +123,25 @@ public class IssuanceService {
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
                 template.notBefore(), template.notAfter(), now, null, der);
+    }
+
+    /**
+     * A profile's {@code max-der-bytes}, checked before a serial is reserved or anything signed,
+     * on the certificate as it would be built, with the largest signature the issuer's key makes.
+     */
+    private static void checkSize(CertificateTemplate template) {
+        CertificateProfile profile = template.profile();
+        if (profile.maxDerBytes() <= 0) {
+            return;
+        }
+        int size = CertificateFactory.maxDerBytes(template);
+        if (size > profile.maxDerBytes()) {
+            throw ProblemException.badRequest("certificate-too-large", "Certificate too large", "The certificate "
+                    + "would be up to " + size + " bytes DER; profile '" + profile.name() + "' allows at most "
+                    + profile.maxDerBytes() + " (trent.profiles." + profile.name() + ".max-der-bytes). A shorter "
+                    + "device id or fewer and shorter DNS names would fit; the operator can also leave out the OCSP "
+                    + "or caIssuers URL (trent.profiles." + profile.name() + ".ocsp-url, .ca-issuers-url).");
+        }
     }
 
     /**

@@ -18,6 +18,14 @@ import java.util.Set;
  * @param dnsNamesAllowed   whether a token for this profile may carry DNS names (written as SANs)
  * @param dnsNamesRequired  whether a token for this profile must carry at least one DNS name
  * @param maxDnsNames       most DNS names one certificate may carry
+ * @param ocspUrl           whether certificates carry the OCSP responder's URL (AIA id-ad-ocsp);
+ *                          leave it out for fleets whose relying parties cannot speak OCSP
+ *                          (mbedTLS: Mbed-TLS/mbedtls#1197)
+ * @param caIssuersUrl      whether certificates carry the issuer certificate's URL (AIA
+ *                          id-ad-caIssuers); a device sends its intermediate itself, so device
+ *                          certificates rarely need it
+ * @param maxDerBytes       the largest DER a certificate of this profile may have, checked before
+ *                          signing (0: no limit)
  */
 public record CertificateProfile(
         String name,
@@ -28,7 +36,18 @@ public record CertificateProfile(
         List<ExtendedKeyUsageName> extendedKeyUsage,
         boolean dnsNamesAllowed,
         boolean dnsNamesRequired,
-        int maxDnsNames) {
+        int maxDnsNames,
+        boolean ocspUrl,
+        boolean caIssuersUrl,
+        int maxDerBytes) {
+
+    /** A profile whose certificates carry every status pointer and have no size limit. */
+    public CertificateProfile(String name, Duration validity, Set<KeyType> keyTypes, int rsaMinBits,
+            List<KeyUsageName> keyUsage, List<ExtendedKeyUsageName> extendedKeyUsage, boolean dnsNamesAllowed,
+            boolean dnsNamesRequired, int maxDnsNames) {
+        this(name, validity, keyTypes, rsaMinBits, keyUsage, extendedKeyUsage, dnsNamesAllowed, dnsNamesRequired,
+                maxDnsNames, true, true, 0);
+    }
 
     public CertificateProfile {
         Objects.requireNonNull(name, "name");
@@ -61,6 +80,10 @@ public record CertificateProfile(
         }
         if (maxDnsNames < 0 || maxDnsNames > 100) {
             throw new IllegalArgumentException("profile " + name + ": max-dns-names must be between 0 and 100");
+        }
+        if (maxDerBytes != 0 && (maxDerBytes < 256 || maxDerBytes > 65_536)) {
+            throw new IllegalArgumentException("profile " + name + ": max-der-bytes must be 0 (no limit) or between "
+                    + "256 and 65536, not " + maxDerBytes);
         }
         keyTypes = Set.copyOf(keyTypes);
         keyUsage = List.copyOf(keyUsage);

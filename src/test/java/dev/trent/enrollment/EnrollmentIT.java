@@ -157,7 +157,9 @@ class EnrollmentIT extends IntegrationTest {
     @Test
     void caIssuersWhenFetchedThenIssuerDerWithItsOwnFileName() throws Exception {
         TrentClient c = client();
-        X509Certificate leaf = c.enroll(c.token(ADMIN_KEY, deviceId("aia"), "device", null), PEM,
+        // A server certificate: the device profile leaves caIssuers out (CertificateSizeIT).
+        String device = deviceId("aia");
+        X509Certificate leaf = c.enroll(c.token(ADMIN_KEY, device, "server", List.of(device + ".example.com")), PEM,
                 TestCsrs.ecP256("x").pem().getBytes(), null).certificates().get(0);
         byte[] aia = leaf.getExtensionValue("1.3.6.1.5.5.7.1.1");
         String text = new String(aia, java.nio.charset.StandardCharsets.ISO_8859_1);
