@@ -34,6 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.trent.pki.Pem;
+import dev.trent.support.Certtool;
+import dev.trent.support.ExternalTool;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.Openssl;
 import dev.trent.support.TestCsrs;
@@ -216,6 +218,30 @@ class CrlIT extends IntegrationTest {
         assertThat(goodVerify.exitCode()).as(goodVerify.toString()).isZero();
         assertThat(badVerify.exitCode()).as(badVerify.toString()).isNotZero();
         assertThat(badVerify.output()).contains("certificate revoked");
+    }
+
+    @Test
+    void gnutlsWhenCrlVerifiedWithIntermediateThenVerified() throws Exception {
+        Certtool.assumeAvailable();
+        X509Certificate bad = enroll(deviceId("gnutls-bad"));
+        String path = cdpPath(bad);
+        revoke(bad, "cessationOfOperation", null);
+        X509CRL crl = awaitCrl(path, c -> c.isRevoked(bad));
+        X509Certificate intermediate = chain().get(0);
+        Files.writeString(dir.resolve("int.pem"), Pem.certificates(List.of(intermediate)));
+        Files.write(dir.resolve("int.der"), intermediate.getEncoded());
+        Files.write(dir.resolve("crl.der"), crl.getEncoded());
+        Files.writeString(dir.resolve("crl.pem"), Pem.encode("X509 CRL", crl.getEncoded()));
+
+        ExternalTool.Result pem = Certtool.run(dir, "--verify-crl", "--load-ca-certificate", "int.pem",
+                "--infile", "crl.pem");
+        // --inder applies to the CA certificate too
+        ExternalTool.Result der = Certtool.run(dir, "--verify-crl", "--load-ca-certificate", "int.der",
+                "--inder", "--infile", "crl.der");
+
+        assertThat(pem.exitCode()).as(pem.toString()).isZero();
+        assertThat(pem.output()).as(pem.toString()).contains("Verified");
+        assertThat(der.exitCode()).as(der.toString()).isZero();
     }
 
     @Test
