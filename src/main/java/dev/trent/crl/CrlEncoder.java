@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -30,12 +29,8 @@ import org.bouncycastle.asn1.DERTaggedObject;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.CRLReason;
-import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
 import org.bouncycastle.asn1.x509.Time;
 import org.bouncycastle.operator.ContentSigner;
 
@@ -48,12 +43,19 @@ import dev.trent.pki.KeyIds;
  * the signer and into the final DER, whose lengths are then known. Bouncy Castle's
  * {@code X509v2CRLBuilder} holds every entry as an object and takes about twice as long.
  *
- * <p>CRL extensions: authorityKeyIdentifier, cRLNumber, and a critical issuingDistributionPoint
- * naming the same URL as the certificates' cRLDistributionPoints, with onlyContainsUserCerts
- * (Trent's CRLs list end-entity certificates only). Entry extensions: reasonCode (absent for
- * {@code unspecified}, as RFC 5280 5.3.1 asks) and invalidityDate.
+ * <p>CRL extensions: authorityKeyIdentifier and cRLNumber, both non-critical, and nothing else.
+ * There is no issuingDistributionPoint: the CRL is a full CRL ("A full and complete CRL lists all
+ * unexpired certificates issued by a CA that have been revoked for any reason", RFC 5280 section
+ * 5), and the IDP exists to state a narrower scope ("whether the CRL covers revocation for end
+ * entity certificates only, CA certificates only, attribute certificates only, or a limited set
+ * of reason codes", 5.2.5). Leaving it out matters to devices: the IDP is always critical, and
+ * mbedTLS (2.28 and 3.6, {@code library/x509_crl.c}) refuses to parse a CRL that carries any
+ * critical extension. Each issuer has its own CRL at its own URL, so no CRL can stand in for
+ * another's. Entry extensions: reasonCode (absent for {@code unspecified}, as RFC 5280 5.3.1
+ * asks) and invalidityDate, both non-critical.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc5280#section-5.1">RFC 5280, 5.1</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc5280#section-5.2.5">RFC 5280, 5.2.5</a>
  */
 public final class CrlEncoder implements Closeable {
 
@@ -138,10 +140,9 @@ public final class CrlEncoder implements Closeable {
      *
      * @param issuer     the issuing CA's certificate (its subject becomes the CRL's issuer)
      * @param signer     a signer for the issuer's key
-     * @param idpUrl     the distribution point URL, the same as in the certificates' CDP
      */
     public byte[] finish(X509Certificate issuer, ContentSigner signer, Instant thisUpdate, Instant nextUpdate,
-            BigInteger crlNumber, URI idpUrl) throws IOException {
+            BigInteger crlNumber) throws IOException {
         entries.close();
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         head.write(new ASN1Integer(1).getEncoded(ASN1Encoding.DER)); // v2
@@ -154,7 +155,7 @@ public final class CrlEncoder implements Closeable {
             writeHeader(head, SEQUENCE, entriesLength);
         }
         byte[] headBytes = head.toByteArray();
-        byte[] extensions = new DERTaggedObject(true, 0, crlExtensions(issuer, crlNumber, idpUrl))
+        byte[] extensions = new DERTaggedObject(true, 0, crlExtensions(issuer, crlNumber))
                 .getEncoded(ASN1Encoding.DER);
         long tbsContent = headBytes.length + (count > 0 ? entriesLength : 0) + extensions.length;
 
@@ -188,17 +189,12 @@ public final class CrlEncoder implements Closeable {
         out.write(extensions);
     }
 
-    private static ASN1Encodable crlExtensions(X509Certificate issuer, BigInteger crlNumber, URI idpUrl)
-            throws IOException {
-        IssuingDistributionPoint idp = new IssuingDistributionPoint(
-                new DistributionPointName(new GeneralNames(
-                        new GeneralName(GeneralName.uniformResourceIdentifier, idpUrl.toString()))),
-                true, false, null, false, false);
+    /** The CRL extensions RFC 5280 5.2.1 and 5.2.3 require in every CRL, both non-critical. */
+    private static ASN1Encodable crlExtensions(X509Certificate issuer, BigInteger crlNumber) throws IOException {
         return new Extensions(new Extension[] {
             new Extension(Extension.authorityKeyIdentifier, false,
                     new DEROctetString(new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuer)))),
-            new Extension(Extension.cRLNumber, false, new DEROctetString(new CRLNumber(crlNumber))),
-            new Extension(Extension.issuingDistributionPoint, true, new DEROctetString(idp))
+            new Extension(Extension.cRLNumber, false, new DEROctetString(new CRLNumber(crlNumber)))
         });
     }
 

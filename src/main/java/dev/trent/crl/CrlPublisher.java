@@ -177,7 +177,7 @@ public class CrlPublisher {
                         }, issuer.id(), Timestamp.from(thisUpdate));
                 entries = (int) encoder.count();
                 der = encoder.finish(issuer.certificate(), issuer.signer().contentSigner(), thisUpdate, nextUpdate,
-                        BigInteger.valueOf(number), issuer.crlUrl());
+                        BigInteger.valueOf(number));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot encode the CRL", e);
             }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
-import java.net.URI;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
@@ -17,11 +16,7 @@ import java.util.Date;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.CRLReason;
-import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.cert.X509CRLHolder;
@@ -38,7 +33,6 @@ class CrlEncoderTest {
     private final CaCeremony.KeyAndChain ca = new CaCeremony(new SecureRandom(), Clock.systemUTC())
             .createHierarchy(KeyType.EC_P256, "Test", Duration.ofDays(3650), Duration.ofDays(365)).intermediate();
     private final KeystoreCaSigner signer = new KeystoreCaSigner(ca.privateKey(), ca.chain());
-    private final URI url = URI.create("http://localhost:8080/crl/abc.crl");
     private final Instant thisUpdate = Instant.parse("2026-11-22T10:00:00Z");
     private final Instant nextUpdate = Instant.parse("2026-11-23T10:00:00Z");
 
@@ -57,8 +51,7 @@ class CrlEncoderTest {
             for (CrlEncoder.Entry e : ENTRIES) {
                 enc.add(e);
             }
-            ours = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.valueOf(42),
-                    url);
+            ours = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.valueOf(42));
         }
 
         X509v2CRLBuilder b = new X509v2CRLBuilder(new JcaX509CertificateHolder(ca.certificate()).getSubject(),
@@ -79,9 +72,6 @@ class CrlEncoderTest {
         b.addExtension(Extension.authorityKeyIdentifier, false,
                 new org.bouncycastle.asn1.x509.AuthorityKeyIdentifier(dev.trent.pki.KeyIds.subjectKeyId(ca.certificate())));
         b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(42)));
-        b.addExtension(Extension.issuingDistributionPoint, true, new IssuingDistributionPoint(
-                new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
-                        url.toString()))), true, false, null, false, false));
         X509CRLHolder theirs = b.build(signer.contentSigner());
 
         X509CRLHolder parsed = new X509CRLHolder(ours);
@@ -98,7 +88,7 @@ class CrlEncoderTest {
             for (CrlEncoder.Entry e : ENTRIES) {
                 enc.add(e);
             }
-            der = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.TWO, url);
+            der = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.TWO);
         }
         X509CRL crl = (X509CRL) CertificateFactory.getInstance("X.509")
                 .generateCRL(new ByteArrayInputStream(der));
@@ -113,14 +103,47 @@ class CrlEncoderTest {
                 .isEqualTo(Instant.parse("2051-01-01T00:00:00Z"));
         assertThat(crl.getRevokedCertificate(BigInteger.ONE.shiftLeft(127).add(BigInteger.TEN)).getRevocationReason())
                 .isNull();
-        assertThat(crl.getCriticalExtensionOIDs()).containsExactly("2.5.29.28");
+        assertThat(crl.getCriticalExtensionOIDs()).isNullOrEmpty();
+        assertThat(crl.getNonCriticalExtensionOIDs())
+                .containsExactlyInAnyOrder(Extension.authorityKeyIdentifier.getId(), Extension.cRLNumber.getId());
+    }
+
+    /**
+     * mbedTLS (2.28, 3.6) refuses a CRL with any critical extension, in the CRL or in an entry;
+     * RFC 5280 5.2.5 lets a full CRL go without the (critical) issuingDistributionPoint.
+     */
+    @Test
+    void finishWhenEveryKindOfEntryThenNoExtensionAnywhereIsCritical() throws Exception {
+        byte[] der;
+        try (CrlEncoder enc = new CrlEncoder()) {
+            for (CrlEncoder.Entry e : ENTRIES) {
+                enc.add(e);
+            }
+            for (int code : new int[] {0, 1, 2, 3, 4, 5, 6, 8, 9, 10}) {
+                enc.add(new CrlEncoder.Entry(BigInteger.valueOf(1000 + code), thisUpdate, code, thisUpdate));
+            }
+            der = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.TEN);
+        }
+        X509CRLHolder crl = new X509CRLHolder(der);
+
+        assertThat(crl.getExtensions().getExtensionOIDs()).extracting(oid -> crl.getExtension(oid).isCritical())
+                .containsOnly(false);
+        assertThat(crl.getExtension(Extension.issuingDistributionPoint)).isNull();
+        assertThat(crl.getRevokedCertificates()).hasSize(ENTRIES.length + 10);
+        for (Object o : crl.getRevokedCertificates()) {
+            org.bouncycastle.cert.X509CRLEntryHolder entry = (org.bouncycastle.cert.X509CRLEntryHolder) o;
+            if (entry.hasExtensions()) {
+                assertThat(entry.getExtensions().getCriticalExtensionOIDs()).as("entry %s", entry.getSerialNumber())
+                        .isEmpty();
+            }
+        }
     }
 
     @Test
     void finishWhenNoEntriesThenListAbsentAndLongLengthsEncodeRight() throws Exception {
         byte[] der;
         try (CrlEncoder enc = new CrlEncoder()) {
-            der = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.ONE, url);
+            der = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.ONE);
         }
         X509CRL crl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(der));
         crl.verify(ca.certificate().getPublicKey());

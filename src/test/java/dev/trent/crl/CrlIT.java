@@ -30,11 +30,12 @@ import java.util.function.Predicate;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.trent.pki.Pem;
+import dev.trent.support.Certtool;
+import dev.trent.support.ExternalTool;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.Openssl;
 import dev.trent.support.TestCsrs;
@@ -62,13 +63,28 @@ class CrlIT extends IntegrationTest {
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
     }
 
-    /** The CDP path as written in the certificate. */
-    static String cdpPath(X509Certificate cert) throws Exception {
+    /** The CDP URL as written in the certificate (its first URI). */
+    static java.net.URI cdpUrl(X509Certificate cert) {
         byte[] ext = cert.getExtensionValue(Extension.cRLDistributionPoints.getId());
         CRLDistPoint cdp = CRLDistPoint.getInstance(ASN1OctetString.getInstance(ext).getOctets());
-        String url = cdp.getDistributionPoints()[0].getDistributionPoint().getName().toASN1Primitive().toString();
-        String uri = url.substring(url.indexOf("http"), url.indexOf(".crl") + 4);
-        return uri.substring("http://localhost:8080".length());
+        for (org.bouncycastle.asn1.x509.DistributionPoint dp : cdp.getDistributionPoints()) {
+            for (org.bouncycastle.asn1.x509.GeneralName name : org.bouncycastle.asn1.x509.GeneralNames
+                    .getInstance(dp.getDistributionPoint().getName()).getNames()) {
+                if (name.getTagNo() == org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier) {
+                    return java.net.URI.create(name.getName().toString());
+                }
+            }
+        }
+        throw new AssertionError("no URI in the cRLDistributionPoints of " + cert.getSubjectX500Principal());
+    }
+
+    /**
+     * The path (and query) of the CDP URL written in the certificate, to fetch from this test's
+     * server (the certificates name the default public base URL, http://localhost:8080).
+     */
+    static String cdpPath(X509Certificate cert) {
+        java.net.URI url = cdpUrl(cert);
+        return url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     }
 
     private X509CRL fetch(String path) throws Exception {
@@ -100,7 +116,7 @@ class CrlIT extends IntegrationTest {
     }
 
     @Test
-    void crlWhenFetchedAtCdpUrlThenSignedV2WithIdpMatchingCdpAndDayLong() throws Exception {
+    void crlWhenFetchedAtCdpUrlThenSignedV2FullCrlWithoutCriticalExtensionAndDayLong() throws Exception {
         X509Certificate leaf = enroll(deviceId("crl"));
         X509Certificate intermediate = chain().get(0);
 
@@ -111,14 +127,12 @@ class CrlIT extends IntegrationTest {
         assertThat(crl.getIssuerX500Principal()).isEqualTo(intermediate.getSubjectX500Principal());
         assertThat(Duration.between(crl.getThisUpdate().toInstant(), crl.getNextUpdate().toInstant()))
                 .isEqualTo(Duration.ofHours(24));
-        byte[] idpExt = crl.getExtensionValue(Extension.issuingDistributionPoint.getId());
-        IssuingDistributionPoint idp = IssuingDistributionPoint.getInstance(
-                ASN1OctetString.getInstance(idpExt).getOctets());
-        assertThat(idp.onlyContainsUserCerts()).isTrue();
-        assertThat(idp.getDistributionPoint().getName().toASN1Primitive().toString())
-                .contains("http://localhost:8080" + cdpPath(leaf));
-        assertThat(crl.getCriticalExtensionOIDs()).containsExactly("2.5.29.28");
-        assertThat(crl.getExtensionValue(Extension.authorityKeyIdentifier.getId())).isNotNull();
+        // A full CRL (RFC 5280 5.2.5): no issuingDistributionPoint, and no critical extension that
+        // mbedTLS would refuse; AKI and cRLNumber only.
+        assertThat(crl.getExtensionValue(Extension.issuingDistributionPoint.getId())).isNull();
+        assertThat(crl.getCriticalExtensionOIDs()).isNullOrEmpty();
+        assertThat(crl.getNonCriticalExtensionOIDs())
+                .containsExactlyInAnyOrder(Extension.authorityKeyIdentifier.getId(), Extension.cRLNumber.getId());
         assertThat(crl.getRevokedCertificate(leaf)).isNull();
     }
 
@@ -204,6 +218,30 @@ class CrlIT extends IntegrationTest {
         assertThat(goodVerify.exitCode()).as(goodVerify.toString()).isZero();
         assertThat(badVerify.exitCode()).as(badVerify.toString()).isNotZero();
         assertThat(badVerify.output()).contains("certificate revoked");
+    }
+
+    @Test
+    void gnutlsWhenCrlVerifiedWithIntermediateThenVerified() throws Exception {
+        Certtool.assumeAvailable();
+        X509Certificate bad = enroll(deviceId("gnutls-bad"));
+        String path = cdpPath(bad);
+        revoke(bad, "cessationOfOperation", null);
+        X509CRL crl = awaitCrl(path, c -> c.isRevoked(bad));
+        X509Certificate intermediate = chain().get(0);
+        Files.writeString(dir.resolve("int.pem"), Pem.certificates(List.of(intermediate)));
+        Files.write(dir.resolve("int.der"), intermediate.getEncoded());
+        Files.write(dir.resolve("crl.der"), crl.getEncoded());
+        Files.writeString(dir.resolve("crl.pem"), Pem.encode("X509 CRL", crl.getEncoded()));
+
+        ExternalTool.Result pem = Certtool.run(dir, "--verify-crl", "--load-ca-certificate", "int.pem",
+                "--infile", "crl.pem");
+        // --inder applies to the CA certificate too
+        ExternalTool.Result der = Certtool.run(dir, "--verify-crl", "--load-ca-certificate", "int.der",
+                "--inder", "--infile", "crl.der");
+
+        assertThat(pem.exitCode()).as(pem.toString()).isZero();
+        assertThat(pem.output()).as(pem.toString()).contains("Verified");
+        assertThat(der.exitCode()).as(der.toString()).isZero();
     }
 
     @Test
