@@ -197,12 +197,20 @@ public record TrentProperties(
         }
     }
 
-    /** CRL publication. */
+    /**
+     * CRL publication. With {@code publishDir} set, every issuer's current CRL is also written
+     * there as PEM ({@code <issuerId>.crl.pem}, and all of them in {@code crls.pem}) for brokers
+     * and proxies that read a CRL file, and {@code publishCommand} (run by {@code /bin/sh -c},
+     * killed after {@code publishCommandTimeout}) runs after each change.
+     */
     public record Crl(
             @DefaultValue("24h") Duration validity,
             @DefaultValue("5m") Duration maxAge,
             @DefaultValue("2s") Duration batchDelay,
-            @DefaultValue("3") int keep) {
+            @DefaultValue("3") int keep,
+            Path publishDir,
+            String publishCommand,
+            @DefaultValue("30s") Duration publishCommandTimeout) {
 
         public Crl {
             if (validity.compareTo(Duration.ofMinutes(10)) < 0 || validity.compareTo(Duration.ofDays(7)) > 0) {
@@ -211,6 +219,25 @@ public record TrentProperties(
             if (keep < 1) {
                 throw new IllegalArgumentException("trent.crl.keep must be at least 1");
             }
+            if (publishCommand != null && publishCommand.isBlank()) {
+                publishCommand = null;
+            }
+            if (publishCommand != null && publishDir == null) {
+                throw new IllegalArgumentException("trent.crl.publish-command needs trent.crl.publish-dir");
+            }
+            if (publishCommandTimeout.compareTo(Duration.ofSeconds(1)) < 0
+                    || publishCommandTimeout.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("trent.crl.publish-command-timeout must be between 1s and 1h, not "
+                        + publishCommandTimeout);
+            }
+        }
+
+        /** The command is not printed: it may carry a credential for the broker it restarts. */
+        @Override
+        public String toString() {
+            return "Crl[validity=" + validity + ", maxAge=" + maxAge + ", batchDelay=" + batchDelay + ", keep=" + keep
+                    + ", publishDir=" + publishDir + ", publishCommand=" + (publishCommand == null ? "none" : "(set)")
+                    + ", publishCommandTimeout=" + publishCommandTimeout + "]";
         }
     }
 

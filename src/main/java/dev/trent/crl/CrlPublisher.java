@@ -8,11 +8,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
@@ -45,6 +48,9 @@ import dev.trent.revocation.RevocationService;
  *
  * <p>Entries: every revoked (or held) certificate of the issuer that has not yet expired at
  * thisUpdate. Expired certificates drop off, as RFC 5280 5.1.2.6 permits.
+ *
+ * <p>With {@code trent.crl.publish-dir} set, each tick also hands the current CRLs to
+ * {@link CrlFiles} whenever one of them is not the one last written there.
  */
 @Component
 public class CrlPublisher {
@@ -62,10 +68,14 @@ public class CrlPublisher {
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, AtomicReference<PublishedCrl>> cache = new ConcurrentHashMap<>();
     private final CrlMetrics metrics;
+    private final CrlFiles files;
+    /** The CRL number of each issuer as last written to the CRL files; touched by the scheduler only. */
+    private Map<String, Long> filed = Map.of();
 
     CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
-            Clock clock, TrentProperties properties, CrlMetrics metrics) {
+            Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files) {
         this.metrics = metrics;
+        this.files = files;
         this.jdbc = jdbc;
         this.streaming = new JdbcTemplate(dataSource);
         this.streaming.setFetchSize(10_000);
@@ -100,6 +110,35 @@ public class CrlPublisher {
                 log.error("CRL generation for issuer {} failed; will retry", issuer.id(), e);
                 dirty.add(issuer.id());
             }
+        }
+        publishFiles();
+    }
+
+    /**
+     * Writes the CRL files ({@code trent.crl.publish-dir}) when any issuer's current CRL is not
+     * the one last written: at start, after this instance generated one, and when another
+     * instance did.
+     */
+    private void publishFiles() {
+        if (!files.enabled()) {
+            return;
+        }
+        try {
+            List<Issuer> all = issuers.all();
+            Map<String, Long> numbers = new HashMap<>();
+            for (Issuer issuer : all) {
+                latestHead(issuer.id()).ifPresent(h -> numbers.put(issuer.id(), h.number()));
+            }
+            if (numbers.equals(filed)) {
+                return;
+            }
+            List<PublishedCrl> crls = all.stream().map(this::current).flatMap(Optional::stream).toList();
+            if (files.publish(crls)) {
+                filed = crls.stream().collect(Collectors.toUnmodifiableMap(PublishedCrl::issuerId,
+                        PublishedCrl::number));
+            }
+        } catch (RuntimeException e) {
+            log.error("Cannot publish the CRL files; will retry", e);
         }
     }
 

@@ -107,6 +107,45 @@ class TwoInstancesIT {
         }
     }
 
+    @Test
+    void crlFilesWhenTheOtherInstanceRevokesThenThisInstancesFilesListItWithinSeconds() throws Exception {
+        Path publish = dirB.resolve("crls");
+        try (TrentApp a = TrentApp.start(base(dirA))) {
+            Map<String, String> sb = sameDatabaseAndCa(a);
+            sb.put("trent.crl.publish-dir", publish.toString());
+            try (TrentApp b = TrentApp.start(sb)) {
+                TrentClient ca = a.client();
+                X509Certificate cert = ca.enroll(ca.token(IntegrationTest.ADMIN_KEY, "two-files", "device", null),
+                        "application/pkcs10", TestCsrs.ecP256("x").der(), null).certificates().get(0);
+                TrentClient.Response revoked = ca.postJson("/api/v1/certificates/"
+                        + cert.getSerialNumber().toString(16) + "/revoke", IntegrationTest.ADMIN_KEY,
+                        Map.of("reason", "keyCompromise"));
+                assertThat(revoked.status()).as(revoked.toString()).isEqualTo(200);
+
+                Path combined = publish.resolve("crls.pem");
+                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (!listed(combined, cert)) {
+                    assertThat(System.nanoTime()).as("B's crls.pem lists A's revocation within 15 s")
+                            .isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+
+    private static boolean listed(Path file, X509Certificate cert) throws Exception {
+        if (!java.nio.file.Files.exists(file)) {
+            return false;
+        }
+        for (java.security.cert.CRL crl : java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCRLs(new java.io.ByteArrayInputStream(java.nio.file.Files.readAllBytes(file)))) {
+            if (crl.isRevoked(cert)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void cli(String... args) {
         dev.trent.support.CaCommand.run(args);
     }
