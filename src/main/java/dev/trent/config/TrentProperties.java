@@ -210,7 +210,8 @@ public record TrentProperties(
             @DefaultValue("3") int keep,
             Path publishDir,
             String publishCommand,
-            @DefaultValue("30s") Duration publishCommandTimeout) {
+            @DefaultValue("30s") Duration publishCommandTimeout,
+            @DefaultValue("false") boolean issuingDistributionPoint) {
 
         public Crl {
             if (validity.compareTo(Duration.ofMinutes(10)) < 0 || validity.compareTo(Duration.ofDays(7)) > 0) {
@@ -237,7 +238,8 @@ public record TrentProperties(
         public String toString() {
             return "Crl[validity=" + validity + ", maxAge=" + maxAge + ", batchDelay=" + batchDelay + ", keep=" + keep
                     + ", publishDir=" + publishDir + ", publishCommand=" + (publishCommand == null ? "none" : "(set)")
-                    + ", publishCommandTimeout=" + publishCommandTimeout + "]";
+                    + ", publishCommandTimeout=" + publishCommandTimeout + ", issuingDistributionPoint="
+                    + issuingDistributionPoint + "]";
         }
     }
 

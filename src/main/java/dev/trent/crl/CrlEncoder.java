@@ -143,6 +143,19 @@ public final class CrlEncoder implements Closeable {
      */
     public byte[] finish(X509Certificate issuer, ContentSigner signer, Instant thisUpdate, Instant nextUpdate,
             BigInteger crlNumber) throws IOException {
+        return finish(issuer, signer, thisUpdate, nextUpdate, crlNumber, java.util.List.of());
+    }
+
+    /**
+     * As {@link #finish(X509Certificate, ContentSigner, Instant, Instant, BigInteger)}, with a
+     * critical issuingDistributionPoint naming {@code distributionPoint} (and
+     * onlyContainsUserCerts) when it is not empty: only for relying parties that insist on one
+     * (EMQX's documentation says its CRL check needs it), since mbedTLS then refuses the CRL.
+     *
+     * @param distributionPoint the URLs certificates carry in their cRLDistributionPoints
+     */
+    public byte[] finish(X509Certificate issuer, ContentSigner signer, Instant thisUpdate, Instant nextUpdate,
+            BigInteger crlNumber, java.util.List<java.net.URI> distributionPoint) throws IOException {
         entries.close();
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         head.write(new ASN1Integer(1).getEncoded(ASN1Encoding.DER)); // v2
@@ -155,7 +168,7 @@ public final class CrlEncoder implements Closeable {
             writeHeader(head, SEQUENCE, entriesLength);
         }
         byte[] headBytes = head.toByteArray();
-        byte[] extensions = new DERTaggedObject(true, 0, crlExtensions(issuer, crlNumber))
+        byte[] extensions = new DERTaggedObject(true, 0, crlExtensions(issuer, crlNumber, distributionPoint))
                 .getEncoded(ASN1Encoding.DER);
         long tbsContent = headBytes.length + (count > 0 ? entriesLength : 0) + extensions.length;
 
@@ -189,13 +202,28 @@ public final class CrlEncoder implements Closeable {
         out.write(extensions);
     }
 
-    /** The CRL extensions RFC 5280 5.2.1 and 5.2.3 require in every CRL, both non-critical. */
-    private static ASN1Encodable crlExtensions(X509Certificate issuer, BigInteger crlNumber) throws IOException {
-        return new Extensions(new Extension[] {
-            new Extension(Extension.authorityKeyIdentifier, false,
-                    new DEROctetString(new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuer)))),
-            new Extension(Extension.cRLNumber, false, new DEROctetString(new CRLNumber(crlNumber)))
-        });
+    /**
+     * The CRL extensions RFC 5280 5.2.1 and 5.2.3 require in every CRL, both non-critical; and,
+     * only when asked for, the issuingDistributionPoint (5.2.5: "this extension is critical").
+     */
+    private static ASN1Encodable crlExtensions(X509Certificate issuer, BigInteger crlNumber,
+            java.util.List<java.net.URI> distributionPoint) throws IOException {
+        java.util.List<Extension> list = new java.util.ArrayList<>(3);
+        list.add(new Extension(Extension.authorityKeyIdentifier, false,
+                new DEROctetString(new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuer)))));
+        list.add(new Extension(Extension.cRLNumber, false, new DEROctetString(new CRLNumber(crlNumber))));
+        if (!distributionPoint.isEmpty()) {
+            org.bouncycastle.asn1.x509.GeneralName[] names = distributionPoint.stream()
+                    .map(u -> new org.bouncycastle.asn1.x509.GeneralName(
+                            org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, u.toString()))
+                    .toArray(org.bouncycastle.asn1.x509.GeneralName[]::new);
+            list.add(new Extension(Extension.issuingDistributionPoint, true, new DEROctetString(
+                    new org.bouncycastle.asn1.x509.IssuingDistributionPoint(
+                            new org.bouncycastle.asn1.x509.DistributionPointName(
+                                    new org.bouncycastle.asn1.x509.GeneralNames(names)),
+                            true, false, null, false, false))));
+        }
+        return new Extensions(list.toArray(Extension[]::new));
     }
 
     /** {@link #time} as DER, by hand for UTCTime (the common case): YYMMDDHHMMSSZ. */

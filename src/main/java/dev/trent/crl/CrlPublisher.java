@@ -97,6 +97,17 @@ public class CrlPublisher {
         dirty.add(event.issuerId());
     }
 
+    /**
+     * The names for an issuingDistributionPoint ({@code trent.crl.issuing-distribution-point}):
+     * every URL this issuer's certificates carry in their CDP, the short one and, for
+     * certificates issued before URLs were shortened, the one with the whole id. Validators that
+     * honour the IDP (OpenSSL) accept a CRL only for certificates whose CDP names one of them.
+     */
+    static List<java.net.URI> distributionPoint(Issuer issuer) {
+        java.net.URI whole = issuer.crlUrl().resolve(issuer.id() + ".crl");
+        return whole.equals(issuer.crlUrl()) ? List.of(issuer.crlUrl()) : List.of(issuer.crlUrl(), whole);
+    }
+
     /** Runs every {@code trent.crl.batch-delay}; does real work only when a CRL is due. */
     @Scheduled(initialDelay = 0, fixedDelayString = "${trent.crl.batch-delay:2s}")
     void tick() {
@@ -216,7 +227,8 @@ public class CrlPublisher {
                         }, issuer.id(), Timestamp.from(thisUpdate));
                 entries = (int) encoder.count();
                 der = encoder.finish(issuer.certificate(), issuer.signer().contentSigner(), thisUpdate, nextUpdate,
-                        BigInteger.valueOf(number));
+                        BigInteger.valueOf(number), settings.issuingDistributionPoint() ? distributionPoint(issuer)
+                                : List.of());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot encode the CRL", e);
             }

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.x509.CRLNumber;
@@ -79,6 +80,40 @@ class CrlEncoderTest {
                 .isEqualTo(theirs.toASN1Structure().getTBSCertList().getEncoded(ASN1Encoding.DER));
         assertThat(parsed.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
                 .build(ca.certificate()))).isTrue();
+    }
+
+    @Test
+    void finishWhenDistributionPointAskedForThenCriticalIdpAsBouncyCastleEncodesIt() throws Exception {
+        List<java.net.URI> urls = List.of(java.net.URI.create("http://localhost:8080/crl/0123abcd.crl"),
+                java.net.URI.create("http://localhost:8080/crl/0123abcdef.crl"));
+        byte[] ours;
+        try (CrlEncoder enc = new CrlEncoder()) {
+            enc.add(ENTRIES[0]);
+            ours = enc.finish(ca.certificate(), signer.contentSigner(), thisUpdate, nextUpdate, BigInteger.valueOf(7),
+                    urls);
+        }
+        X509v2CRLBuilder b = new X509v2CRLBuilder(new JcaX509CertificateHolder(ca.certificate()).getSubject(),
+                Date.from(thisUpdate));
+        b.setNextUpdate(Date.from(nextUpdate));
+        ExtensionsGenerator g = new ExtensionsGenerator();
+        g.addExtension(Extension.reasonCode, false, CRLReason.lookup(ENTRIES[0].reasonCode()));
+        g.addExtension(Extension.invalidityDate, false,
+                new org.bouncycastle.asn1.ASN1GeneralizedTime(Date.from(ENTRIES[0].invalidityDate())));
+        b.addCRLEntry(ENTRIES[0].serial(), Date.from(ENTRIES[0].revocationDate()), g.generate());
+        b.addExtension(Extension.authorityKeyIdentifier, false,
+                new org.bouncycastle.asn1.x509.AuthorityKeyIdentifier(dev.trent.pki.KeyIds.subjectKeyId(ca.certificate())));
+        b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(7)));
+        b.addExtension(Extension.issuingDistributionPoint, true, new org.bouncycastle.asn1.x509.IssuingDistributionPoint(
+                new org.bouncycastle.asn1.x509.DistributionPointName(new org.bouncycastle.asn1.x509.GeneralNames(
+                        urls.stream().map(u -> new org.bouncycastle.asn1.x509.GeneralName(6, u.toString()))
+                                .toArray(org.bouncycastle.asn1.x509.GeneralName[]::new))),
+                true, false, null, false, false));
+        X509CRLHolder theirs = b.build(signer.contentSigner());
+
+        X509CRLHolder parsed = new X509CRLHolder(ours);
+        assertThat(parsed.toASN1Structure().getTBSCertList().getEncoded(ASN1Encoding.DER))
+                .isEqualTo(theirs.toASN1Structure().getTBSCertList().getEncoded(ASN1Encoding.DER));
+        assertThat(parsed.getExtension(Extension.issuingDistributionPoint).isCritical()).isTrue();
     }
 
     @Test
