@@ -18,6 +18,13 @@ import java.util.Map;
  */
 public final class MbedTls {
 
+    /**
+     * Environment variable naming the directory of another mbedTLS build to compile against
+     * instead of the system's (its {@code include/} and {@code library/*.a}); how the tests
+     * were run against mbedTLS 3.6 here (README, Tests).
+     */
+    public static final String OTHER_BUILD = "TRENT_TEST_MBEDTLS_DIR";
+
     private static Path program;
     private static String unavailable;
 
@@ -92,8 +99,20 @@ public final class MbedTls {
             }
             ExternalTool.Result gcc;
             try {
-                gcc = ExternalTool.run(work, List.of("gcc", "-Wall", "-o", "crl_verify", "crl_verify.c",
-                        "-lmbedx509", "-lmbedcrypto"));
+                List<String> command = new java.util.ArrayList<>(List.of("gcc", "-Wall", "-o", "crl_verify",
+                        "crl_verify.c"));
+                String other = System.getenv(OTHER_BUILD);
+                if (other != null && !other.isBlank()) {
+                    // Another mbedTLS build (say 3.6, which Debian 12 does not ship): its headers and
+                    // its static libraries, library/libmbedx509.a and library/libmbedcrypto.a.
+                    command.addAll(List.of("-I" + Path.of(other, "include"), "-L" + Path.of(other, "library"),
+                            "-Wl,-Bstatic"));
+                }
+                command.addAll(List.of("-lmbedx509", "-lmbedcrypto"));
+                if (other != null && !other.isBlank()) {
+                    command.add("-Wl,-Bdynamic");
+                }
+                gcc = ExternalTool.run(work, command);
             } catch (IOException e) {
                 unavailable = "gcc cannot be run (" + e.getMessage() + "); install gcc, libc6-dev and "
                         + "libmbedtls-dev to run the mbedTLS interop test";
