@@ -258,7 +258,8 @@ public record TrentProperties(
             @DefaultValue("30d") Duration expiringBefore,
             @DefaultValue("1h") Duration expiringCheckInterval,
             @DefaultValue("false") boolean allowLinkLocal,
-            Path secretKeyFile) {
+            Path secretKeyFile,
+            @DefaultValue("30d") Duration historyRetention) {
 
         public Webhooks {
             if (pollInterval.compareTo(Duration.ofMillis(10)) < 0) {
@@ -286,6 +287,9 @@ public record TrentProperties(
             if (retryFastPeriod.isNegative() || giveUpAfter.compareTo(retryInitialDelay) < 0) {
                 throw new IllegalArgumentException("trent.webhooks.retry-fast-period must not be negative and "
                         + "give-up-after must be at least retry-initial-delay");
+            }
+            if (historyRetention.compareTo(Duration.ofHours(1)) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.history-retention must be at least 1h");
             }
             if (expiringBefore.isNegative() || expiringCheckInterval.compareTo(Duration.ofSeconds(1)) < 0) {
                 throw new IllegalArgumentException("trent.webhooks.expiring-before must not be negative and "

@@ -136,6 +136,27 @@ class WebhookOutbox {
         }
     }
 
+    /**
+     * Forgets deliveries that ended (delivered or failed) longer than
+     * {@code trent.webhooks.history-retention} ago, in batches, so that the history of a busy
+     * endpoint does not grow without bound. Pending deliveries are never removed.
+     */
+    @Scheduled(initialDelayString = "1m", fixedDelayString = "1h")
+    public void pruneHistory() {
+        Timestamp before = Timestamp.from(clock.instant().minus(settings.historyRetention()));
+        int total = 0;
+        int removed;
+        do {
+            removed = jdbc.update("delete from webhook_delivery where id in (select id from webhook_delivery "
+                    + "where status <> 'PENDING' and created_at < ? limit 10000)", before);
+            total += removed;
+        } while (removed == 10000);
+        if (total > 0) {
+            log.info("Removed {} webhook deliveries older than {} from the history", total,
+                    settings.historyRetention());
+        }
+    }
+
     private List<Long> subscribers(WebhookEventType type) {
         return jdbc.queryForList("select id from webhook_endpoint where ? = any (event_types)", Long.class,
                 type.wireName());

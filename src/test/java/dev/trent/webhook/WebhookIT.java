@@ -141,6 +141,7 @@ class WebhookIT extends IntegrationTest {
         WebhookReceiver.Received issued = receiver.await(event("certificate.issued", d.serial()), DELIVERY)
                 .orElseThrow(() -> new AssertionError("no certificate.issued for " + d.serial()));
         issued.verify(hook.secret());
+        assertThat(issued.json().get("data").get("status").asString()).isEqualTo("ISSUED");
 
         TrentClient.Response revoked = revoke(d.serial(), "keyCompromise");
         long returned = System.nanoTime();
@@ -269,6 +270,29 @@ class WebhookIT extends IntegrationTest {
         Thread.sleep(200); // a second announcement would have been written by now; none is
         assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
                 + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), d.serial())).isEqualTo(1);
+    }
+
+    @Test
+    void pruneHistoryWhenEndedLongerAgoThanTheRetentionThenRemovedAndPendingKept() throws Exception {
+        Registered hook = register("/prune", List.of("certificate.revoked"));
+        for (int i = 0; i < 3; i++) {
+            assertThat(revoke(enroll("wh-prune").serial(), "superseded").status()).isEqualTo(200);
+        }
+        assertThat(receiver.awaitCount(r -> r.path().equals("/prune"), 3, DELIVERY)).hasSize(3);
+        long end = System.nanoTime() + DELIVERY.toNanos();
+        while (jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and status = "
+                + "'DELIVERED'", Integer.class, hook.id()) < 3 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        // Two of them ended 31 days ago (the default retention is 30 days); one is made pending again.
+        jdbc.update("update webhook_delivery set created_at = created_at - interval '31 days' where id in "
+                + "(select id from webhook_delivery where endpoint_id = ? order by id limit 2)", hook.id());
+        jdbc.update("update webhook_delivery set status = 'PENDING', next_attempt_at = now() + interval '1 day', "
+                + "created_at = created_at - interval '31 days' where id = (select max(id) from webhook_delivery "
+                + "where endpoint_id = ?)", hook.id());
+        outbox.pruneHistory();
+        assertThat(jdbc.queryForList("select status from webhook_delivery where endpoint_id = ?", String.class,
+                hook.id())).containsExactly("PENDING");
     }
 
     @Test
