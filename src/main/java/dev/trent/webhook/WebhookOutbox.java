@@ -15,8 +15,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.event.TransactionPhase;
-import org.springframework.transaction.event.TransactionalEventListener;
 
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.CertificateEvent;
@@ -26,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Writes the outbox: for each certificate event, one {@code webhook_delivery} row per endpoint
  * that subscribed to its type, inside the transaction of the change (a plain
  * {@code @EventListener}), so the change and its webhooks commit or roll back together. After the
- * commit, the dispatcher is woken so that it does not wait for its next poll. Also finds the
+ * commit (a transaction synchronization, registered only when rows were written), the dispatcher
+ * is woken so that it does not wait for its next poll. Also finds the
  * certificates that start to expire ({@code certificate.expiring}), once per certificate.
  */
 @Component
@@ -86,12 +85,8 @@ class WebhookOutbox {
             throw new IllegalStateException("certificate event for an unknown serial " + event.serial());
         }
         write(type, event.occurredAt(), rows.get(0), endpoints);
-    }
-
-    /** Wakes the dispatcher once the change (and so its deliveries) is committed. */
-    @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT, fallbackExecution = true)
-    void afterCommit(CertificateEvent event) {
-        dispatcher.wake();
+        // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
+        dispatcher.wakeAfterCommit();
     }
 
     /**
