@@ -67,6 +67,7 @@ class WebhookDispatcher implements SmartLifecycle {
     private final RetrySchedule schedule;
     private final HttpClient http;
     private final TransactionTemplate tx;
+    private final WebhookMetrics metrics;
     private final Semaphore wakeups = new Semaphore(0);
     private final Semaphore slots;
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
@@ -76,8 +77,9 @@ class WebhookDispatcher implements SmartLifecycle {
     private Thread poller;
 
     WebhookDispatcher(JdbcTemplate jdbc, SecretBox secrets, AddressPolicy addresses, Clock clock, SecureRandom random,
-            TrentProperties properties, PlatformTransactionManager transactions) {
+            TrentProperties properties, PlatformTransactionManager transactions, WebhookMetrics metrics) {
         this.jdbc = jdbc;
+        this.metrics = metrics;
         this.tx = new TransactionTemplate(transactions);
         this.secrets = secrets;
         this.addresses = addresses;
@@ -311,6 +313,7 @@ class WebhookDispatcher implements SmartLifecycle {
             bookkeeping(() -> jdbc.update("update webhook_delivery set status = 'DELIVERED', delivered_at = ?, "
                     + "next_attempt_at = null, locked_until = null, last_status = ?, last_error = null where id = ? "
                     + "and status = 'PENDING'", Timestamp.from(clock.instant()), status, c.id()));
+            metrics.delivered();
             log.debug("Webhook {} delivered to endpoint {} (HTTP {}, attempt {})", c.messageId(), c.endpointId(),
                     status, c.attempts());
             return;
@@ -326,12 +329,14 @@ class WebhookDispatcher implements SmartLifecycle {
             bookkeeping(() -> jdbc.update("update webhook_delivery set next_attempt_at = ?, locked_until = null, "
                     + "last_status = ?, last_error = ? where id = ? and status = 'PENDING'",
                     Timestamp.from(next.get()), status, shortened, c.id()));
+            metrics.failed();
             log.debug("Webhook {} to endpoint {} failed (attempt {}: {}); next attempt at {}", c.messageId(),
                     c.endpointId(), c.attempts(), shortened, next.get());
         } else {
             bookkeeping(() -> jdbc.update("update webhook_delivery set status = 'FAILED', next_attempt_at = null, "
                     + "locked_until = null, last_status = ?, last_error = ? where id = ? and status = 'PENDING'",
                     status, shortened, c.id()));
+            metrics.givenUp();
             log.warn("Webhook {} to endpoint {} given up after {} attempts since {} (last: {})", c.messageId(),
                     c.endpointId(), c.attempts(), c.createdAt(), shortened);
         }

@@ -234,6 +234,8 @@ class WebhookIT extends IntegrationTest {
     void deliveryWhenReceiverAnswers500ThenRetriedWithTheSameWebhookId() throws Exception {
         Registered hook = register("/flaky", List.of("certificate.revoked"));
         receiver.answer("/flaky", 500);
+        double failedBefore = attempts("failed");
+        double deliveredBefore = attempts("delivered");
         Device d = enroll("wh-retry");
         assertThat(revoke(d.serial(), "superseded").status()).isEqualTo(200);
 
@@ -255,6 +257,17 @@ class WebhookIT extends IntegrationTest {
         assertThat(delivery.get("attempts").asInt()).isEqualTo(2);
         assertThat(delivery.get("lastStatus").asInt()).isEqualTo(204);
         assertThat(delivery.has("deliveredAt")).isTrue();
+        assertThat(attempts("failed") - failedBefore).isGreaterThanOrEqualTo(1);
+        assertThat(attempts("delivered") - deliveredBefore).isGreaterThanOrEqualTo(1);
+        assertThat(prometheus().text()).contains("trent_webhooks_pending ", "trent_webhooks_oldest_pending_seconds ");
+    }
+
+    private dev.trent.support.Prometheus prometheus() {
+        return new dev.trent.support.Prometheus(client().get("/actuator/prometheus", ADMIN_KEY, "text/plain").text());
+    }
+
+    private double attempts(String outcome) {
+        return prometheus().value("trent_webhooks_attempts_total", Map.of("outcome", outcome));
     }
 
     @Test
