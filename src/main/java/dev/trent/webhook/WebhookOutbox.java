@@ -14,7 +14,8 @@ import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.CertificateEvent;
@@ -41,10 +42,14 @@ class WebhookOutbox {
     private final Clock clock;
     private final WebhookDispatcher dispatcher;
     private final TrentProperties.Webhooks settings;
+    private final TransactionTemplate tx;
+    /** Certificates announced per transaction; the job goes on while batches are full. */
+    private static final int EXPIRING_BATCH = 1000;
 
     WebhookOutbox(JdbcTemplate jdbc, JsonMapper json, SecureRandom random, Clock clock, WebhookDispatcher dispatcher,
-            TrentProperties properties) {
+            TrentProperties properties, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.tx = new TransactionTemplate(transactions);
         this.json = json;
         this.random = random;
         this.clock = clock;
@@ -82,7 +87,11 @@ class WebhookOutbox {
                         event.previousSerial(), rs.getTimestamp(8) == null ? null : rs.getTimestamp(8).toInstant()),
                 event.serial());
         if (rows.isEmpty()) {
-            throw new IllegalStateException("certificate event for an unknown serial " + event.serial());
+            // Cannot happen (the event is published after the row is written); never fail the
+            // certificate change over its webhook.
+            log.error("Certificate event {} for serial {}, which has no row; no webhook written", type.wireName(),
+                    event.serial());
+            return;
         }
         write(type, event.occurredAt(), rows.get(0), endpoints);
         // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
@@ -97,11 +106,18 @@ class WebhookOutbox {
      */
     @Scheduled(initialDelayString = "${trent.webhooks.poll-interval:1s}",
             fixedDelayString = "${trent.webhooks.expiring-check-interval:1h}")
-    @Transactional
     public void announceExpiring() {
+        Integer announced;
+        do {
+            announced = tx.execute(status -> announceExpiringBatch());
+        } while (announced != null && announced == EXPIRING_BATCH);
+    }
+
+    /** One transaction: up to {@link #EXPIRING_BATCH} certificates claimed and their deliveries written. */
+    private int announceExpiringBatch() {
         List<Long> endpoints = subscribers(WebhookEventType.EXPIRING);
         if (endpoints.isEmpty()) {
-            return;
+            return 0;
         }
         Instant now = clock.instant();
         List<Data> expiring = jdbc.query("""
@@ -110,7 +126,7 @@ class WebhookOutbox {
                     where c.status = 'ISSUED' and c.not_after > ? and c.not_after <= ?
                       and c.profile <> all (?)
                       and not exists (select 1 from webhook_expiring_announced a where a.certificate_id = c.id)
-                    order by c.not_after limit 1000),
+                    order by c.not_after limit ?),
                 claimed as (
                     insert into webhook_expiring_announced (certificate_id, announced_at)
                     select id, ? from due on conflict do nothing returning certificate_id)
@@ -120,7 +136,7 @@ class WebhookOutbox {
                         rs.getTimestamp(5).toInstant(), rs.getTimestamp(6).toInstant(), rs.getString(7), null, null,
                         null, null),
                 Timestamp.from(now), Timestamp.from(now.plus(settings.expiringBefore())),
-                OWN_PROFILES.toArray(String[]::new), Timestamp.from(now));
+                OWN_PROFILES.toArray(String[]::new), EXPIRING_BATCH, Timestamp.from(now));
         for (Data d : expiring) {
             write(WebhookEventType.EXPIRING, now, d, endpoints);
         }
@@ -129,6 +145,7 @@ class WebhookOutbox {
                     endpoints.size());
             dispatcher.wakeAfterCommit();
         }
+        return expiring.size();
     }
 
     /**
