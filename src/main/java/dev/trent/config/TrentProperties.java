@@ -31,6 +31,7 @@ public record TrentProperties(
         @DefaultValue Ocsp ocsp,
         @DefaultValue Tls tls,
         @DefaultValue Audit audit,
+        @DefaultValue Webhooks webhooks,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -51,7 +52,7 @@ public record TrentProperties(
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
                 + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", audit=" + audit
-                + ", profiles=" + profiles.keySet()
+                + ", webhooks=" + webhooks + ", profiles=" + profiles.keySet()
                 + "]";
     }
 
@@ -259,6 +260,69 @@ public record TrentProperties(
             }
             if (failureBurst < 1) {
                 throw new IllegalArgumentException("trent.audit.failure-burst must be at least 1");
+            }
+        }
+    }
+
+    /**
+     * Webhooks (Standard Webhooks): delivery from the outbox, the retry schedule, the
+     * {@code certificate.expiring} announcement, and which addresses endpoints may have.
+     * Retries start {@code retryInitialDelay} after a failure and double, at most
+     * {@code retryMaxDelay} apart while the delivery is younger than {@code retryFastPeriod},
+     * then {@code retrySlowDelay} apart until {@code giveUpAfter}, when a last attempt is made
+     * and the delivery is marked failed.
+     */
+    public record Webhooks(
+            @DefaultValue("1s") Duration pollInterval,
+            @DefaultValue("8") int senders,
+            @DefaultValue("2") int perEndpointConcurrency,
+            @DefaultValue("5s") Duration connectTimeout,
+            @DefaultValue("15s") Duration readTimeout,
+            @DefaultValue("60s") Duration lease,
+            @DefaultValue("5s") Duration retryInitialDelay,
+            @DefaultValue("1m") Duration retryMaxDelay,
+            @DefaultValue("1h") Duration retryFastPeriod,
+            @DefaultValue("1h") Duration retrySlowDelay,
+            @DefaultValue("24h") Duration giveUpAfter,
+            @DefaultValue("30d") Duration expiringBefore,
+            @DefaultValue("1h") Duration expiringCheckInterval,
+            @DefaultValue("false") boolean allowLinkLocal,
+            Path secretKeyFile,
+            @DefaultValue("30d") Duration historyRetention) {
+
+        public Webhooks {
+            if (pollInterval.compareTo(Duration.ofMillis(10)) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.poll-interval must be at least 10ms");
+            }
+            if (senders < 1 || senders > 256) {
+                throw new IllegalArgumentException("trent.webhooks.senders must be between 1 and 256");
+            }
+            if (perEndpointConcurrency < 1) {
+                throw new IllegalArgumentException("trent.webhooks.per-endpoint-concurrency must be at least 1");
+            }
+            if (connectTimeout.isNegative() || connectTimeout.isZero() || readTimeout.isNegative()
+                    || readTimeout.isZero()) {
+                throw new IllegalArgumentException("trent.webhooks.connect-timeout and read-timeout must be positive");
+            }
+            if (lease.compareTo(connectTimeout.plus(readTimeout)) <= 0) {
+                throw new IllegalArgumentException("trent.webhooks.lease (" + lease + ") must be longer than "
+                        + "connect-timeout + read-timeout, or a slow attempt could be sent twice");
+            }
+            if (retryInitialDelay.isNegative() || retryInitialDelay.isZero()
+                    || retryMaxDelay.compareTo(retryInitialDelay) < 0 || retrySlowDelay.compareTo(retryInitialDelay) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.retry-initial-delay must be positive and at most "
+                        + "retry-max-delay and retry-slow-delay");
+            }
+            if (retryFastPeriod.isNegative() || giveUpAfter.compareTo(retryInitialDelay) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.retry-fast-period must not be negative and "
+                        + "give-up-after must be at least retry-initial-delay");
+            }
+            if (historyRetention.compareTo(Duration.ofHours(1)) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.history-retention must be at least 1h");
+            }
+            if (expiringBefore.isNegative() || expiringCheckInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("trent.webhooks.expiring-before must not be negative and "
+                        + "expiring-check-interval must be at least 1s");
             }
         }
     }

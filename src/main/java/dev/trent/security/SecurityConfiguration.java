@@ -110,6 +110,7 @@ class SecurityConfiguration {
                 .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts), AnonymousAuthenticationFilter.class)
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/api/v1/api-keys", "/api/v1/api-keys/**").hasRole("ADMIN")
+                        .requestMatchers("/api/v1/webhooks", "/api/v1/webhooks/**").hasRole("ADMIN")
                         .requestMatchers(HttpMethod.POST, "/api/v1/enrollment-tokens", "/api/v1/enrollment-tokens/**")
                         .hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.POST, "/api/v1/certificates/**").hasRole("OPERATOR")

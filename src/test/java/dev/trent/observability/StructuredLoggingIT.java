@@ -81,6 +81,23 @@ class StructuredLoggingIT extends IntegrationTest {
         assertThat(c.enroll(unknownToken, "application/x-pem-file", csr.pem().getBytes(StandardCharsets.US_ASCII),
                 null).status()).isEqualTo(401);
 
+        // A webhook endpoint: its secret is in the creating response only, never in the log, not
+        // even while a delivery fails (500) and is retried.
+        try (dev.trent.support.WebhookReceiver receiver = dev.trent.support.WebhookReceiver.start()) {
+            receiver.answer("/log", 500);
+            TrentClient.Response hook = c.postJson("/api/v1/webhooks", ADMIN_KEY, Map.of("url", receiver.url("/log"),
+                    "eventTypes", List.of("certificate.issued")));
+            assertThat(hook.status()).as(hook.toString()).isEqualTo(201);
+            String webhookSecret = hook.json().get("secret").asString();
+            secrets.add(webhookSecret);
+            secrets.add(webhookSecret.substring("whsec_".length()));
+            assertThat(c.enroll(c.token(ADMIN_KEY, deviceId("log-hook"), "device", null), "application/x-pem-file",
+                    TestCsrs.ecP256("x").pem().getBytes(StandardCharsets.US_ASCII), null).status()).isEqualTo(201);
+            assertThat(receiver.awaitCount(r -> true, 2, java.time.Duration.ofSeconds(30)))
+                    .as("the failed attempt and its retry").hasSize(2);
+            jdbc.update("delete from webhook_endpoint where id = ?", hook.json().get("id").asLong());
+        }
+
         String log = output.getAll();
         assertThat(log).as("the actions above were logged").contains("Issued certificate", "Unknown or revoked API key",
                 "Enrollment token presented to the operator API");

@@ -286,8 +286,14 @@ class OpenApiContractIT extends IntegrationTest {
         String token = client.token(ADMIN_KEY, deviceId("oa-get"), "device", null);
         JsonNode issued = client.enroll(token, "application/x-pem-file",
                 TestCsrs.ecP256("x").pem().getBytes(StandardCharsets.US_ASCII), "application/json").json();
+        // A webhook endpoint (for /api/v1/webhooks/{id}): nothing listens on port 9, nothing subscribes to expiring.
+        TrentClient.Response webhook = client.postJson("/api/v1/webhooks", ADMIN_KEY,
+                Map.of("url", "http://127.0.0.1:9/contract", "eventTypes", List.of("certificate.expiring")));
+        assertThat(webhook.status()).as(webhook.toString()).isEqualTo(201);
+        assertDocumented(operation("post", "/api/v1/webhooks"), webhook, "POST /api/v1/webhooks");
         Map<String, String> values = Map.of("serial", issued.get("serial").asString(), "issuerId",
-                issued.get("issuerId").asString(), "group", "readiness", "label", "device");
+                issued.get("issuerId").asString(), "group", "readiness", "label", "device", "id",
+                webhook.json().get("id").asString());
 
         SoftAssertions soft = new SoftAssertions();
         for (Operation op : documented()) {
@@ -318,6 +324,10 @@ class OpenApiContractIT extends IntegrationTest {
                         unacceptable).isEqualTo(200);
             }
         }
+        Operation delete = operation("delete", "/api/v1/webhooks/{id}");
+        TrentClient.Response deleted = call(client, delete, delete.samplePath(values), ADMIN_KEY);
+        soft.assertThat(deleted.status()).as(deleted.toString()).isEqualTo(200);
+        assertDocumented(soft, delete, deleted, "DELETE /api/v1/webhooks/{id}");
         soft.assertAll();
     }
 

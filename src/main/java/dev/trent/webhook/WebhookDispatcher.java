@@ -1,0 +1,359 @@
+package dev.trent.webhook;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.trent.config.TrentProperties;
+
+/**
+ * Sends the outbox. One thread polls (every {@code trent.webhooks.poll-interval}, and at once when
+ * woken after a commit) and claims due deliveries with {@code FOR UPDATE SKIP LOCKED}, setting a
+ * lease ({@code locked_until}) and counting the attempt in the same statement, so that with several
+ * instances each delivery is sent by one of them (a second instance sends it again only when the
+ * first crashed mid-send and its lease ran out: at-least-once). It claims no more than it has free
+ * senders, and at most {@code per-endpoint-concurrency} deliveries of one endpoint in flight, so a
+ * slow or dead endpoint holds at most that many senders, and revocation and enrollment (which
+ * only insert rows) never wait for any of it.
+ *
+ * <p>An attempt: the host's addresses checked again ({@link AddressPolicy}), then a POST with the
+ * Standard Webhooks headers; a 2xx is delivered, anything else (redirects are not followed) is a
+ * failure, retried per {@link RetrySchedule}. Only the status code and a short error are kept.
+ *
+ * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#delivery-success-and-failure">Standard Webhooks, Delivery success and failure</a>
+ */
+@Component
+class WebhookDispatcher implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WebhookDispatcher.class);
+
+    private final JdbcTemplate jdbc;
+    private final SecretBox secrets;
+    private final AddressPolicy addresses;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final TrentProperties.Webhooks settings;
+    private final RetrySchedule schedule;
+    private final HttpClient http;
+    private final TransactionTemplate tx;
+    private final WebhookMetrics metrics;
+    private final Semaphore wakeups = new Semaphore(0);
+    private final Semaphore slots;
+    private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean running;
+    private volatile boolean backlog;
+    private ThreadPoolExecutor senders;
+    private Thread poller;
+
+    WebhookDispatcher(JdbcTemplate jdbc, SecretBox secrets, AddressPolicy addresses, Clock clock, SecureRandom random,
+            TrentProperties properties, PlatformTransactionManager transactions, WebhookMetrics metrics) {
+        this.jdbc = jdbc;
+        this.metrics = metrics;
+        this.tx = new TransactionTemplate(transactions);
+        this.secrets = secrets;
+        this.addresses = addresses;
+        this.clock = clock;
+        this.random = random;
+        this.settings = properties.webhooks();
+        this.schedule = RetrySchedule.of(settings);
+        this.slots = new Semaphore(settings.senders());
+        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    /** A claimed delivery, with what sending it needs. */
+    private record Claim(long id, long endpointId, String messageId, String payload, int attempts, Instant createdAt,
+            String url, byte[] sealedSecret) {
+    }
+
+    /** Poll now (e.g. after a commit that wrote deliveries). */
+    void wake() {
+        if (wakeups.availablePermits() == 0) {
+            wakeups.release();
+        }
+    }
+
+    /** Poll once the current transaction commits (at once without one). */
+    void wakeAfterCommit() {
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    wake();
+                }
+            });
+        } else {
+            wake();
+        }
+    }
+
+    @Override
+    public void start() {
+        AtomicInteger n = new AtomicInteger();
+        senders = new ThreadPoolExecutor(settings.senders(), settings.senders(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "webhook-sender-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        senders.allowCoreThreadTimeOut(true);
+        running = true;
+        poller = new Thread(this::run, "webhook-dispatcher");
+        poller.setDaemon(true);
+        poller.start();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (poller != null) {
+            poller.interrupt();
+            try {
+                poller.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (senders != null) {
+            senders.shutdown();
+            try {
+                if (!senders.awaitTermination(5, TimeUnit.SECONDS)) {
+                    senders.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                senders.shutdownNow();
+            }
+        }
+        // Attempts that did not finish: give their lease back, so that another instance (or this
+        // one after a restart) retries them now rather than when the lease runs out.
+        List<Long> unfinished = List.copyOf(inFlight);
+        if (!unfinished.isEmpty()) {
+            try {
+                jdbc.update("update webhook_delivery set locked_until = null where id = any (?) and status = "
+                        + "'PENDING'", (Object) unfinished.toArray(Long[]::new));
+            } catch (RuntimeException e) {
+                log.warn("Could not release the lease of {} webhook deliveries at shutdown; they are retried when "
+                        + "their lease ends: {}", unfinished.size(), e.toString());
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                if (!backlog) {
+                    wakeups.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                }
+                wakeups.drainPermits();
+                if (running) {
+                    dispatchDue();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // The database may be briefly unreachable; the next poll tries again.
+                log.warn("Webhook dispatch failed, retrying at the next poll: {}", e.toString());
+                backlog = false;
+            }
+        }
+    }
+
+    private void dispatchDue() throws InterruptedException {
+        int free = slots.availablePermits();
+        if (free == 0) {
+            backlog = false; // a sender that finishes wakes us
+            return;
+        }
+        List<Claim> claims = claim(free);
+        backlog = claims.size() == free;
+        for (Claim c : claims) {
+            slots.acquire();
+            inFlight.add(c.id());
+            try {
+                senders.execute(() -> {
+                    try {
+                        attempt(c);
+                    } catch (RuntimeException e) {
+                        log.warn("Webhook delivery {} could not be recorded; retried when its lease ends: {}", c.id(),
+                                e.toString());
+                    } finally {
+                        inFlight.remove(c.id());
+                        slots.release();
+                        wake();
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                inFlight.remove(c.id());
+                slots.release();
+            }
+        }
+    }
+
+    private List<Claim> claim(int limit) {
+        Timestamp now = Timestamp.from(clock.instant());
+        Timestamp until = Timestamp.from(clock.instant().plus(settings.lease()));
+        return bookkeeping(() -> jdbc.query("""
+                update webhook_delivery d
+                set locked_until = ?, attempts = d.attempts + 1, last_attempt_at = ?
+                from webhook_endpoint e
+                where e.id = d.endpoint_id and d.id in (
+                    select c.id from webhook_endpoint e2 cross join lateral (
+                        select x.id from webhook_delivery x
+                        where x.endpoint_id = e2.id and x.status = 'PENDING' and x.next_attempt_at <= ?
+                          and (x.locked_until is null or x.locked_until <= ?)
+                        order by x.next_attempt_at, x.id
+                        limit greatest(0, ? - (select count(*) from webhook_delivery f where f.endpoint_id = e2.id
+                                                and f.status = 'PENDING' and f.locked_until > ?))
+                        for update skip locked) c
+                    where e2.secret_key_id = ?
+                    limit ?)
+                returning d.id, d.endpoint_id, d.message_id, d.payload::text, d.attempts, d.created_at, e.url,
+                          e.secret_sealed
+                """, (rs, n) -> new Claim(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                        rs.getInt(5), rs.getTimestamp(6).toInstant(), rs.getString(7), rs.getBytes(8)),
+                until, now, now, now, settings.perEndpointConcurrency(), now, secrets.keyId(), limit));
+    }
+
+    /**
+     * The dispatcher's own writes (claims, outcomes) commit without waiting for the WAL flush
+     * ({@code synchronous_commit = off}, for these transactions only): were PostgreSQL to crash
+     * within the fraction of a second before the flush, the worst outcome is a webhook sent
+     * again, which at-least-once delivery allows; the outbox rows themselves are written in the
+     * certificate change's transaction, with its durability. Saves a flush per claim and per
+     * outcome, which the enrollments sharing the database would otherwise wait behind.
+     */
+    private <T> T bookkeeping(java.util.function.Supplier<T> work) {
+        return tx.execute(status -> {
+            jdbc.execute("set local synchronous_commit = off");
+            return work.get();
+        });
+    }
+
+    private void attempt(Claim c) {
+        byte[] secret;
+        try {
+            secret = secrets.open(c.sealedSecret(), c.endpointId());
+        } catch (GeneralSecurityException e) {
+            failed(c, null, "the endpoint's secret cannot be opened with this instance's webhook key", null);
+            return;
+        }
+        URI uri = URI.create(c.url());
+        try {
+            addresses.checkBeforeSending(uri);
+        } catch (AddressPolicy.RefusedException e) {
+            failed(c, null, "refused: " + e.getMessage(), null);
+            return;
+        } catch (UnknownHostException e) {
+            failed(c, null, "unknown host " + uri.getHost(), null);
+            return;
+        }
+        byte[] body = c.payload().getBytes(StandardCharsets.UTF_8);
+        long timestamp = clock.instant().getEpochSecond();
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.readTimeout())
+                .header("Content-Type", "application/json")
+                .header("User-Agent", "Trent-Webhooks")
+                .header("webhook-id", c.messageId())
+                .header("webhook-timestamp", Long.toString(timestamp))
+                .header("webhook-signature", WebhookSignature.sign(secret, c.messageId(), timestamp, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        HttpResponse<Void> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.discarding());
+        } catch (HttpTimeoutException e) {
+            failed(c, null, "timed out (" + (e instanceof java.net.http.HttpConnectTimeoutException ? "connect" : "response")
+                    + ")", null);
+            return;
+        } catch (IOException e) {
+            failed(c, null, shortError(e), null);
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // shutting down: the lease is given back in stop()
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            bookkeeping(() -> jdbc.update("update webhook_delivery set status = 'DELIVERED', delivered_at = ?, "
+                    + "next_attempt_at = null, locked_until = null, last_status = ?, last_error = null where id = ? "
+                    + "and status = 'PENDING'", Timestamp.from(clock.instant()), status, c.id()));
+            metrics.delivered();
+            log.debug("Webhook {} delivered to endpoint {} (HTTP {}, attempt {})", c.messageId(), c.endpointId(),
+                    status, c.attempts());
+            return;
+        }
+        failed(c, status, "HTTP " + status, retryAfter(response));
+    }
+
+    private void failed(Claim c, Integer status, String error, Duration retryAfter) {
+        Instant now = clock.instant();
+        String shortened = error.length() > 300 ? error.substring(0, 297) + "..." : error;
+        Optional<Instant> next = schedule.next(c.createdAt(), c.attempts(), now, retryAfter, random.nextDouble());
+        if (next.isPresent()) {
+            bookkeeping(() -> jdbc.update("update webhook_delivery set next_attempt_at = ?, locked_until = null, "
+                    + "last_status = ?, last_error = ? where id = ? and status = 'PENDING'",
+                    Timestamp.from(next.get()), status, shortened, c.id()));
+            metrics.failed();
+            log.debug("Webhook {} to endpoint {} failed (attempt {}: {}); next attempt at {}", c.messageId(),
+                    c.endpointId(), c.attempts(), shortened, next.get());
+        } else {
+            bookkeeping(() -> jdbc.update("update webhook_delivery set status = 'FAILED', next_attempt_at = null, "
+                    + "locked_until = null, last_status = ?, last_error = ? where id = ? and status = 'PENDING'",
+                    status, shortened, c.id()));
+            metrics.givenUp();
+            log.warn("Webhook {} to endpoint {} given up after {} attempts since {} (last: {})", c.messageId(),
+                    c.endpointId(), c.attempts(), c.createdAt(), shortened);
+        }
+    }
+
+    /** {@code Retry-After} in seconds (RFC 9110 10.2.3); an HTTP-date is ignored. */
+    private static Duration retryAfter(HttpResponse<?> response) {
+        return response.headers().firstValue("Retry-After").map(String::strip).filter(v -> v.matches("\\d{1,9}"))
+                .map(v -> Duration.ofSeconds(Long.parseLong(v))).orElse(null);
+    }
+
+    private static String shortError(IOException e) {
+        String name = e.getClass().getSimpleName();
+        String message = e.getMessage();
+        if (e instanceof java.net.ConnectException && (message == null || message.isBlank())) {
+            return "connection refused";
+        }
+        return message == null || message.isBlank() ? name : name + ": " + message.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,192 @@
+package dev.trent.webhook;
+
+import java.security.SecureRandom;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateEvent;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Writes the outbox: for each certificate event, one {@code webhook_delivery} row per endpoint
+ * that subscribed to its type, inside the transaction of the change (a plain
+ * {@code @EventListener}), so the change and its webhooks commit or roll back together. After the
+ * commit (a transaction synchronization, registered only when rows were written), the dispatcher
+ * is woken so that it does not wait for its next poll. Also finds the
+ * certificates that start to expire ({@code certificate.expiring}), once per certificate.
+ */
+@Component
+class WebhookOutbox {
+
+    private static final Logger log = LoggerFactory.getLogger(WebhookOutbox.class);
+    /** Trent's own certificates, never announced. */
+    private static final List<String> OWN_PROFILES = List.of("ocsp-responder", "tls-server");
+
+    private final JdbcTemplate jdbc;
+    private final JsonMapper json;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final WebhookDispatcher dispatcher;
+    private final TrentProperties.Webhooks settings;
+    private final TransactionTemplate tx;
+    /** Certificates announced per transaction; the job goes on while batches are full. */
+    private static final int EXPIRING_BATCH = 1000;
+
+    WebhookOutbox(JdbcTemplate jdbc, JsonMapper json, SecureRandom random, Clock clock, WebhookDispatcher dispatcher,
+            TrentProperties properties, PlatformTransactionManager transactions) {
+        this.jdbc = jdbc;
+        this.tx = new TransactionTemplate(transactions);
+        this.json = json;
+        this.random = random;
+        this.clock = clock;
+        this.dispatcher = dispatcher;
+        this.settings = properties.webhooks();
+    }
+
+    /**
+     * The webhook body (Standard Webhooks' recommended structure: {@code type}, {@code timestamp}
+     * of the event, {@code data}).
+     *
+     * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure">Standard Webhooks, Payload structure</a>
+     */
+    record Payload(String type, Instant timestamp, Data data) {
+    }
+
+    /** The certificate as it is after the event. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Data(String serial, String issuerId, String deviceId, String profile, Instant notBefore,
+            Instant notAfter, String status, String reason, String previousReason, String previousSerial,
+            Instant revokedAt) {
+    }
+
+    @EventListener
+    void onCertificateEvent(CertificateEvent event) {
+        WebhookEventType type = WebhookEventType.of(event.type());
+        List<Long> endpoints = subscribers(type);
+        if (endpoints.isEmpty()) {
+            return;
+        }
+        List<Data> rows = jdbc.query("select serial, issuer_id, device_id, profile, not_before, not_after, status, "
+                + "revoked_at from certificate where serial = ?", (rs, n) -> new Data(rs.getString(1),
+                        rs.getString(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant(),
+                        rs.getTimestamp(6).toInstant(), rs.getString(7), event.reason(), event.previousReason(),
+                        event.previousSerial(), rs.getTimestamp(8) == null ? null : rs.getTimestamp(8).toInstant()),
+                event.serial());
+        if (rows.isEmpty()) {
+            // Cannot happen (the event is published after the row is written); never fail the
+            // certificate change over its webhook.
+            log.error("Certificate event {} for serial {}, which has no row; no webhook written", type.wireName(),
+                    event.serial());
+            return;
+        }
+        write(type, event.occurredAt(), rows.get(0), endpoints);
+        // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
+        dispatcher.wakeAfterCommit();
+    }
+
+    /**
+     * Announces {@code certificate.expiring} for each valid device certificate whose notAfter is
+     * within {@code trent.webhooks.expiring-before}, once: the certificate's id is claimed in
+     * {@code webhook_expiring_announced} in the same transaction as its deliveries, so two
+     * instances, or a restart, never announce it twice. Runs only while some endpoint subscribes.
+     */
+    @Scheduled(initialDelayString = "${trent.webhooks.poll-interval:1s}",
+            fixedDelayString = "${trent.webhooks.expiring-check-interval:1h}")
+    public void announceExpiring() {
+        Integer announced;
+        do {
+            announced = tx.execute(status -> announceExpiringBatch());
+        } while (announced != null && announced == EXPIRING_BATCH);
+    }
+
+    /** One transaction: up to {@link #EXPIRING_BATCH} certificates claimed and their deliveries written. */
+    private int announceExpiringBatch() {
+        List<Long> endpoints = subscribers(WebhookEventType.EXPIRING);
+        if (endpoints.isEmpty()) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        List<Data> expiring = jdbc.query("""
+                with due as (
+                    select c.id from certificate c
+                    where c.status = 'ISSUED' and c.not_after > ? and c.not_after <= ?
+                      and c.profile <> all (?)
+                      and not exists (select 1 from webhook_expiring_announced a where a.certificate_id = c.id)
+                    order by c.not_after limit ?),
+                claimed as (
+                    insert into webhook_expiring_announced (certificate_id, announced_at)
+                    select id, ? from due on conflict do nothing returning certificate_id)
+                select c.serial, c.issuer_id, c.device_id, c.profile, c.not_before, c.not_after, c.status
+                from certificate c join claimed on c.id = claimed.certificate_id
+                """, (rs, n) -> new Data(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getTimestamp(5).toInstant(), rs.getTimestamp(6).toInstant(), rs.getString(7), null, null,
+                        null, null),
+                Timestamp.from(now), Timestamp.from(now.plus(settings.expiringBefore())),
+                OWN_PROFILES.toArray(String[]::new), EXPIRING_BATCH, Timestamp.from(now));
+        for (Data d : expiring) {
+            write(WebhookEventType.EXPIRING, now, d, endpoints);
+        }
+        if (!expiring.isEmpty()) {
+            log.info("Announced {} expiring certificate(s) to {} webhook endpoint(s)", expiring.size(),
+                    endpoints.size());
+            dispatcher.wakeAfterCommit();
+        }
+        return expiring.size();
+    }
+
+    /**
+     * Forgets deliveries that ended (delivered or failed) longer than
+     * {@code trent.webhooks.history-retention} ago, in batches, so that the history of a busy
+     * endpoint does not grow without bound. Pending deliveries are never removed.
+     */
+    @Scheduled(initialDelayString = "1m", fixedDelayString = "1h")
+    public void pruneHistory() {
+        Timestamp before = Timestamp.from(clock.instant().minus(settings.historyRetention()));
+        int total = 0;
+        int removed;
+        do {
+            removed = jdbc.update("delete from webhook_delivery where id in (select id from webhook_delivery "
+                    + "where status <> 'PENDING' and created_at < ? limit 10000)", before);
+            total += removed;
+        } while (removed == 10000);
+        if (total > 0) {
+            log.info("Removed {} webhook deliveries older than {} from the history", total,
+                    settings.historyRetention());
+        }
+    }
+
+    private List<Long> subscribers(WebhookEventType type) {
+        return jdbc.queryForList("select id from webhook_endpoint where ? = any (event_types)", Long.class,
+                type.wireName());
+    }
+
+    private void write(WebhookEventType type, Instant at, Data data, List<Long> endpoints) {
+        String body = json.writeValueAsString(new Payload(type.wireName(), at, data));
+        String messageId = messageId();
+        Timestamp now = Timestamp.from(clock.instant());
+        jdbc.batchUpdate("insert into webhook_delivery (endpoint_id, message_id, event_type, payload, status, "
+                + "created_at, next_attempt_at) values (?, ?, ?, ?::json, 'PENDING', ?, ?)",
+                endpoints.stream().map(e -> new Object[] {e, messageId, type.wireName(), body, now, now}).toList());
+    }
+
+    /** {@code msg_} and 128 random bits in base64url: no full stop, as the signature scheme requires. */
+    private String messageId() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

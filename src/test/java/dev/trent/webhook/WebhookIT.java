@@ -1,0 +1,390 @@
+package dev.trent.webhook;
+
+import static dev.trent.support.ProblemAssert.assertProblem;
+import static dev.trent.support.WebhookReceiver.event;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
+
+import dev.trent.support.IntegrationTest;
+import dev.trent.support.TestCsrs;
+import dev.trent.support.TrentClient;
+import dev.trent.support.WebhookReceiver;
+import dev.trent.tls.TlsServer;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Webhooks end to end: endpoints registered over the API, certificate events delivered to a real
+ * HTTP server, signatures verified with the Standard Webhooks reference library, retries, the
+ * delivery history, and every refusal. A short retry schedule keeps the retry test quick;
+ * {@code certificate.expiring} looks 400 days ahead so that a fresh device certificate qualifies.
+ */
+@TestPropertySource(properties = {
+    "trent.webhooks.retry-initial-delay=300ms",
+    "trent.webhooks.retry-max-delay=1s",
+    "trent.webhooks.expiring-before=400d"
+})
+class WebhookIT extends IntegrationTest {
+
+    /** The issue's bound for revoke call returned to webhook received. */
+    private static final Duration REVOKE_TO_WEBHOOK = Duration.ofSeconds(2);
+    private static final Duration DELIVERY = Duration.ofSeconds(10);
+    private static final List<String> ALL_TYPES = List.of("certificate.issued", "certificate.renewed",
+            "certificate.revoked", "certificate.held", "certificate.unheld");
+
+    @Autowired
+    private TlsServer tls;
+
+    @Autowired
+    private WebhookOutbox outbox;
+
+    private WebhookReceiver receiver;
+
+    @BeforeEach
+    void startReceiver() throws Exception {
+        receiver = WebhookReceiver.start();
+    }
+
+    @AfterEach
+    void stopReceiver() {
+        receiver.close();
+        // This test's endpoints go with its receiver, so that later tests' events do not queue for them.
+        jdbc.update("delete from webhook_endpoint where url like ?", "http://127.0.0.1:" + receiver.port() + "/%");
+    }
+
+    private record Registered(long id, String secret) {
+    }
+
+    private Registered register(String path, List<String> types) {
+        TrentClient.Response r = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                Map.of("url", receiver.url(path), "eventTypes", types, "description", "test " + path));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        assertThat(r.header("Cache-Control")).isEqualTo("no-store");
+        return new Registered(r.json().get("id").asLong(), r.json().get("secret").asString());
+    }
+
+    private record Device(String id, KeyPair keys, X509Certificate certificate, String serial) {
+    }
+
+    private static KeyPair p256() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        return g.generateKeyPair();
+    }
+
+    private Device enroll(String prefix) throws Exception {
+        String id = deviceId(prefix);
+        TestCsrs.Csr csr = TestCsrs.ecP256("x");
+        TrentClient c = client();
+        TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, id, "device", null), "application/pkcs10", csr.der(), null);
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        X509Certificate cert = r.certificates().get(0);
+        return new Device(id, csr.keys(), cert, cert.getSerialNumber().toString(16));
+    }
+
+    private TrentClient.Response revoke(String serial, String reason) {
+        return client().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY, Map.of("reason", reason));
+    }
+
+    /** Renews over EST with the current certificate and a new key; the new certificate's serial. */
+    private String renew(Device d) throws Exception {
+        List<X509Certificate> chain = client().get("/api/v1/ca/chain", null, null).certificates();
+        KeyPair next = p256();
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + d.id()), next.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(next.getPrivate())).getEncoded();
+        HttpResponse<String> r = HttpClient.newBuilder()
+                .sslContext(dev.trent.support.TestTls.context(chain.get(chain.size() - 1), d.keys(), d.certificate()))
+                .build().send(HttpRequest.newBuilder(URI.create("https://localhost:" + tls.port()
+                        + "/.well-known/est/simplereenroll")).header("Content-Type", "application/pkcs10")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(Base64.getMimeEncoder().encode(csr))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        X509CertificateHolder h = (X509CertificateHolder) new org.bouncycastle.cms.CMSSignedData(
+                Base64.getMimeDecoder().decode(r.body())).getCertificates().getMatches(null).iterator().next();
+        return new JcaX509CertificateConverter().getCertificate(h).getSerialNumber().toString(16);
+    }
+
+    private JsonNode deliveries(long endpoint) {
+        TrentClient.Response r = client().get("/api/v1/webhooks/" + endpoint + "/deliveries", ADMIN_KEY, null);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.json();
+    }
+
+    @Test
+    void revokeWhenEndpointSubscribedThenSignedEventWithinTwoSecondsAndInDeliveryHistory() throws Exception {
+        Registered hook = register("/revocations", ALL_TYPES);
+        Device d = enroll("wh-revoke");
+        WebhookReceiver.Received issued = receiver.await(event("certificate.issued", d.serial()), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no certificate.issued for " + d.serial()));
+        issued.verify(hook.secret());
+        assertThat(issued.json().get("data").get("status").asString()).isEqualTo("ISSUED");
+
+        TrentClient.Response revoked = revoke(d.serial(), "keyCompromise");
+        long returned = System.nanoTime();
+        assertThat(revoked.status()).as(revoked.toString()).isEqualTo(200);
+        WebhookReceiver.Received received = receiver.await(event("certificate.revoked", d.serial()), REVOKE_TO_WEBHOOK)
+                .orElseThrow(() -> new AssertionError("no certificate.revoked within " + REVOKE_TO_WEBHOOK));
+        assertThat(Duration.ofNanos(received.receivedNanos() - returned)).isLessThanOrEqualTo(REVOKE_TO_WEBHOOK);
+
+        received.verify(hook.secret());
+        assertThat(received.path()).isEqualTo("/revocations");
+        assertThat(received.header("content-type")).startsWith("application/json");
+        assertThat(received.header("webhook-id")).matches("msg_[A-Za-z0-9_-]{22}").isNotEqualTo(issued.header("webhook-id"));
+        assertThat(Long.parseLong(received.header("webhook-timestamp")))
+                .isBetween(Instant.now().getEpochSecond() - 60, Instant.now().getEpochSecond() + 1);
+        JsonNode body = received.json();
+        assertThat(body.get("type").asString()).isEqualTo("certificate.revoked");
+        assertThat(Instant.parse(body.get("timestamp").asString())).isBeforeOrEqualTo(Instant.now());
+        JsonNode data = body.get("data");
+        assertThat(data.get("serial").asString()).isEqualTo(d.serial());
+        assertThat(data.get("deviceId").asString()).isEqualTo(d.id());
+        assertThat(data.get("profile").asString()).isEqualTo("device");
+        assertThat(data.get("issuerId").asString()).matches("[0-9a-f]{40}");
+        assertThat(data.get("status").asString()).isEqualTo("REVOKED");
+        assertThat(data.get("reason").asString()).isEqualTo("keyCompromise");
+        assertThat(Instant.parse(data.get("notAfter").asString())).isEqualTo(d.certificate().getNotAfter().toInstant());
+        assertThat(Instant.parse(data.get("notBefore").asString()))
+                .isEqualTo(d.certificate().getNotBefore().toInstant());
+        assertThat(data.has("revokedAt")).isTrue();
+        assertThat(data.has("previousReason")).as("absent, not null").isFalse();
+
+        // A tampered body or another endpoint's secret does not verify.
+        Registered other = register("/other", List.of("certificate.revoked"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> received.verify(other.secret()))
+                .isInstanceOf(com.standardwebhooks.exceptions.WebhookVerificationException.class);
+        WebhookReceiver.Received tampered = new WebhookReceiver.Received(received.path(), received.headers(),
+                received.body().replace("keyCompromise", "superseded"), received.receivedNanos());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tampered.verify(hook.secret()))
+                .isInstanceOf(com.standardwebhooks.exceptions.WebhookVerificationException.class);
+
+        JsonNode history = deliveries(hook.id());
+        JsonNode newest = history.get("items").get(0);
+        assertThat(newest.get("messageId").asString()).isEqualTo(received.header("webhook-id"));
+        assertThat(newest.get("eventType").asString()).isEqualTo("certificate.revoked");
+        assertThat(newest.get("status").asString()).isEqualTo("DELIVERED");
+        assertThat(newest.get("attempts").asInt()).isEqualTo(1);
+        assertThat(newest.get("lastStatus").asInt()).isEqualTo(204);
+        assertThat(newest.get("payload")).isEqualTo(body);
+        assertThat(history.get("items").get(1).get("eventType").asString()).isEqualTo("certificate.issued");
+        assertThat(deliveries(other.id()).get("totalItems").asLong()).as("registered after the event").isZero();
+    }
+
+    @Test
+    void renewHoldAndUnholdWhenSubscribedThenEachEventDeliveredOnlyToSubscribers() throws Exception {
+        Registered all = register("/all", ALL_TYPES);
+        Registered holds = register("/holds", List.of("certificate.held", "certificate.unheld"));
+        Device d = enroll("wh-life");
+        String renewed = renew(d);
+        WebhookReceiver.Received renewal = receiver.await(event("certificate.renewed", renewed), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no certificate.renewed"));
+        renewal.verify(all.secret());
+        assertThat(renewal.json().get("data").get("previousSerial").asString()).isEqualTo(d.serial());
+        assertThat(renewal.json().get("data").get("deviceId").asString()).isEqualTo(d.id());
+
+        assertThat(revoke(renewed, "certificateHold").status()).isEqualTo(200);
+        for (String path : List.of("/all", "/holds")) {
+            WebhookReceiver.Received held = receiver.await(event("certificate.held", renewed).and(r -> r.path()
+                    .equals(path)), DELIVERY).orElseThrow(() -> new AssertionError("no certificate.held at " + path));
+            held.verify(path.equals("/all") ? all.secret() : holds.secret());
+            assertThat(held.json().get("data").get("reason").asString()).isEqualTo("certificateHold");
+        }
+        assertThat(client().postJson("/api/v1/certificates/" + renewed + "/unhold", ADMIN_KEY, Map.of()).status())
+                .isEqualTo(200);
+        WebhookReceiver.Received unheld = receiver.await(event("certificate.unheld", renewed)
+                .and(r -> r.path().equals("/holds")), DELIVERY).orElseThrow(() -> new AssertionError("no unheld"));
+        unheld.verify(holds.secret());
+        assertThat(unheld.json().get("data").get("status").asString()).isEqualTo("ISSUED");
+        assertThat(unheld.json().get("data").has("revokedAt")).isFalse();
+        receiver.await(event("certificate.unheld", renewed).and(r -> r.path().equals("/all")), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no unheld at /all"));
+
+        assertThat(receiver.received(r -> r.path().equals("/holds") && !r.json().get("type").asString()
+                .matches("certificate\\.(un)?held"))).as("/holds gets only what it subscribed to").isEmpty();
+        JsonNode history = deliveries(holds.id());
+        assertThat(history.get("totalItems").asLong()).isEqualTo(2);
+        assertThat(history.get("items").get(0).get("eventType").asString()).as("newest first")
+                .isEqualTo("certificate.unheld");
+    }
+
+    @Test
+    void deliveryWhenReceiverAnswers500ThenRetriedWithTheSameWebhookId() throws Exception {
+        Registered hook = register("/flaky", List.of("certificate.revoked"));
+        receiver.answer("/flaky", 500);
+        double failedBefore = attempts("failed");
+        double deliveredBefore = attempts("delivered");
+        Device d = enroll("wh-retry");
+        assertThat(revoke(d.serial(), "superseded").status()).isEqualTo(200);
+
+        List<WebhookReceiver.Received> attempts = receiver.awaitCount(event("certificate.revoked", d.serial()), 2,
+                DELIVERY);
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(1).header("webhook-id")).isEqualTo(attempts.get(0).header("webhook-id"));
+        assertThat(attempts.get(1).body()).isEqualTo(attempts.get(0).body());
+        attempts.get(0).verify(hook.secret());
+        attempts.get(1).verify(hook.secret());
+
+        JsonNode delivery = deliveries(hook.id()).get("items").get(0);
+        long end = System.nanoTime() + DELIVERY.toNanos();
+        while (!delivery.get("status").asString().equals("DELIVERED") && System.nanoTime() < end) {
+            Thread.sleep(20); // the receiver has answered; the row is updated just after
+            delivery = deliveries(hook.id()).get("items").get(0);
+        }
+        assertThat(delivery.get("status").asString()).isEqualTo("DELIVERED");
+        assertThat(delivery.get("attempts").asInt()).isEqualTo(2);
+        assertThat(delivery.get("lastStatus").asInt()).isEqualTo(204);
+        assertThat(delivery.has("deliveredAt")).isTrue();
+        assertThat(attempts("failed") - failedBefore).isGreaterThanOrEqualTo(1);
+        assertThat(attempts("delivered") - deliveredBefore).isGreaterThanOrEqualTo(1);
+        assertThat(prometheus().text()).contains("trent_webhooks_pending ", "trent_webhooks_oldest_pending_seconds ");
+    }
+
+    private dev.trent.support.Prometheus prometheus() {
+        return new dev.trent.support.Prometheus(client().get("/actuator/prometheus", ADMIN_KEY, "text/plain").text());
+    }
+
+    private double attempts(String outcome) {
+        return prometheus().value("trent_webhooks_attempts_total", Map.of("outcome", outcome));
+    }
+
+    @Test
+    void announceExpiringWhenCertificateWithinTheWindowThenAnnouncedOnceOnly() throws Exception {
+        Registered hook = register("/expiring", List.of("certificate.expiring"));
+        Device d = enroll("wh-exp");
+        outbox.announceExpiring();
+        outbox.announceExpiring();
+        WebhookReceiver.Received expiring = receiver.await(event("certificate.expiring", d.serial()), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no certificate.expiring"));
+        expiring.verify(hook.secret());
+        assertThat(expiring.json().get("data").get("status").asString()).isEqualTo("ISSUED");
+        Thread.sleep(200); // a second announcement would have been written by now; none is
+        assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), d.serial())).isEqualTo(1);
+    }
+
+    @Test
+    void pruneHistoryWhenEndedLongerAgoThanTheRetentionThenRemovedAndPendingKept() throws Exception {
+        Registered hook = register("/prune", List.of("certificate.revoked"));
+        for (int i = 0; i < 3; i++) {
+            assertThat(revoke(enroll("wh-prune").serial(), "superseded").status()).isEqualTo(200);
+        }
+        assertThat(receiver.awaitCount(r -> r.path().equals("/prune"), 3, DELIVERY)).hasSize(3);
+        long end = System.nanoTime() + DELIVERY.toNanos();
+        while (jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and status = "
+                + "'DELIVERED'", Integer.class, hook.id()) < 3 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        // Two of them ended 31 days ago (the default retention is 30 days); one is made pending again.
+        jdbc.update("update webhook_delivery set created_at = created_at - interval '31 days' where id in "
+                + "(select id from webhook_delivery where endpoint_id = ? order by id limit 2)", hook.id());
+        jdbc.update("update webhook_delivery set status = 'PENDING', next_attempt_at = now() + interval '1 day', "
+                + "created_at = created_at - interval '31 days' where id = (select max(id) from webhook_delivery "
+                + "where endpoint_id = ?)", hook.id());
+        outbox.pruneHistory();
+        assertThat(jdbc.queryForList("select status from webhook_delivery where endpoint_id = ?", String.class,
+                hook.id())).containsExactly("PENDING");
+    }
+
+    @Test
+    void createWhenUrlSchemeLinkLocalMetadataOrEventTypeRefusedThen400NamingTheProblem() {
+        Map<String, String> refusedUrls = Map.of(
+                "ftp://127.0.0.1/hook", "http or https",
+                "http://169.254.10.1/hook", "link-local",
+                "http://169.254.169.254/latest/meta-data", "metadata",
+                "http://[fe80::1]/hook", "link-local",
+                "http://[fd00:ec2::254]/hook", "metadata",
+                "http://metadata.google.internal/computeMetadata/v1", "metadata",
+                "http://user:pw@127.0.0.1/hook", "user information");
+        refusedUrls.forEach((url, why) -> {
+            TrentClient.Response r = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                    Map.of("url", url, "eventTypes", List.of("certificate.revoked")));
+            assertProblem(r, 400, "webhook-url-refused");
+            assertThat(r.json().get("detail").asString()).as(url).contains(why);
+        });
+        TrentClient.Response unknown = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                Map.of("url", receiver.url("/x"), "eventTypes", List.of("certificate.revoked", "certificate.exploded")));
+        assertProblem(unknown, 400, "webhook-event-type-unknown");
+        assertThat(unknown.json().get("detail").asString()).contains("certificate.exploded");
+        assertProblem(client().postJson("/api/v1/webhooks", ADMIN_KEY, Map.of("url", receiver.url("/x"))), 400,
+                "invalid-request");
+        assertProblem(client().postJson("/api/v1/webhooks", ADMIN_KEY, Map.of("eventTypes",
+                List.of("certificate.revoked"))), 400, "invalid-request");
+
+        // Loopback and private addresses are allowed: integrations run on private networks.
+        for (String url : List.of("http://10.20.30.40:8080/hook", "https://192.168.1.10/hook", "http://[::1]:9/x")) {
+            TrentClient.Response r = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                    Map.of("url", url, "eventTypes", List.of("certificate.expiring")));
+            assertThat(r.status()).as(url + ": " + r).isEqualTo(201);
+            assertThat(client().send("DELETE", "/api/v1/webhooks/" + r.json().get("id").asLong(),
+                    Map.of("Authorization", "Bearer " + ADMIN_KEY), null).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void webhooksWhenRoleBelowAdminThen403() {
+        TrentClient.Response key = client().postJson("/api/v1/api-keys", ADMIN_KEY,
+                Map.of("name", deviceId("wh-operator"), "role", "OPERATOR"));
+        String operator = key.json().get("key").asString();
+        assertProblem(client().postJson("/api/v1/webhooks", operator,
+                Map.of("url", receiver.url("/x"), "eventTypes", List.of("certificate.revoked"))), 403, "forbidden");
+        assertProblem(client().get("/api/v1/webhooks", operator, null), 403, "forbidden");
+        assertProblem(client().get("/api/v1/webhooks/1/deliveries", operator, null), 403, "forbidden");
+        assertProblem(client().send("DELETE", "/api/v1/webhooks/1", Map.of("Authorization", "Bearer " + operator),
+                null), 403, "forbidden");
+        assertProblem(client().get("/api/v1/webhooks", null, null), 401, "unauthorized");
+    }
+
+    @Test
+    void getWhenListedOrFetchedThenTheSecretNeverAppearsAndDeleteIsAudited() {
+        Registered hook = register("/secret", List.of("certificate.revoked"));
+        assertThat(hook.secret()).matches("whsec_[A-Za-z0-9+/]{43}=");
+        assertThat(Base64.getDecoder().decode(hook.secret().substring("whsec_".length()))).hasSize(32);
+        TrentClient.Response one = client().get("/api/v1/webhooks/" + hook.id(), ADMIN_KEY, null);
+        TrentClient.Response all = client().get("/api/v1/webhooks", ADMIN_KEY, null);
+        for (TrentClient.Response r : List.of(one, all)) {
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.text()).doesNotContain(hook.secret()).doesNotContain(hook.secret().substring(6))
+                    .doesNotContain("\"secret\"");
+        }
+        assertThat(one.json().get("url").asString()).isEqualTo(receiver.url("/secret"));
+        assertThat(one.json().get("eventTypes").get(0).asString()).isEqualTo("certificate.revoked");
+        assertThat(one.json().get("createdBy").asString()).isNotBlank();
+        byte[] stored = jdbc.queryForObject("select secret_sealed from webhook_endpoint where id = ?", byte[].class,
+                hook.id());
+        assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))
+                .doesNotContain(hook.secret().substring(6));
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'webhook.created' and "
+                + "subject = ? and details::text not like ?", Integer.class, "webhook:" + hook.id(),
+                "%" + hook.secret().substring(6) + "%")).isEqualTo(1);
+
+        Map<String, String> auth = new HashMap<>(Map.of("Authorization", "Bearer " + ADMIN_KEY));
+        assertThat(client().send("DELETE", "/api/v1/webhooks/" + hook.id(), auth, null).status()).isEqualTo(200);
+        assertProblem(client().get("/api/v1/webhooks/" + hook.id(), ADMIN_KEY, null), 404, "not-found");
+        assertProblem(client().send("DELETE", "/api/v1/webhooks/" + hook.id(), auth, null), 404, "not-found");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'webhook.deleted' and "
+                + "subject = ?", Integer.class, "webhook:" + hook.id())).isEqualTo(1);
+    }
+}
