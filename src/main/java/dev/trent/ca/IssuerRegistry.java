@@ -448,27 +448,61 @@ public class IssuerRegistry {
     /**
      * The issuer that a URL names: by its whole id (as in certificates issued before URLs were
      * shortened) or by the prefix of it that its URLs use (see {@link #urlId}): the earliest
-     * recorded issuer whose id begins with it.
+     * recorded issuer whose id begins with it. Resolved against the list of issuer ids in
+     * memory (read again at most once a second when a name is not found), so that a request for
+     * a name that exists nowhere (anyone can ask for {@code /crl/<hex>.crl}) costs no query.
      */
     public Optional<Issuer> byUrlId(String urlId) {
         if (urlId == null || !urlId.matches("[0-9a-f]{2,64}")) {
             return Optional.empty();
         }
-        Optional<Issuer> exact = byId(urlId);
-        if (exact.isPresent() || urlId.length() < URL_ID_MIN) {
-            return exact;
+        Issuer l = loaded.get(urlId);
+        if (l != null) {
+            return Optional.of(l);
         }
         String id = byPrefix.get(urlId);
         if (id == null) {
-            List<String> ids = jdbc.queryForList("select id from issuer where id like ? order by created_at, id limit 1",
-                    String.class, urlId + "%");
-            if (ids.isEmpty()) {
+            id = resolveUrlId(issuerIds(false), urlId);
+            if (id == null) {
+                id = resolveUrlId(issuerIds(true), urlId);
+            }
+            if (id == null) {
                 return Optional.empty();
             }
-            id = ids.get(0);
             byPrefix.put(urlId, id);
         }
         return byId(id);
+    }
+
+    /** The whole id that equals {@code urlId}, else the earliest whose prefix it is (8 digits or more). */
+    private static String resolveUrlId(List<String> idsByAge, String urlId) {
+        for (String id : idsByAge) {
+            if (id.equals(urlId)) {
+                return id;
+            }
+        }
+        if (urlId.length() >= URL_ID_MIN) {
+            for (String id : idsByAge) {
+                if (id.startsWith(urlId)) {
+                    return id;
+                }
+            }
+        }
+        return null;
+    }
+
+    private volatile List<String> issuerIdsByAge = List.of();
+    private volatile Instant issuerIdsRead = Instant.EPOCH;
+
+    /** Every recorded issuer's id, oldest first; {@code again}: read now unless read within a second. */
+    private List<String> issuerIds(boolean again) {
+        Instant now = clock.instant();
+        if (issuerIdsByAge.isEmpty() || (again && now.isAfter(issuerIdsRead.plusSeconds(1)))) {
+            issuerIdsByAge = List.copyOf(jdbc.queryForList("select id from issuer order by created_at, id",
+                    String.class));
+            issuerIdsRead = now;
+        }
+        return issuerIdsByAge;
     }
 
     private Optional<Issuer> loadReadOnly(String id) {

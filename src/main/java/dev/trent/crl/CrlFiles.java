@@ -14,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,14 +51,15 @@ class CrlFiles implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(CrlFiles.class);
     static final String COMBINED = "crls.pem";
+    /** The variables of Trent's environment that the publish command sees (besides TRENT_CRL_*). */
+    private static final java.util.Set<String> PASSED_ENVIRONMENT = Set.of("PATH", "HOME", "USER", "LOGNAME",
+            "LANG", "LC_ALL", "TZ", "TMPDIR");
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path dir;
     private final String command;
     private final Duration timeout;
-    /** SHA-256 of what each file holds (as written by this instance, or found at start). */
-    private final Map<String, String> written = new HashMap<>();
     private final ExecutorService runner;
     private final AtomicBoolean runPending = new AtomicBoolean();
 
@@ -121,15 +121,10 @@ class CrlFiles implements DisposableBean {
     private boolean write(String name, byte[] bytes) throws IOException {
         Path target = dir.resolve(name);
         String sha256 = Hashes.sha256Hex(bytes);
-        String known = written.get(name);
-        if (known != null && !Files.isRegularFile(target)) {
-            known = null; // removed by someone: write it again
-        }
-        if (known == null && Files.isRegularFile(target)) {
-            known = Hashes.sha256Hex(Files.readAllBytes(target));
-        }
+        // What the file holds now, not what this instance last wrote: another instance sharing the
+        // directory may have written these very bytes already (then neither write nor command).
+        String known = Files.isRegularFile(target) ? Hashes.sha256Hex(Files.readAllBytes(target)) : null;
         if (sha256.equals(known)) {
-            written.put(name, sha256);
             return false;
         }
         Path temp = Files.createTempFile(dir, "." + name + "-", ".tmp");
@@ -150,7 +145,6 @@ class CrlFiles implements DisposableBean {
         } finally {
             Files.deleteIfExists(temp);
         }
-        written.put(name, sha256);
         log.info("Wrote CRL file {} ({} bytes)", target, bytes.length);
         return true;
     }
@@ -175,7 +169,11 @@ class CrlFiles implements DisposableBean {
             ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).directory(dir.toFile())
                     .redirectErrorStream(true).redirectOutput(output.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            pb.environment().put("TRENT_CRL_DIR", dir.toString());
+            // Only what a command needs: Trent's own environment holds secrets (database and broker
+            // passwords, PINs), and the command's first line of output is logged.
+            Map<String, String> env = pb.environment();
+            env.keySet().retainAll(PASSED_ENVIRONMENT);
+            env.put("TRENT_CRL_DIR", dir.toString());
             pb.environment().put("TRENT_CRL_FILE", dir.resolve(COMBINED).toString());
             p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -57,7 +57,7 @@ class CrlFilesIT extends IntegrationTest {
                     #!/bin/sh
                     if [ -e "%1$s/hang" ]; then sleep 60; fi
                     if [ -e "%1$s/fail" ]; then echo "failing on purpose"; echo fail >> "%1$s/commands.log"; exit 3; fi
-                    echo "run $TRENT_CRL_DIR $TRENT_CRL_FILE" >> "%1$s/commands.log"
+                    echo "run $TRENT_CRL_DIR $TRENT_CRL_FILE ${SOFTHSM2_CONF:-no-other-environment} ${PATH:+path}" >> "%1$s/commands.log"
                     echo "published"
                     """.formatted(base));
             Files.setPosixFilePermissions(base.resolve("publish.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -142,7 +142,9 @@ class CrlFilesIT extends IntegrationTest {
 
         assertThat(lists(issuerFile, revoked)).isTrue();
         assertThat(Files.readAllLines(LOG).get(Files.readAllLines(LOG).size() - 1))
-                .isEqualTo("run " + PUBLISH + " " + combined);
+                .as("the command sees TRENT_CRL_*, PATH, and nothing else of Trent's environment (such as "
+                        + "SOFTHSM2_CONF, which the test JVM has)")
+                .isEqualTo("run " + PUBLISH + " " + combined + " no-other-environment path");
         assertThat(Files.getPosixFilePermissions(issuerFile)).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
         assertThat(Files.getPosixFilePermissions(combined)).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
         try (Stream<Path> files = Files.list(PUBLISH)) {
