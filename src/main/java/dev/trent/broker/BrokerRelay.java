@@ -14,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
-import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
@@ -88,13 +87,6 @@ final class BrokerRelay implements SmartLifecycle {
         wake.release();
     }
 
-    @Scheduled(initialDelayString = "${trent.mosquitto.reconcile-interval:30s}",
-            fixedDelayString = "${trent.mosquitto.reconcile-interval:30s}")
-    void scheduledReconcile() {
-        reconcileWanted = true;
-        wake.release();
-    }
-
     DynsecConnection connection() {
         return broker;
     }
@@ -135,6 +127,7 @@ final class BrokerRelay implements SmartLifecycle {
     }
 
     private void loop() {
+        long lastReconcile = System.nanoTime();
         while (running) {
             try {
                 wake.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -142,8 +135,12 @@ final class BrokerRelay implements SmartLifecycle {
                 if (!running || !broker.ready()) {
                     continue;
                 }
+                if (System.nanoTime() - lastReconcile >= settings.reconcileInterval().toNanos()) {
+                    reconcileWanted = true;
+                }
                 if (reconcileWanted) {
                     reconcileWanted = false;
+                    lastReconcile = System.nanoTime();
                     reconcile();
                 }
                 while (running && broker.ready() && relayOnce() == BATCH) {
