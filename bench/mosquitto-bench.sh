@@ -22,7 +22,10 @@ N=${BENCH_REVOCATIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-2}
 export BENCH_WARMUP=${BENCH_WARMUP:-20000}
 export BENCH_COUNT=${BENCH_COUNT:-10000}
-PORT=${BENCH_PORT:-18095}
+export BENCH_PORT=${BENCH_PORT:-18095}
+PORT=$BENCH_PORT
+# Trent's HTTPS listener on any free port (8443 may be taken on a shared machine).
+export TRENT_TLS_PORT=0
 PLUGIN=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -1 || true)
 [[ -x /usr/sbin/mosquitto && -n "$PLUGIN" ]] && command -v mosquitto_ctrl >/dev/null \
     || { echo "mosquitto with its dynamic-security plugin is missing: apt-get install mosquitto" >&2; exit 2; }
@@ -37,6 +40,7 @@ for a in bcprov bcpkix bcutil; do CP=$CP:$M2/org/bouncycastle/$a-jdk18on/1.86/$a
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-mqtt-bench.XXXXXX")
 MOSQ_PID=
 cleanup() {
+    set +e
     stop_trents
     if [[ -n "$MOSQ_PID" ]] && kill -0 "$MOSQ_PID" 2>/dev/null; then kill "$MOSQ_PID"; wait "$MOSQ_PID" 2>/dev/null || true; fi
     rm -rf "$TMP"
@@ -53,7 +57,9 @@ export MQ_ENV="TRENT_MOSQUITTO_URL=tcp://127.0.0.1:$CTRL TRENT_MOSQUITTO_USERNAM
 
 # ---- part 1: Trent first, then the broker with a certificate from Trent ----
 # shellcheck disable=SC2046
-env $(echo "$MQ_ENV") TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN start_trent "$JAR" "$PORT" "$TMP/trent" "$TMP/trent.log"
+export $(echo "$MQ_ENV")
+TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN start_trent "$JAR" "$PORT" "$TMP/trent" "$TMP/trent.log"
+unset TRENT_MOSQUITTO_URL TRENT_MOSQUITTO_USERNAME TRENT_MOSQUITTO_PASSWORDFILE TRENT_MOSQUITTO_DEVICEROLE
 wait_up "$PORT" "$TMP/trent.log"
 BASE=http://127.0.0.1:$PORT
 TOKEN=$(curl -sS --fail-with-body -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
@@ -98,7 +104,7 @@ fresh_broker() {
 fresh_broker
 echo "[mqtt-bench] Trent on $PORT, mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}') mutual TLS on $MQTT, control on $CTRL; $N revocations"
 java -cp "$CP" bench/MosquittoRevoke.java "$BASE" "$ADMIN" "$MQTT" "$N"
-stop_trents
+stop_trents || true   # (under set -e a kill of an instance already gone would end the script)
 TRENT_PIDS=()
 
 # ---- part 2: enrollment throughput without and with the sync, same broker ----
@@ -119,7 +125,10 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     # (fresh_broker outside the command substitutions: the broker must outlive them)
     if (( r % 2 )); then off=$(run off); fresh_broker; on=$(run on); else fresh_broker; on=$(run on); off=$(run off); fi
     ratio=$(echo "scale=3; $on / $off" | bc)
-    echo "round $r: enrollments without the sync $off/s, with it $on/s, ratio $ratio"
+    # How far the relay got before enroll-bench stopped Trent (the broker's clients minus the admin).
+    synced=$(( $(ctl listClients | grep -vc '^trent-admin$') ))
+    echo "round $r: enrollments without the sync $off/s, with it $on/s, ratio $ratio;" \
+        "broker clients when Trent stopped: $synced of $(( BENCH_WARMUP + BENCH_COUNT ))"
     OFF+=("$off") ON+=("$on") RATIOS+=("$ratio")
 done
 echo "RESULT enroll without_median=$(printf '%s\n' "${OFF[@]}" | median) with_median=$(printf '%s\n' "${ON[@]}" | median)" \

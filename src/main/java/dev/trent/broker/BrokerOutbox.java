@@ -76,12 +76,17 @@ final class BrokerOutbox {
                 instance, ts(now.plus(lease)), ts(now), ts(now), limit);
     }
 
-    /** The broker matches the device as read after the claim: done, unless it changed since. */
-    void done(String instance, Claim claim) {
-        int deleted = jdbc.update("delete from broker_sync where device_id = ? and version = ? and claimed_by = ?",
-                claim.deviceId(), claim.version(), instance);
-        if (deleted == 0) {
-            release(instance, claim.deviceId());
+    /** The broker matches these devices as read after the claim: their rows go, unless a change came in since (then only the claim goes). */
+    void doneAll(String instance, List<Claim> claims) {
+        if (claims.isEmpty()) {
+            return;
+        }
+        int[] deleted = jdbc.batchUpdate("delete from broker_sync where device_id = ? and version = ? and claimed_by = ?",
+                claims.stream().map(c -> new Object[] {c.deviceId(), c.version(), instance}).toList());
+        for (int i = 0; i < deleted.length; i++) {
+            if (deleted[i] == 0) {
+                release(instance, claims.get(i).deviceId());
+            }
         }
     }
 
@@ -100,17 +105,20 @@ final class BrokerOutbox {
                 deviceId, instance);
     }
 
-    /** Whether the device should have broker access now: a certificate of the profiles, ISSUED (not revoked, not held), valid now. */
-    boolean hasValidCertificate(String deviceId) {
+    /** Those of {@code deviceIds} that should have broker access now. */
+    Set<String> withValidCertificate(Collection<String> deviceIds) {
+        if (deviceIds.isEmpty()) {
+            return Set.of();
+        }
         Instant now = clock.instant();
-        List<Object> args = new ArrayList<>();
-        args.add(deviceId);
+        List<Object> args = new ArrayList<>(deviceIds);
         args.addAll(profiles);
         args.add(ts(now));
         args.add(ts(now));
-        Boolean b = jdbc.queryForObject("select exists (select 1 from certificate where device_id = ? and profile in "
-                + profileIn + " and status = 'ISSUED' and not_before <= ? and not_after > ?)", Boolean.class, args.toArray());
-        return Boolean.TRUE.equals(b);
+        String in = "(" + String.join(", ", deviceIds.stream().map(d -> "?").toList()) + ")";
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id in " + in
+                + " and profile in " + profileIn + " and status = 'ISSUED' and not_before <= ? and not_after > ?",
+                String.class, args.toArray()));
     }
 
     /** Every device that should have broker access now. */

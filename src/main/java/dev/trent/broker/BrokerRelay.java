@@ -156,24 +156,43 @@ final class BrokerRelay implements SmartLifecycle {
         }
     }
 
-    /** One batch of due devices; returns how many were claimed. */
+    /**
+     * One batch of due devices; returns how many were claimed. The devices' states are read in
+     * one query, and the broker is asked with one message per kind of command (createClient for
+     * those with access, getClient then deleteClient for the others).
+     */
     int relayOnce() {
         List<BrokerOutbox.Claim> claims = outbox.claim(instance, BATCH, LEASE);
+        if (claims.isEmpty()) {
+            return 0;
+        }
+        Set<String> valid = outbox.withValidCertificate(claims.stream().map(BrokerOutbox.Claim::deviceId).toList());
+        List<String> present = claims.stream().map(BrokerOutbox.Claim::deviceId).filter(valid::contains).toList();
+        List<String> absent = claims.stream().map(BrokerOutbox.Claim::deviceId).filter(d -> !valid.contains(d)).toList();
+        Map<String, String> failed = new HashMap<>();
+        try {
+            failed.putAll(clients.ensureAllPresent(present));
+        } catch (DynsecException e) {
+            present.forEach(d -> failed.put(d, e.getMessage()));
+        }
+        try {
+            failed.putAll(clients.ensureAllAbsent(absent));
+        } catch (DynsecException e) {
+            absent.forEach(d -> failed.put(d, e.getMessage()));
+        }
+        for (String d : absent) {
+            if (!failed.containsKey(d)) {
+                log.info("Mosquitto: {} has no valid certificate; its access is removed", d);
+            }
+        }
+        List<BrokerOutbox.Claim> done = claims.stream().filter(c -> !failed.containsKey(c.deviceId())).toList();
+        tx.executeWithoutResult(status -> outbox.doneAll(instance, done));
         for (BrokerOutbox.Claim claim : claims) {
-            String device = claim.deviceId();
-            try {
-                if (outbox.hasValidCertificate(device)) {
-                    clients.ensurePresent(device);
-                    log.debug("Mosquitto: {} has access", device);
-                } else {
-                    clients.ensureAbsent(device);
-                    log.info("Mosquitto: {} has no valid certificate; its access is removed", device);
-                }
-                outbox.done(instance, claim);
-            } catch (DynsecException e) {
+            String error = failed.get(claim.deviceId());
+            if (error != null) {
                 Duration backoff = backoff(claim.attempts());
-                log.warn("Mosquitto: sync of {} failed ({}); retrying in {}", device, e.getMessage(), backoff);
-                outbox.failed(instance, claim, backoff, e.getMessage());
+                log.warn("Mosquitto: sync of {} failed ({}); retrying in {}", claim.deviceId(), error, backoff);
+                outbox.failed(instance, claim, backoff, error);
             }
         }
         return claims.size();

@@ -74,11 +74,7 @@ final class DeviceClients {
                 || settings.deviceGroup().isBlank() || c.groups().contains(settings.deviceGroup()));
     }
 
-    /** Gives the device access: creates its client, or repairs the existing one. */
-    void ensurePresent(String deviceId) throws DynsecException {
-        if (isAdmin(deviceId)) {
-            return;
-        }
+    private Map<String, Object> createCommand(String deviceId) {
         Map<String, Object> create = new LinkedHashMap<>();
         create.put("command", "createClient");
         create.put("username", deviceId);
@@ -87,13 +83,43 @@ final class DeviceClients {
         if (hasGroup()) {
             create.put("groups", List.of(Map.of("groupname", settings.deviceGroup())));
         }
-        DynsecResponse r = broker.execute(create);
-        if (r.ok()) {
-            return;
+        return create;
+    }
+
+    /**
+     * Gives every device access: one message of createClient commands, then a repair of each
+     * client that already existed. Returns the devices that failed, with the reason.
+     *
+     * @throws DynsecException when the broker could not be asked at all (all failed)
+     */
+    Map<String, String> ensureAllPresent(List<String> deviceIds) throws DynsecException {
+        Map<String, String> failed = new LinkedHashMap<>();
+        List<String> devices = deviceIds.stream().filter(d -> !isAdmin(d)).toList();
+        if (devices.isEmpty()) {
+            return failed;
         }
-        if (!DynsecResponse.CLIENT_EXISTS.equals(r.error())) {
-            throw new DynsecException("createClient " + deviceId + ": " + r.error());
+        List<DynsecResponse> answers = broker.execute(devices.stream().map(this::createCommand).toList());
+        for (int i = 0; i < devices.size(); i++) {
+            String device = devices.get(i);
+            DynsecResponse r = answers.get(i);
+            if (r.ok()) {
+                continue;
+            }
+            if (!DynsecResponse.CLIENT_EXISTS.equals(r.error())) {
+                failed.put(device, "createClient " + device + ": " + r.error());
+                continue;
+            }
+            try {
+                repair(device);
+            } catch (DynsecException e) {
+                failed.put(device, e.getMessage());
+            }
         }
+        return failed;
+    }
+
+    /** An existing client of a device with a valid certificate: the role, the group, enabled. */
+    private void repair(String deviceId) throws DynsecException {
         BrokerClient c = get(deviceId);
         if (c == null) {
             throw new DynsecException("client " + deviceId + " exists and then does not; retrying");
@@ -114,20 +140,45 @@ final class DeviceClients {
         }
     }
 
-    /** Removes the device's access: deletes its client if it is Trent's (absent already is fine). */
-    void ensureAbsent(String deviceId) throws DynsecException {
-        if (isAdmin(deviceId)) {
-            return;
+    /**
+     * Removes every device's access: one message of getClient commands, then one of deleteClient
+     * for the clients that are Trent's. Returns the devices that failed, with the reason.
+     *
+     * @throws DynsecException when the broker could not be asked at all (all failed)
+     */
+    Map<String, String> ensureAllAbsent(List<String> deviceIds) throws DynsecException {
+        Map<String, String> failed = new LinkedHashMap<>();
+        List<String> devices = deviceIds.stream().filter(d -> !isAdmin(d)).toList();
+        if (devices.isEmpty()) {
+            return failed;
         }
-        BrokerClient c = get(deviceId);
-        if (c == null || !managed(c)) {
-            return;
+        List<DynsecResponse> got = broker.execute(devices.stream()
+                .map(d -> Map.<String, Object>of("command", "getClient", "username", d)).toList());
+        List<String> delete = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            DynsecResponse r = got.get(i);
+            if (DynsecResponse.CLIENT_NOT_FOUND.equals(r.error())) {
+                continue;
+            }
+            if (!r.ok()) {
+                failed.put(devices.get(i), "getClient " + devices.get(i) + ": " + r.error());
+            } else if (managed(BrokerClient.of(r.data().path("client")))) {
+                delete.add(devices.get(i));
+            }
         }
-        DynsecResponse r = broker.execute(Map.of("command", "deleteClient", "username", deviceId));
-        if (!r.ok() && !DynsecResponse.CLIENT_NOT_FOUND.equals(r.error())) {
-            throw new DynsecException("deleteClient " + deviceId + ": " + r.error());
+        if (!delete.isEmpty()) {
+            List<DynsecResponse> deleted = broker.execute(delete.stream()
+                    .map(d -> Map.<String, Object>of("command", "deleteClient", "username", d)).toList());
+            for (int i = 0; i < delete.size(); i++) {
+                DynsecResponse r = deleted.get(i);
+                if (!r.ok() && !DynsecResponse.CLIENT_NOT_FOUND.equals(r.error())) {
+                    failed.put(delete.get(i), "deleteClient " + delete.get(i) + ": " + r.error());
+                }
+            }
         }
+        return failed;
     }
+
 
     /** The client, or null when the broker has none by that name. */
     BrokerClient get(String username) throws DynsecException {

@@ -434,9 +434,18 @@ class MosquittoIT extends IntegrationTest {
         assertPublishDelivered(old, observer);
 
         // A broker restarted with Trent's CRL as crlfile refuses the old certificate at TLS; the new one works.
-        TrentClient.Response crl = client().get("/crl/" + jdbc.queryForObject(
-                "select issuer_id from certificate where serial = ?", String.class, old.serial) + ".crl", null,
-                "application/x-pem-file");
+        String crlPath = "/crl/" + jdbc.queryForObject("select issuer_id from certificate where serial = ?", String.class,
+                old.serial) + ".crl";
+        await("the CRL lists the old certificate", Duration.ofSeconds(10), () -> {
+            try {
+                java.security.cert.X509CRL list = (java.security.cert.X509CRL) java.security.cert.CertificateFactory
+                        .getInstance("X.509").generateCRL(new java.io.ByteArrayInputStream(client().get(crlPath, null, null).body()));
+                return list.getRevokedCertificate(old.certificate.getSerialNumber()) != null;
+            } catch (java.security.GeneralSecurityException e) {
+                return false;
+            }
+        });
+        TrentClient.Response crl = client().get(crlPath, null, "application/x-pem-file");
         assertThat(crl.status()).isEqualTo(200);
         Files.write(DIR.resolve("crls.pem"), crl.body());
         synchronized (MosquittoIT.class) {
@@ -473,6 +482,11 @@ class MosquittoIT extends IntegrationTest {
         Device late = enroll("mq-down-new");
         assertThat(client().get("/actuator/health/readiness", null, null).status())
                 .as("a broker outage does not take the CA out of service").isEqualTo(200);
+        await("health shows the broker unreachable", Duration.ofSeconds(10),
+                () -> "UNKNOWN".equals(mosquittoHealth().path("status").asString("")));
+        assertThat(mosquittoHealth().path("details").path("backlog").asLong()).as("the changes wait").isPositive();
+        TrentClient.Response health = client().get("/actuator/health", ADMIN_KEY, null);
+        assertThat(health.status()).as(health.toString()).isEqualTo(200);
         Thread.sleep(1000);
         synchronized (MosquittoIT.class) {
             broker.start();
@@ -488,6 +502,8 @@ class MosquittoIT extends IntegrationTest {
             }
         });
         assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(30));
+        await("health shows the broker connected", Duration.ofSeconds(10),
+                () -> "UP".equals(mosquittoHealth().path("status").asString("")));
         await("observer reconnected", Duration.ofSeconds(10), observer::hasAccess);
         assertThat(observer.subscribe("devices/#")).as("the restarted broker forgot clean sessions").isEqualTo(1);
         assertPublishRefused(revoked, observer);
@@ -522,6 +538,10 @@ class MosquittoIT extends IntegrationTest {
                     .as("Trent's admin client is left alone").doesNotContainKey("error");
         }
         assertThat(observer.hasAccess()).isTrue();
+    }
+
+    private JsonNode mosquittoHealth() {
+        return client().get("/actuator/health", ADMIN_KEY, null).json().path("components").path("mosquitto");
     }
 
     /** The operator at the broker: dynsec commands as the admin client, answers by correlationData. */
