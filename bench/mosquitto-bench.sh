@@ -13,6 +13,8 @@
 #    alternately without and with TRENT_MOSQUITTO_* pointing at the same broker, BENCH_ROUNDS
 #    times, and the ratio (target >= 0.95).
 #
+#    With BENCH_QUEUED=1 (default) each round also runs with the sync on and the broker
+#    unreachable: the cost of the outbox rows alone, without the broker's and the relay's CPU.
 # Knobs: BENCH_REVOCATIONS (50), BENCH_ROUNDS (2), BENCH_WARMUP (20000) and BENCH_COUNT (10000)
 # per enroll-bench run, BENCH_PORT (18095) for Trent in part 1.
 set -euo pipefail
@@ -109,9 +111,13 @@ TRENT_PIDS=()
 
 # ---- part 2: enrollment throughput without and with the sync, same broker ----
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-run() { # off|on -> enrollments/s
+run() { # off|on|queued -> enrollments/s
     local out
-    if [[ $1 == on ]]; then
+    if [[ $1 == queued ]]; then
+        # The sync on, the broker unreachable: the outbox rows are written, nothing is sent.
+        # shellcheck disable=SC2046
+        out=$(env $(echo "$MQ_ENV" | sed "s|tcp://127.0.0.1:$CTRL|tcp://127.0.0.1:$(free_port)|") bench/enroll-bench.sh 2>/dev/null)
+    elif [[ $1 == on ]]; then
         # shellcheck disable=SC2046
         out=$(env $(echo "$MQ_ENV") bench/enroll-bench.sh 2>/dev/null)
     else
@@ -120,7 +126,7 @@ run() { # off|on -> enrollments/s
     echo "$out" | grep '^RESULT' | sed "s/^/[sync $1] /" >&2
     echo "$out" | awk '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i ~ /^enroll_per_s=/) { sub("enroll_per_s=", "", $i); print $i } }'
 }
-OFF=() ON=() RATIOS=()
+OFF=() ON=() RATIOS=() QUEUED=() QRATIOS=()
 for (( r = 1; r <= ROUNDS; r++ )); do
     # (fresh_broker outside the command substitutions: the broker must outlive them)
     if (( r % 2 )); then off=$(run off); fresh_broker; on=$(run on); else fresh_broker; on=$(run on); off=$(run off); fi
@@ -130,6 +136,16 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     echo "round $r: enrollments without the sync $off/s, with it $on/s, ratio $ratio;" \
         "broker clients when Trent stopped: $synced of $(( BENCH_WARMUP + BENCH_COUNT ))"
     OFF+=("$off") ON+=("$on") RATIOS+=("$ratio")
+    if [[ ${BENCH_QUEUED:-1} == 1 ]]; then
+        queued=$(run queued)
+        qratio=$(echo "scale=3; $queued / $off" | bc)
+        echo "round $r: with the sync on and the broker unreachable (outbox rows only) $queued/s, ratio $qratio"
+        QUEUED+=("$queued") QRATIOS+=("$qratio")
+    fi
 done
 echo "RESULT enroll without_median=$(printf '%s\n' "${OFF[@]}" | median) with_median=$(printf '%s\n' "${ON[@]}" | median)" \
     "ratio_median=$(printf '%s\n' "${RATIOS[@]}" | median) rounds=$ROUNDS warmup=$BENCH_WARMUP count=$BENCH_COUNT"
+if (( ${#QRATIOS[@]} > 0 )); then
+    echo "RESULT enroll outbox_only_median=$(printf '%s\n' "${QUEUED[@]}" | median)" \
+        "ratio_median=$(printf '%s\n' "${QRATIOS[@]}" | median)"
+fi

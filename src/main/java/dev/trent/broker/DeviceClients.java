@@ -99,45 +99,59 @@ final class DeviceClients {
             return failed;
         }
         List<DynsecResponse> answers = broker.execute(devices.stream().map(this::createCommand).toList());
+        List<String> existing = new ArrayList<>();
         for (int i = 0; i < devices.size(); i++) {
-            String device = devices.get(i);
             DynsecResponse r = answers.get(i);
-            if (r.ok()) {
+            if (DynsecResponse.CLIENT_EXISTS.equals(r.error())) {
+                existing.add(devices.get(i));
+            } else if (!r.ok()) {
+                failed.put(devices.get(i), "createClient " + devices.get(i) + ": " + r.error());
+            }
+        }
+        if (existing.isEmpty()) {
+            return failed;
+        }
+        // Clients that existed (made by hand, or by an earlier attempt whose answer was lost):
+        // read them all, then send what each lacks.
+        List<DynsecResponse> got = broker.execute(existing.stream()
+                .map(d -> Map.<String, Object>of("command", "getClient", "username", d)).toList());
+        List<Map<String, Object>> fixes = new ArrayList<>();
+        List<String> fixFor = new ArrayList<>();
+        for (int i = 0; i < existing.size(); i++) {
+            String device = existing.get(i);
+            DynsecResponse r = got.get(i);
+            if (!r.ok()) {
+                failed.put(device, "getClient " + device + ": " + r.error());
                 continue;
             }
-            if (!DynsecResponse.CLIENT_EXISTS.equals(r.error())) {
-                failed.put(device, "createClient " + device + ": " + r.error());
-                continue;
+            for (Map<String, Object> fix : fixes(BrokerClient.of(r.data().path("client")))) {
+                fixes.add(fix);
+                fixFor.add(device);
             }
-            try {
-                repair(device);
-            } catch (DynsecException e) {
-                failed.put(device, e.getMessage());
+        }
+        List<DynsecResponse> fixed = broker.execute(fixes);
+        for (int i = 0; i < fixed.size(); i++) {
+            if (!fixed.get(i).ok()) {
+                failed.put(fixFor.get(i), fixed.get(i).command() + " " + fixFor.get(i) + ": " + fixed.get(i).error());
             }
         }
         return failed;
     }
 
-    /** An existing client of a device with a valid certificate: the role, the group, enabled. */
-    private void repair(String deviceId) throws DynsecException {
-        BrokerClient c = get(deviceId);
-        if (c == null) {
-            throw new DynsecException("client " + deviceId + " exists and then does not; retrying");
-        }
+    /** What an existing client of a device with a valid certificate lacks: the role, the group, being enabled. */
+    private List<Map<String, Object>> fixes(BrokerClient c) {
         List<Map<String, Object>> fixes = new ArrayList<>();
         if (!c.roles().contains(settings.deviceRole())) {
             // addClientRole for a role the client holds answers "Internal error" in 2.0.11: only when missing.
-            fixes.add(Map.of("command", "addClientRole", "username", deviceId, "rolename", settings.deviceRole()));
+            fixes.add(Map.of("command", "addClientRole", "username", c.username(), "rolename", settings.deviceRole()));
         }
         if (hasGroup() && !c.groups().contains(settings.deviceGroup())) {
-            fixes.add(Map.of("command", "addGroupClient", "groupname", settings.deviceGroup(), "username", deviceId));
+            fixes.add(Map.of("command", "addGroupClient", "groupname", settings.deviceGroup(), "username", c.username()));
         }
         if (c.disabled()) {
-            fixes.add(Map.of("command", "enableClient", "username", deviceId));
+            fixes.add(Map.of("command", "enableClient", "username", c.username()));
         }
-        if (!fixes.isEmpty()) {
-            checkAll(deviceId, broker.execute(fixes));
-        }
+        return fixes;
     }
 
     /**
@@ -212,13 +226,5 @@ final class DeviceClients {
 
     private boolean hasGroup() {
         return settings.deviceGroup() != null && !settings.deviceGroup().isBlank();
-    }
-
-    private static void checkAll(String deviceId, List<DynsecResponse> responses) throws DynsecException {
-        for (DynsecResponse r : responses) {
-            if (!r.ok()) {
-                throw new DynsecException(r.command() + " " + deviceId + ": " + r.error());
-            }
-        }
     }
 }

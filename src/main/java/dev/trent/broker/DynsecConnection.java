@@ -201,11 +201,27 @@ final class DynsecConnection implements AutoCloseable {
     }
 
     /**
-     * Sends the commands in one message and waits for every answer, in order.
+     * Sends the commands (in messages of at most {@link #MESSAGE_COMMANDS}) and waits for every
+     * answer, in order; each message's answers within the command timeout.
      *
      * @throws DynsecException when not connected, or an answer did not come within the command timeout
      */
     List<DynsecResponse> execute(List<Map<String, Object>> commands) throws DynsecException {
+        List<DynsecResponse> out = new ArrayList<>(commands.size());
+        for (int from = 0; from < commands.size(); from += MESSAGE_COMMANDS) {
+            out.addAll(executeOne(commands.subList(from, Math.min(commands.size(), from + MESSAGE_COMMANDS))));
+        }
+        return out;
+    }
+
+    /**
+     * Most commands in one message. Mosquitto 2.0's dynsec plugin rewrites its whole JSON file
+     * after every change, so a message of many changes takes the broker a while on a large
+     * broker; each message gets the whole command timeout.
+     */
+    static final int MESSAGE_COMMANDS = 50;
+
+    private List<DynsecResponse> executeOne(List<Map<String, Object>> commands) throws DynsecException {
         if (!ready) {
             throw new DynsecException("not connected to Mosquitto (" + lastProblem + ")");
         }

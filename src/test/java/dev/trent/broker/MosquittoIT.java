@@ -513,6 +513,7 @@ class MosquittoIT extends IntegrationTest {
     void reconcileWhenClientsChangedByHandThenOnlyTrentsClientsAreFixed() throws Exception {
         Device observer = connected("mq-rec-observer");
         Device deleted = connected("mq-rec-deleted");
+        Device stripped = connected("mq-rec-stripped");
         Device revoked = connected("mq-rec-revoked");
         long before = System.nanoTime();
         int connects = revoked.connects.get();
@@ -525,11 +526,14 @@ class MosquittoIT extends IntegrationTest {
             assertThat(admin.command(Map.of("command", "createClient", "username", revoked.id, "roles",
                     List.of(Map.of("rolename", "device"))))).doesNotContainKey("error");
             assertThat(admin.command(Map.of("command", "deleteClient", "username", deleted.id))).doesNotContainKey("error");
+            assertThat(admin.command(Map.of("command", "removeClientRole", "username", stripped.id, "rolename", "device")))
+                    .doesNotContainKey("error");
             String operators = "operator-" + UUID.randomUUID().toString().substring(0, 8);
             assertThat(admin.command(Map.of("command", "createClient", "username", operators, "password", "x-" + UUID.randomUUID())))
                     .doesNotContainKey("error");
 
             await("the reconciliation gives " + deleted.id + " its access back", Duration.ofSeconds(30), deleted::hasAccess);
+            await("the reconciliation gives " + stripped.id + " its role back", Duration.ofSeconds(30), stripped::hasAccess);
             await("the reconciliation removes " + revoked.id, Duration.ofSeconds(30),
                     () -> admin.command(Map.of("command", "getClient", "username", revoked.id)).containsKey("error"));
             assertThat(admin.command(Map.of("command", "getClient", "username", operators)))
