@@ -133,6 +133,14 @@ public final class Mosquitto implements AutoCloseable {
         throw new IllegalStateException("mosquitto did not listen on " + waitPort + " within 10 s:\n" + log());
     }
 
+    /** Sends SIGHUP: Mosquitto 2.0 reloads its configuration and re-reads its TLS files (crlfile too). */
+    public synchronized void hup() {
+        if (process == null || !process.isAlive()) {
+            throw new IllegalStateException("mosquitto is not running");
+        }
+        run(List.of("kill", "-s", "HUP", Long.toString(process.pid())));
+    }
+
     /** Stops the broker (SIGTERM; it saves its dynsec JSON) and waits for it. */
     public synchronized void stop() {
         if (process == null) {
