@@ -7,9 +7,10 @@ create table broker_sync (
     device_id      varchar(64)  primary key,
     version        bigint       not null default 1,
     due_at         timestamptz  not null,              -- not before (backoff after a failure)
+    urgent         boolean      not null default false, -- a revocation or hold: claimed before the rest
     attempts       int          not null default 0,    -- failed attempts since the last change
     claimed_by     varchar(64),                        -- the instance working on it ...
     claimed_until  timestamptz,                        -- ... until then (a crashed instance's claim lapses)
     last_error     text
 );
-create index broker_sync_due_idx on broker_sync (due_at);
+create index broker_sync_due_idx on broker_sync (urgent desc, due_at);

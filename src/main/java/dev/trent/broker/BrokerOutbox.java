@@ -42,17 +42,20 @@ final class BrokerOutbox {
     /**
      * In the transaction of a certificate change: the certificate's device needs a sync, now
      * (a pending backoff is cut short and the version bumped, so a relay working on the device
-     * keeps the row). Certificates of other profiles are ignored.
+     * keeps the row). An urgent row (a revocation or hold) is claimed before all others, so a
+     * backlog of new devices (an enrollment storm) never delays a revocation. Certificates of
+     * other profiles are ignored.
      */
-    void enqueueForCertificate(String serial) {
+    void enqueueForCertificate(String serial, boolean urgent) {
         List<Object> args = new ArrayList<>();
         args.add(ts(clock.instant()));
+        args.add(urgent);
         args.add(serial);
         args.addAll(profiles);
-        jdbc.update("insert into broker_sync (device_id, version, due_at, attempts) "
-                + "select c.device_id, 1, ?, 0 from certificate c where c.serial = ? and c.profile in " + profileIn
+        jdbc.update("insert into broker_sync (device_id, version, due_at, urgent, attempts) "
+                + "select c.device_id, 1, ?, ?, 0 from certificate c where c.serial = ? and c.profile in " + profileIn
                 + " on conflict (device_id) do update set version = broker_sync.version + 1, due_at = excluded.due_at, "
-                + "attempts = 0, last_error = null", args.toArray());
+                + "urgent = broker_sync.urgent or excluded.urgent, attempts = 0, last_error = null", args.toArray());
     }
 
     /** Devices the reconciliation found out of step: due now, unless already queued (a backoff stays). */
@@ -65,13 +68,13 @@ final class BrokerOutbox {
 
     /**
      * Claims up to {@code limit} due rows that no other instance holds ({@code FOR UPDATE SKIP
-     * LOCKED}, then a lease): two instances never work on the same device at once.
+     * LOCKED}, then a lease), urgent ones first: two instances never work on the same device at once.
      */
     List<Claim> claim(String instance, int limit, Duration lease) {
         Instant now = clock.instant();
         return jdbc.query("update broker_sync set claimed_by = ?, claimed_until = ? where device_id in ("
                 + "select device_id from broker_sync where due_at <= ? and (claimed_until is null or claimed_until < ?) "
-                + "order by due_at limit ? for update skip locked) returning device_id, version, attempts",
+                + "order by urgent desc, due_at limit ? for update skip locked) returning device_id, version, attempts",
                 (rs, i) -> new Claim(rs.getString(1), rs.getLong(2), rs.getInt(3)),
                 instance, ts(now.plus(lease)), ts(now), ts(now), limit);
     }

@@ -47,7 +47,8 @@ final class BrokerRelay implements SmartLifecycle {
 
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     private static final Duration LEASE = Duration.ofMinutes(2);
-    private static final int BATCH = 200;
+    /** Devices per round: one message of commands, so an urgent row waits for at most one such message. */
+    private static final int BATCH = 50;
 
     private static final Logger log = LoggerFactory.getLogger(BrokerRelay.class);
 
@@ -70,10 +71,11 @@ final class BrokerRelay implements SmartLifecycle {
         this.clients = new DeviceClients(broker, settings);
     }
 
-    /** In the change's transaction: its device's outbox row. */
+    /** In the change's transaction: its device's outbox row (urgent for a revocation or hold). */
     @EventListener
     void onCertificateChange(CertificateEvent event) {
-        outbox.enqueueForCertificate(event.serial());
+        outbox.enqueueForCertificate(event.serial(),
+                event.type() == CertificateEvent.Type.REVOKED || event.type() == CertificateEvent.Type.HELD);
     }
 
     /** After the commit: no need to wait for the next poll on this instance. */
