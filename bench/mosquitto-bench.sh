@@ -143,8 +143,10 @@ for (( r = 1; r <= ROUNDS; r++ )); do
         QUEUED+=("$queued") QRATIOS+=("$qratio")
     fi
 done
-echo "RESULT enroll without_median=$(printf '%s\n' "${OFF[@]}" | median) with_median=$(printf '%s\n' "${ON[@]}" | median)" \
-    "ratio_median=$(printf '%s\n' "${RATIOS[@]}" | median) rounds=$ROUNDS warmup=$BENCH_WARMUP count=$BENCH_COUNT"
+if (( ROUNDS > 0 )); then
+    echo "RESULT enroll without_median=$(printf '%s\n' "${OFF[@]}" | median) with_median=$(printf '%s\n' "${ON[@]}" | median)" \
+        "ratio_median=$(printf '%s\n' "${RATIOS[@]}" | median) rounds=$ROUNDS warmup=$BENCH_WARMUP count=$BENCH_COUNT"
+fi
 if (( ${#QRATIOS[@]} > 0 )); then
     echo "RESULT enroll outbox_only_median=$(printf '%s\n' "${QUEUED[@]}" | median)" \
         "ratio_median=$(printf '%s\n' "${QRATIOS[@]}" | median)"
