@@ -32,6 +32,7 @@ public record TrentProperties(
         @DefaultValue Tls tls,
         @DefaultValue Audit audit,
         @DefaultValue Webhooks webhooks,
+        @DefaultValue Mosquitto mosquitto,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -52,7 +53,7 @@ public record TrentProperties(
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
                 + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", audit=" + audit
-                + ", webhooks=" + webhooks + ", profiles=" + profiles.keySet()
+                + ", webhooks=" + webhooks + ", mosquitto=" + mosquitto + ", profiles=" + profiles.keySet()
                 + "]";
     }
 
@@ -324,6 +325,66 @@ public record TrentProperties(
                 throw new IllegalArgumentException("trent.webhooks.expiring-before must not be negative and "
                         + "expiring-check-interval must be at least 1s");
             }
+        }
+     * The Mosquitto dynamic-security sync ({@code dev.trent.broker}): off while {@code url} is
+     * unset. Trent logs in as {@code username} with the password from {@code passwordFile} (its
+     * content, one trailing newline ignored) or {@code password} (environment
+     * {@code TRENT_MOSQUITTO_PASSWORD}) and keeps one dynsec client per device with a valid
+     * certificate of one of {@code profiles}, holding {@code deviceRole} (and, if set, member of
+     * {@code deviceGroup}).
+     */
+    public record Mosquitto(
+            URI url,
+            String username,
+            Path passwordFile,
+            String password,
+            Path caFile,
+            String deviceRole,
+            String deviceGroup,
+            @DefaultValue("device") List<String> profiles,
+            @DefaultValue("30s") Duration reconcileInterval,
+            @DefaultValue("1s") Duration pollInterval,
+            @DefaultValue("5s") Duration commandTimeout) {
+
+        public Mosquitto {
+            profiles = profiles == null ? List.of() : List.copyOf(profiles);
+            if (url != null) {
+                String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(java.util.Locale.ROOT);
+                if (!scheme.equals("tcp") && !scheme.equals("ssl")) {
+                    throw new IllegalArgumentException("trent.mosquitto.url must be tcp://host:port or ssl://host:port, not " + url);
+                }
+                if (username == null || username.isBlank()) {
+                    throw new IllegalArgumentException("trent.mosquitto.url needs trent.mosquitto.username (the dynsec admin client)");
+                }
+                if (passwordFile == null && (password == null || password.isEmpty())) {
+                    throw new IllegalArgumentException(
+                            "trent.mosquitto.url needs trent.mosquitto.password-file or TRENT_MOSQUITTO_PASSWORD");
+                }
+                if (deviceRole == null || deviceRole.isBlank()) {
+                    throw new IllegalArgumentException("trent.mosquitto.url needs trent.mosquitto.device-role: "
+                            + "the dynsec role (its ACLs defined on the broker) that devices hold");
+                }
+                if (profiles.isEmpty()) {
+                    throw new IllegalArgumentException("trent.mosquitto.profiles must name at least one profile");
+                }
+            }
+            if (reconcileInterval.compareTo(Duration.ofSeconds(1)) < 0 || pollInterval.compareTo(Duration.ofMillis(50)) < 0
+                    || commandTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("trent.mosquitto: reconcile-interval at least 1s, poll-interval at "
+                        + "least 50ms, command-timeout at least 100ms");
+            }
+        }
+
+        public boolean enabled() {
+            return url != null;
+        }
+
+        @Override
+        public String toString() {
+            return "Mosquitto[url=" + url + ", username=" + username + ", passwordFile=" + passwordFile + ", password="
+                    + (password == null ? "none" : "(redacted)") + ", caFile=" + caFile + ", deviceRole=" + deviceRole
+                    + ", deviceGroup=" + deviceGroup + ", profiles=" + profiles + ", reconcileInterval="
+                    + reconcileInterval + ", pollInterval=" + pollInterval + ", commandTimeout=" + commandTimeout + "]";
         }
     }
 
