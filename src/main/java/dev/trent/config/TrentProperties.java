@@ -326,6 +326,9 @@ public record TrentProperties(
                         + "expiring-check-interval must be at least 1s");
             }
         }
+    }
+
+    /**
      * The Mosquitto dynamic-security sync ({@code dev.trent.broker}): off while {@code url} is
      * unset. Trent logs in as {@code username} with the password from {@code passwordFile} (its
      * content, one trailing newline ignored) or {@code password} (environment
