@@ -44,18 +44,27 @@ final class BrokerOutbox {
      * (a pending backoff is cut short and the version bumped, so a relay working on the device
      * keeps the row). An urgent row (a revocation or hold) is claimed before all others, so a
      * backlog of new devices (an enrollment storm) never delays a revocation. Certificates of
-     * other profiles are ignored.
+     * other profiles are ignored. Called just before the change commits, with every device it
+     * touched in id order (see {@code BrokerRelay.onCertificateChange}).
      */
-    void enqueueForCertificate(String serial, boolean urgent) {
+    void enqueueDevices(java.util.SortedMap<String, Boolean> urgentByDevice) {
+        Timestamp now = ts(clock.instant());
+        for (java.util.Map.Entry<String, Boolean> e : urgentByDevice.entrySet()) {
+            jdbc.update("insert into broker_sync (device_id, version, due_at, urgent, attempts) values (?, 1, ?, ?, 0) "
+                    + "on conflict (device_id) do update set version = broker_sync.version + 1, due_at = excluded.due_at, "
+                    + "urgent = broker_sync.urgent or excluded.urgent, attempts = 0, last_error = null",
+                    e.getKey(), now, e.getValue());
+        }
+    }
+
+    /** The device of a certificate of one of the synced profiles, or null. */
+    String deviceOf(String serial) {
         List<Object> args = new ArrayList<>();
-        args.add(ts(clock.instant()));
-        args.add(urgent);
         args.add(serial);
         args.addAll(profiles);
-        jdbc.update("insert into broker_sync (device_id, version, due_at, urgent, attempts) "
-                + "select c.device_id, 1, ?, ?, 0 from certificate c where c.serial = ? and c.profile in " + profileIn
-                + " on conflict (device_id) do update set version = broker_sync.version + 1, due_at = excluded.due_at, "
-                + "urgent = broker_sync.urgent or excluded.urgent, attempts = 0, last_error = null", args.toArray());
+        List<String> ids = jdbc.queryForList("select device_id from certificate where serial = ? and profile in "
+                + profileIn, String.class, args.toArray());
+        return ids.isEmpty() ? null : ids.get(0);
     }
 
     /** Devices the reconciliation found out of step: due now, unless already queued (a backoff stays). */

@@ -14,6 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
@@ -72,11 +74,48 @@ final class BrokerRelay implements SmartLifecycle {
     }
 
     /** In the change's transaction: its device's outbox row (urgent for a revocation or hold). */
+    /**
+     * Inside the change's transaction: notes the device, and upserts the rows of every device
+     * the transaction touched just before it commits, in device id order. Row locks on
+     * {@code broker_sync} are so taken last (after the issuer row a revocation locks) and in one
+     * order by every transaction: two bulk revocations that touch the same devices in different
+     * orders cannot deadlock on them.
+     */
     @EventListener
     void onCertificateChange(CertificateEvent event) {
-        outbox.enqueueForCertificate(event.serial(),
-                event.type() == CertificateEvent.Type.REVOKED || event.type() == CertificateEvent.Type.HELD);
+        boolean urgent = event.type() == CertificateEvent.Type.REVOKED || event.type() == CertificateEvent.Type.HELD;
+        String deviceId = outbox.deviceOf(event.serial());
+        if (deviceId == null) {
+            return; // a profile the broker does not get
+        }
+        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+            outbox.enqueueDevices(new java.util.TreeMap<>(java.util.Map.of(deviceId, urgent)));
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        java.util.SortedMap<String, Boolean> pending = (java.util.SortedMap<String, Boolean>)
+                TransactionSynchronizationManager.getResource(pendingKey);
+        if (pending == null) {
+            java.util.SortedMap<String, Boolean> devices = new java.util.TreeMap<>();
+            TransactionSynchronizationManager.bindResource(pendingKey, devices);
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    outbox.enqueueDevices(devices);
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    TransactionSynchronizationManager.unbindResourceIfPossible(pendingKey);
+                }
+            });
+            pending = devices;
+        }
+        pending.merge(deviceId, urgent, Boolean::logicalOr);
     }
+
+    /** The transaction resource key of the devices a transaction touched. */
+    private final Object pendingKey = new Object();
 
     /** After the commit: no need to wait for the next poll on this instance. */
     @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)

@@ -124,7 +124,16 @@ final class DeviceClients {
                 failed.put(device, "getClient " + device + ": " + r.error());
                 continue;
             }
-            for (Map<String, Object> fix : fixes(BrokerClient.of(r.data().path("client")))) {
+            BrokerClient client = BrokerClient.of(r.data().path("client"));
+            if (!managed(client)) {
+                // Someone else's client of that name (made by hand, with a password, roles of its
+                // own): never adopted, changed or, later, deleted. The row stays failed, visible in
+                // health, until the operator renames one of them.
+                failed.put(device, "client '" + device + "' exists on the broker and is not Trent's (no text name '"
+                        + MARKER + "', no device role or group); left alone");
+                continue;
+            }
+            for (Map<String, Object> fix : fixes(client)) {
                 fixes.add(fix);
                 fixFor.add(device);
             }

@@ -382,6 +382,16 @@ public record TrentProperties(
             return url != null;
         }
 
+        /**
+         * Whether a certificate for {@code deviceId} under {@code profile} must never be issued:
+         * with {@code use_identity_as_username} the broker takes a certificate's CN as the login
+         * with no password, so a device named like the admin client Trent logs in as would log
+         * in as that admin.
+         */
+        public boolean reserves(String deviceId, String profile) {
+            return enabled() && profiles.contains(profile) && username.equals(deviceId);
+        }
+
         @Override
         public String toString() {
             return "Mosquitto[url=" + url + ", username=" + username + ", passwordFile=" + passwordFile + ", password="

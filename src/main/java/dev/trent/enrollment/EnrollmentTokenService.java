@@ -42,6 +42,7 @@ public class EnrollmentTokenService {
     private final Clock clock;
     private final SecureRandom random;
     private final TrentProperties.Tokens settings;
+    private final TrentProperties.Mosquitto broker;
 
     EnrollmentTokenService(JdbcTemplate jdbc, Profiles profiles, AuditLog audit, Clock clock, SecureRandom random,
             TrentProperties properties) {
@@ -51,6 +52,7 @@ public class EnrollmentTokenService {
         this.clock = clock;
         this.random = random;
         this.settings = properties.tokens();
+        this.broker = properties.mosquitto();
     }
 
     /** A token as handed out, the only time its secret is shown. */
@@ -66,6 +68,7 @@ public class EnrollmentTokenService {
             String actor) {
         CertificateProfile profile = profile(profileName);
         checkDeviceId(deviceId);
+        checkNotReserved(deviceId, profile);
         List<String> names = dnsNames(profile, dnsNames);
         Instant expiresAt = expiry(ttlSeconds);
         IssuedToken token = insert(List.of(deviceId), profile, names, expiresAt, null, actor).get(0);
@@ -94,6 +97,7 @@ public class EnrollmentTokenService {
         Set<String> seen = new HashSet<>();
         for (String id : deviceIds) {
             checkDeviceId(id);
+            checkNotReserved(id, profile);
             if (!seen.add(id)) {
                 throw ProblemException.invalidRequest("Device id '" + id + "' appears twice in the batch.");
             }
@@ -144,6 +148,15 @@ public class EnrollmentTokenService {
         }
         return profiles.get(name).orElseThrow(() -> ProblemException.invalidRequest(
                 "Unknown profile '" + name + "'; configured profiles are " + profiles.names() + "."));
+    }
+
+    /** See {@link TrentProperties.Mosquitto#reserves}. */
+    private void checkNotReserved(String deviceId, CertificateProfile profile) {
+        if (broker.reserves(deviceId, profile.name())) {
+            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '" + deviceId
+                    + "' is the name of the Mosquitto client Trent administers the broker as "
+                    + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
+        }
     }
 
     static void checkDeviceId(String deviceId) {

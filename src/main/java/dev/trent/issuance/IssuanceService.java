@@ -98,6 +98,12 @@ public class IssuanceService {
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
         checkSize(template);
+        if (properties.mosquitto().reserves(request.deviceId(), request.profile().name())) {
+            // Tokens refuse it already; this catches every other way to a device id (IDevID).
+            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '"
+                    + request.deviceId() + "' is the name of the Mosquitto client Trent administers the broker as "
+                    + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
+        }
 
         Instant now = clock.instant();
         String serial = SerialNumbers.toHex(template.serial());

@@ -550,6 +550,43 @@ class MosquittoIT extends IntegrationTest {
         assertThat(observer.hasAccess()).isTrue();
     }
 
+    @Test
+    void enrollWhenDeviceIdNamesTheAdminOrAnOperatorsClientThenRefusedOrLeftAlone() throws Exception {
+        // The admin's name: a certificate with it would log in as the admin (use_identity_as_username).
+        dev.trent.support.ProblemAssert.assertProblem(client().postJson("/api/v1/enrollment-tokens", ADMIN_KEY,
+                Map.of("deviceId", ADMIN, "profile", "device")), 400, "device-id-reserved");
+
+        try (Admin admin = new Admin()) {
+            // An operator's own client (a password, no device role, no marker), then a device of that name.
+            String name = "op-" + UUID.randomUUID().toString().substring(0, 8);
+            assertThat(admin.command(Map.of("command", "createClient", "username", name, "password",
+                    "x-" + UUID.randomUUID()))).doesNotContainKey("error");
+            TestCsrs.Csr csr = TestCsrs.ecP256(name);
+            TrentClient c = client();
+            TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, name, "device", null), "application/pkcs10", csr.der(),
+                    null);
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+
+            await("the relay reports the client as someone else's", Duration.ofSeconds(15), () -> {
+                List<String> errors = jdbc.queryForList("select last_error from broker_sync where device_id = ?",
+                        String.class, name);
+                return !errors.isEmpty() && errors.get(0) != null && errors.get(0).contains("is not Trent's");
+            });
+            Map<String, Object> client = admin.command(Map.of("command", "getClient", "username", name));
+            assertThat(String.valueOf(client.get("data"))).as("left alone: no device role, no marker")
+                    .doesNotContain("rolename=device").doesNotContain("managed by Trent");
+
+            // Revoking the device does not delete the operator's client either.
+            TrentClient.Response revoked = c.postJson("/api/v1/certificates/"
+                    + r.certificates().get(0).getSerialNumber().toString(16) + "/revoke", ADMIN_KEY,
+                    Map.of("reason", "cessationOfOperation"));
+            assertThat(revoked.status()).as(revoked.toString()).isEqualTo(200);
+            await("the sync of the revoked device is done", Duration.ofSeconds(15), () -> jdbc.queryForObject(
+                    "select count(*) from broker_sync where device_id = ?", Integer.class, name) == 0);
+            assertThat(admin.command(Map.of("command", "getClient", "username", name))).doesNotContainKey("error");
+        }
+    }
+
     private JsonNode mosquittoHealth() {
         return client().get("/actuator/health", ADMIN_KEY, null).json().path("components").path("mosquitto");
     }
