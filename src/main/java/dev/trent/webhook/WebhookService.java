@@ -58,6 +58,14 @@ class WebhookService {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
             String createdBy, String secret) {
+
+        /** Never the secret (a log of response bodies, e.g. at TRACE, would otherwise show it). */
+        @Override
+        public String toString() {
+            return "EndpointView[id=" + id + ", url=" + url + ", eventTypes=" + eventTypes + ", description="
+                    + description + ", createdAt=" + createdAt + ", createdBy=" + createdBy + ", secret="
+                    + (secret == null ? "null" : "<redacted>") + "]";
+        }
     }
 
     /** One event for one endpoint, and how its delivery went. */
