@@ -93,6 +93,10 @@ class WebhookOutbox {
                     event.serial());
             return;
         }
+        if (OWN_PROFILES.contains(rows.get(0).profile())) {
+            // Trent's own TLS and OCSP responder certificates are not announced (see CertificateEvent).
+            return;
+        }
         write(type, event.occurredAt(), rows.get(0), endpoints);
         // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
         dispatcher.wakeAfterCommit();

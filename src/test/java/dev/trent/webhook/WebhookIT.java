@@ -62,10 +62,19 @@ class WebhookIT extends IntegrationTest {
     @Autowired
     private WebhookOutbox outbox;
 
+    @Autowired
+    private org.springframework.context.ApplicationEventPublisher events;
+
+    @Autowired
+    private org.springframework.transaction.PlatformTransactionManager transactions;
+
+    private org.springframework.transaction.support.TransactionTemplate tx;
+
     private WebhookReceiver receiver;
 
     @BeforeEach
     void startReceiver() throws Exception {
+        tx = new org.springframework.transaction.support.TransactionTemplate(transactions);
         receiver = WebhookReceiver.start();
     }
 
@@ -283,6 +292,31 @@ class WebhookIT extends IntegrationTest {
         Thread.sleep(200); // a second announcement would have been written by now; none is
         assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
                 + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), d.serial())).isEqualTo(1);
+    }
+
+    @Test
+    void certificateEventWhenTrentsOwnCertificateThenNoWebhook() throws Exception {
+        Registered hook = register("/own", ALL_TYPES);
+        List<String> own = jdbc.queryForList("select serial from certificate where profile in ('tls-server', "
+                + "'ocsp-responder')", String.class);
+        assertThat(own).as("the TLS listener's certificate at least").isNotEmpty();
+        Device d = enroll("wh-own");
+        // Published as RevocationService publishes it, inside a transaction, without revoking
+        // anything (the TLS listener's certificate stays valid for the other tests).
+        tx.executeWithoutResult(status -> {
+            for (String serial : own) {
+                events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(serial, Instant.now(),
+                        "superseded", null));
+            }
+            events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(d.serial(), Instant.now(),
+                    "superseded", null));
+        });
+        receiver.await(event("certificate.revoked", d.serial()), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no certificate.revoked for the device certificate"));
+        assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                + "payload->'data'->>'serial' = any (?)", Integer.class, hook.id(), own.toArray(String[]::new)))
+                .isZero();
+        assertThat(receiver.received(r -> own.contains(r.json().get("data").get("serial").asString()))).isEmpty();
     }
 
     @Test
