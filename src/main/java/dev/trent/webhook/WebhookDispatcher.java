@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -18,11 +19,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -48,7 +53,8 @@ import dev.trent.config.TrentProperties;
  * only insert rows) never wait for any of it.
  *
  * <p>An attempt: the host's addresses checked again ({@link AddressPolicy}), then a POST with the
- * Standard Webhooks headers; a 2xx is delivered, anything else (redirects are not followed) is a
+ * Standard Webhooks headers, the whole exchange (connect, request, response headers and body)
+ * bounded by {@code connect-timeout + read-timeout}, which the lease must exceed; a 2xx is delivered, anything else (redirects are not followed) is a
  * failure, retried per {@link RetrySchedule}. Only the status code and a short error are kept.
  *
  * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#delivery-success-and-failure">Standard Webhooks, Delivery success and failure</a>
@@ -295,16 +301,32 @@ class WebhookDispatcher implements SmartLifecycle {
                 .header("webhook-signature", WebhookSignature.sign(secret, c.messageId(), timestamp, body))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<Void> response;
+        // HttpRequest.timeout bounds only the wait for the response headers: a receiver that
+        // trickles its body would hold this sender (and outlive the lease, so the delivery would
+        // be claimed and sent again). The whole exchange is bounded here; cancelling the future
+        // aborts the exchange and closes its connection (JDK 16+, JDK-8245462).
+        Duration deadline = settings.connectTimeout().plus(settings.readTimeout());
+        CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.discarding());
-        } catch (HttpTimeoutException e) {
-            failed(c, null, "timed out (" + (e instanceof java.net.http.HttpConnectTimeoutException ? "connect" : "response")
-                    + ")", null);
+            response = exchange.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            failed(c, null, "timed out (no complete answer within " + deadline.toMillis() + " ms)", null);
             return;
-        } catch (IOException e) {
-            failed(c, null, shortError(e), null);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
+                    ? e.getCause().getCause() : e.getCause();
+            if (cause instanceof HttpTimeoutException) {
+                failed(c, null, "timed out (" + (cause instanceof HttpConnectTimeoutException ? "connect" : "response")
+                        + ")", null);
+            } else if (cause instanceof IOException io) {
+                failed(c, null, shortError(io), null);
+            } else {
+                failed(c, null, cause == null ? e.toString() : cause.toString(), null);
+            }
             return;
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             return; // shutting down: the lease is given back in stop()
         }

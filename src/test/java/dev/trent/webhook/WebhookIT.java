@@ -46,6 +46,8 @@ import tools.jackson.databind.JsonNode;
 @TestPropertySource(properties = {
     "trent.webhooks.retry-initial-delay=300ms",
     "trent.webhooks.retry-max-delay=1s",
+    "trent.webhooks.connect-timeout=1s",
+    "trent.webhooks.read-timeout=2s",
     "trent.webhooks.expiring-before=400d"
 })
 class WebhookIT extends IntegrationTest {
@@ -277,6 +279,109 @@ class WebhookIT extends IntegrationTest {
 
     private double attempts(String outcome) {
         return prometheus().value("trent_webhooks_attempts_total", Map.of("outcome", outcome));
+    }
+
+    /**
+     * A receiver that answers 200 with its headers at once, then trickles the body a byte every
+     * 100 ms for up to a minute: {@code HttpRequest.timeout} alone never ends such an exchange.
+     * Records when each connection was accepted and when the client went away.
+     */
+    private static final class TricklingReceiver implements AutoCloseable {
+        final java.net.ServerSocket server;
+        final java.util.concurrent.CopyOnWriteArrayList<long[]> connections = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+
+        TricklingReceiver() throws java.io.IOException {
+            server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            threads.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket s = server.accept();
+                        threads.execute(() -> trickle(s));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        private void trickle(java.net.Socket socket) {
+            long[] times = {System.nanoTime(), 0};
+            connections.add(times);
+            try (socket) {
+                socket.getInputStream().read(new byte[16384]);
+                java.io.OutputStream out = socket.getOutputStream();
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                for (int i = 0; i < 600 && !server.isClosed(); i++) {
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // The client went away.
+            } finally {
+                times[1] = System.nanoTime();
+            }
+        }
+
+        String url(String path) {
+            return "http://127.0.0.1:" + server.getLocalPort() + path;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void deliveryWhenReceiverTricklesItsBodyThenFailsWithinConnectPlusReadTimeoutAndOthersAreDelivered()
+            throws Exception {
+        Duration deadline = Duration.ofSeconds(3); // connect-timeout 1s + read-timeout 2s
+        try (TricklingReceiver slow = new TricklingReceiver()) {
+            TrentClient.Response r = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                    Map.of("url", slow.url("/slow"), "eventTypes", List.of("certificate.revoked")));
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            long slowId = r.json().get("id").asLong();
+            try {
+                register("/fast", List.of("certificate.revoked"));
+                List<String> serials = new java.util.ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    Device d = enroll("wh-trickle");
+                    long revoked = System.nanoTime();
+                    assertThat(revoke(d.serial(), "superseded").status()).isEqualTo(200);
+                    serials.add(d.serial());
+                    // The other endpoint is served at once while the slow one holds its senders.
+                    WebhookReceiver.Received fast = receiver.await(event("certificate.revoked", d.serial()),
+                            REVOKE_TO_WEBHOOK).orElseThrow(() -> new AssertionError("no webhook at /fast while "
+                                    + "the slow endpoint trickles"));
+                    assertThat(Duration.ofNanos(fast.receivedNanos() - revoked)).isLessThanOrEqualTo(REVOKE_TO_WEBHOOK);
+                }
+                // Every slow attempt is cut off at the deadline, recorded as failed, its connection closed.
+                long end = System.nanoTime() + deadline.multipliedBy(4).toNanos() + DELIVERY.toNanos();
+                while (jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                        + "last_error like 'timed out%'", Integer.class, slowId) < serials.size()
+                        && System.nanoTime() < end) {
+                    Thread.sleep(50);
+                }
+                assertThat(jdbc.queryForList("select last_error from webhook_delivery where endpoint_id = ?",
+                        String.class, slowId)).hasSize(serials.size())
+                        .allSatisfy(e -> assertThat(e).startsWith("timed out (no complete answer within 3000 ms)"));
+                List<long[]> ended = slow.connections.stream().filter(t -> t[1] != 0).toList();
+                assertThat(ended).as("connections the client closed").isNotEmpty();
+                for (long[] t : ended) {
+                    assertThat(Duration.ofNanos(t[1] - t[0])).as("an exchange ends at the deadline")
+                            .isLessThan(deadline.plusSeconds(2));
+                }
+                assertThat(slow.connections.stream().filter(t -> t[1] == 0 && System.nanoTime() - t[0]
+                        > deadline.plusSeconds(2).toNanos())).as("no exchange outlives the deadline").isEmpty();
+            } finally {
+                jdbc.update("delete from webhook_endpoint where id = ?", slowId);
+            }
+        }
     }
 
     @Test
