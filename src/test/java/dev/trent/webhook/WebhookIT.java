@@ -387,16 +387,46 @@ class WebhookIT extends IntegrationTest {
     @Test
     void announceExpiringWhenCertificateWithinTheWindowThenAnnouncedOnceOnly() throws Exception {
         Registered hook = register("/expiring", List.of("certificate.expiring"));
-        Device d = enroll("wh-exp");
-        outbox.announceExpiring();
-        outbox.announceExpiring();
+        List<Device> devices = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            devices.add(enroll("wh-exp"));
+        }
+        Device d = devices.get(0);
+        // Two announcers at once (as two instances would run the job), started together.
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                runs.add(two.submit(() -> {
+                    start.await();
+                    outbox.announceExpiring();
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (java.util.concurrent.Future<?> run : runs) {
+                run.get(30, java.util.concurrent.TimeUnit.SECONDS); // neither fails (e.g. on a conflict)
+            }
+        } finally {
+            two.shutdownNow();
+        }
         WebhookReceiver.Received expiring = receiver.await(event("certificate.expiring", d.serial()), DELIVERY)
                 .orElseThrow(() -> new AssertionError("no certificate.expiring"));
         expiring.verify(hook.secret());
         assertThat(expiring.json().get("data").get("status").asString()).isEqualTo("ISSUED");
-        Thread.sleep(200); // a second announcement would have been written by now; none is
-        assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
-                + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), d.serial())).isEqualTo(1);
+        for (Device each : devices) {
+            assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                    + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), each.serial()))
+                    .as("announced exactly once: " + each.serial()).isEqualTo(1);
+        }
+        for (Device each : devices) {
+            assertThat(receiver.await(event("certificate.expiring", each.serial()), DELIVERY)).isPresent();
+        }
+        Thread.sleep(200); // a second announcement would have been delivered by now; none is
+        for (Device each : devices) {
+            assertThat(receiver.received(event("certificate.expiring", each.serial()))).hasSize(1);
+        }
     }
 
     @Test
