@@ -455,6 +455,40 @@ class WebhookIT extends IntegrationTest {
     }
 
     @Test
+    void deleteWhenLongHistoryAndARevocationAtTheSameTimeThenBothSucceed() throws Exception {
+        Registered hook = register("/deleted", List.of("certificate.revoked"));
+        // A busy endpoint's history: deleting it takes a while.
+        jdbc.update("insert into webhook_delivery (endpoint_id, message_id, event_type, payload, status, attempts, "
+                + "created_at, delivered_at) select ?, 'msg_history' || g, 'certificate.revoked', '{}', 'DELIVERED', "
+                + "1, now(), now() from generate_series(1, 200000) g", hook.id());
+        Device d = enroll("wh-delete");
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<TrentClient.Response> deleted = one.submit(() -> client().send("DELETE",
+                    "/api/v1/webhooks/" + hook.id(), Map.of("Authorization", "Bearer " + ADMIN_KEY), null));
+            long end = System.nanoTime() + DELIVERY.toNanos();
+            while (jdbc.queryForObject("select count(*) from pg_stat_activity where state = 'active' and query "
+                    + "ilike 'delete from webhook%'", Integer.class) == 0 && !deleted.isDone()
+                    && System.nanoTime() < end) {
+                Thread.sleep(2);
+            }
+            assertThat(deleted.isDone()).as("the delete is still removing the history").isFalse();
+            TrentClient.Response revoked = revoke(d.serial(), "keyCompromise");
+            assertThat(revoked.status()).as("the revocation never fails because of webhooks: " + revoked)
+                    .isEqualTo(200);
+            assertThat(deleted.get(60, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+        } finally {
+            one.shutdownNow();
+        }
+        assertThat(jdbc.queryForObject("select status from certificate where serial = ?", String.class, d.serial()))
+                .isEqualTo("REVOKED");
+        assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ?", Integer.class,
+                hook.id())).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from webhook_endpoint where id = ?", Integer.class,
+                hook.id())).isZero();
+    }
+
+    @Test
     void pruneHistoryWhenEndedLongerAgoThanTheRetentionThenRemovedAndPendingKept() throws Exception {
         Registered hook = register("/prune", List.of("certificate.revoked"));
         for (int i = 0; i < 3; i++) {
