@@ -307,7 +307,7 @@ public record TrentProperties(
             }
             if (lease.compareTo(connectTimeout.plus(readTimeout)) <= 0) {
                 throw new IllegalArgumentException("trent.webhooks.lease (" + lease + ") must be longer than "
-                        + "connect-timeout + read-timeout, or a slow attempt could be sent twice");
+                        + "connect-timeout + read-timeout (the longest an attempt takes), or a slow attempt could be sent twice");
             }
             if (retryInitialDelay.isNegative() || retryInitialDelay.isZero()
                     || retryMaxDelay.compareTo(retryInitialDelay) < 0 || retrySlowDelay.compareTo(retryInitialDelay) < 0) {

@@ -18,7 +18,9 @@ import java.util.Set;
  * addresses are allowed: integrations run on private networks.
  *
  * <p>Checked at registration (the literal host, and the addresses its name resolves to then) and
- * again before every attempt, since what a name resolves to can change.
+ * again before every attempt, since what a name resolves to can change; the sender connects only
+ * to addresses checked in its own lookup ({@link #resolveForConnecting}), so a name that resolves
+ * differently from one lookup to the next (DNS rebinding) cannot slip past.
  *
  * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#server-side-request-forgery-ssrf">Standard Webhooks, SSRF</a>
  */
@@ -102,6 +104,21 @@ final class AddressPolicy {
         for (InetAddress a : resolver.resolve(bareHost(uri))) {
             check(a, uri.getHost());
         }
+    }
+
+    /**
+     * Resolves a host name for the connection itself and checks every address, so that the
+     * address connected to is the address checked (no second lookup a DNS server could answer
+     * differently). Plugged into the sending HTTP client as its resolver.
+     */
+    InetAddress[] resolveForConnecting(String host) throws RefusedException, UnknownHostException {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        checkName(bare);
+        InetAddress[] all = resolver.resolve(bare);
+        for (InetAddress a : all) {
+            check(a, host);
+        }
+        return all;
     }
 
     private static String bareHost(URI uri) {

@@ -12,7 +12,8 @@ import dev.trent.config.TrentProperties;
  * is younger than {@code fastPeriod}, then {@code slowDelay} apart; a last attempt at
  * {@code giveUpAfter} (so retries span at least that long), after which it has failed. Standard
  * Webhooks recommends "a retry schedule spanning multiple days, with an exponential backoff" and
- * "some level of random jitter": up to a tenth of the delay is added, from {@code jitter}.
+ * "some level of random jitter": up to a tenth of the delay is added, from {@code jitter}, before the
+ * cap, so that gaps never exceed {@code maxDelay} (or {@code slowDelay}).
  *
  * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#deliverability-and-reliability">Standard Webhooks, Deliverability and reliability</a>
  */
@@ -42,10 +43,12 @@ record RetrySchedule(Duration initialDelay, Duration maxDelay, Duration fastPeri
         for (int i = 1; i < attempts && delay.compareTo(cap) < 0; i++) {
             delay = delay.multipliedBy(2);
         }
+        // Jitter first, then the cap: a capped delay stays at most the cap apart (no jitter is
+        // left once the backoff has reached it, but the cap is what operators were promised).
+        delay = delay.plusMillis((long) (delay.toMillis() * 0.1 * jitter));
         if (delay.compareTo(cap) > 0) {
             delay = cap;
         }
-        delay = delay.plusMillis((long) (delay.toMillis() * 0.1 * jitter));
         if (retryAfter != null && retryAfter.compareTo(delay) > 0) {
             delay = retryAfter.compareTo(slowDelay) > 0 ? slowDelay : retryAfter;
         }

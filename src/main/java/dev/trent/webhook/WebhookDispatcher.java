@@ -3,10 +3,7 @@ package dev.trent.webhook;
 import java.io.IOException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -19,10 +16,34 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import javax.net.ssl.SSLContext;
+
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -48,8 +69,10 @@ import dev.trent.config.TrentProperties;
  * only insert rows) never wait for any of it.
  *
  * <p>An attempt: the host's addresses checked again ({@link AddressPolicy}), then a POST with the
- * Standard Webhooks headers; a 2xx is delivered, anything else (redirects are not followed) is a
- * failure, retried per {@link RetrySchedule}. Only the status code and a short error are kept.
+ * Standard Webhooks headers, connected only to addresses the policy checked in the connection's
+ * own lookup, the whole exchange (connect, request, response headers and body) bounded by
+ * {@code connect-timeout + read-timeout}, which the lease must exceed; a 2xx is delivered,
+ * anything else (redirects are not followed) is a failure, retried per {@link RetrySchedule}. Only the status code and a short error are kept.
  *
  * @see <a href="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#delivery-success-and-failure">Standard Webhooks, Delivery success and failure</a>
  */
@@ -65,12 +88,19 @@ class WebhookDispatcher implements SmartLifecycle {
     private final SecureRandom random;
     private final TrentProperties.Webhooks settings;
     private final RetrySchedule schedule;
-    private final HttpClient http;
+    private final CloseableHttpClient http;
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "webhook-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
     private final TransactionTemplate tx;
     private final WebhookMetrics metrics;
     private final Semaphore wakeups = new Semaphore(0);
     private final Semaphore slots;
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+    /** Requests being sent, aborted at shutdown (blocking socket I/O ignores interrupts). */
+    private final Set<HttpPost> sending = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
     private volatile boolean backlog;
     private ThreadPoolExecutor senders;
@@ -88,8 +118,62 @@ class WebhookDispatcher implements SmartLifecycle {
         this.settings = properties.webhooks();
         this.schedule = RetrySchedule.of(settings);
         this.slots = new Semaphore(settings.senders());
-        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+        this.http = client(settings, addresses);
+    }
+
+    /** An address refused by the policy at connection time (the resolver's only way to say so). */
+    static final class RefusedAddressException extends UnknownHostException {
+        RefusedAddressException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Apache HttpClient 5 rather than the JDK's: its {@link DnsResolver} lets the connection go to
+     * the addresses {@link AddressPolicy} checked (the JDK client resolves again by itself), while
+     * TLS SNI and host name verification stay on the URL's name. HTTP/1.1, no redirects, no
+     * retries, no cookies; connect and read (per socket read) timeouts; at most
+     * {@code per-endpoint-concurrency} connections per endpoint, pooled.
+     */
+    static CloseableHttpClient client(TrentProperties.Webhooks settings, AddressPolicy addresses) {
+        DnsResolver checked = new DnsResolver() {
+            @Override
+            public InetAddress[] resolve(String host) throws UnknownHostException {
+                try {
+                    return addresses.resolveForConnecting(host);
+                } catch (AddressPolicy.RefusedException e) {
+                    throw new RefusedAddressException(e.getMessage());
+                }
+            }
+
+            @Override
+            public String resolveCanonicalHostname(String host) throws UnknownHostException {
+                return host;
+            }
+        };
+        SSLContext tls;
+        try {
+            tls = SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
+                .setDnsResolver(checked)
+                .setTlsSocketStrategy(ClientTlsStrategyBuilder.create().setSslContext(tls).buildClassic())
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(settings.connectTimeout()))
+                        .setSocketTimeout(Timeout.of(settings.readTimeout()))
+                        .setTimeToLive(TimeValue.ofMinutes(1)).build())
+                .setMaxConnTotal(settings.senders())
+                .setMaxConnPerRoute(Math.min(settings.senders(), settings.perEndpointConcurrency()))
+                .build();
+        return HttpClients.custom().setConnectionManager(connections)
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setConnectionRequestTimeout(Timeout.of(settings.connectTimeout()))
+                        .setResponseTimeout(Timeout.of(settings.readTimeout())).build())
+                .disableRedirectHandling().disableAutomaticRetries().disableCookieManagement()
+                .disableAuthCaching().disableContentCompression().setUserAgent("Trent-Webhooks")
+                .evictExpiredConnections().evictIdleConnections(TimeValue.ofSeconds(30)).build();
     }
 
     /** A claimed delivery, with what sending it needs. */
@@ -150,6 +234,7 @@ class WebhookDispatcher implements SmartLifecycle {
             try {
                 if (!senders.awaitTermination(5, TimeUnit.SECONDS)) {
                     senders.shutdownNow();
+                    sending.forEach(HttpPost::cancel);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -287,28 +372,54 @@ class WebhookDispatcher implements SmartLifecycle {
         }
         byte[] body = c.payload().getBytes(StandardCharsets.UTF_8);
         long timestamp = clock.instant().getEpochSecond();
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(settings.readTimeout())
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "Trent-Webhooks")
-                .header("webhook-id", c.messageId())
-                .header("webhook-timestamp", Long.toString(timestamp))
-                .header("webhook-signature", WebhookSignature.sign(secret, c.messageId(), timestamp, body))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<Void> response;
+        HttpPost request = new HttpPost(uri);
+        request.setHeader("webhook-id", c.messageId());
+        request.setHeader("webhook-timestamp", Long.toString(timestamp));
+        request.setHeader("webhook-signature", WebhookSignature.sign(secret, c.messageId(), timestamp, body));
+        request.setEntity(new ByteArrayEntity(body, ContentType.create("application/json")));
+        // The timeouts bound connecting and each read; a receiver that trickles its answer is cut
+        // off here, so an attempt as a whole takes at most connect-timeout + read-timeout, less
+        // than the lease (else the delivery would be claimed and sent again meanwhile). Cancelling
+        // aborts the request and closes its connection.
+        Duration deadline = settings.connectTimeout().plus(settings.readTimeout());
+        AtomicBoolean cutOff = new AtomicBoolean();
+        ScheduledFuture<?> timer = deadlines.schedule(() -> {
+            cutOff.set(true);
+            request.cancel();
+        }, deadline.toMillis(), TimeUnit.MILLISECONDS);
+        int status;
+        Duration retryAfter;
+        sending.add(request);
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.discarding());
-        } catch (HttpTimeoutException e) {
-            failed(c, null, "timed out (" + (e instanceof java.net.http.HttpConnectTimeoutException ? "connect" : "response")
-                    + ")", null);
+            Object[] answer = http.execute(request, response -> {
+                EntityUtils.consume(response.getEntity()); // read (up to the deadline) so the connection is reused
+                return new Object[] {response.getCode(), retryAfter(response)};
+            });
+            status = (Integer) answer[0];
+            retryAfter = (Duration) answer[1];
+        } catch (RefusedAddressException e) {
+            failed(c, null, "refused: " + e.getMessage(), null);
+            return;
+        } catch (UnknownHostException e) {
+            failed(c, null, "unknown host " + uri.getHost(), null);
             return;
         } catch (IOException e) {
-            failed(c, null, shortError(e), null);
+            if (cutOff.get()) {
+                failed(c, null, "timed out (no complete answer within " + deadline.toMillis() + " ms)", null);
+            } else if (e instanceof ConnectTimeoutException) {
+                failed(c, null, "timed out (connect)", null);
+            } else if (e instanceof java.net.SocketTimeoutException) {
+                failed(c, null, "timed out (response)", null);
+            } else if (Thread.currentThread().isInterrupted()) {
+                return; // shutting down: the lease is given back in stop()
+            } else {
+                failed(c, null, shortError(e), null);
+            }
             return;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return; // shutting down: the lease is given back in stop()
+        } finally {
+            timer.cancel(false);
+            sending.remove(request);
         }
-        int status = response.statusCode();
         if (status >= 200 && status < 300) {
             bookkeeping(() -> jdbc.update("update webhook_delivery set status = 'DELIVERED', delivered_at = ?, "
                     + "next_attempt_at = null, locked_until = null, last_status = ?, last_error = null where id = ? "
@@ -318,7 +429,7 @@ class WebhookDispatcher implements SmartLifecycle {
                     status, c.attempts());
             return;
         }
-        failed(c, status, "HTTP " + status, retryAfter(response));
+        failed(c, status, "HTTP " + status, retryAfter);
     }
 
     private void failed(Claim c, Integer status, String error, Duration retryAfter) {
@@ -343,8 +454,9 @@ class WebhookDispatcher implements SmartLifecycle {
     }
 
     /** {@code Retry-After} in seconds (RFC 9110 10.2.3); an HTTP-date is ignored. */
-    private static Duration retryAfter(HttpResponse<?> response) {
-        return response.headers().firstValue("Retry-After").map(String::strip).filter(v -> v.matches("\\d{1,9}"))
+    private static Duration retryAfter(ClassicHttpResponse response) {
+        Header h = response.getFirstHeader("Retry-After");
+        return Optional.ofNullable(h).map(Header::getValue).map(String::strip).filter(v -> v.matches("\\d{1,9}"))
                 .map(v -> Duration.ofSeconds(Long.parseLong(v))).orElse(null);
     }
 

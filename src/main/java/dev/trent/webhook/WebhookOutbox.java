@@ -93,6 +93,10 @@ class WebhookOutbox {
                     event.serial());
             return;
         }
+        if (OWN_PROFILES.contains(rows.get(0).profile())) {
+            // Trent's own TLS and OCSP responder certificates are not announced (see CertificateEvent).
+            return;
+        }
         write(type, event.occurredAt(), rows.get(0), endpoints);
         // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
         dispatcher.wakeAfterCommit();
@@ -169,9 +173,16 @@ class WebhookOutbox {
         }
     }
 
+    /**
+     * The endpoints subscribed to {@code type}, locked {@code FOR KEY SHARE} until the change
+     * commits: an endpoint being deleted concurrently is either gone already (the row is skipped
+     * once the delete commits) or waits for this transaction, so the deliveries inserted next
+     * never fail their foreign key and a revocation never fails because of webhooks. Key share
+     * conflicts only with deleting the row: concurrent changes do not wait for one another.
+     */
     private List<Long> subscribers(WebhookEventType type) {
-        return jdbc.queryForList("select id from webhook_endpoint where ? = any (event_types)", Long.class,
-                type.wireName());
+        return jdbc.queryForList("select id from webhook_endpoint where ? = any (event_types) order by id "
+                + "for key share", Long.class, type.wireName());
     }
 
     private void write(WebhookEventType type, Instant at, Data data, List<Long> endpoints) {

@@ -19,7 +19,9 @@ import java.util.Set;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.web.ProblemException;
@@ -42,10 +44,12 @@ class WebhookService {
     private final SecretBox secrets;
     private final AddressPolicy addresses;
     private final JsonMapper json;
+    private final TransactionTemplate tx;
 
     WebhookService(JdbcTemplate jdbc, AuditLog audit, Clock clock, SecureRandom random, SecretBox secrets,
-            AddressPolicy addresses, JsonMapper json) {
+            AddressPolicy addresses, JsonMapper json, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.tx = new TransactionTemplate(transactions);
         this.audit = audit;
         this.clock = clock;
         this.random = random;
@@ -58,6 +62,14 @@ class WebhookService {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
             String createdBy, String secret) {
+
+        /** Never the secret (a log of response bodies, e.g. at TRACE, would otherwise show it). */
+        @Override
+        public String toString() {
+            return "EndpointView[id=" + id + ", url=" + url + ", eventTypes=" + eventTypes + ", description="
+                    + description + ", createdAt=" + createdAt + ", createdBy=" + createdBy + ", secret="
+                    + (secret == null ? "null" : "<redacted>") + "]";
+        }
     }
 
     /** One event for one endpoint, and how its delivery went. */
@@ -135,15 +147,31 @@ class WebhookService {
                 .orElseThrow(() -> notFound(id));
     }
 
-    /** Removes the endpoint with its delivery history; deliveries not yet made are not made. */
-    @Transactional
+    /** Deliveries removed per transaction when an endpoint is deleted. */
+    static final int DELETE_BATCH = 10_000;
+
+    /**
+     * Removes the endpoint with its delivery history; deliveries not yet made are not made. The
+     * history (up to {@code history-retention} of it, possibly many rows) is removed first in
+     * short transactions of {@link #DELETE_BATCH}, then the endpoint row with what was written
+     * meanwhile: its row lock, which a certificate change subscribed to the endpoint waits for
+     * ({@code FOR KEY SHARE} in the outbox), is held only for that last short transaction.
+     */
     EndpointView delete(long id, String actor) {
-        EndpointView endpoint = jdbc.query("select id, url, event_types, description, created_at, created_by "
-                + "from webhook_endpoint where id = ? for update", WebhookService::endpoint, id).stream().findFirst()
-                .orElseThrow(() -> notFound(id));
-        jdbc.update("delete from webhook_endpoint where id = ?", id);
-        audit.record(actor, "webhook.deleted", "webhook:" + id, Map.of("url", endpoint.url()));
-        return endpoint;
+        get(id);
+        int removed;
+        do {
+            removed = jdbc.update("delete from webhook_delivery where id in (select id from webhook_delivery "
+                    + "where endpoint_id = ? limit ?)", id, DELETE_BATCH);
+        } while (removed == DELETE_BATCH);
+        return tx.execute(status -> {
+            EndpointView endpoint = jdbc.query("select id, url, event_types, description, created_at, created_by "
+                    + "from webhook_endpoint where id = ? for update", WebhookService::endpoint, id).stream()
+                    .findFirst().orElseThrow(() -> notFound(id));
+            jdbc.update("delete from webhook_endpoint where id = ?", id);
+            audit.record(actor, "webhook.deleted", "webhook:" + id, Map.of("url", endpoint.url()));
+            return endpoint;
+        });
     }
 
     @Transactional(readOnly = true)

@@ -50,6 +50,24 @@ class RetryScheduleTest {
     }
 
     @Test
+    void nextWhenJitterAtTheCapThenStillAtMostTheCapApart() {
+        Instant fastEnd = T0.plus(Duration.ofHours(1));
+        Instant now = T0;
+        int attempts = 1;
+        while (now.isBefore(fastEnd)) {
+            Instant next = defaults.next(T0, attempts, now, null, 0.999).orElseThrow();
+            if (now.isBefore(fastEnd)) {
+                assertThat(Duration.between(now, next)).as("attempt " + attempts + " at " + now)
+                        .isLessThanOrEqualTo(Duration.ofMinutes(1));
+            }
+            now = next;
+            attempts++;
+        }
+        Instant late = T0.plus(Duration.ofHours(2));
+        assertThat(defaults.next(T0, 30, late, null, 0.999)).contains(late.plus(Duration.ofHours(1)));
+    }
+
+    @Test
     void nextWhenRetryAfterLongerThanBackoffThenHonouredUpToTheSlowDelay() {
         assertThat(defaults.next(T0, 1, T0, Duration.ofSeconds(30), 0)).contains(T0.plusSeconds(30));
         assertThat(defaults.next(T0, 1, T0, Duration.ofDays(3), 0)).contains(T0.plus(Duration.ofHours(1)));

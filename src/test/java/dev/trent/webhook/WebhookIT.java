@@ -46,6 +46,8 @@ import tools.jackson.databind.JsonNode;
 @TestPropertySource(properties = {
     "trent.webhooks.retry-initial-delay=300ms",
     "trent.webhooks.retry-max-delay=1s",
+    "trent.webhooks.connect-timeout=1s",
+    "trent.webhooks.read-timeout=2s",
     "trent.webhooks.expiring-before=400d"
 })
 class WebhookIT extends IntegrationTest {
@@ -62,10 +64,19 @@ class WebhookIT extends IntegrationTest {
     @Autowired
     private WebhookOutbox outbox;
 
+    @Autowired
+    private org.springframework.context.ApplicationEventPublisher events;
+
+    @Autowired
+    private org.springframework.transaction.PlatformTransactionManager transactions;
+
+    private org.springframework.transaction.support.TransactionTemplate tx;
+
     private WebhookReceiver receiver;
 
     @BeforeEach
     void startReceiver() throws Exception {
+        tx = new org.springframework.transaction.support.TransactionTemplate(transactions);
         receiver = WebhookReceiver.start();
     }
 
@@ -270,19 +281,211 @@ class WebhookIT extends IntegrationTest {
         return prometheus().value("trent_webhooks_attempts_total", Map.of("outcome", outcome));
     }
 
+    /**
+     * A receiver that answers 200 with its headers at once, then trickles the body a byte every
+     * 100 ms for up to a minute: {@code HttpRequest.timeout} alone never ends such an exchange.
+     * Records when each connection was accepted and when the client went away.
+     */
+    private static final class TricklingReceiver implements AutoCloseable {
+        final java.net.ServerSocket server;
+        final java.util.concurrent.CopyOnWriteArrayList<long[]> connections = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+
+        TricklingReceiver() throws java.io.IOException {
+            server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            threads.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket s = server.accept();
+                        threads.execute(() -> trickle(s));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        private void trickle(java.net.Socket socket) {
+            long[] times = {System.nanoTime(), 0};
+            connections.add(times);
+            try (socket) {
+                socket.getInputStream().read(new byte[16384]);
+                java.io.OutputStream out = socket.getOutputStream();
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                for (int i = 0; i < 600 && !server.isClosed(); i++) {
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // The client went away.
+            } finally {
+                times[1] = System.nanoTime();
+            }
+        }
+
+        String url(String path) {
+            return "http://127.0.0.1:" + server.getLocalPort() + path;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void deliveryWhenReceiverTricklesItsBodyThenFailsWithinConnectPlusReadTimeoutAndOthersAreDelivered()
+            throws Exception {
+        Duration deadline = Duration.ofSeconds(3); // connect-timeout 1s + read-timeout 2s
+        try (TricklingReceiver slow = new TricklingReceiver()) {
+            TrentClient.Response r = client().postJson("/api/v1/webhooks", ADMIN_KEY,
+                    Map.of("url", slow.url("/slow"), "eventTypes", List.of("certificate.revoked")));
+            assertThat(r.status()).as(r.toString()).isEqualTo(201);
+            long slowId = r.json().get("id").asLong();
+            try {
+                register("/fast", List.of("certificate.revoked"));
+                List<String> serials = new java.util.ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    Device d = enroll("wh-trickle");
+                    long revoked = System.nanoTime();
+                    assertThat(revoke(d.serial(), "superseded").status()).isEqualTo(200);
+                    serials.add(d.serial());
+                    // The other endpoint is served at once while the slow one holds its senders.
+                    WebhookReceiver.Received fast = receiver.await(event("certificate.revoked", d.serial()),
+                            REVOKE_TO_WEBHOOK).orElseThrow(() -> new AssertionError("no webhook at /fast while "
+                                    + "the slow endpoint trickles"));
+                    assertThat(Duration.ofNanos(fast.receivedNanos() - revoked)).isLessThanOrEqualTo(REVOKE_TO_WEBHOOK);
+                }
+                // Every slow attempt is cut off at the deadline, recorded as failed, its connection closed.
+                long end = System.nanoTime() + deadline.multipliedBy(4).toNanos() + DELIVERY.toNanos();
+                while (jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                        + "last_error like 'timed out%'", Integer.class, slowId) < serials.size()
+                        && System.nanoTime() < end) {
+                    Thread.sleep(50);
+                }
+                assertThat(jdbc.queryForList("select last_error from webhook_delivery where endpoint_id = ?",
+                        String.class, slowId)).hasSize(serials.size())
+                        .allSatisfy(e -> assertThat(e).startsWith("timed out (no complete answer within 3000 ms)"));
+                List<long[]> ended = slow.connections.stream().filter(t -> t[1] != 0).toList();
+                assertThat(ended).as("connections the client closed").isNotEmpty();
+                for (long[] t : ended) {
+                    assertThat(Duration.ofNanos(t[1] - t[0])).as("an exchange ends at the deadline")
+                            .isLessThan(deadline.plusSeconds(2));
+                }
+                assertThat(slow.connections.stream().filter(t -> t[1] == 0 && System.nanoTime() - t[0]
+                        > deadline.plusSeconds(2).toNanos())).as("no exchange outlives the deadline").isEmpty();
+            } finally {
+                jdbc.update("delete from webhook_endpoint where id = ?", slowId);
+            }
+        }
+    }
+
     @Test
     void announceExpiringWhenCertificateWithinTheWindowThenAnnouncedOnceOnly() throws Exception {
         Registered hook = register("/expiring", List.of("certificate.expiring"));
-        Device d = enroll("wh-exp");
-        outbox.announceExpiring();
-        outbox.announceExpiring();
+        List<Device> devices = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            devices.add(enroll("wh-exp"));
+        }
+        Device d = devices.get(0);
+        // Two announcers at once (as two instances would run the job), started together.
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                runs.add(two.submit(() -> {
+                    start.await();
+                    outbox.announceExpiring();
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (java.util.concurrent.Future<?> run : runs) {
+                run.get(30, java.util.concurrent.TimeUnit.SECONDS); // neither fails (e.g. on a conflict)
+            }
+        } finally {
+            two.shutdownNow();
+        }
         WebhookReceiver.Received expiring = receiver.await(event("certificate.expiring", d.serial()), DELIVERY)
                 .orElseThrow(() -> new AssertionError("no certificate.expiring"));
         expiring.verify(hook.secret());
         assertThat(expiring.json().get("data").get("status").asString()).isEqualTo("ISSUED");
-        Thread.sleep(200); // a second announcement would have been written by now; none is
+        for (Device each : devices) {
+            assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
+                    + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), each.serial()))
+                    .as("announced exactly once: " + each.serial()).isEqualTo(1);
+        }
+        for (Device each : devices) {
+            assertThat(receiver.await(event("certificate.expiring", each.serial()), DELIVERY)).isPresent();
+        }
+        Thread.sleep(200); // a second announcement would have been delivered by now; none is
+        for (Device each : devices) {
+            assertThat(receiver.received(event("certificate.expiring", each.serial()))).hasSize(1);
+        }
+    }
+
+    @Test
+    void certificateEventWhenTrentsOwnCertificateThenNoWebhook() throws Exception {
+        Registered hook = register("/own", ALL_TYPES);
+        List<String> own = jdbc.queryForList("select serial from certificate where profile in ('tls-server', "
+                + "'ocsp-responder')", String.class);
+        assertThat(own).as("the TLS listener's certificate at least").isNotEmpty();
+        Device d = enroll("wh-own");
+        // Published as RevocationService publishes it, inside a transaction, without revoking
+        // anything (the TLS listener's certificate stays valid for the other tests).
+        tx.executeWithoutResult(status -> {
+            for (String serial : own) {
+                events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(serial, Instant.now(),
+                        "superseded", null));
+            }
+            events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(d.serial(), Instant.now(),
+                    "superseded", null));
+        });
+        receiver.await(event("certificate.revoked", d.serial()), DELIVERY)
+                .orElseThrow(() -> new AssertionError("no certificate.revoked for the device certificate"));
         assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ? and "
-                + "payload->'data'->>'serial' = ?", Integer.class, hook.id(), d.serial())).isEqualTo(1);
+                + "payload->'data'->>'serial' = any (?)", Integer.class, hook.id(), own.toArray(String[]::new)))
+                .isZero();
+        assertThat(receiver.received(r -> own.contains(r.json().get("data").get("serial").asString()))).isEmpty();
+    }
+
+    @Test
+    void deleteWhenLongHistoryAndARevocationAtTheSameTimeThenBothSucceed() throws Exception {
+        Registered hook = register("/deleted", List.of("certificate.revoked"));
+        // A busy endpoint's history: deleting it takes a while.
+        jdbc.update("insert into webhook_delivery (endpoint_id, message_id, event_type, payload, status, attempts, "
+                + "created_at, delivered_at) select ?, 'msg_history' || g, 'certificate.revoked', '{}', 'DELIVERED', "
+                + "1, now(), now() from generate_series(1, 200000) g", hook.id());
+        Device d = enroll("wh-delete");
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<TrentClient.Response> deleted = one.submit(() -> client().send("DELETE",
+                    "/api/v1/webhooks/" + hook.id(), Map.of("Authorization", "Bearer " + ADMIN_KEY), null));
+            long end = System.nanoTime() + DELIVERY.toNanos();
+            while (jdbc.queryForObject("select count(*) from pg_stat_activity where state = 'active' and query "
+                    + "ilike 'delete from webhook%'", Integer.class) == 0 && !deleted.isDone()
+                    && System.nanoTime() < end) {
+                Thread.sleep(2);
+            }
+            assertThat(deleted.isDone()).as("the delete is still removing the history").isFalse();
+            TrentClient.Response revoked = revoke(d.serial(), "keyCompromise");
+            assertThat(revoked.status()).as("the revocation never fails because of webhooks: " + revoked)
+                    .isEqualTo(200);
+            assertThat(deleted.get(60, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(200);
+        } finally {
+            one.shutdownNow();
+        }
+        assertThat(jdbc.queryForObject("select status from certificate where serial = ?", String.class, d.serial()))
+                .isEqualTo("REVOKED");
+        assertThat(jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ?", Integer.class,
+                hook.id())).isZero();
+        assertThat(jdbc.queryForObject("select count(*) from webhook_endpoint where id = ?", Integer.class,
+                hook.id())).isZero();
     }
 
     @Test
