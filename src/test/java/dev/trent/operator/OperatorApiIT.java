@@ -86,7 +86,7 @@ class OperatorApiIT extends IntegrationTest {
         assertThat(revoked.json().get("revokedAt").isNull()).isFalse();
         assertThat(revoked.json().has("key")).isFalse();
         assertProblem(c.get("/api/v1/certificates", key, null), 401, "unauthorized");
-        assertThat(jdbc.queryForList("select action from audit_event where subject = ?", String.class,
+        assertThat(jdbc.queryForList("select action from audit_event where subject = ? order by id", String.class,
                 "api-key:" + id)).containsExactly("api-key.created", "api-key.revoked");
         // Only the hash is stored.
         assertThat(jdbc.queryForObject("select count(*) from api_key where key_hash = ?", Integer.class,
