@@ -150,13 +150,9 @@ public class EnrollmentTokenService {
                 "Unknown profile '" + name + "'; configured profiles are " + profiles.names() + "."));
     }
 
-    /** See {@link TrentProperties.Mosquitto#reserves}. */
+    /** See {@link dev.trent.issuance.IssuanceService#checkNotReserved}. */
     private void checkNotReserved(String deviceId, CertificateProfile profile) {
-        if (broker.reserves(deviceId, profile.name())) {
-            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '" + deviceId
-                    + "' is the name of the Mosquitto client Trent administers the broker as "
-                    + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
-        }
+        dev.trent.issuance.IssuanceService.checkNotReserved(broker, deviceId, profile);
     }
 
     static void checkDeviceId(String deviceId) {

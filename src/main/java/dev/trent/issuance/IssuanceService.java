@@ -98,12 +98,8 @@ public class IssuanceService {
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
         checkSize(template);
-        if (properties.mosquitto().reserves(request.deviceId(), request.profile().name())) {
-            // Tokens refuse it already; this catches every other way to a device id (IDevID).
-            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '"
-                    + request.deviceId() + "' is the name of the Mosquitto client Trent administers the broker as "
-                    + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
-        }
+        // Tokens refuse it already; this catches every other way to a device id (IDevID).
+        checkNotReserved(properties.mosquitto(), request.deviceId(), request.profile());
 
         Instant now = clock.instant();
         String serial = SerialNumbers.toHex(template.serial());
@@ -129,6 +125,18 @@ public class IssuanceService {
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
                 template.notBefore(), template.notAfter(), now, null, der);
+    }
+
+    /**
+     * Refuses a device id that {@link TrentProperties.Mosquitto#reserves} (400
+     * {@code device-id-reserved}): at token creation and again before any issuance.
+     */
+    public static void checkNotReserved(TrentProperties.Mosquitto broker, String deviceId, CertificateProfile profile) {
+        if (broker.reserves(deviceId, profile.name())) {
+            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '" + deviceId
+                    + "' is the name of the Mosquitto client Trent administers the broker as "
+                    + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
+        }
     }
 
     /**
