@@ -35,6 +35,10 @@ final class BrokerOutbox {
         this.profileIn = "(" + String.join(", ", profiles.stream().map(p -> "?").toList()) + ")";
     }
 
+    Instant now() {
+        return clock.instant();
+    }
+
     private static Timestamp ts(Instant i) {
         return Timestamp.from(i);
     }
@@ -55,16 +59,6 @@ final class BrokerOutbox {
                     + "urgent = broker_sync.urgent or excluded.urgent, attempts = 0, last_error = null",
                     e.getKey(), now, e.getValue());
         }
-    }
-
-    /** The device of a certificate of one of the synced profiles, or null. */
-    String deviceOf(String serial) {
-        List<Object> args = new ArrayList<>();
-        args.add(serial);
-        args.addAll(profiles);
-        List<String> ids = jdbc.queryForList("select device_id from certificate where serial = ? and profile in "
-                + profileIn, String.class, args.toArray());
-        return ids.isEmpty() ? null : ids.get(0);
     }
 
     /** Devices the reconciliation found out of step: due now, unless already queued (a backoff stays). */
@@ -131,6 +125,19 @@ final class BrokerOutbox {
         return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id in " + in
                 + " and profile in " + profileIn + " and status = 'ISSUED' and not_before <= ? and not_after > ?",
                 String.class, args.toArray()));
+    }
+
+    /**
+     * Devices with a certificate of a synced profile whose notAfter fell in {@code (from, to]}:
+     * an expiry has no event, so the relay asks for these every few seconds (an index range on
+     * {@code not_after}) and queues them; the relay then decides from the inventory.
+     */
+    Set<String> devicesExpiredBetween(Instant from, Instant to) {
+        List<Object> args = new ArrayList<>(profiles);
+        args.add(ts(from));
+        args.add(ts(to));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in " + profileIn
+                + " and not_after > ? and not_after <= ?", String.class, args.toArray()));
     }
 
     /** Every device that should have broker access now. */

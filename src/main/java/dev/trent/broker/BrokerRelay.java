@@ -49,6 +49,8 @@ final class BrokerRelay implements SmartLifecycle {
 
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     private static final Duration LEASE = Duration.ofMinutes(2);
+    /** How often certificates that expired since the last look are queued (an expiry has no event). */
+    static final Duration EXPIRY_CHECK = Duration.ofSeconds(5);
     /** Devices per round: one message of commands, so an urgent row waits for at most one such message. */
     private static final int BATCH = 50;
 
@@ -73,7 +75,6 @@ final class BrokerRelay implements SmartLifecycle {
         this.clients = new DeviceClients(broker, settings);
     }
 
-    /** In the change's transaction: its device's outbox row (urgent for a revocation or hold). */
     /**
      * Inside the change's transaction: notes the device, and upserts the rows of every device
      * the transaction touched just before it commits, in device id order. Row locks on
@@ -84,10 +85,10 @@ final class BrokerRelay implements SmartLifecycle {
     @EventListener
     void onCertificateChange(CertificateEvent event) {
         boolean urgent = event.type() == CertificateEvent.Type.REVOKED || event.type() == CertificateEvent.Type.HELD;
-        String deviceId = outbox.deviceOf(event.serial());
-        if (deviceId == null) {
+        if (!settings.profiles().contains(event.profile())) {
             return; // a profile the broker does not get
         }
+        String deviceId = event.deviceId();
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
             outbox.enqueueDevices(new java.util.TreeMap<>(java.util.Map.of(deviceId, urgent)));
             return;
@@ -169,6 +170,7 @@ final class BrokerRelay implements SmartLifecycle {
 
     private void loop() {
         long lastReconcile = System.nanoTime();
+        java.time.Instant expiredUntil = outbox.now();
         while (running) {
             try {
                 wake.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -182,7 +184,13 @@ final class BrokerRelay implements SmartLifecycle {
                 if (reconcileWanted) {
                     reconcileWanted = false;
                     lastReconcile = System.nanoTime();
+                    expiredUntil = outbox.now(); // the reconciliation covers what expired until now
                     reconcile();
+                }
+                java.time.Instant now = outbox.now();
+                if (Duration.between(expiredUntil, now).compareTo(EXPIRY_CHECK) >= 0) {
+                    queueExpired(expiredUntil, now);
+                    expiredUntil = now;
                 }
                 while (running && broker.ready() && relayOnce() == BATCH) {
                     // a full batch: more may be due
@@ -237,6 +245,15 @@ final class BrokerRelay implements SmartLifecycle {
             }
         }
         return claims.size();
+    }
+
+    /** Devices whose certificate expired in {@code (from, to]}: queued, so their access goes within {@link #EXPIRY_CHECK}. */
+    void queueExpired(java.time.Instant from, java.time.Instant to) {
+        Set<String> expired = outbox.devicesExpiredBetween(from, to);
+        if (!expired.isEmpty()) {
+            outbox.enqueueIfAbsent(expired);
+            log.info("Mosquitto: {} device certificate(s) expired; their devices are queued for a sync", expired.size());
+        }
     }
 
     static Duration backoff(int attempts) {

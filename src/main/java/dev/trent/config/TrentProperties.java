@@ -345,7 +345,7 @@ public record TrentProperties(
             String deviceRole,
             String deviceGroup,
             @DefaultValue("device") List<String> profiles,
-            @DefaultValue("30s") Duration reconcileInterval,
+            @DefaultValue("10m") Duration reconcileInterval,
             @DefaultValue("1s") Duration pollInterval,
             @DefaultValue("5s") Duration commandTimeout) {
 

@@ -204,7 +204,7 @@ public class EnrollmentService {
         details.put("keyGeneratedBy", "server");
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
-        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
+        events.publishEvent(CertificateEvent.issued(cert.serial(), cert.deviceId(), cert.profile(), clock.instant()));
         log.info("Issued certificate {} with a server-generated key to device {}", cert.serial(), token.deviceId());
         // Resolved before the commit: nothing after it can fail and burn the token with the key unseen.
         List<java.security.cert.X509Certificate> chain = issuers.getObject().byId(cert.issuerId()).orElseThrow()
@@ -310,7 +310,7 @@ public class EnrollmentService {
         details.put("profile", profile.name());
         details.put("notAfter", cert.notAfter().toString());
         audit.record("device:" + current.deviceId(), "certificate.renewed", cert.serial(), details);
-        events.publishEvent(CertificateEvent.renewed(cert.serial(), clock.instant(), current.serial()));
+        events.publishEvent(CertificateEvent.renewed(cert.serial(), cert.deviceId(), cert.profile(), clock.instant(), current.serial()));
         if (settings.revokeOnRenew()) {
             revocations.getObject().revoke(current.serial(), dev.trent.revocation.RevocationReason.superseded, null,
                     "device:" + current.deviceId());
@@ -411,7 +411,7 @@ public class EnrollmentService {
         details.put("idevidSubject", idevidSubject);
         details.put("idevidSha256", match.idevidSha256());
         audit.record("device:" + deviceId, "certificate.issued", cert.serial(), details);
-        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
+        events.publishEvent(CertificateEvent.issued(cert.serial(), cert.deviceId(), cert.profile(), clock.instant()));
         log.info("Issued certificate {} to device {} on its factory certificate (manufacturer CA {})", cert.serial(),
                 deviceId, match.ca().name());
         return new Outcome(cert, true);
@@ -520,7 +520,7 @@ public class EnrollmentService {
         Map<String, Object> details = issued(cert, profile);
         details.put("tokenId", token.id());
         audit.record("device:" + token.deviceId(), "certificate.issued", cert.serial(), details);
-        events.publishEvent(CertificateEvent.issued(cert.serial(), clock.instant()));
+        events.publishEvent(CertificateEvent.issued(cert.serial(), cert.deviceId(), cert.profile(), clock.instant()));
         log.info("Issued certificate {} to device {} (profile {})", cert.serial(), token.deviceId(), profile.name());
         return new Outcome(cert, true);
     }

@@ -11,14 +11,16 @@ import java.time.Instant;
  *
  * <p>Trent's own certificates (TLS listener, OCSP responder) are not announced.
  *
- * @param serial         the certificate's serial (lower-case hex); listeners read the rest
- *                       (device id, profile, issuer, validity) from its row in the same transaction
+ * @param serial         the certificate's serial (lower-case hex); listeners that need more
+ *                       (issuer, validity) read its row in the same transaction
+ * @param deviceId       the certificate's device id
+ * @param profile        the certificate's profile (listeners filter on it without a query)
  * @param reason         the RFC 5280 reason name for {@link Type#REVOKED} and {@link Type#HELD}, else null
  * @param previousReason for a changed revocation (a hold made permanent, an escalation to
  *                       keyCompromise) the reason it had before, else null
  * @param previousSerial for {@link Type#RENEWED} the certificate the renewal replaced, else null
  */
-public record CertificateEvent(Type type, String serial, Instant occurredAt, String reason, String previousReason,
+public record CertificateEvent(Type type, String serial, String deviceId, String profile, Instant occurredAt, String reason, String previousReason,
         String previousSerial) {
 
     /** The event types, named as webhooks and the audit log name them. */
@@ -40,21 +42,23 @@ public record CertificateEvent(Type type, String serial, Instant occurredAt, Str
         }
     }
 
-    public static CertificateEvent issued(String serial, Instant at) {
-        return new CertificateEvent(Type.ISSUED, serial, at, null, null, null);
+    public static CertificateEvent issued(String serial, String deviceId, String profile, Instant at) {
+        return new CertificateEvent(Type.ISSUED, serial, deviceId, profile, at, null, null, null);
     }
 
-    public static CertificateEvent renewed(String serial, Instant at, String previousSerial) {
-        return new CertificateEvent(Type.RENEWED, serial, at, null, null, previousSerial);
+    public static CertificateEvent renewed(String serial, String deviceId, String profile, Instant at,
+            String previousSerial) {
+        return new CertificateEvent(Type.RENEWED, serial, deviceId, profile, at, null, null, previousSerial);
     }
 
     /** A revocation or a hold, or a change of an existing one's reason ({@code previousReason} then set). */
-    public static CertificateEvent revoked(String serial, Instant at, String reason, String previousReason) {
+    public static CertificateEvent revoked(String serial, String deviceId, String profile, Instant at, String reason,
+            String previousReason) {
         Type type = "certificateHold".equals(reason) ? Type.HELD : Type.REVOKED;
-        return new CertificateEvent(type, serial, at, reason, previousReason, null);
+        return new CertificateEvent(type, serial, deviceId, profile, at, reason, previousReason, null);
     }
 
-    public static CertificateEvent unheld(String serial, Instant at) {
-        return new CertificateEvent(Type.UNHELD, serial, at, null, null, null);
+    public static CertificateEvent unheld(String serial, String deviceId, String profile, Instant at) {
+        return new CertificateEvent(Type.UNHELD, serial, deviceId, profile, at, null, null, null);
     }
 }

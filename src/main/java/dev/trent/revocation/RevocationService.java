@@ -61,8 +61,14 @@ public class RevocationService {
     public record RevocationChanged(String issuerId) {
     }
 
-    private record Row(long id, String serial, String issuerId, String status, String reason, String keyHash) {
+    private record Row(long id, String serial, String issuerId, String status, String reason, String keyHash,
+            String deviceId, String profile) {
     }
+
+    /** Maps {@code id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile}. */
+    private static final org.springframework.jdbc.core.RowMapper<Row> ROW = (rs, n) -> new Row(rs.getLong(1),
+            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+            rs.getString(8));
 
     @Transactional
     public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
@@ -86,7 +92,7 @@ public class RevocationService {
         jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
                 + "invalidity_date = null where id = ?", row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
-        events.publishEvent(CertificateEvent.unheld(row.serial(), clock.instant()));
+        events.publishEvent(CertificateEvent.unheld(row.serial(), row.deviceId(), row.profile(), clock.instant()));
         metrics.released();
         changed(row.issuerId());
         return reload(row.serial());
@@ -130,10 +136,9 @@ public class RevocationService {
             throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
                     + "or batchId.");
         }
-        String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256 "
+        String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256, c.device_id, c.profile "
                 + "from certificate c where" + where + " order by c.id" + (dryRun ? "" : " for update");
-        List<Row> rows = jdbc.query(sql, (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), rs.getString(5), rs.getString(6)), args.toArray());
+        List<Row> rows = jdbc.query(sql, ROW, args.toArray());
         List<String> serials = rows.stream().map(Row::serial).toList();
         if (!dryRun) {
             Instant now = clock.instant();
@@ -175,7 +180,7 @@ public class RevocationService {
             jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
                     + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
             audit.record(actor, "certificate.revoked", row.serial(), details);
-            events.publishEvent(CertificateEvent.revoked(row.serial(), now, reason.name(), null));
+            events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), null));
             metrics.revoked(reason);
         } else if (reason.name().equals(row.reason())) {
             return; // the same revocation again: nothing changes
@@ -190,7 +195,7 @@ public class RevocationService {
                     + "where id = ?", reason.name(), ts(invalidityDate), row.id());
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
-            events.publishEvent(CertificateEvent.revoked(row.serial(), now, reason.name(), row.reason()));
+            events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), row.reason()));
             metrics.revoked(reason);
         } else {
             throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
@@ -211,11 +216,10 @@ public class RevocationService {
             audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
             log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
         }
-        List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+        List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
                 + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
                 + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id for update",
-                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6)), source.keyHash(), source.id());
+                ROW, source.keyHash(), source.id());
         for (Row other : others) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("reason", RevocationReason.keyCompromise.name());
@@ -225,13 +229,13 @@ public class RevocationService {
                 jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
                         + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
                 audit.record(actor, "certificate.revoked", other.serial(), details);
-                events.publishEvent(CertificateEvent.revoked(other.serial(), now, "keyCompromise", null));
+                events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", null));
                 metrics.revoked(RevocationReason.keyCompromise);
             } else {
                 jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
-                events.publishEvent(CertificateEvent.revoked(other.serial(), now, "keyCompromise", other.reason()));
+                events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", other.reason()));
                 metrics.revoked(RevocationReason.keyCompromise);
             }
             changed(other.issuerId());
@@ -239,11 +243,10 @@ public class RevocationService {
         // Renewals authenticated by the compromised key are as untrustworthy as it is (a thief
         // could have renewed, rekeying to a key of their own): revoked alike, their keys blocked,
         // and so on down the lineage.
-        List<Row> renewals = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+        List<Row> renewals = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
                 + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
                 + "revocation_reason <> 'keyCompromise')) order by id for update",
-                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6)), source.id());
+                ROW, source.id());
         for (Row renewal : renewals) {
             apply(renewal, RevocationReason.keyCompromise, null, now, actor, null, source.serial());
         }
@@ -264,10 +267,9 @@ public class RevocationService {
             throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
-        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256 "
+        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
                 + "from certificate where serial = ? and status <> 'PENDING' for update",
-                (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6)), canonical).stream().findFirst()
+                ROW, canonical).stream().findFirst()
                 .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
     }
 

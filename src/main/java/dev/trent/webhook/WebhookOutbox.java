@@ -75,6 +75,10 @@ class WebhookOutbox {
 
     @EventListener
     void onCertificateEvent(CertificateEvent event) {
+        if (OWN_PROFILES.contains(event.profile())) {
+            // Trent's own TLS and OCSP responder certificates are not announced (see CertificateEvent).
+            return;
+        }
         WebhookEventType type = WebhookEventType.of(event.type());
         List<Long> endpoints = subscribers(type);
         if (endpoints.isEmpty()) {
@@ -91,10 +95,6 @@ class WebhookOutbox {
             // certificate change over its webhook.
             log.error("Certificate event {} for serial {}, which has no row; no webhook written", type.wireName(),
                     event.serial());
-            return;
-        }
-        if (OWN_PROFILES.contains(rows.get(0).profile())) {
-            // Trent's own TLS and OCSP responder certificates are not announced (see CertificateEvent).
             return;
         }
         write(type, event.occurredAt(), rows.get(0), endpoints);

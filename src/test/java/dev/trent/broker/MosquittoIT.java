@@ -87,7 +87,8 @@ class MosquittoIT extends IntegrationTest {
         registry.add("trent.mosquitto.username", () -> ADMIN);
         registry.add("trent.mosquitto.password-file", pw::toString);
         registry.add("trent.mosquitto.device-role", () -> "device");
-        registry.add("trent.mosquitto.reconcile-interval", () -> "5s");
+        // Long enough that the expiry test below shows the expiry check (every 5 s), not a reconciliation.
+        registry.add("trent.mosquitto.reconcile-interval", () -> "40s");
     }
 
     @BeforeEach
@@ -516,6 +517,25 @@ class MosquittoIT extends IntegrationTest {
     }
 
     @Test
+    void certificateExpiresThenDeviceLosesAccessWithinSecondsWithoutReconciliation() throws Exception {
+        Device observer = connected("mq-exp-observer");
+        Device expiring = connected("mq-expiring");
+        long before = System.nanoTime();
+        int connects = expiring.connects.get();
+        // The inventory's notAfter two seconds from now: an expiry has no event. (The certificate
+        // the device holds stays valid, so TLS still accepts it and only dynsec decides.)
+        jdbc.update("update certificate set not_after = ? where serial = ?",
+                java.sql.Timestamp.from(java.time.Instant.now().plusSeconds(2)), expiring.serial);
+        // The expiry check runs every 5 s; the reconciliation only every 40 s here.
+        await(expiring.id + " dropped after its certificate expired", Duration.ofSeconds(15),
+                () -> expiring.dropped(before, connects));
+        await(expiring.id + " reconnected (TLS still accepts it)", Duration.ofSeconds(10), expiring.mqtt::isConnected);
+        assertThat(expiring.subscribe("devices/" + expiring.id + "/cmd")).as("subscription refused").isEqualTo(128);
+        assertPublishRefused(expiring, observer);
+        assertThat(observer.hasAccess()).isTrue();
+    }
+
+    @Test
     void reconcileWhenClientsChangedByHandThenOnlyTrentsClientsAreFixed() throws Exception {
         Device observer = connected("mq-rec-observer");
         Device deleted = connected("mq-rec-deleted");
@@ -538,9 +558,9 @@ class MosquittoIT extends IntegrationTest {
             assertThat(admin.command(Map.of("command", "createClient", "username", operators, "password", "x-" + UUID.randomUUID())))
                     .doesNotContainKey("error");
 
-            await("the reconciliation gives " + deleted.id + " its access back", Duration.ofSeconds(30), deleted::hasAccess);
-            await("the reconciliation gives " + stripped.id + " its role back", Duration.ofSeconds(30), stripped::hasAccess);
-            await("the reconciliation removes " + revoked.id, Duration.ofSeconds(30),
+            await("the reconciliation gives " + deleted.id + " its access back", Duration.ofSeconds(60), deleted::hasAccess);
+            await("the reconciliation gives " + stripped.id + " its role back", Duration.ofSeconds(60), stripped::hasAccess);
+            await("the reconciliation removes " + revoked.id, Duration.ofSeconds(60),
                     () -> admin.command(Map.of("command", "getClient", "username", revoked.id)).containsKey("error"));
             assertThat(admin.command(Map.of("command", "getClient", "username", operators)))
                     .as("an operator's own client is left alone").doesNotContainKey("error");

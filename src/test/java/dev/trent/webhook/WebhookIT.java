@@ -432,19 +432,20 @@ class WebhookIT extends IntegrationTest {
     @Test
     void certificateEventWhenTrentsOwnCertificateThenNoWebhook() throws Exception {
         Registered hook = register("/own", ALL_TYPES);
-        List<String> own = jdbc.queryForList("select serial from certificate where profile in ('tls-server', "
-                + "'ocsp-responder')", String.class);
+        List<Map<String, Object>> ownRows = jdbc.queryForList("select serial, device_id, profile from certificate "
+                + "where profile in ('tls-server', 'ocsp-responder')");
+        List<String> own = ownRows.stream().map(r -> (String) r.get("serial")).toList();
         assertThat(own).as("the TLS listener's certificate at least").isNotEmpty();
         Device d = enroll("wh-own");
         // Published as RevocationService publishes it, inside a transaction, without revoking
         // anything (the TLS listener's certificate stays valid for the other tests).
         tx.executeWithoutResult(status -> {
-            for (String serial : own) {
-                events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(serial, Instant.now(),
-                        "superseded", null));
+            for (Map<String, Object> row : ownRows) {
+                events.publishEvent(dev.trent.inventory.CertificateEvent.revoked((String) row.get("serial"),
+                        (String) row.get("device_id"), (String) row.get("profile"), Instant.now(), "superseded", null));
             }
-            events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(d.serial(), Instant.now(),
-                    "superseded", null));
+            events.publishEvent(dev.trent.inventory.CertificateEvent.revoked(d.serial(), "wh-own", "device",
+                    Instant.now(), "superseded", null));
         });
         receiver.await(event("certificate.revoked", d.serial()), DELIVERY)
                 .orElseThrow(() -> new AssertionError("no certificate.revoked for the device certificate"));
