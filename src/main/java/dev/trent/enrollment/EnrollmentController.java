@@ -138,7 +138,7 @@ class EnrollmentController {
         MediaTypes.negotiate(accept, CertificateRenderer.OFFERED);
         byte[] body = readBounded(request);
         EnrollmentService.Outcome outcome = enrollment.renew(presented, body,
-                CsrDecoder.encodingFor(contentType.toString()), null);
+                CsrDecoder.encodingFor(contentType.toString()), null, EnrollmentService.CsrNames.IGNORED);
         HttpHeaders headers = new HttpHeaders();
         headers.setLocation(URI.create("/api/v1/certificates/" + outcome.certificate().serial()));
         headers.setCacheControl("no-store");

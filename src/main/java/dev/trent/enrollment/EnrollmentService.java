@@ -234,20 +234,30 @@ public class EnrollmentService {
      * Renewal (EST simplereenroll, {@code POST /api/v1/renew}): a new certificate for the device
      * that authenticated with its current certificate over TLS. The certificate must be one
      * Trent issued (byte for byte), unrevoked (a hold counts), and unexpired or expired less than
-     * the profile's {@code renewal-grace} ago. The CSR's subject and SANs must be identical to
-     * the certificate's (RFC 7030 4.2.2); a new key is allowed (rekey). The new certificate has
-     * the same device id, profile and DNS names. With the profile's {@code revoke-on-renew} the
+     * the profile's {@code renewal-grace} ago. With {@link CsrNames#IDENTICAL} (EST
+     * simplereenroll) the CSR's subject and SANs must be identical to the certificate's (RFC 7030
+     * 4.2.2); with {@link CsrNames#IGNORED} (REST renewal) they are ignored, as REST enrollment
+     * ignores them: the CA decides the content. A new key is allowed (rekey). The new certificate
+     * has the same device id, profile and DNS names. With the profile's {@code revoke-on-renew} the
      * old one is revoked (superseded) in the same transaction; otherwise it stays valid.
      */
     @Transactional
     public Outcome renew(java.security.cert.X509Certificate[] presented, byte[] body, CsrDecoder.Encoding encoding,
-            String requestedProfile) {
+            String requestedProfile, CsrNames names) {
         return measured(EnrollmentMetrics.Method.RENEWAL,
-                attempt -> renew(attempt, presented, body, encoding, requestedProfile));
+                attempt -> renew(attempt, presented, body, encoding, requestedProfile, names));
+    }
+
+    /** What a renewal does with the CSR's subject and subjectAltName. */
+    public enum CsrNames {
+        /** EST simplereenroll: identical to the current certificate's (RFC 7030 4.2.2), else 400 {@code subject-mismatch}. */
+        IDENTICAL,
+        /** REST renewal: ignored, as REST enrollment ignores them (the CA decides the content). */
+        IGNORED
     }
 
     private Outcome renew(EnrollmentMetrics.Attempt attempt, java.security.cert.X509Certificate[] presented,
-            byte[] body, CsrDecoder.Encoding encoding, String requestedProfile) {
+            byte[] body, CsrDecoder.Encoding encoding, String requestedProfile, CsrNames names) {
         if (presented == null || presented.length == 0) {
             throw clientCertificate("client-certificate-required", "Client certificate required",
                     "Renewal is authenticated by the current certificate: present it in the TLS handshake.");
@@ -293,7 +303,9 @@ public class EnrollmentService {
                     + "profile '" + current.profile() + "', not '" + requestedProfile + "'.");
         }
         DecodedCsr csr = decode(body, encoding);
-        requireSameNames(csr, leaf);
+        if (names == CsrNames.IDENTICAL) {
+            requireSameNames(csr, leaf);
+        }
         KeyPolicy.Verdict verdict = KeyPolicy.check(profile, csr.publicKeyInfo(), csr.publicKey());
         if (!verdict.accepted()) {
             throw ProblemException.badRequest("key-refused", "Key refused", verdict.refusal());

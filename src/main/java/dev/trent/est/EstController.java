@@ -135,7 +135,8 @@ class EstController {
         requirePkcs10(request.getContentType());
         byte[] body = readBounded(request);
         dev.trent.enrollment.EnrollmentService.Outcome outcome = enrollment.renew(clientCertificates(request), body,
-                dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), label);
+                dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), label,
+                dev.trent.enrollment.EnrollmentService.CsrNames.IDENTICAL);
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
     }
 

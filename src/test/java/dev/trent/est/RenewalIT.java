@@ -150,6 +150,30 @@ class RenewalIT extends IntegrationTest {
     }
 
     @Test
+    void renewOverRestWhenCsrSubjectDiffersThenTheCaDecidesTheContentAsEnrollmentDoes() throws Exception {
+        Device d = enrolled();
+        // A device that renews with the CSR template it enrolled with (REST enrollment ignores the
+        // CSR's subject): REST renewal ignores it too; EST simplereenroll keeps RFC 7030's rule
+        // (reenrollRefusals...: subject-mismatch over EST).
+        KeyPair next = p256();
+        HttpResponse<String> r = java.net.http.HttpClient.newBuilder().sslContext(tlsContext(d.keys(), d.certificate()))
+                .build().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("https://localhost:" + tls.port() + "/api/v1/renew"))
+                        .header("Content-Type", "application/pkcs10").header("Accept", "application/pem-certificate-chain")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                                csr(next, "CN=factory-template,O=Line 3").getEncoded()))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        X509Certificate renewed = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificates(new java.io.ByteArrayInputStream(r.body().getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII))).iterator().next();
+        assertThat(renewed.getSubjectX500Principal()).isEqualTo(d.certificate().getSubjectX500Principal());
+        assertThat(renewed.getPublicKey()).isEqualTo(next.getPublic());
+        assertThat(renewed.getSerialNumber()).isNotEqualTo(d.certificate().getSerialNumber());
+    }
+
+    @Test
     void simplereenrollWhenCurlPresentsTheCertificateThenPkcs7WithTheRenewedCertificate() throws Exception {
         Openssl.assumeAvailable();
         Device d = enrolled();

@@ -163,8 +163,23 @@ class OcspIT extends IntegrationTest {
                 .getParsedValue()).getOctets();
         assertThat(echoed).isEqualTo(nonce);
         assertThat(r.header("Cache-Control")).isEqualTo("no-store");
-        assertThat(basic(post(request(new byte[128], id(issuer, good.getSerialNumber(), false)))).getResponses())
-                .hasSize(1);
+        // The same question with another nonce: a fresh answer that echoes the new nonce, never
+        // the first answer from a cache.
+        byte[] second = new byte[32];
+        new SecureRandom().nextBytes(second);
+        TrentClient.Response again = post(request(second, id(issuer, good.getSerialNumber(), false)));
+        BasicOCSPResp againBasic = basic(again);
+        assertThat(DEROctetString.getInstance(againBasic.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)
+                .getParsedValue()).getOctets()).isEqualTo(second);
+        assertThat(again.body()).isNotEqualTo(r.body());
+        assertThat(again.header("Cache-Control")).isEqualTo("no-store");
+        // The longest nonce RFC 8954 allows (128 octets) is echoed too.
+        byte[] longest = new byte[128];
+        new SecureRandom().nextBytes(longest);
+        BasicOCSPResp longAnswer = basic(post(request(longest, id(issuer, good.getSerialNumber(), false))));
+        assertThat(longAnswer.getResponses()).hasSize(1);
+        assertThat(DEROctetString.getInstance(longAnswer.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)
+                .getParsedValue()).getOctets()).isEqualTo(longest);
     }
 
     @Test

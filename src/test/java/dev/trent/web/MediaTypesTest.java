@@ -38,7 +38,11 @@ class MediaTypesTest {
     @Test
     void negotiateWhenNothingMatchesThen406() {
         assertThatThrownBy(() -> MediaTypes.negotiate("image/png", OFFERED)).isInstanceOf(ProblemException.class)
-                .hasMessageContaining("application/pkix-cert");
+                .hasMessageContaining("application/pkix-cert")
+                .satisfies(e -> {
+                    assertThat(((ProblemException) e).status().value()).isEqualTo(406);
+                    assertThat(((ProblemException) e).type()).isEqualTo("not-acceptable");
+                });
         assertThatThrownBy(() -> MediaTypes.negotiate("not a type;;", OFFERED)).isInstanceOf(ProblemException.class);
     }
 }
