@@ -36,13 +36,14 @@ wait_up() {
     return 1
 }
 
-# stop_trents: TERM every started instance, then KILL what is still there after 30 s.
+# stop_trents: TERM every started instance, then KILL what is still there after 30 s (safe under set -e).
 stop_trents() {
     local p
-    for p in "${TRENT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${TRENT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${TRENT_PIDS[@]}"; do
         for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
-        kill -KILL "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
     done
     return 0
 }

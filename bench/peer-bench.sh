@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Trent against a peer, cfssl (Debian's golang-cfssl) signing into a PostgreSQL certdb, on the
+# same machine, alternately, with the same load: a fresh P-256 key (CSR) per request, 16
+# closed-loop clients, durable commits. A benchmark, not a test: it prints figures and never fails
+# on them. See bench/README.md.
+#
+# One PostgreSQL (Debian's, /usr/lib/postgresql/*/bin, run as user postgres in a temporary
+# directory, fsync and synchronous_commit on) serves both: a fresh database per run. Per round,
+# in alternating order:
+#   trent: start once to create the CA and the tokens (batch API), stop, start again (a cold JVM,
+#          as after a deploy with the fleet's tokens already made), then at once bench/PeerLoad.java:
+#          cold phase (every request in the first BENCH_COLD_SECONDS), warm-up, steady phase;
+#   cfssl: `cfssl serve` with a P-256 CA (cfssl gencert -initca) and a db-config for the same
+#          PostgreSQL, then the same load at /api/v1/cfssl/sign (no authentication: cfssl's
+#          cheapest path).
+# Prints per round and as medians: certificates/s and p99 for the cold and steady phases, and the
+# ratios Trent/cfssl (issue 13's targets: steady >= 1.5, cold >= 1.0, Trent's steady p99 < 50 ms).
+#
+# Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000), BENCH_COUNT (10000),
+# BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BENCH_ROUNDS:-3}
+COLD=${BENCH_COLD_SECONDS:-30}
+WARMUP=${BENCH_WARMUP:-20000}
+COUNT=${BENCH_COUNT:-10000}
+CONC=${BENCH_CONCURRENCY:-16}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+command -v cfssl >/dev/null && command -v cfssljson >/dev/null \
+    || { echo "cfssl is missing: apt-get install golang-cfssl" >&2; exit 2; }
+[[ -x "$PGBIN/initdb" ]] || { echo "PostgreSQL is missing: apt-get install postgresql" >&2; exit 2; }
+
+source bench/lib.sh
+JAR=$(trent_jar)
+OUT=${BENCH_OUT:-target/bench/peer-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-peer.XXXXXX")
+chmod 755 "$TMP"
+CFSSL_PID=
+as_pg() { if [[ $(id -u) -eq 0 ]]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
+cleanup() {
+    set +e
+    stop_trents
+    [[ -n "$CFSSL_PID" ]] && kill "$CFSSL_PID" 2>/dev/null
+    as_pg "$PGBIN/pg_ctl -D $TMP/pg -m fast stop" >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+log() { echo "[peer-bench] $*" | tee -a "$OUT/result.txt" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---- PostgreSQL for both ----
+PGPORT=$(free_port)
+mkdir -p "$TMP/pg" && [[ $(id -u) -eq 0 ]] && chown postgres "$TMP/pg"
+as_pg "$PGBIN/initdb -D $TMP/pg -A trust -U postgres" > "$OUT/initdb.log"
+as_pg "$PGBIN/pg_ctl -D $TMP/pg -l $TMP/pg/server.log -o \"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 \
+    -c max_connections=200 -c fsync=on -c synchronous_commit=on\" -w start" > /dev/null
+PSQL="psql -q -h 127.0.0.1 -p $PGPORT -U postgres"
+log "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT (fsync=on, synchronous_commit=on)"
+
+# ---- the same CSRs for every run: a fresh key per request ----
+NEEDED=$(( COLD * 1500 + WARMUP + COUNT ))
+t0=$(date +%s)
+java bench/PeerLoad.java --make-csrs "$NEEDED" --out "$TMP/csrs.txt" --threads "$(nproc)"
+log "made $NEEDED P-256 CSRs in $(( $(date +%s) - t0 )) s"
+
+# ---- cfssl's CA and configuration ----
+(cd "$TMP" && echo '{"CN":"cfssl peer CA","key":{"algo":"ecdsa","size":256}}' | cfssl gencert -initca - 2>/dev/null \
+    | cfssljson -bare ca)
+cat > "$TMP/cfssl-config.json" <<'J'
+{"signing":{"default":{"expiry":"8760h","usages":["digital signature","client auth"]},
+ "profiles":{"device":{"expiry":"8760h","usages":["digital signature","client auth"]}}}}
+J
+cat > "$TMP/cfssl-schema.sql" <<'SQL'
+create table certificates (serial_number bytea not null, authority_key_identifier bytea not null, ca_label bytea,
+    status bytea not null, reason int, expiry timestamptz, revoked_at timestamptz, pem bytea not null,
+    primary key (serial_number, authority_key_identifier));
+create table ocsp_responses (serial_number bytea not null, authority_key_identifier bytea not null,
+    body bytea not null, expiry timestamptz, primary key (serial_number, authority_key_identifier),
+    foreign key (serial_number, authority_key_identifier) references certificates (serial_number, authority_key_identifier));
+SQL
+
+ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
+run_trent() {
+    local round=$1 db=trent_r$1 port
+    port=$(free_port)
+    $PSQL -c "create database $db"
+    export SPRING_DATASOURCE_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$db" SPRING_DATASOURCE_USERNAME=postgres \
+        SPRING_DATASOURCE_PASSWORD= TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0
+    start_trent "$JAR" "$port" "$TMP/trent-$round" "$OUT/trent-$round-setup.log"
+    wait_up "$port" "$OUT/trent-$round-setup.log"
+    local tokens=$TMP/tokens-$round.csv from to
+    : > "$tokens"
+    for (( from = 1; from <= NEEDED; from += 10000 )); do
+        to=$(( from + 9999 )); (( to > NEEDED )) && to=$NEEDED
+        { printf '{"profile":"device","deviceIds":['; seq -f "\"peer-$round-%.0f\"" "$from" "$to" | paste -sd, -
+          printf ']}'; } > "$TMP/batch.json"
+        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:$port/api/v1/enrollment-tokens/batch" \
+            -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
+            --data-binary @"$TMP/batch.json" | tr -d '\r' | grep -v '^device_id,' >> "$tokens"
+    done
+    stop_trents
+    TRENT_PIDS=()
+    local started
+    started=$(date +%s.%N)
+    start_trent "$JAR" "$port" "$TMP/trent-$round" "$OUT/trent-$round.log"
+    wait_up "$port" "$OUT/trent-$round.log"
+    log "trent round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
+    java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
+        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" | tee -a "$OUT/result.txt"
+    stop_trents
+    TRENT_PIDS=()
+    unset SPRING_DATASOURCE_URL SPRING_DATASOURCE_USERNAME SPRING_DATASOURCE_PASSWORD TRENT_BOOTSTRAP_ADMIN_TOKEN TRENT_TLS_PORT
+}
+
+run_cfssl() {
+    local round=$1 db=cfssl_r$1 port
+    port=$(free_port)
+    $PSQL -c "create database $db"
+    $PSQL -d "$db" -f "$TMP/cfssl-schema.sql"
+    echo "{\"driver\":\"postgres\",\"data_source\":\"postgres://postgres@127.0.0.1:$PGPORT/$db?sslmode=disable\"}" \
+        > "$TMP/cfssl-db-$round.json"
+    local started
+    started=$(date +%s.%N)
+    cfssl serve -address 127.0.0.1 -port "$port" -ca "$TMP/ca.pem" -ca-key "$TMP/ca-key.pem" \
+        -config "$TMP/cfssl-config.json" -db-config "$TMP/cfssl-db-$round.json" > "$OUT/cfssl-$round.log" 2>&1 &
+    CFSSL_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sf -d '{}' "http://127.0.0.1:$port/api/v1/cfssl/info" -o /dev/null && break
+        sleep 0.1
+    done
+    log "cfssl round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start"
+    java bench/PeerLoad.java --target cfssl --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" \
+        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" | tee -a "$OUT/result.txt"
+    local stored
+    stored=$($PSQL -At -d "$db" -c "select count(*) from certificates")
+    log "cfssl round $round: $stored certificates in its certdb"
+    kill "$CFSSL_PID"; wait "$CFSSL_PID" 2>/dev/null || true
+    CFSSL_PID=
+}
+
+for (( r = 1; r <= ROUNDS; r++ )); do
+    if (( r % 2 == 1 )); then run_trent "$r"; run_cfssl "$r"; else run_cfssl "$r"; run_trent "$r"; fi
+done
+
+# ---- summary ----
+python3 - "$OUT/result.txt" "$ROUNDS" <<'PY' | tee -a "$OUT/result.txt"
+import re, statistics, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("RESULT ")]
+rows = [dict(kv.split("=") for kv in l.split()[1:]) for l in lines]
+def runs(target, phase):
+    return [r for r in rows if r["target"] == target and r["phase"] == phase]
+print("\nround  phase    trent/s  cfssl/s  ratio   trent p99 ms  cfssl p99 ms")
+ratios = {"cold": [], "steady": []}
+for phase in ("cold", "steady"):
+    t, c = runs("trent", phase), runs("cfssl", phase)
+    for i, (a, b) in enumerate(zip(t, c), 1):
+        ratio = float(a["per_s"]) / float(b["per_s"])
+        ratios[phase].append(ratio)
+        print(f"{i:5d}  {phase:7s} {float(a['per_s']):8.1f} {float(b['per_s']):8.1f} {ratio:6.2f} {float(a['p99_ms']):13.1f} {float(b['p99_ms']):13.1f}")
+for phase in ("cold", "steady"):
+    if ratios[phase]:
+        t = statistics.median(float(r["per_s"]) for r in runs("trent", phase))
+        c = statistics.median(float(r["per_s"]) for r in runs("cfssl", phase))
+        p99 = statistics.median(float(r["p99_ms"]) for r in runs("trent", phase))
+        print(f"median {phase}: trent {t:.1f}/s, cfssl {c:.1f}/s, ratio (median of per-round ratios) "
+              f"{statistics.median(ratios[phase]):.2f}; trent p99 {p99:.1f} ms")
+PY
