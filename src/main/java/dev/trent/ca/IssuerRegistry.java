@@ -375,7 +375,7 @@ public class IssuerRegistry {
                 continue;
             }
             Boolean live = jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
-                    + "and not_after > ? and status <> 'PENDING')", Boolean.class, i.id(), now);
+                    + "and not_after > ? and status in ('ISSUED', 'REVOKED'))", Boolean.class, i.id(), now);
             if (Boolean.TRUE.equals(live)) {
                 out.add(i);
             }

@@ -128,9 +128,18 @@ public record TrentProperties(
 
     public record Issuance(
             @DefaultValue("5m") Duration backdate,
-            @DefaultValue("16384") int maxCsrBytes) {
+            @DefaultValue("16384") int maxCsrBytes,
+            @DefaultValue("4") int reservationPoolSize,
+            @DefaultValue("5m") Duration pendingTimeout) {
 
         public Issuance {
+            if (reservationPoolSize < 1 || reservationPoolSize > 64) {
+                throw new IllegalArgumentException("trent.issuance.reservation-pool-size must be between 1 and 64");
+            }
+            if (pendingTimeout.compareTo(Duration.ofSeconds(30)) < 0) {
+                throw new IllegalArgumentException("trent.issuance.pending-timeout must be at least 30s, not "
+                        + pendingTimeout);
+            }
             if (backdate.isNegative() || backdate.compareTo(Duration.ofDays(1)) > 0) {
                 throw new IllegalArgumentException("trent.issuance.backdate must be between 0 and 1d, not " + backdate);
             }

@@ -385,7 +385,8 @@ public class EnrollmentService {
         }
         // A device id that exists otherwise (a token for it, or a certificate issued on one)
         // belongs to someone else: a factory certificate never takes it over.
-        Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ?) "
+        Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ? "
+                + "and status <> 'ABANDONED') "
                 + "+ (select count(*) from enrollment_token where device_id = ?)", Integer.class, deviceId, deviceId);
         if (taken != null && taken > 0) {
             throw new ProblemException(HttpStatus.CONFLICT, "device-id-taken", "Device id taken", "The device id '"

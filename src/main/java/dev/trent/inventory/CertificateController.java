@@ -52,7 +52,7 @@ class CertificateController {
             throw ProblemException.invalidRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE + ".");
         }
         List<Specification<CertificateRecord>> specs = new ArrayList<>();
-        specs.add((root, q, cb) -> cb.notEqual(root.get("status"), CertificateStatus.PENDING));
+        specs.add((root, q, cb) -> root.get("status").in(CertificateStatus.ISSUED, CertificateStatus.REVOKED));
         if (deviceId != null) {
             specs.add((root, q, cb) -> cb.equal(root.get("deviceId"), deviceId));
         }
@@ -83,7 +83,7 @@ class CertificateController {
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
         CertificateRecord record = repository.findBySerial(canonical)
-                .filter(r -> r.status() != CertificateStatus.PENDING)
+                .filter(r -> r.status().delivered())
                 .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
         return renderer.render(record.toCertificate(), accept, HttpStatus.OK, new HttpHeaders());
     }
@@ -91,7 +91,7 @@ class CertificateController {
     private static CertificateStatus parseStatus(String status) {
         try {
             CertificateStatus s = CertificateStatus.valueOf(status.toUpperCase(Locale.ROOT));
-            if (s != CertificateStatus.PENDING) {
+            if (s.delivered()) {
                 return s;
             }
         } catch (IllegalArgumentException e) {

@@ -1,8 +1,22 @@
 package dev.trent.inventory;
 
 public enum CertificateStatus {
-    /** Only inside the issuing transaction, before the DER exists; never committed. */
+    /**
+     * Reserved: the row (serial, TBS hash) is committed before the signature; the DER follows in
+     * the issuing request's transaction. Never served, listed or delivered.
+     */
     PENDING,
     ISSUED,
-    REVOKED
+    REVOKED,
+    /**
+     * A reservation whose issuance did not complete (rolled back, or left PENDING by a crash and
+     * found by the sweeper). Never delivered; a signature may exist, so OCSP answers revoked
+     * (RFC 6960 2.2); the serial is never used again.
+     */
+    ABANDONED;
+
+    /** A certificate that was delivered: listed, served, revocable. */
+    public boolean delivered() {
+        return this == ISSUED || this == REVOKED;
+    }
 }

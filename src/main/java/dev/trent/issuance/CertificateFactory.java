@@ -57,6 +57,57 @@ public final class CertificateFactory {
     }
 
     /**
+     * The DER of the TBSCertificate that {@code t} becomes when signed with an algorithm
+     * {@code algorithm}: what is hashed into the reservation and then signed, byte for byte
+     * ({@link #signTbs}). Nothing is signed here.
+     */
+    static byte[] tbs(CertificateTemplate t, AlgorithmIdentifier algorithm) {
+        ContentSigner standIn = new ContentSigner() {
+            @Override
+            public AlgorithmIdentifier getAlgorithmIdentifier() {
+                return algorithm;
+            }
+
+            @Override
+            public java.io.OutputStream getOutputStream() {
+                return java.io.OutputStream.nullOutputStream();
+            }
+
+            @Override
+            public byte[] getSignature() {
+                return new byte[0];
+            }
+        };
+        try {
+            return builder(t).build(standIn).toASN1Structure().getTBSCertificate()
+                    .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode certificate " + t.serial().toString(16), e);
+        }
+    }
+
+    /**
+     * Signs exactly {@code tbs} (from {@link #tbs}, with {@code signer}'s algorithm) and
+     * assembles the certificate; a signer that fails while signing issues nothing.
+     */
+    static X509CertificateHolder signTbs(byte[] tbs, ContentSigner signer, String what) {
+        try {
+            try (java.io.OutputStream out = signer.getOutputStream()) {
+                out.write(tbs);
+            }
+            byte[] signature = signer.getSignature();
+            return new X509CertificateHolder(org.bouncycastle.asn1.x509.Certificate.getInstance(
+                    new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                        org.bouncycastle.asn1.x509.TBSCertificate.getInstance(tbs), signer.getAlgorithmIdentifier(),
+                        new org.bouncycastle.asn1.DERBitString(signature)})));
+        } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
+            throw new SigningException("the CA key could not sign " + what, e);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot sign " + what, e);
+        }
+    }
+
+    /**
      * The most bytes the DER of {@code t}'s certificate can have once signed: the certificate
      * built exactly as {@link #sign} builds it, with a stand-in signature of the largest size
      * the issuer's key can produce (an ECDSA signature's DER length varies by a few bytes). No

@@ -104,12 +104,16 @@ public class IssuanceService {
         Instant now = clock.instant();
         String serial = SerialNumbers.toHex(template.serial());
         String subject = CertificateFactory.subject(request.deviceId()).toString();
-        // Persist first: the serial is reserved (unique per issuer) before any signature exists.
+        org.bouncycastle.operator.ContentSigner signer = issuer.signer().contentSigner();
+        byte[] tbs = CertificateFactory.tbs(template, signer.getAlgorithmIdentifier());
+        // Persist first, durably: the serial and the hash of the exact TBS are committed before
+        // any signature exists (see reserve()).
         long id;
         try {
-            id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, request.deviceId(),
+            id = reserve(new CertificateStore.Pending(issuer.id(), serial, request.deviceId(),
                     request.profile().name(), subject, template.dnsNames(), template.notBefore(),
-                    template.notAfter(), request.keyType().name(), request.publicKeySha256(), request.tokenId(), now));
+                    template.notAfter(), request.keyType().name(), request.publicKeySha256(),
+                    dev.trent.pki.Hashes.sha256Hex(tbs), now));
         } catch (CertificateStore.KeyBlockedException e) {
             throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
                     + "compromised (keyCompromise) and will not be certified again. Generate a new key pair.");
@@ -117,11 +121,11 @@ public class IssuanceService {
 
         byte[] der;
         try {
-            der = CertificateFactory.sign(template).getEncoded();
+            der = CertificateFactory.signTbs(tbs, signer, "certificate " + serial).getEncoded();
         } catch (IOException e) {
             throw new IllegalStateException("signed certificate cannot be encoded", e);
         }
-        store.storeSigned(id, der);
+        store.storeSigned(id, der, request.tokenId(), now);
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
                 template.notBefore(), template.notAfter(), now, null, der);
@@ -173,14 +177,14 @@ public class IssuanceService {
         Instant notAfter = window.notAfter();
         java.math.BigInteger serialNumber = serials.next();
         String serial = SerialNumbers.toHex(serialNumber);
-        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, name, "ocsp-responder",
+        long id = reserve(new CertificateStore.Pending(issuer.id(), serial, name, "ocsp-responder",
                 CertificateFactory.subject(name).toString(), List.of(), notBefore, notAfter, KeyType.EC_P256.name(),
                 keySha256, null, clock.instant()));
         try {
             X509CertificateHolder holder = CertificateFactory.signOcspResponder(issuer, serialNumber, name, key,
                     notBefore, notAfter);
             byte[] der = holder.getEncoded();
-            store.storeSigned(id, der);
+            store.storeSigned(id, der, null, clock.instant());
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
             details.put("profile", "ocsp-responder");
             details.put("issuerId", issuer.id());
@@ -208,13 +212,13 @@ public class IssuanceService {
         PreSigningLinter.lintTlsServer(serialNumber, window.notBefore(), window.notAfter(), issuer, dnsNames,
                 ipAddresses);
         String name = dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0);
-        long id = store.reserve(new CertificateStore.Pending(issuer.id(), serial, "trent-tls-" + serial.substring(0, 8),
+        long id = reserve(new CertificateStore.Pending(issuer.id(), serial, "trent-tls-" + serial.substring(0, 8),
                 "tls-server", CertificateFactory.subject(name).toString(), dnsNames, window.notBefore(),
                 window.notAfter(), KeyType.EC_P256.name(), keySha256, null, clock.instant()));
         try {
             X509CertificateHolder holder = CertificateFactory.signTlsServer(issuer, serialNumber, name, key, dnsNames,
                     ipAddresses, window.notBefore(), window.notAfter());
-            store.storeSigned(id, holder.getEncoded());
+            store.storeSigned(id, holder.getEncoded(), null, clock.instant());
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
             details.put("profile", "tls-server");
             details.put("issuerId", issuer.id());
@@ -227,6 +231,35 @@ public class IssuanceService {
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new IllegalStateException("cannot issue the TLS server certificate", e);
         }
+    }
+
+    /**
+     * Commits the reservation (outside the caller's transaction, see {@link CertificateStore})
+     * and makes sure that a caller's transaction that does not commit leaves it ABANDONED, never
+     * PENDING: a failed signature, a failed store, a failed audit or commit. When the outcome of
+     * the commit is unknown (the connection broke during it), the row stays PENDING and the
+     * sweeper ({@link ReservationSweeper}) decides after {@code trent.issuance.pending-timeout}:
+     * if the commit did happen, the row is ISSUED and the sweeper leaves it alone.
+     */
+    private long reserve(CertificateStore.Pending pending) {
+        long id = store.reserve(pending);
+        org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                new org.springframework.transaction.support.TransactionSynchronization() {
+                    @Override
+                    public void afterCompletion(int status) {
+                        if (status == STATUS_ROLLED_BACK) {
+                            try {
+                                store.abandon(id);
+                            } catch (RuntimeException e) {
+                                // PostgreSQL unreachable: the sweeper abandons it later.
+                                org.slf4j.LoggerFactory.getLogger(IssuanceService.class).warn(
+                                        "Reservation of certificate {} not marked abandoned ({}); the sweeper will",
+                                        pending.serial(), e.toString());
+                            }
+                        }
+                    }
+                });
+        return id;
     }
 
     private CertificateTemplate template(Issuer issuer, Request request) {

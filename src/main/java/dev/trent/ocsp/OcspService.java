@@ -186,6 +186,7 @@ public class OcspService {
             BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(
                     new RespID(responder.holder().getSubjectPublicKeyInfo(), digests.get(CertificateID.HASH_SHA1)));
             OcspMetrics.Status summary = OcspMetrics.Status.GOOD;
+            boolean nonIssued = false;
             for (Req req : request.requests()) {
                 CertificateID id = req.getCertID();
                 Issuer issuer = issuerOf(id);
@@ -194,6 +195,7 @@ public class OcspService {
                     return status(OCSPRespBuilder.UNAUTHORIZED);
                 }
                 CertificateStatus status = statusOf(issuer, id.getSerialNumber());
+                nonIssued |= status instanceof NonIssued;
                 if (status instanceof RevokedStatus) {
                     summary = OcspMetrics.Status.REVOKED;
                 } else if (status instanceof UnknownStatus && summary == OcspMetrics.Status.GOOD) {
@@ -201,14 +203,24 @@ public class OcspService {
                 }
                 builder.addResponse(id, status, Date.from(now), Date.from(nextUpdate), null);
             }
+            List<Extension> extensions = new java.util.ArrayList<>(2);
             if (request.nonce() != null) {
-                builder.setResponseExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce,
-                        false, new DEROctetString(new DEROctetString(request.nonce())))));
+                extensions.add(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false,
+                        new DEROctetString(new DEROctetString(request.nonce()))));
+            }
+            if (nonIssued) {
+                // RFC 6960 4.4.8: required when "revoked" answers for a certificate never issued.
+                extensions.add(new Extension(EXTENDED_REVOKE, false, org.bouncycastle.asn1.DERNull.INSTANCE.getEncoded()));
+            }
+            if (!extensions.isEmpty()) {
+                builder.setResponseExtensions(new Extensions(extensions.toArray(Extension[]::new)));
             }
             BasicOCSPResp basic = builder.build(responder.signer(), new X509CertificateHolder[] {responder.holder()},
                     Date.from(now));
             byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
-            boolean cacheable = request.nonce() == null;
+            // An unknown serial may be a reservation whose certificate is being signed right now:
+            // such an answer is neither remembered nor cacheable by HTTP caches.
+            boolean cacheable = request.nonce() == null && summary != OcspMetrics.Status.UNKNOWN;
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
                     summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
@@ -274,6 +286,9 @@ public class OcspService {
         if (perIssuer.size() >= settings.cacheSize()) {
             perIssuer.clear();
         }
+        if (status instanceof UnknownStatus) {
+            return status; // not remembered: a reserved serial becomes ISSUED within milliseconds
+        }
         perIssuer.put(serial, java.util.Optional.ofNullable(status));
         if (generation(issuer.id()).get() != generation) {
             perIssuer.remove(serial);
@@ -281,12 +296,34 @@ public class OcspService {
         return status;
     }
 
-    /** Good, revoked (time and reason), or unknown for a serial this issuer never issued. */
+    /** id-pkix-ocsp-extended-revoke (RFC 6960 4.4.8). */
+    static final org.bouncycastle.asn1.ASN1ObjectIdentifier EXTENDED_REVOKE =
+            OCSPObjectIdentifiers.id_pkix_ocsp.branch("9");
+
+    /**
+     * RFC 6960 2.2's answer for a certificate that was never issued: revoked, reason
+     * certificateHold, revocation time 1970-01-01T00:00:00Z (with the extended revoked definition
+     * extension in the response).
+     */
+    static final class NonIssued extends RevokedStatus {
+        NonIssued() {
+            super(new RevokedInfo(new ASN1GeneralizedTime(new Date(0)), CRLReason.lookup(CRLReason.certificateHold)));
+        }
+    }
+
+    /**
+     * Good, revoked (time and reason), revoked as {@link NonIssued} for an abandoned reservation
+     * (never delivered, but a signature may exist), or unknown for a serial this issuer never
+     * reserved or whose issuance is still in progress.
+     */
     private CertificateStatus loadStatus(Issuer issuer, BigInteger serial) {
         List<Map<String, Object>> rows = jdbc.queryForList("select status, revoked_at, revocation_reason "
                 + "from certificate where issuer_id = ? and serial = ?", issuer.id(), serial.toString(16));
         if (rows.isEmpty() || "PENDING".equals(rows.get(0).get("status"))) {
             return new UnknownStatus();
+        }
+        if ("ABANDONED".equals(rows.get(0).get("status"))) {
+            return new NonIssued();
         }
         Map<String, Object> row = rows.get(0);
         if (!"REVOKED".equals(row.get("status"))) {

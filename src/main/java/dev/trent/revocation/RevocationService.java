@@ -268,7 +268,7 @@ public class RevocationService {
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
         return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where serial = ? and status <> 'PENDING' for update",
+                + "from certificate where serial = ? and status in ('ISSUED', 'REVOKED') for update",
                 ROW, canonical).stream().findFirst()
                 .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
     }

@@ -102,8 +102,17 @@ class SignerFailureIT extends IntegrationTest {
         assertThat(failed.header("Retry-After")).isEqualTo(fault == Fault.CREATE ? "30" : null);
         assertThat(failed.contentType()).startsWith("application/problem+json");
         assertThat(failed.json().get("type").asText()).isEqualTo("https://trent.dev/problems/signer-unavailable");
-        assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class, device))
-                .isZero();
+        if (fault == Fault.CREATE) {
+            // No signer, so nothing reserved.
+            assertThat(jdbc.queryForObject("select count(*) from certificate where device_id = ?", Integer.class,
+                    device)).isZero();
+        } else {
+            // The reservation was committed before the signature was attempted; the rollback left
+            // it ABANDONED (accounted for, never delivered, no DER, no token).
+            assertThat(jdbc.queryForList("select status || ' ' || (der is null) || ' ' || (token_id is null) "
+                    + "|| ' ' || (tbs_sha256 is not null) from certificate where device_id = ?", String.class, device))
+                    .containsExactly("ABANDONED true true true");
+        }
         assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
                 Integer.class, device)).isEqualTo(1);
 
