@@ -73,23 +73,25 @@ public final class DistinguishedNames {
             if (!Arrays.equals(name.getEncoded(ASN1Encoding.DER), der)) {
                 return "the name does not re-encode to the same DER (for instance a multi-valued RDN out of DER order)";
             }
+            // Bouncy Castle reads RDNs lazily: a malformed one throws here, not in getInstance.
+            for (RDN rdn : name.getRDNs()) {
+                AttributeTypeAndValue[] values = rdn.getTypesAndValues();
+                if (values.length == 0) {
+                    return "the name has an empty RDN";
+                }
+                for (AttributeTypeAndValue tv : values) {
+                    String p = valueProblem(tv.getType(), tv.getValue());
+                    if (p != null) {
+                        String label = BCStyle.INSTANCE.oidToDisplayName(tv.getType());
+                        return "attribute " + (label == null ? "" : label + " ") + "(" + tv.getType().getId() + "): "
+                                + p;
+                    }
+                }
+            }
+            return null;
         } catch (java.io.IOException | RuntimeException e) {
             return "the name is not an X.501 Name: " + e.getMessage();
         }
-        for (RDN rdn : name.getRDNs()) {
-            AttributeTypeAndValue[] values = rdn.getTypesAndValues();
-            if (values.length == 0) {
-                return "the name has an empty RDN";
-            }
-            for (AttributeTypeAndValue tv : values) {
-                String p = valueProblem(tv.getType(), tv.getValue());
-                if (p != null) {
-                    String label = BCStyle.INSTANCE.oidToDisplayName(tv.getType());
-                    return "attribute " + (label == null ? "" : label + " ") + "(" + tv.getType().getId() + "): " + p;
-                }
-            }
-        }
-        return null;
     }
 
     private static String valueProblem(ASN1ObjectIdentifier type, ASN1Encodable value) {
