@@ -56,6 +56,16 @@ public final class DistinguishedNames {
      * acceptable. Never throws on any input.
      */
     public static String problem(byte[] der) {
+        return problem(der, true);
+    }
+
+    /**
+     * Like {@link #problem(byte[])}, but without the per-attribute rules when {@code perAttribute}
+     * is false: any of the six string types for any attribute. That is what TLS clients need to
+     * parse a name (OpenSSL's X509_NAME takes any of them), and what the TLS listener requires of
+     * the names it lists, Trent's own CAs included (an imported root may say C in UTF8String).
+     */
+    public static String problem(byte[] der, boolean perAttribute) {
         if (der == null) {
             return "no name";
         }
@@ -80,7 +90,7 @@ public final class DistinguishedNames {
                     return "the name has an empty RDN";
                 }
                 for (AttributeTypeAndValue tv : values) {
-                    String p = valueProblem(tv.getType(), tv.getValue());
+                    String p = valueProblem(tv.getType(), tv.getValue(), perAttribute);
                     if (p != null) {
                         String label = BCStyle.INSTANCE.oidToDisplayName(tv.getType());
                         return "attribute " + (label == null ? "" : label + " ") + "(" + tv.getType().getId() + "): "
@@ -94,7 +104,7 @@ public final class DistinguishedNames {
         }
     }
 
-    private static String valueProblem(ASN1ObjectIdentifier type, ASN1Encodable value) {
+    private static String valueProblem(ASN1ObjectIdentifier type, ASN1Encodable value, boolean perAttribute) {
         ASN1Primitive v = value.toASN1Primitive();
         if (!(v instanceof ASN1String s)) {
             return "its value is " + typeName(v) + ", not a string type (RFC 5280 allows PrintableString or "
@@ -103,7 +113,11 @@ public final class DistinguishedNames {
         boolean printable = v instanceof ASN1PrintableString;
         boolean ia5 = v instanceof ASN1IA5String;
         boolean legacy = v instanceof ASN1T61String || v instanceof ASN1BMPString || v instanceof ASN1UniversalString;
-        if (PRINTABLE_ONLY.contains(type)) {
+        if (!perAttribute) {
+            if (!printable && !ia5 && !legacy && !(v instanceof ASN1UTF8String)) {
+                return "its value is " + typeName(v) + ", not one of the string types names use";
+            }
+        } else if (PRINTABLE_ONLY.contains(type)) {
             if (!printable) {
                 return "its value is " + typeName(v) + "; RFC 5280 requires PrintableString";
             }

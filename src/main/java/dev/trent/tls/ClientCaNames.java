@@ -14,8 +14,9 @@ import dev.trent.pki.DistinguishedNames;
  * entry can break a handshake: a client parses every name in that list, and one it cannot read
  * (OpenSSL: "mstring wrong tag") aborts its handshake, whatever certificate it meant to send.
  *
- * <p>A candidate is kept only when its subject passes {@link DistinguishedNames#problem}
- * (strict DER, string types as RFC 5280 allows, at most 1 KiB); names are listed once, in the
+ * <p>A candidate is kept only when its subject passes {@link DistinguishedNames#problem(byte[], boolean)}
+ * (strict DER, every value one of the string types names use, at most 1 KiB; manufacturer CAs
+ * passed the stricter per-attribute rules at registration); names are listed once, in the
  * order given (Trent's own CAs first); and the list stops at {@link #MAX_BYTES} encoded
  * (the JDK's client refuses handshake messages above 32 KiB by default, mbed TLS devices often
  * take 16 KiB or less), so that many registered CAs cannot break small clients either.
@@ -42,7 +43,7 @@ final class ClientCaNames {
         int total = 0;
         for (X509Certificate c : candidates) {
             byte[] name = c.getSubjectX500Principal().getEncoded();
-            String problem = DistinguishedNames.problem(name);
+            String problem = DistinguishedNames.problem(name, false);
             if (problem != null) {
                 skipped.add(new Skipped(c, problem));
                 continue;

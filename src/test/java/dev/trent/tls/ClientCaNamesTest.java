@@ -49,10 +49,13 @@ class ClientCaNamesTest {
         X509Certificate hostile = cert(new X500Name(new RDN[] {new RDN(BCStyle.CN, ASN1Boolean.TRUE)}), 2);
         X509Certificate good = cert(new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String("Acme"))}), 3);
         X509Certificate reissued = cert(new X500Name("CN=Trent Root"), 4);
+        // Not RFC 5280's PrintableString for C, but a string every client parses: listed.
+        X509Certificate utf8Country = cert(new X500Name(new RDN[] {new RDN(BCStyle.C, new DERUTF8String("DE")),
+            new RDN(BCStyle.CN, new DERUTF8String("Imported Root"))}), 5);
 
-        ClientCaNames.Selection s = ClientCaNames.select(List.of(own, hostile, good, reissued));
+        ClientCaNames.Selection s = ClientCaNames.select(List.of(own, hostile, good, reissued, utf8Country));
 
-        assertThat(s.named()).containsExactly(own, good);
+        assertThat(s.named()).containsExactly(own, good, utf8Country);
         assertThat(s.skipped()).singleElement().satisfies(k -> {
             assertThat(k.certificate()).isEqualTo(hostile);
             assertThat(k.reason()).contains("BOOLEAN");
