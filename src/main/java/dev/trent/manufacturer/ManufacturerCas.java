@@ -87,13 +87,25 @@ public class ManufacturerCas {
     public record Match(View ca, String deviceId, X509Certificate idevid, String idevidSha256) {
     }
 
+    /** A stored row; {@code certificate} is null when it fails today's checks (a row from before them). */
     private record Row(View view, X509Certificate certificate) {
     }
 
+    private static final Map<String, String> TITLES = Map.of("certificate-malformed", "Certificate malformed",
+            "certificate-signature-invalid", "Certificate signature invalid", "certificate-chain-invalid",
+            "Certificate chain invalid", "not-a-ca-certificate", "Not a CA certificate");
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ManufacturerCas.class);
+
+    /** The ids of unusable rows already warned about (once per row and process, not every minute). */
+    private final Set<Long> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /**
-     * Registers a manufacturer CA (ADMIN, audited). The certificate must be a CA certificate
-     * (basicConstraints cA), valid now, and not one of Trent's own (those authenticate renewal,
-     * not first enrollment); the profile must exist.
+     * Registers a manufacturer CA (ADMIN, audited). The certificate must be one every TLS
+     * implementation reads alike, a CA certificate (basicConstraints cA, keyCertSign), self-signed
+     * or followed by its issuers up to a self-signed root, every signature verifying
+     * ({@link CaCertificates#registrable}); valid now, and not one of Trent's own (those
+     * authenticate renewal, not first enrollment); the profile must exist.
      */
     @Transactional
     public View register(String name, String certificatePem, String profile, String deviceIdPrefix,
@@ -116,11 +128,12 @@ public class ManufacturerCas {
             throw ProblemException.badRequest("profile-unavailable", "Profile unavailable", "No certificate profile '"
                     + profileName + "'; configured: " + profiles.names() + ".");
         }
-        X509Certificate cert = parseOne(certificatePem);
-        if (cert.getBasicConstraints() < 0) {
-            throw ProblemException.badRequest("not-a-ca-certificate", "Not a CA certificate", "The certificate ("
-                    + cert.getSubjectX500Principal().getName() + ") is not a CA certificate (basicConstraints cA is "
-                    + "not set); register the CA that issues the factory certificates.");
+        X509Certificate cert;
+        try {
+            cert = CaCertificates.registrable(certificatePem);
+        } catch (CaCertificates.Refused e) {
+            throw e.type().equals("invalid-request") ? ProblemException.invalidRequest(e.getMessage())
+                    : ProblemException.badRequest(e.type(), TITLES.get(e.type()), e.getMessage());
         }
         Instant now = clock.instant();
         if (now.isAfter(cert.getNotAfter().toInstant()) || now.isBefore(cert.getNotBefore().toInstant())) {
@@ -197,7 +210,7 @@ public class ManufacturerCas {
 
     /** The registered CA certificates, for the TLS CertificateRequest's list of acceptable CAs. */
     public List<X509Certificate> certificates() {
-        return current().stream().map(Row::certificate).toList();
+        return current().stream().map(Row::certificate).filter(java.util.Objects::nonNull).toList();
     }
 
     /**
@@ -206,7 +219,7 @@ public class ManufacturerCas {
      */
     public Match match(X509Certificate[] presented) {
         X509Certificate leaf = presented[0];
-        List<Row> rows = current();
+        List<Row> rows = current().stream().filter(r -> r.certificate() != null).toList();
         if (rows.isEmpty()) {
             throw refused("No manufacturer CA is registered; enroll with an enrollment token (HTTP Basic).");
         }
@@ -307,45 +320,35 @@ public class ManufacturerCas {
         return "";
     }
 
+    /**
+     * The current rows. A row whose certificate fails today's checks ({@link CaCertificates#readable},
+     * a CA certificate) was stored before they existed: it is listed (so that it can be removed)
+     * but used for nothing, neither named in TLS nor trusted, and a WARN says so once. The checks
+     * run before the JDK's parser sees the stored bytes, so that no row can overflow its stack.
+     */
     private List<Row> current() {
-        CertificateFactory cf = x509();
         return jdbc.query("select id, name, subject_dn, certificate_der, sha256, not_after, profile, device_id_prefix, "
                 + "device_id_attribute, created_at, created_by from manufacturer_ca where removed_at is null order by id",
                 (rs, n) -> {
+                    View view = new View(rs.getLong("id"), rs.getString("name"), rs.getString("subject_dn"),
+                            rs.getString("sha256"), rs.getTimestamp("not_after").toInstant(), rs.getString("profile"),
+                            rs.getString("device_id_prefix"), rs.getString("device_id_attribute"),
+                            rs.getTimestamp("created_at").toInstant(), rs.getString("created_by"));
+                    X509Certificate c;
                     try {
-                        X509Certificate c = (X509Certificate) cf.generateCertificate(
-                                new ByteArrayInputStream(rs.getBytes("certificate_der")));
-                        return new Row(new View(rs.getLong("id"), rs.getString("name"), rs.getString("subject_dn"),
-                                rs.getString("sha256"), rs.getTimestamp("not_after").toInstant(), rs.getString("profile"),
-                                rs.getString("device_id_prefix"), rs.getString("device_id_attribute"),
-                                rs.getTimestamp("created_at").toInstant(),
-                                rs.getString("created_by")), c);
-                    } catch (CertificateException e) {
-                        throw new IllegalStateException("manufacturer_ca " + rs.getLong("id") + " is unreadable", e);
+                        c = CaCertificates.readable(rs.getBytes("certificate_der"));
+                        CaCertificates.caProblem(c);
+                    } catch (CaCertificates.Refused e) {
+                        if (warned.add(view.id())) {
+                            log.warn("Manufacturer CA {} ('{}') is not used: its stored certificate fails the checks "
+                                    + "of registration ({}) {} Remove it (DELETE /api/v1/manufacturer-cas/{}) and "
+                                    + "register a valid certificate.", view.id(), view.name(), e.type(),
+                                    e.getMessage(), view.id());
+                        }
+                        c = null;
                     }
+                    return new Row(view, c);
                 });
-    }
-
-    private static X509Certificate parseOne(String pem) {
-        if (pem == null || pem.isBlank()) {
-            throw ProblemException.invalidRequest("'certificate' is required: the manufacturer CA's certificate in PEM.");
-        }
-        List<Pem.Block> blocks;
-        try {
-            blocks = Pem.decodeAll(pem);
-        } catch (RuntimeException e) {
-            blocks = List.of();
-        }
-        List<Pem.Block> certs = new ArrayList<>(blocks.stream().filter(b -> b.label().equals("CERTIFICATE")).toList());
-        if (certs.size() != 1 || blocks.size() != 1) {
-            throw ProblemException.invalidRequest("'certificate' must hold exactly one PEM certificate "
-                    + "(-----BEGIN CERTIFICATE-----) and nothing else; found " + blocks.size() + " PEM block(s).");
-        }
-        try {
-            return (X509Certificate) x509().generateCertificate(new ByteArrayInputStream(certs.get(0).der()));
-        } catch (CertificateException e) {
-            throw ProblemException.invalidRequest("'certificate' is not a readable X.509 certificate.");
-        }
     }
 
     private static X509Certificate parse(byte[] der) {

@@ -83,6 +83,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private volatile boolean running;
     private volatile boolean issued;
     private volatile Instant newRootNoticeFor;
+    private final Set<String> skippedNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
             ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers, SecureRandom random, Clock clock) {
@@ -344,19 +345,26 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
      * registered manufacturer CAs (so that a device offers its factory certificate). Without it
      * Tomcat would name every CA in the JVM's cacerts (some 150 public roots): a long handshake
      * message for a small device, and an invitation to present a certificate nobody here trusts.
-     * Certificates are still not validated at the TLS layer ({@code optional_no_ca}).
+     * Certificates are still not validated at the TLS layer ({@code optional_no_ca}). Names a
+     * client might not parse, and names beyond the size bound, are left out ({@link ClientCaNames}).
      */
     private X509Certificate[] clientCaNames() {
-        java.util.Map<String, X509Certificate> out = new java.util.LinkedHashMap<>();
+        List<X509Certificate> candidates = new ArrayList<>();
         for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
-            for (X509Certificate c : issuer.signer().chain()) {
-                out.putIfAbsent(c.getSubjectX500Principal().getName() + "|" + c.getSerialNumber(), c);
+            candidates.addAll(issuer.signer().chain());
+        }
+        candidates.addAll(manufacturers.getObject().certificates());
+        ClientCaNames.Selection selection = ClientCaNames.select(candidates);
+        for (ClientCaNames.Skipped s : selection.skipped()) {
+            String key = s.certificate().getSubjectX500Principal().getName() + "|" + s.certificate().getSerialNumber()
+                    + "|" + s.reason();
+            if (skippedNames.add(key)) { // once per certificate and reason, not every minute
+                log.warn("The TLS CertificateRequest does not name CA {} (serial {}): {}",
+                        s.certificate().getSubjectX500Principal().getName(), s.certificate().getSerialNumber().toString(16),
+                        s.reason());
             }
         }
-        for (X509Certificate c : manufacturers.getObject().certificates()) {
-            out.putIfAbsent(c.getSubjectX500Principal().getName() + "|" + c.getSerialNumber(), c);
-        }
-        return out.values().toArray(new X509Certificate[0]);
+        return selection.named().toArray(new X509Certificate[0]);
     }
 
     /** A short-lived self-signed certificate, so that the connector can be configured before any CA exists. */
