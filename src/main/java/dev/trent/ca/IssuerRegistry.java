@@ -97,6 +97,56 @@ public class IssuerRegistry {
         this.active = mine;
         decideActiveAtStart(mine);
         refreshPublishing();
+        checkRetiredKeys(properties.ca().retiredIssuerWithoutKey());
+    }
+
+    /** A retired issuer whose key this instance cannot load, and what still depends on it. */
+    public record Orphaned(String issuerId, String keyLabel, long unexpiredCertificates, Instant lastNotAfter) {
+    }
+
+    /**
+     * Retired issuers that still have unexpired delivered certificates but whose key is not
+     * loaded here: their CRL cannot be renewed (relying parties that need a fresh CRL refuse
+     * those certificates once the last one's nextUpdate passes) and OCSP answers
+     * {@code unauthorized} for them.
+     */
+    public List<Orphaned> retiredWithoutKey() {
+        List<Orphaned> out = new ArrayList<>();
+        for (Row r : rows()) {
+            if ("ACTIVE".equals(r.state()) || loaded.containsKey(r.id())) {
+                continue;
+            }
+            Map<String, Object> live = jdbc.queryForMap("select count(*) as n, max(not_after) as last from certificate "
+                    + "where issuer_id = ? and status in ('ISSUED', 'REVOKED') and not_after > ?", r.id(),
+                    Timestamp.from(clock.instant()));
+            long n = ((Number) live.get("n")).longValue();
+            if (n > 0) {
+                out.add(new Orphaned(r.id(), r.keyLabel(), n, ((Timestamp) live.get("last")).toInstant()));
+            }
+        }
+        return out;
+    }
+
+    /** At start: a retired issuer without its key fails the start ({@code fail}) or is logged as an ERROR. */
+    void checkRetiredKeys(TrentProperties.RetiredKeyPolicy policy) {
+        List<Orphaned> orphaned = retiredWithoutKey();
+        if (orphaned.isEmpty()) {
+            return;
+        }
+        StringBuilder what = new StringBuilder();
+        for (Orphaned o : orphaned) {
+            what.append(System.lineSeparator()).append("  issuer ").append(o.issuerId()).append(" (key '")
+                    .append(o.keyLabel()).append("'): ").append(o.unexpiredCertificates())
+                    .append(" unexpired certificate(s), the last valid until ").append(o.lastNotAfter());
+        }
+        String message = "Retired issuer key(s) missing from " + source.describe() + ":" + what
+                + System.lineSeparator() + "Their CRLs cannot be renewed and OCSP answers 'unauthorized' for their certificates. Put the key "
+                + "back (the label above), or revoke and replace those certificates; "
+                + "trent.ca.retired-issuer-without-key=fail refuses to start in this state.";
+        if (policy == TrentProperties.RetiredKeyPolicy.FAIL) {
+            throw new IllegalStateException(message);
+        }
+        log.error(message);
     }
 
     private Issuer issuer(CaSigner signer) {

@@ -71,8 +71,15 @@ public record TrentProperties(
             @DefaultValue Pkcs11 pkcs11,
             Path chainFile,
             @DefaultValue("false") boolean startDegraded,
-            @DefaultValue("1s") Duration issuerPollInterval) {
+            @DefaultValue("1s") Duration issuerPollInterval,
+            @DefaultValue("warn") RetiredKeyPolicy retiredIssuerWithoutKey) {
     }
+
+    /**
+     * What a start does when a retired issuer still has unexpired certificates but its key is
+     * not here: its CRL can no longer be renewed and OCSP cannot answer for it.
+     */
+    public enum RetiredKeyPolicy { WARN, FAIL }
 
     /** Where the issuing CA's key lives. */
     public enum SignerType { KEYSTORE, PKCS11 }
