@@ -146,6 +146,8 @@ if [[ -f "$TMP/data/postgres/postmaster.pid" ]]; then
     PGPORT=$(sed -n 4p "$TMP/data/postgres/postmaster.pid")
     WATCH="$WATCH,postgres=$PGPID"
 fi
+# Other processes to account for, e.g. a broker Trent talks to: BENCH_WATCH_EXTRA="mosquitto=PID".
+[[ -n "${BENCH_WATCH_EXTRA:-}" ]] && WATCH="$WATCH,$BENCH_WATCH_EXTRA"
 
 sample() {
     # Waits for the measured phase, lets it settle, then samples a few times while it runs.

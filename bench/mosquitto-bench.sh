@@ -115,6 +115,8 @@ TRENT_PIDS=()
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 run() { # off|on|queued -> enrollments/s
     local out
+    # The broker's CPU is counted too (enroll-bench's [cpu] lines): in these runs it shares the cores.
+    export BENCH_WATCH_EXTRA="mosquitto=$MOSQ_PID"
     if [[ $1 == queued ]]; then
         # The sync on, the broker unreachable: the outbox rows are written, nothing is sent.
         # shellcheck disable=SC2046
@@ -125,7 +127,7 @@ run() { # off|on|queued -> enrollments/s
     else
         out=$(bench/enroll-bench.sh 2>/dev/null)
     fi
-    echo "$out" | grep '^RESULT' | sed "s/^/[sync $1] /" >&2
+    echo "$out" | grep -E '^RESULT|^\[cpu\]|mosquitto-relay|MQTT (Call|Rec|Snd)' | sed "s/^/[sync $1] /" >&2
     echo "$out" | awk '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i ~ /^enroll_per_s=/) { sub("enroll_per_s=", "", $i); print $i } }'
 }
 OFF=() ON=() RATIOS=() QUEUED=() QRATIOS=()
