@@ -81,7 +81,7 @@ class CaConfiguration {
             CaSigner signer = source.load(source.defaultLabel());
             List<X509Certificate> chain = signer.chain();
             log.info("Issuing CA: {} (chain of {} up to {}), {}", chain.get(0).getSubjectX500Principal(), chain.size(),
-                    chain.get(chain.size() - 1).getSubjectX500Principal(), signer.describe());
+                    chain.get(chain.size() - 1).getSubjectX500Principal(), KeyStatus.of(signer).describe());
             return signer;
         } catch (CaUnavailableException e) {
             if (!(source instanceof CaKeySource.Pkcs11 hsm) || !ca.startDegraded()) {

@@ -7,8 +7,11 @@ import org.bouncycastle.operator.ContentSigner;
 
 /**
  * The narrow signing port: the issuer's certificate chain and a signer for its key; nothing
- * else. Key generation and import live in {@link CaCeremony}. Adapters: a PKCS#12 keystore
- * ({@link KeystoreCaSigner}) and a PKCS#11 token ({@link Pkcs11CaSigner}).
+ * else. Whether the key can be reached, why not, reconnecting and where it lives are
+ * {@link KeyStatus}, a separate type that adapters implement beside this one; metrics wrap this
+ * port only ({@link SignerMetrics}). Key generation and import live in {@link CaCeremony}.
+ * Adapters: a PKCS#12 keystore ({@link KeystoreCaSigner}) and a PKCS#11 token
+ * ({@link Pkcs11CaSigner}).
  */
 public interface CaSigner {
 
@@ -20,30 +23,6 @@ public interface CaSigner {
      * signs), so every signature needs its own instance.
      */
     ContentSigner contentSigner();
-
-    /** False while the key cannot be reached (an HSM fault); {@link #contentSigner()} then fails fast. */
-    default boolean available() {
-        return true;
-    }
-
-    /** Why the key cannot be reached, or null. */
-    default String fault() {
-        return null;
-    }
-
-    /** While the key is unreachable, tries to reach it again if that is due; never throws. */
-    default void reconnectIfDue() {
-    }
-
-    /** Where the key is, for logs and health details (never a secret). */
-    default String describe() {
-        return getClass().getSimpleName();
-    }
-
-    /** A stable reference to the key, recorded with the issuer in PostgreSQL (never a secret). */
-    default String keyReference() {
-        return null;
-    }
 
     default X509Certificate issuerCertificate() {
         return chain().get(0);

@@ -156,8 +156,9 @@ public class IssuerRegistry {
 
     private Issuer issuer(String id, CaSigner signer) {
         CaSigner metered = signer instanceof RetiredSigner ? signer : signerMetrics.wrap(id, signer);
+        KeyStatus key = KeyStatus.of(signer);
         String urlId = urlId(id);
-        return new Issuer(id, metered, URI.create(base + "/crl/" + urlId + ".crl"), URI.create(base + "/ocsp"),
+        return new Issuer(id, metered, key, URI.create(base + "/crl/" + urlId + ".crl"), URI.create(base + "/ocsp"),
                 URI.create(base + "/ca/" + urlId + ".crt"));
     }
 
@@ -205,7 +206,7 @@ public class IssuerRegistry {
                     + "key_label = coalesce(excluded.key_label, issuer.key_label)", issuer.id(),
                     cert.getSubjectX500Principal().getName(), cert.getEncoded(), Pem.certificates(issuer.signer().chain()),
                     Timestamp.from(cert.getNotAfter().toInstant()), Timestamp.from(clock.instant()),
-                    issuer.signer().keyReference(), keyLabel);
+                    issuer.key().keyReference(), keyLabel);
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("issuer certificate cannot be encoded", e);
         }
@@ -244,7 +245,7 @@ public class IssuerRegistry {
                     rotatedTo.certificate().getSubjectX500Principal(), source.defaultLabel());
             return;
         }
-        if (dbActive != null && (inMyContainer(dbActive) || !configured.signer().available())) {
+        if (dbActive != null && (inMyContainer(dbActive) || !configured.key().available())) {
             // The active issuer's key should be here but cannot be loaded (a container that is
             // unavailable, or this instance is provisioned differently from the others): never
             // change what every instance issues with because of that. Show the recorded issuer,
@@ -393,7 +394,7 @@ public class IssuerRegistry {
     @Scheduled(fixedDelayString = "${trent.ca.issuer-poll-interval:1s}")
     synchronized void refresh() {
         for (Issuer i : loaded.values()) {
-            i.signer().reconnectIfDue(); // a signer that lost its HSM comes back without traffic
+            i.key().reconnectIfDue(); // a signer that lost its HSM comes back without traffic
         }
         Row dbActive = rows().stream().filter(r -> "ACTIVE".equals(r.state())).findFirst().orElse(null);
         if (dbActive != null && (!dbActive.id().equals(active.id()) || !loaded.containsKey(active.id()))) {
@@ -591,7 +592,7 @@ public class IssuerRegistry {
     }
 
     /** A former issuer: its chain is known, its key is not loaded. */
-    private record RetiredSigner(String id, List<X509Certificate> chain) implements CaSigner {
+    private record RetiredSigner(String id, List<X509Certificate> chain) implements CaSigner, KeyStatus {
         @Override
         public boolean available() {
             return false;

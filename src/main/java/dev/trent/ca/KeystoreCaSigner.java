@@ -16,7 +16,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import dev.trent.pki.Providers;
 
 /** {@link CaSigner} over a private key loaded from a PKCS#12 keystore, signing with Bouncy Castle. */
-public final class KeystoreCaSigner implements CaSigner {
+public final class KeystoreCaSigner implements CaSigner, KeyStatus {
 
     private final PrivateKey privateKey;
     private final List<X509Certificate> chain;

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * sign, and from {@link #reconnectIfDue()} (called every second, so health recovers without
  * traffic).
  */
-public final class Pkcs11CaSigner implements CaSigner {
+public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
 
     private static final Logger log = LoggerFactory.getLogger(Pkcs11CaSigner.class);
 

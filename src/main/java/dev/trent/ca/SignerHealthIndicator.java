@@ -20,7 +20,7 @@ class SignerHealthIndicator implements HealthIndicator {
 
     @Override
     public Health health() {
-        CaSigner signer = issuers.active().signer();
+        KeyStatus signer = issuers.active().key();
         Health.Builder b = signer.available() ? Health.up() : Health.down().withDetail("fault", signer.fault());
         return b.withDetail("key", signer.describe()).build();
     }

@@ -86,31 +86,6 @@ class SignerMetrics {
         }
 
         @Override
-        public boolean available() {
-            return delegate.available();
-        }
-
-        @Override
-        public String fault() {
-            return delegate.fault();
-        }
-
-        @Override
-        public void reconnectIfDue() {
-            delegate.reconnectIfDue();
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
-        }
-
-        @Override
-        public String keyReference() {
-            return delegate.keyReference();
-        }
-
-        @Override
         public X509Certificate issuerCertificate() {
             return delegate.issuerCertificate();
         }

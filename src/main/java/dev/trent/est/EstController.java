@@ -107,7 +107,7 @@ class EstController {
      */
     @org.springframework.web.bind.annotation.ExceptionHandler(dev.trent.ca.SigningException.class)
     ResponseEntity<?> deferred(dev.trent.ca.SigningException e) {
-        if (issuers.active().signer().available()) {
+        if (issuers.active().key().available()) {
             log.error("EST enrollment failed: the CA key is reachable but could not sign", e);
             return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                     .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)

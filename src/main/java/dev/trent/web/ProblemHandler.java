@@ -90,7 +90,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 "signer-unavailable", "CA signer unavailable", "The CA could not sign; nothing was issued. Try again "
                         + "later.").toProblemDetail());
         dev.trent.ca.IssuerRegistry registry = issuers.getIfAvailable();
-        if (registry == null || registry.active().signer().available()) {
+        if (registry == null || registry.active().key().available()) {
             return r; // the key is reachable yet failed: waiting is no cure, so no Retry-After
         }
         // RFC 9110 10.2.3: the key is unreachable (an HSM outage); the same request succeeds once

@@ -30,13 +30,18 @@ class SignerFailureIT extends IntegrationTest {
     static final java.util.concurrent.atomic.AtomicReference<Fault> FAULT =
             new java.util.concurrent.atomic.AtomicReference<>(Fault.NONE);
 
+    /** The signing port and the key's status, as the real adapters implement both. */
+    interface FaultySigner extends CaSigner, dev.trent.ca.KeyStatus {
+    }
+
     @TestConfiguration
     static class FaultySignerConfig {
         /** Wraps the real signer; throws from contentSigner() while FAIL is set. */
         @Bean
         @Primary
         CaSigner faultySigner(@Qualifier("caSigner") CaSigner real) {
-            return new CaSigner() {
+            dev.trent.ca.KeyStatus realStatus = dev.trent.ca.KeyStatus.of(real);
+            return new FaultySigner() {
                 @Override
                 public List<X509Certificate> chain() {
                     return real.chain();
@@ -45,7 +50,27 @@ class SignerFailureIT extends IntegrationTest {
                 /** CREATE is a device that cannot be reached (as an HSM reports it); SIGN fails while reachable. */
                 @Override
                 public boolean available() {
-                    return FAULT.get() != Fault.CREATE && real.available();
+                    return FAULT.get() != Fault.CREATE && realStatus.available();
+                }
+
+                @Override
+                public String fault() {
+                    return FAULT.get() == Fault.CREATE ? "simulated fault" : realStatus.fault();
+                }
+
+                @Override
+                public void reconnectIfDue() {
+                    realStatus.reconnectIfDue();
+                }
+
+                @Override
+                public String describe() {
+                    return realStatus.describe();
+                }
+
+                @Override
+                public String keyReference() {
+                    return realStatus.keyReference();
                 }
 
                 @Override
