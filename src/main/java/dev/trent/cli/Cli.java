@@ -44,7 +44,9 @@ final class Cli {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         style(cl);
-        cl.setOut(o).setErr(e).setSeparator(" ").setOverwrittenOptionsAllowed(true).setUsageHelpWidth(100)
+        // No @argument-file expansion: a value such as a key label is taken as written.
+        cl.setOut(o).setErr(e).setExpandAtFiles(false).setSeparator(" ").setOverwrittenOptionsAllowed(true)
+                .setUsageHelpWidth(100)
                 .setParameterExceptionHandler((ex, a) -> {
                     err.println(style.prefix() + message(ex, a, style));
                     return style.argumentsExit();

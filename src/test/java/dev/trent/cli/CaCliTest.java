@@ -340,6 +340,7 @@ class CaCliTest {
         Path keyFile = tmp.resolve("admin.key");
         Files.writeString(keyFile, "trent_ak_test\n");
         java.util.concurrent.atomic.AtomicReference<String> body = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> first = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<String> authorization =
                 new java.util.concurrent.atomic.AtomicReference<>();
         com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
@@ -357,14 +358,20 @@ class CaCliTest {
         try {
             Run r = ok("rotate", "--server", "http://127.0.0.1:" + server.getAddress().getPort() + "//", "--key-label",
                     label, "--api-key-file", keyFile.toString(), "--allow-new-root", "true");
+            first.set(body.get());
 
             assertThat(r.out().strip()).isEqualTo("{\"changed\":true}");
+            // No @file expansion: a label that names an existing file is still the label.
+            ok("rotate", "--server", "http://127.0.0.1:" + server.getAddress().getPort(), "--key-label",
+                    "@" + keyFile, "--api-key-file", keyFile.toString());
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(body.get()).get("keyLabel")
+                    .asString()).isEqualTo("@" + keyFile);
         } finally {
             server.stop(0);
         }
         assertThat(authorization.get()).isEqualTo("Bearer trent_ak_test");
         tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build()
-                .readTree(body.get());
+                .readTree(first.get());
         assertThat(json.properties()).hasSize(2);
         assertThat(json.get("keyLabel").asString()).isEqualTo(label);
         assertThat(json.get("allowNewRoot").isBoolean()).isTrue();
