@@ -3,12 +3,14 @@ package dev.trent;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
+import dev.trent.cli.AuditCli;
 import dev.trent.cli.CaCli;
 
 /**
  * Trent, a private certificate authority for device fleets. {@code java -jar trent.jar} runs the
  * service; {@code java -jar trent.jar ca ...} runs the offline key ceremony and
- * {@code java -jar trent.jar audit verify ...} checks the audit log, without starting it.
+ * {@code java -jar trent.jar audit verify ...} checks the audit log, without starting it (both
+ * command lines parsed by picocli; {@code ca help} and {@code audit help verify} list their options).
  */
 @SpringBootApplication
 public class TrentApplication {
@@ -18,8 +20,7 @@ public class TrentApplication {
             System.exit(CaCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
         }
         if (args.length > 0 && args[0].equals("audit")) {
-            System.exit(dev.trent.cli.AuditCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out,
-                    System.err));
+            System.exit(AuditCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
         }
         SpringApplication.run(TrentApplication.class, args);
     }

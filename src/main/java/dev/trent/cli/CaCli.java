@@ -2,21 +2,30 @@ package dev.trent.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -26,13 +35,26 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 import dev.trent.ca.CaCeremony;
+import dev.trent.ca.Pkcs11CaSigner;
 import dev.trent.ca.Pkcs11Token;
 import dev.trent.pki.Pem;
 import dev.trent.pki.Providers;
 import dev.trent.profile.KeyType;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The offline key ceremony, run from the same jar without starting the service:
+ * The offline key ceremony, run from the same jar without starting the service
+ * ({@code java -jar trent.jar ca help [command]} prints what follows, option by option):
  *
  * <pre>
  * ca init   --out DIR [--key-algorithm EC_P256|EC_P384] [--organization O]
@@ -42,6 +64,7 @@ import dev.trent.profile.KeyType;
  *           [--validity-days N]
  * ca import --keystore intermediate.p12 --password-file F --cert intermediate.pem --chain root.pem
  * ca list   --keystore intermediate.p12 [--password-file F]
+ * ca rotate --server URL --key-label K [--allow-new-root true] [--api-key-file F]
  * </pre>
  *
  * With {@code --pkcs11-library} (and {@code --slot-index} or {@code --token-label},
@@ -52,209 +75,603 @@ import dev.trent.profile.KeyType;
  *
  * Keystore passwords come from {@code TRENT_CA_KEYSTORE_PASSWORD} or a file, never from the
  * command line; when neither is given, a random one is written owner-only next to the keystore.
+ *
+ * <p>Arguments are parsed by picocli; its errors are reworded here into the CLI's own short
+ * messages ({@code trent ca: --out is required}). Exit codes: 0 done (or help), 1 refused or
+ * failed, 2 no command.
  */
-public final class CaCli {
+@Command(name = "java -jar trent.jar ca", synopsisHeading = "usage: ",
+        customSynopsis = "java -jar trent.jar ca <command> [options]   ('ca help <command>' shows its options)",
+        commandListHeading = "%nCommands:%n", footerHeading = "%n",
+        footer = {
+            "Rotation: 'csr --keystore FILE --key-label K --subject ... --out DIR' adds the next issuer's",
+            "key beside the current one (or csr with a token and a new --key-label); 'sign' it;",
+            "'import --keystore FILE --key-label K ...'; then 'rotate'.",
+            "Passwords: TRENT_CA_KEYSTORE_PASSWORD or a password file; otherwise generated and written",
+            "owner-only beside the keystore (NAME.p12.pass).",
+            "HSM: instead of --keystore, name a PKCS#11 token (init, csr, import, list):",
+            "  --pkcs11-library /usr/lib/softhsm/libsofthsm2.so (--slot-index N | --token-label L)",
+            "  [--pin-file F] [--key-label trent-ca]",
+            "  The PIN comes from --pin-file or TRENT_CA_PKCS11_PIN. csr and init generate the",
+            "  intermediate key inside the token; it never leaves it."},
+        subcommands = {CaCli.Init.class, CaCli.Csr.class, CaCli.Sign.class, CaCli.Import.class, CaCli.ListKeys.class,
+            CaCli.Rotate.class, HelpCommand.class})
+public final class CaCli implements Callable<Integer> {
 
-    private static final Set<String> FLAGS = Set.of("--out", "--key-algorithm", "--organization",
-            "--root-validity-days", "--intermediate-validity-days", "--subject", "--root-keystore",
-            "--root-password-file", "--csr", "--validity-days", "--keystore", "--password-file", "--cert", "--chain",
-            "--pkcs11-library", "--slot-index", "--token-label", "--pin-file", "--key-label", "--server",
-            "--api-key-file", "--allow-new-root");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private CaCli() {
+    private final PrintStream out;
+    private final PrintStream err;
+    private final CaCeremony ceremony = new CaCeremony(new SecureRandom(), Clock.systemUTC());
+
+    @Mixin
+    private Help help;
+
+    @Spec
+    private CommandSpec spec;
+
+    private CaCli(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
+    /**
+     * Runs one {@code ca} command line.
+     *
+     * @return the exit code: 0 done (or help printed), 1 refused or failed (the reason on
+     *         {@code err}), 2 no command given
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            // A missing command is an error: the usage goes where errors go.
-            err.println("trent ca: a command is required");
-            usage(err);
-            return 2;
+        CommandLine cl = new CommandLine(new CaCli(out, err));
+        return Cli.execute(cl, args, out, err, new Cli.Style("ca", "trent ca: ", 1, 1), ex -> {
+            if (ex instanceof NoSuchFileException e) {
+                // Its message is only the path; say what is wrong with it.
+                return "no such file: " + e.getFile();
+            }
+            return ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                    || ex instanceof IOException ? ex.getMessage() : null;
+        });
+    }
+
+    /** Without a command: the usage goes where errors go. */
+    @Override
+    public Integer call() {
+        err.println("trent ca: a command is required");
+        spec.commandLine().usage(err);
+        return 2;
+    }
+
+    /** {@code -h}/{@code --help} on every command. */
+    static final class Help {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+        boolean requested;
+    }
+
+    /**
+     * The PKCS#11 token that holds (or will hold) the intermediate's key, instead of a keystore,
+     * and the key's label (also its alias in a keystore): one set of options for every command
+     * that works on a token, so a script can keep them in one variable.
+     */
+    static final class Token {
+        @Option(names = "--pkcs11-library", paramLabel = "LIB", order = 100,
+                description = "the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so): the intermediate's key "
+                        + "lives in that token instead of a keystore")
+        Path library;
+
+        @Option(names = "--slot-index", paramLabel = "N", converter = Number.class, order = 101,
+                description = "the token by its position among the slots that hold one (default 0)")
+        Integer slotIndex;
+
+        @Option(names = "--token-label", paramLabel = "L", order = 102, description = "the token by its label")
+        String label;
+
+        @Option(names = "--pin-file", paramLabel = "F", order = 103,
+                description = "a file holding the token's PIN (otherwise TRENT_CA_PKCS11_PIN)")
+        Path pinFile;
+
+        @Option(names = "--key-label", paramLabel = "K", order = 104,
+                description = "the key's label in the token (default " + CaCeremony.ALIAS + "), or its alias in "
+                        + "--keystore (csr, import); list shows every entry")
+        String keyLabel;
+
+        boolean given() {
+            return library != null;
         }
-        if (args[0].equals("--help") || args[0].equals("help")) {
-            usage(out);
+
+        Pkcs11Token open() {
+            if (slotIndex != null && label != null) {
+                throw new IllegalArgumentException("give --slot-index or --token-label, not both");
+            }
+            Supplier<char[]> pin = Pkcs11Token.pinSource(pinFile, System.getenv("TRENT_CA_PKCS11_PIN"));
+            return new Pkcs11Token(library, slotIndex, label, pin);
+        }
+    }
+
+    // ---- commands ---------------------------------------------------------------------------------
+
+    @Command(name = "init",
+            description = "create a root and an intermediate (for a server that holds only the intermediate)")
+    static final class Init implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
+
+        @Option(names = "--out", paramLabel = "DIR", required = true,
+                description = "a new directory for root.p12, intermediate.p12, their .pass files, root.pem, chain.pem")
+        Path out;
+
+        @Option(names = "--key-algorithm", paramLabel = "EC_P256|EC_P384", defaultValue = "EC_P256",
+                converter = CaKeyType.class, description = "the keys' type (default ${DEFAULT-VALUE})")
+        KeyType keyType;
+
+        @Option(names = "--organization", paramLabel = "O", defaultValue = "Trent",
+                description = "O= of both CAs' names (default ${DEFAULT-VALUE})")
+        String organization;
+
+        @Option(names = "--root-validity-days", paramLabel = "N", defaultValue = "7300", converter = Days.class,
+                description = "the root's lifetime (default ${DEFAULT-VALUE})")
+        Duration rootValidity;
+
+        @Option(names = "--intermediate-validity-days", paramLabel = "N", defaultValue = "3650",
+                converter = Days.class, description = "the intermediate's lifetime (default ${DEFAULT-VALUE})")
+        Duration intermediateValidity;
+
+        @Mixin
+        Token token;
+
+
+        @Override
+        public Integer call() throws IOException {
+            if (token.given()) {
+                initInToken();
+                return 0;
+            }
+            Path dir = out;
+            Path rootKs = dir.resolve("root.p12");
+            Path intKs = dir.resolve("intermediate.p12");
+            refuseOverwrite(rootKs, intKs, passwordFileFor(rootKs), passwordFileFor(intKs), dir.resolve("root.pem"),
+                    dir.resolve("chain.pem"));
+            CaCeremony.Hierarchy h = ca.ceremony.createHierarchy(keyType, organization, rootValidity,
+                    intermediateValidity);
+            CaCeremony.createPrivateDirectory(dir);
+            CaCeremony.writeKeystore(rootKs, h.root(), ca.newKeystorePassword(rootKs));
+            CaCeremony.writeKeystore(intKs, h.intermediate(), ca.newKeystorePassword(intKs));
+            CaCeremony.writeCertificates(dir.resolve("root.pem"), h.root().chain());
+            CaCeremony.writeCertificates(dir.resolve("chain.pem"), h.intermediate().chain());
+            ca.out.println("root:         " + h.root().certificate().getSubjectX500Principal() + " -> " + rootKs);
+            ca.out.println("intermediate: " + h.intermediate().certificate().getSubjectX500Principal() + " -> "
+                    + intKs);
+            ca.out.println("Give the server only intermediate.p12 (trent.ca.keystore.path) and its password;");
+            ca.out.println("keep root.p12 offline.");
             return 0;
         }
-        try {
-            Map<String, String> opts = options(args);
-            CaCeremony ceremony = new CaCeremony(new SecureRandom(), Clock.systemUTC());
-            switch (args[0]) {
-                case "init" -> init(opts, ceremony, out);
-                case "csr" -> csr(opts, ceremony, out);
-                case "sign" -> sign(opts, ceremony, out);
-                case "import" -> importCert(opts, out);
-                case "list" -> list(opts, out);
-                case "rotate" -> rotate(opts, out);
-                default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+
+        /** Root in a file (dev convenience: move it offline), intermediate key generated in the token. */
+        private void initInToken() throws IOException {
+            Path dir = out;
+            Path rootKs = dir.resolve("root.p12");
+            refuseOverwrite(rootKs, passwordFileFor(rootKs), dir.resolve("root.pem"), dir.resolve("chain.pem"));
+            String tag = String.format("%08x", new SecureRandom().nextInt());
+            CaCeremony.KeyAndChain root = ca.ceremony.createRoot(keyType, CaCeremony.name(organization, organization
+                    + " Root CA " + tag), rootValidity);
+            Pkcs11Token pkcs11 = token.open();
+            String label = keyLabel(token.keyLabel);
+            Pkcs11Token.Session session = pkcs11.open();
+            X500Name subject = CaCeremony.name(organization, organization + " Intermediate CA " + tag);
+            KeyPair keys = generateInToken(session, label, keyType, subject, ca.ceremony);
+            X509Certificate intermediate = ca.ceremony.signIntermediate(root, subject, keys.getPublic(),
+                    intermediateValidity);
+            List<X509Certificate> chain = List.of(intermediate, root.certificate());
+            try {
+                session.keyStore().setKeyEntry(label, keys.getPrivate(), null, chain.toArray(new Certificate[0]));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
+            }
+            CaCeremony.createPrivateDirectory(dir);
+            CaCeremony.writeKeystore(rootKs, root, ca.newKeystorePassword(rootKs));
+            CaCeremony.writeCertificates(dir.resolve("root.pem"), root.chain());
+            CaCeremony.writeCertificates(dir.resolve("chain.pem"), chain);
+            ca.out.println("root:         " + root.certificate().getSubjectX500Principal() + " -> " + rootKs);
+            ca.out.println("intermediate: " + intermediate.getSubjectX500Principal() + " -> '" + label + "' in "
+                    + pkcs11.describe());
+            ca.out.println("Keep root.p12 offline; configure trent.ca.signer=pkcs11 with the same token and key "
+                    + "label.");
+        }
+    }
+
+    @Command(name = "csr",
+            description = "create an intermediate key and a CSR for an external (offline) root (with "
+                    + "--keystore and --key-label: the next issuer's key beside the current one)")
+    static final class Csr implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
+
+        @Option(names = "--out", paramLabel = "DIR", required = true,
+                description = "the directory for intermediate.csr (and intermediate.p12 without --keystore or a token)")
+        Path out;
+
+        @Option(names = "--subject", paramLabel = "DN", required = true,
+                description = "the intermediate's name, RFC 4514: \"CN=Fleet Issuing CA,O=Acme\"")
+        String subject;
+
+        @Option(names = "--key-algorithm", paramLabel = "EC_P256|EC_P384", defaultValue = "EC_P256",
+                converter = CaKeyType.class, description = "the key's type (default ${DEFAULT-VALUE})")
+        KeyType keyType;
+
+        @Option(names = "--keystore", paramLabel = "FILE",
+                description = "an existing keystore to add the key to (with --key-label)")
+        Path keystore;
+
+        @Option(names = "--password-file", paramLabel = "F",
+                description = "with --keystore: its password (otherwise FILE.pass or TRENT_CA_KEYSTORE_PASSWORD)")
+        Path passwordFile;
+
+        @Mixin
+        Token token;
+
+
+        @Override
+        public Integer call() throws IOException {
+            if (token.given()) {
+                inToken();
+            } else if (keystore != null) {
+                inKeystore();
+            } else {
+                Path dir = out;
+                X500Name name = subject(subject);
+                Path ks = dir.resolve("intermediate.p12");
+                Path csrFile = dir.resolve("intermediate.csr");
+                refuseOverwrite(ks, csrFile, passwordFileFor(ks));
+                KeyPair keys = ca.ceremony.generateKeyPair(keyType);
+                PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name);
+                CaCeremony.createPrivateDirectory(dir);
+                CaCeremony.writeKeystore(ks, new CaCeremony.KeyAndChain(keys.getPrivate(),
+                        List.of(ca.ceremony.placeholder(keys, name))), ca.newKeystorePassword(ks));
+                CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+                ca.out.println("key:  " + ks + " (with a placeholder certificate until 'ca import')");
+                ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate "
+                        + "(pathLen 0)");
             }
             return 0;
-        } catch (NoSuchFileException e) {
-            // Its message is only the path; say what is wrong with it.
-            err.println("trent ca: no such file: " + e.getFile());
-            return 1;
-        } catch (IllegalArgumentException | IllegalStateException | IOException e) {
-            err.println("trent ca: " + e.getMessage());
-            return 1;
+        }
+
+        /** A new key entry in an existing keystore (the next issuer's key, beside the current one). */
+        private void inKeystore() throws IOException {
+            Path ks = keystore;
+            String label = required(token.keyLabel, "--key-label");
+            X500Name name = subject(subject);
+            Path csrFile = out.resolve("intermediate.csr");
+            refuseOverwrite(csrFile);
+            char[] password = existingPassword(passwordFileOrBeside(passwordFile, ks));
+            KeyPair keys = ca.ceremony.generateKeyPair(keyType);
+            CaCeremony.putKeyEntry(ks, password, label, new CaCeremony.KeyAndChain(keys.getPrivate(),
+                    List.of(ca.ceremony.placeholder(keys, name))), false);
+            PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name);
+            Files.createDirectories(csrFile.getParent());
+            CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+            ca.out.println("key:  '" + label + "' added to " + ks + " (with a placeholder certificate until "
+                    + "'ca import')");
+            ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
+        }
+
+        private void inToken() throws IOException {
+            X500Name name = subject(subject);
+            Path csrFile = out.resolve("intermediate.csr");
+            refuseOverwrite(csrFile);
+            Pkcs11Token pkcs11 = token.open();
+            String label = keyLabel(token.keyLabel);
+            Pkcs11Token.Session session = pkcs11.open();
+            KeyPair keys = generateInToken(session, label, keyType, name, ca.ceremony);
+            PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name, session.provider());
+            Files.createDirectories(out);
+            CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+            ca.out.println("key:  '" + label + "' generated in " + pkcs11.describe() + " (sensitive, not "
+                    + "extractable; a placeholder certificate until 'ca import')");
+            ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
         }
     }
 
-    private static void usage(PrintStream out) {
-        out.println("""
-                usage: java -jar trent.jar ca <command> [options]
-                  init    create a root and an intermediate (for a server that holds only the intermediate)
-                          --out DIR [--key-algorithm EC_P256|EC_P384] [--organization O]
-                          [--root-validity-days N] [--intermediate-validity-days N]
-                  csr     create an intermediate key and a CSR for an external (offline) root
-                          --out DIR --subject "CN=...,O=..." [--key-algorithm EC_P256|EC_P384]
-                  sign    sign an intermediate CSR with a root made by 'init'
-                          --root-keystore root.p12 --root-password-file F --csr FILE --out FILE [--validity-days N]
-                  import  put the signed intermediate certificate and its chain into the keystore from 'csr'
-                          --keystore intermediate.p12 --password-file F --cert FILE --chain FILE
-                  list    show the CA keys and certificates a keystore or token holds
-                          --keystore FILE [--password-file F]
-                  rotate  make another key in the server's keystore or token the active issuer
-                          --server URL --key-label K [--allow-new-root true] (ADMIN key: TRENT_API_KEY
-                          or --api-key-file F)
-                Rotation: 'csr --keystore FILE --key-label K --subject ... --out DIR' adds the next
-                issuer's key beside the current one (or csr with a token and a new --key-label);
-                'sign' it; 'import --keystore FILE --key-label K ...'; then 'rotate'.
-                Passwords: TRENT_CA_KEYSTORE_PASSWORD or a password file; otherwise generated and
-                written owner-only beside the keystore (NAME.p12.pass).
-                HSM: instead of --keystore, name a PKCS#11 token (init, csr, import, list):
-                          --pkcs11-library /usr/lib/softhsm/libsofthsm2.so (--slot-index N | --token-label L)
-                          [--pin-file F] [--key-label trent-ca]
-                  The PIN comes from --pin-file or TRENT_CA_PKCS11_PIN. csr and init generate the
-                  intermediate key inside the token; it never leaves it.""");
-    }
+    @Command(name = "sign", description = "sign an intermediate CSR with a root made by 'init'")
+    static final class Sign implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
 
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> opts = new HashMap<>();
-        for (int i = 1; i < args.length; i++) {
-            String flag = args[i];
-            if (!FLAGS.contains(flag)) {
-                throw new IllegalArgumentException("unknown option '" + flag + "' (see 'ca help')");
+        @Option(names = "--root-keystore", paramLabel = "root.p12", required = true, description = "the root")
+        Path rootKeystore;
+
+        @Option(names = "--root-password-file", paramLabel = "F",
+                description = "the root keystore's password (otherwise TRENT_CA_KEYSTORE_PASSWORD)")
+        Path rootPasswordFile;
+
+        @Option(names = "--csr", paramLabel = "FILE", required = true, description = "the intermediate's CSR (PEM)")
+        Path csrFile;
+
+        @Option(names = "--out", paramLabel = "FILE", required = true,
+                description = "where the signed intermediate certificate goes (PEM)")
+        Path out;
+
+        @Option(names = "--validity-days", paramLabel = "N", defaultValue = "3650", converter = Days.class,
+                description = "the intermediate's lifetime (default ${DEFAULT-VALUE})")
+        Duration validity;
+
+        @Override
+        public Integer call() throws IOException {
+            CaCeremony.KeyAndChain root = CaCeremony.readKeystore(rootKeystore, existingPassword(rootPasswordFile),
+                    null);
+            refuseOverwrite(out);
+            PKCS10CertificationRequest csr;
+            PublicKey key;
+            try {
+                List<Pem.Block> blocks = Pem.decodeAll(Files.readString(csrFile, StandardCharsets.US_ASCII));
+                if (blocks.size() != 1) {
+                    throw new IllegalArgumentException("the CSR file must hold one PEM block");
+                }
+                csr = new PKCS10CertificationRequest(blocks.get(0).der());
+                if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Providers.BC)
+                        .build(csr.getSubjectPublicKeyInfo()))) {
+                    throw new IllegalArgumentException("the CSR's signature does not verify");
+                }
+                key = new JcaPEMKeyConverter().setProvider(Providers.BC).getPublicKey(csr.getSubjectPublicKeyInfo());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot read the CSR: " + e.getMessage(), e);
+            } catch (Exception e) {
+                throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
             }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(flag + " needs a value");
+            X509Certificate cert = ca.ceremony.signIntermediate(root, csr.getSubject(), key, validity);
+            CaCeremony.writeCertificates(out, List.of(cert));
+            ca.out.println("signed: " + cert.getSubjectX500Principal() + " -> " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "import",
+            description = "put the signed intermediate certificate and its chain into the keystore from 'csr'")
+    static final class Import implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
+
+        @Option(names = "--keystore", paramLabel = "FILE", description = "the keystore that holds the key")
+        Path keystore;
+
+        @Option(names = "--password-file", paramLabel = "F",
+                description = "its password (otherwise FILE.pass or TRENT_CA_KEYSTORE_PASSWORD)")
+        Path passwordFile;
+
+        @Option(names = "--cert", paramLabel = "FILE", required = true,
+                description = "the signed intermediate certificate (PEM, exactly one)")
+        Path cert;
+
+        @Option(names = "--chain", paramLabel = "FILE", required = true,
+                description = "its chain up to the root (PEM)")
+        Path chain;
+
+        @Mixin
+        Token token;
+
+
+        @Override
+        public Integer call() throws IOException {
+            if (token.given()) {
+                intoToken();
+                return 0;
             }
-            opts.put(flag, args[++i]);
-        }
-        return opts;
-    }
-
-    private static String required(Map<String, String> opts, String flag) {
-        String v = opts.get(flag);
-        if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException(flag + " is required");
-        }
-        return v;
-    }
-
-    private static KeyType keyType(Map<String, String> opts) {
-        String v = opts.getOrDefault("--key-algorithm", "EC_P256");
-        try {
-            KeyType t = KeyType.valueOf(v);
-            if (t == KeyType.EC_P256 || t == KeyType.EC_P384) {
-                return t;
+            Path ks = Path.of(required(keystore, "--keystore"));
+            char[] password = existingPassword(passwordFileOrBeside(passwordFile, ks));
+            String label = token.keyLabel;
+            CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, label);
+            List<X509Certificate> certs = certAndChain(cert, chain);
+            CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), certs);
+            CaCeremony.validateIssuer(updated);
+            if (label != null) {
+                CaCeremony.putKeyEntry(ks, password, label, updated, true);
+            } else {
+                CaCeremony.writeKeystore(ks, updated, password);
             }
-        } catch (IllegalArgumentException e) {
-            // reported below
+            ca.out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + certs.size()
+                    + " into " + ks);
+            return 0;
         }
-        throw new IllegalArgumentException("--key-algorithm must be EC_P256 or EC_P384");
-    }
 
-    private static Duration days(Map<String, String> opts, String flag, int dflt) {
-        try {
-            int n = Integer.parseInt(opts.getOrDefault(flag, Integer.toString(dflt)));
-            if (n < 1) {
-                throw new NumberFormatException();
+        private void intoToken() throws IOException {
+            List<X509Certificate> certs = certAndChain(cert, chain);
+            CaCeremony.validateIssuerChain(certs);
+            Pkcs11Token pkcs11 = token.open();
+            String label = keyLabel(token.keyLabel);
+            Pkcs11Token.Session session = pkcs11.open();
+            try {
+                Key key = session.keyStore().getKey(label, null);
+                if (!(key instanceof PrivateKey privateKey)) {
+                    throw new IllegalArgumentException("no private key labelled '" + label + "' in "
+                            + pkcs11.describe() + " (keys: " + Pkcs11Token.keyAliases(session.keyStore()) + ")");
+                }
+                // Checks that the certificate is this key's before anything is stored.
+                Pkcs11CaSigner.connect(pkcs11, label, certs, Clock.systemUTC(), Duration.ZERO);
+                session.keyStore().setKeyEntry(label, privateKey, null, certs.toArray(new Certificate[0]));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
             }
-            return Duration.ofDays(n);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " must be a positive number of days");
+            ca.out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of "
+                    + certs.size() + " as '" + label + "' into " + pkcs11.describe());
         }
     }
 
-    /** The password for a new keystore: from the environment, or generated and saved beside it. */
-    private static char[] newKeystorePassword(Path keystore, CaCeremony ceremony) throws IOException {
-        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
-        if (env != null && !env.isEmpty()) {
-            return env.toCharArray();
+    @Command(name = "list", description = "show the CA keys and certificates a keystore or token "
+            + "holds")
+    static final class ListKeys implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
+
+        @Option(names = "--keystore", paramLabel = "FILE", description = "the keystore")
+        Path keystore;
+
+        @Option(names = "--password-file", paramLabel = "F",
+                description = "its password (otherwise FILE.pass or TRENT_CA_KEYSTORE_PASSWORD)")
+        Path passwordFile;
+
+        @Mixin
+        Token token;
+
+        @Override
+        public Integer call() throws IOException {
+            KeyStore ks;
+            String where;
+            if (token.given()) {
+                Pkcs11Token pkcs11 = token.open();
+                ks = pkcs11.open().keyStore();
+                where = pkcs11.describe();
+            } else {
+                Path file = Path.of(required(keystore, "--keystore"));
+                char[] password = existingPassword(passwordFileOrBeside(passwordFile, file));
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    ks = KeyStore.getInstance("PKCS12");
+                    ks.load(in, password);
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+                }
+                where = file.toString();
+            }
+            try {
+                List<String> aliases = Collections.list(ks.aliases());
+                Collections.sort(aliases);
+                ca.out.println(where + ": " + aliases.size() + " entr" + (aliases.size() == 1 ? "y" : "ies"));
+                for (String alias : aliases) {
+                    Certificate[] chain = ks.getCertificateChain(alias);
+                    if (chain == null && ks.getCertificate(alias) != null) {
+                        chain = new Certificate[] {ks.getCertificate(alias)};
+                    }
+                    String kind = ks.isKeyEntry(alias) ? "key" : "certificate";
+                    ca.out.println("  '" + alias + "' (" + kind + ")");
+                    if (chain != null) {
+                        for (Certificate c : chain) {
+                            X509Certificate x = (X509Certificate) c;
+                            ca.out.println("      " + x.getSubjectX500Principal() + "  until "
+                                    + x.getNotAfter().toInstant() + (x.getBasicConstraints() >= 0 ? "  CA"
+                                            : "  (not a CA: a placeholder?)"));
+                        }
+                    }
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("cannot list " + where + ": " + Pkcs11Token.cause(e), e);
+            }
+            return 0;
         }
-        String generated = ceremony.newPassword();
-        CaCeremony.writePrivateFile(passwordFileFor(keystore), generated.getBytes(StandardCharsets.UTF_8));
-        return generated.toCharArray();
     }
 
-    private static Path passwordFileFor(Path keystore) {
-        return keystore.resolveSibling(keystore.getFileName() + ".pass");
+    /**
+     * Asks a running Trent to make the key with this label (in its configured keystore or token)
+     * the active issuer: {@code POST /api/v1/issuers/rotate} with an ADMIN key from
+     * {@code TRENT_API_KEY} or {@code --api-key-file}.
+     */
+    @Command(name = "rotate",
+            description = "make another key in the server's keystore or token the active issuer (ADMIN key: "
+                    + "TRENT_API_KEY or --api-key-file F)")
+    static final class Rotate implements Callable<Integer> {
+        @ParentCommand
+        CaCli ca;
+        @Mixin
+        Help help;
+
+        @Option(names = "--server", paramLabel = "URL", required = true,
+                description = "the running Trent, e.g. http://localhost:8080")
+        String server;
+
+        @Option(names = "--key-label", paramLabel = "K", required = true,
+                description = "the key (alias or token label) to make active")
+        String keyLabel;
+
+        @Option(names = "--allow-new-root", paramLabel = "true|false", arity = "1", defaultValue = "false",
+                description = "also when the key chains to a different root (default ${DEFAULT-VALUE})")
+        boolean allowNewRoot;
+
+        @Option(names = "--api-key-file", paramLabel = "F", description = "the ADMIN API key (otherwise TRENT_API_KEY)")
+        Path apiKeyFile;
+
+        /** The body of {@code POST /api/v1/issuers/rotate}. */
+        record Request(String keyLabel, boolean allowNewRoot) {
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            String base = server.replaceAll("/+$", "");
+            String apiKey;
+            if (apiKeyFile != null) {
+                apiKey = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
+            } else {
+                apiKey = System.getenv("TRENT_API_KEY");
+                if (apiKey == null || apiKey.isBlank()) {
+                    throw new IllegalArgumentException("give an ADMIN API key in TRENT_API_KEY or --api-key-file");
+                }
+            }
+            HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/issuers/rotate"))
+                    .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
+                    .header("Accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(
+                            new Request(keyLabel, allowNewRoot))))
+                    .build();
+            HttpResponse<String> response;
+            try {
+                response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("rotation refused (HTTP " + response.statusCode() + "): "
+                        + response.body());
+            }
+            ca.out.println(response.body());
+            return 0;
+        }
     }
 
-    private static char[] existingPassword(String passwordFile) throws IOException {
-        if (passwordFile != null) {
-            return Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip().toCharArray();
+    // ---- option values ----------------------------------------------------------------------------
+
+    /** EC_P256 or EC_P384, the key types a CA may have. */
+    static final class CaKeyType implements ITypeConverter<KeyType> {
+        @Override
+        public KeyType convert(String value) {
+            if (value.equals(KeyType.EC_P256.name()) || value.equals(KeyType.EC_P384.name())) {
+                return KeyType.valueOf(value);
+            }
+            throw new TypeConversionException("must be EC_P256 or EC_P384");
         }
-        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
-        if (env != null && !env.isEmpty()) {
-            return env.toCharArray();
-        }
-        throw new IllegalArgumentException("give the keystore password in a file (--password-file) or in "
-                + "TRENT_CA_KEYSTORE_PASSWORD");
     }
 
-    private static void refuseOverwrite(Path... files) {
-        for (Path f : files) {
-            if (Files.exists(f)) {
-                throw new IllegalArgumentException(f + " exists; refusing to overwrite CA material");
+    /** A positive number of days. */
+    static final class Days implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= 1) {
+                    return Duration.ofDays(n);
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new TypeConversionException("must be a positive number of days");
+        }
+    }
+
+    /** A whole number. */
+    static final class Number implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("must be a number");
             }
         }
-    }
-
-    private static void init(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        if (opts.containsKey("--pkcs11-library")) {
-            initInToken(opts, ceremony, out);
-            return;
-        }
-        Path dir = Path.of(required(opts, "--out"));
-        Path rootKs = dir.resolve("root.p12");
-        Path intKs = dir.resolve("intermediate.p12");
-        refuseOverwrite(rootKs, intKs, passwordFileFor(rootKs), passwordFileFor(intKs), dir.resolve("root.pem"),
-                dir.resolve("chain.pem"));
-        CaCeremony.Hierarchy h = ceremony.createHierarchy(keyType(opts), opts.getOrDefault("--organization", "Trent"),
-                days(opts, "--root-validity-days", 7300), days(opts, "--intermediate-validity-days", 3650));
-        CaCeremony.createPrivateDirectory(dir);
-        CaCeremony.writeKeystore(rootKs, h.root(), newKeystorePassword(rootKs, ceremony));
-        CaCeremony.writeKeystore(intKs, h.intermediate(), newKeystorePassword(intKs, ceremony));
-        CaCeremony.writeCertificates(dir.resolve("root.pem"), h.root().chain());
-        CaCeremony.writeCertificates(dir.resolve("chain.pem"), h.intermediate().chain());
-        out.println("root:         " + h.root().certificate().getSubjectX500Principal() + " -> " + rootKs);
-        out.println("intermediate: " + h.intermediate().certificate().getSubjectX500Principal() + " -> " + intKs);
-        out.println("Give the server only intermediate.p12 (trent.ca.keystore.path) and its password;");
-        out.println("keep root.p12 offline.");
-    }
-
-    private static void csr(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        if (opts.containsKey("--pkcs11-library")) {
-            csrInToken(opts, ceremony, out);
-            return;
-        }
-        if (opts.containsKey("--keystore")) {
-            csrInKeystore(opts, ceremony, out);
-            return;
-        }
-        Path dir = Path.of(required(opts, "--out"));
-        X500Name subject = subject(required(opts, "--subject"));
-        Path ks = dir.resolve("intermediate.p12");
-        Path csrFile = dir.resolve("intermediate.csr");
-        refuseOverwrite(ks, csrFile, passwordFileFor(ks));
-        KeyPair keys = ceremony.generateKeyPair(keyType(opts));
-        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject);
-        CaCeremony.createPrivateDirectory(dir);
-        CaCeremony.writeKeystore(ks, new CaCeremony.KeyAndChain(keys.getPrivate(),
-                List.of(ceremony.placeholder(keys, subject))), newKeystorePassword(ks, ceremony));
-        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
-        out.println("key:  " + ks + " (with a placeholder certificate until 'ca import')");
-        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
     }
 
     /**
@@ -284,99 +701,76 @@ public final class CaCli {
         return new X500Name(BCStyle.INSTANCE, encodingOrder);
     }
 
-    private static void sign(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        CaCeremony.KeyAndChain root = CaCeremony.readKeystore(Path.of(required(opts, "--root-keystore")),
-                existingPassword(opts.get("--root-password-file")), null);
-        Path outFile = Path.of(required(opts, "--out"));
-        refuseOverwrite(outFile);
-        PKCS10CertificationRequest csr;
-        PublicKey key;
-        try {
-            List<Pem.Block> blocks = Pem.decodeAll(Files.readString(Path.of(required(opts, "--csr")),
-                    StandardCharsets.US_ASCII));
-            if (blocks.size() != 1) {
-                throw new IllegalArgumentException("the CSR file must hold one PEM block");
-            }
-            csr = new PKCS10CertificationRequest(blocks.get(0).der());
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Providers.BC)
-                    .build(csr.getSubjectPublicKeyInfo()))) {
-                throw new IllegalArgumentException("the CSR's signature does not verify");
-            }
-            key = new JcaPEMKeyConverter().setProvider(Providers.BC).getPublicKey(csr.getSubjectPublicKeyInfo());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot read the CSR: " + e.getMessage(), e);
-        } catch (Exception e) {
-            throw new IllegalArgumentException("cannot verify the CSR: " + e.getMessage(), e);
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    /** An option the chosen mode needs (picocli checks those every mode needs). */
+    private static String required(Object value, String flag) {
+        if (value == null || value.toString().isBlank()) {
+            throw new IllegalArgumentException(flag + " is required");
         }
-        X509Certificate cert = ceremony.signIntermediate(root, csr.getSubject(), key,
-                days(opts, "--validity-days", 3650));
-        CaCeremony.writeCertificates(outFile, List.of(cert));
-        out.println("signed: " + cert.getSubjectX500Principal() + " -> " + outFile);
+        return value.toString();
     }
 
-    private static void importCert(Map<String, String> opts, PrintStream out) throws IOException {
-        if (opts.containsKey("--pkcs11-library")) {
-            importIntoToken(opts, out);
-            return;
+    private static String keyLabel(String given) {
+        return given == null ? CaCeremony.ALIAS : given;
+    }
+
+    /** The password for a new keystore: from the environment, or generated and saved beside it. */
+    private char[] newKeystorePassword(Path keystore) throws IOException {
+        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
+        if (env != null && !env.isEmpty()) {
+            return env.toCharArray();
         }
-        Path ks = Path.of(required(opts, "--keystore"));
-        String passwordFile = opts.get("--password-file");
-        if (passwordFile == null && Files.exists(passwordFileFor(ks))) {
-            passwordFile = passwordFileFor(ks).toString();
+        String generated = ceremony.newPassword();
+        CaCeremony.writePrivateFile(passwordFileFor(keystore), generated.getBytes(StandardCharsets.UTF_8));
+        return generated.toCharArray();
+    }
+
+    private static Path passwordFileFor(Path keystore) {
+        return keystore.resolveSibling(keystore.getFileName() + ".pass");
+    }
+
+    /** The password file given, else the one written beside the keystore when it exists. */
+    private static Path passwordFileOrBeside(Path given, Path keystore) {
+        if (given == null && Files.exists(passwordFileFor(keystore))) {
+            return passwordFileFor(keystore);
         }
-        char[] password = existingPassword(passwordFile);
-        String label = opts.get("--key-label");
-        CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, label);
-        List<X509Certificate> chain = certAndChain(opts);
-        List<X509Certificate> certs = chain.subList(0, 1);
-        CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), chain);
-        CaCeremony.validateIssuer(updated);
-        if (label != null) {
-            CaCeremony.putKeyEntry(ks, password, label, updated, true);
-        } else {
-            CaCeremony.writeKeystore(ks, updated, password);
+        return given;
+    }
+
+    private static char[] existingPassword(Path passwordFile) throws IOException {
+        if (passwordFile != null) {
+            return Files.readString(passwordFile, StandardCharsets.UTF_8).strip().toCharArray();
         }
-        out.println("imported: " + certs.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
-                + " into " + ks);
+        String env = System.getenv("TRENT_CA_KEYSTORE_PASSWORD");
+        if (env != null && !env.isEmpty()) {
+            return env.toCharArray();
+        }
+        throw new IllegalArgumentException("give the keystore password in a file (--password-file) or in "
+                + "TRENT_CA_KEYSTORE_PASSWORD");
+    }
+
+    private static void refuseOverwrite(Path... files) {
+        for (Path f : files) {
+            if (Files.exists(f)) {
+                throw new IllegalArgumentException(f + " exists; refusing to overwrite CA material");
+            }
+        }
     }
 
     /** {@code --cert} (exactly one certificate) followed by {@code --chain} up to the root. */
-    private static List<X509Certificate> certAndChain(Map<String, String> opts) throws IOException {
-        List<X509Certificate> certs = CaCeremony.readCertificates(Path.of(required(opts, "--cert")));
+    private static List<X509Certificate> certAndChain(Path certFile, Path chainFile) throws IOException {
+        List<X509Certificate> certs = CaCeremony.readCertificates(certFile);
         if (certs.size() != 1) {
             throw new IllegalArgumentException("--cert must hold exactly the intermediate certificate");
         }
         List<X509Certificate> chain = new ArrayList<>(certs);
-        for (X509Certificate c : CaCeremony.readCertificates(Path.of(required(opts, "--chain")))) {
+        for (X509Certificate c : CaCeremony.readCertificates(chainFile)) {
             if (!c.equals(certs.get(0))) {
                 chain.add(c);
             }
         }
         return chain;
-    }
-
-    // ---- PKCS#11 ------------------------------------------------------------------------
-
-    private static Pkcs11Token token(Map<String, String> opts) {
-        Integer slotIndex = null;
-        if (opts.containsKey("--slot-index")) {
-            try {
-                slotIndex = Integer.parseInt(opts.get("--slot-index"));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--slot-index must be a number");
-            }
-        }
-        if (slotIndex != null && opts.containsKey("--token-label")) {
-            throw new IllegalArgumentException("give --slot-index or --token-label, not both");
-        }
-        String pinFile = opts.get("--pin-file");
-        java.util.function.Supplier<char[]> pin = Pkcs11Token.pinSource(pinFile == null ? null : Path.of(pinFile),
-                System.getenv("TRENT_CA_PKCS11_PIN"));
-        return new Pkcs11Token(Path.of(required(opts, "--pkcs11-library")), slotIndex, opts.get("--token-label"), pin);
-    }
-
-    private static String keyLabel(Map<String, String> opts) {
-        return opts.getOrDefault("--key-label", CaCeremony.ALIAS);
     }
 
     /** Generates the key in the token under the key label, with a placeholder certificate. */
@@ -389,204 +783,10 @@ public final class CaCli {
             }
             KeyPair keys = ceremony.generateKeyPair(type, session.provider());
             X509Certificate placeholder = ceremony.placeholder(keys, subject, session.provider());
-            session.keyStore().setKeyEntry(label, keys.getPrivate(), null,
-                    new java.security.cert.Certificate[] {placeholder});
+            session.keyStore().setKeyEntry(label, keys.getPrivate(), null, new Certificate[] {placeholder});
             return keys;
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot store the new key in the token: " + Pkcs11Token.cause(e), e);
         }
-    }
-
-    private static void csrInToken(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        Path dir = Path.of(required(opts, "--out"));
-        X500Name subject = subject(required(opts, "--subject"));
-        Path csrFile = dir.resolve("intermediate.csr");
-        refuseOverwrite(csrFile);
-        Pkcs11Token token = token(opts);
-        String label = keyLabel(opts);
-        Pkcs11Token.Session session = token.open();
-        KeyPair keys = generateInToken(session, label, keyType(opts), subject, ceremony);
-        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject, session.provider());
-        Files.createDirectories(dir);
-        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
-        out.println("key:  '" + label + "' generated in " + token.describe() + " (sensitive, not extractable; a "
-                + "placeholder certificate until 'ca import')");
-        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
-    }
-
-    private static void importIntoToken(Map<String, String> opts, PrintStream out) throws IOException {
-        List<X509Certificate> chain = certAndChain(opts);
-        CaCeremony.validateIssuerChain(chain);
-        Pkcs11Token token = token(opts);
-        String label = keyLabel(opts);
-        Pkcs11Token.Session session = token.open();
-        try {
-            java.security.Key key = session.keyStore().getKey(label, null);
-            if (!(key instanceof java.security.PrivateKey privateKey)) {
-                throw new IllegalArgumentException("no private key labelled '" + label + "' in " + token.describe()
-                        + " (keys: " + Pkcs11Token.keyAliases(session.keyStore()) + ")");
-            }
-            // Checks that the certificate is this key's before anything is stored.
-            dev.trent.ca.Pkcs11CaSigner.connect(token, label, chain, Clock.systemUTC(), Duration.ZERO);
-            session.keyStore().setKeyEntry(label, privateKey, null, chain.toArray(new java.security.cert.Certificate[0]));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
-        }
-        out.println("imported: " + chain.get(0).getSubjectX500Principal() + " with a chain of " + chain.size()
-                + " as '" + label + "' into " + token.describe());
-    }
-
-    /** Root in a file (dev convenience: move it offline), intermediate key generated in the token. */
-    private static void initInToken(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        Path dir = Path.of(required(opts, "--out"));
-        Path rootKs = dir.resolve("root.p12");
-        refuseOverwrite(rootKs, passwordFileFor(rootKs), dir.resolve("root.pem"), dir.resolve("chain.pem"));
-        KeyType type = keyType(opts);
-        String organization = opts.getOrDefault("--organization", "Trent");
-        String tag = String.format("%08x", new SecureRandom().nextInt());
-        CaCeremony.KeyAndChain root = ceremony.createRoot(type, CaCeremony.name(organization, organization
-                + " Root CA " + tag), days(opts, "--root-validity-days", 7300));
-        Pkcs11Token token = token(opts);
-        String label = keyLabel(opts);
-        Pkcs11Token.Session session = token.open();
-        X500Name subject = CaCeremony.name(organization, organization + " Intermediate CA " + tag);
-        KeyPair keys = generateInToken(session, label, type, subject, ceremony);
-        X509Certificate intermediate = ceremony.signIntermediate(root, subject, keys.getPublic(),
-                days(opts, "--intermediate-validity-days", 3650));
-        List<X509Certificate> chain = List.of(intermediate, root.certificate());
-        try {
-            session.keyStore().setKeyEntry(label, keys.getPrivate(), null,
-                    chain.toArray(new java.security.cert.Certificate[0]));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
-        }
-        CaCeremony.createPrivateDirectory(dir);
-        CaCeremony.writeKeystore(rootKs, root, newKeystorePassword(rootKs, ceremony));
-        CaCeremony.writeCertificates(dir.resolve("root.pem"), root.chain());
-        CaCeremony.writeCertificates(dir.resolve("chain.pem"), chain);
-        out.println("root:         " + root.certificate().getSubjectX500Principal() + " -> " + rootKs);
-        out.println("intermediate: " + intermediate.getSubjectX500Principal() + " -> '" + label + "' in "
-                + token.describe());
-        out.println("Keep root.p12 offline; configure trent.ca.signer=pkcs11 with the same token and key label.");
-    }
-
-    private static void list(Map<String, String> opts, PrintStream out) throws IOException {
-        java.security.KeyStore ks;
-        String where;
-        if (opts.containsKey("--pkcs11-library")) {
-            Pkcs11Token token = token(opts);
-            ks = token.open().keyStore();
-            where = token.describe();
-        } else {
-            Path file = Path.of(required(opts, "--keystore"));
-            String passwordFile = opts.get("--password-file");
-            if (passwordFile == null && Files.exists(passwordFileFor(file))) {
-                passwordFile = passwordFileFor(file).toString();
-            }
-            char[] password = existingPassword(passwordFile);
-            try (java.io.InputStream in = Files.newInputStream(file)) {
-                ks = java.security.KeyStore.getInstance("PKCS12");
-                ks.load(in, password);
-            } catch (java.security.GeneralSecurityException e) {
-                throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
-            }
-            where = file.toString();
-        }
-        try {
-            List<String> aliases = java.util.Collections.list(ks.aliases());
-            java.util.Collections.sort(aliases);
-            out.println(where + ": " + aliases.size() + " entr" + (aliases.size() == 1 ? "y" : "ies"));
-            for (String alias : aliases) {
-                java.security.cert.Certificate[] chain = ks.getCertificateChain(alias);
-                if (chain == null && ks.getCertificate(alias) != null) {
-                    chain = new java.security.cert.Certificate[] {ks.getCertificate(alias)};
-                }
-                String kind = ks.isKeyEntry(alias) ? "key" : "certificate";
-                out.println("  '" + alias + "' (" + kind + ")");
-                if (chain != null) {
-                    for (java.security.cert.Certificate c : chain) {
-                        X509Certificate x = (X509Certificate) c;
-                        out.println("      " + x.getSubjectX500Principal() + "  until " + x.getNotAfter().toInstant()
-                                + (x.getBasicConstraints() >= 0 ? "  CA" : "  (not a CA: a placeholder?)"));
-                    }
-                }
-            }
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot list " + where + ": " + Pkcs11Token.cause(e), e);
-        }
-    }
-
-    /** A new key entry in an existing keystore (the next issuer's key, beside the current one). */
-    private static void csrInKeystore(Map<String, String> opts, CaCeremony ceremony, PrintStream out) throws IOException {
-        Path ks = Path.of(required(opts, "--keystore"));
-        String label = required(opts, "--key-label");
-        X500Name subject = subject(required(opts, "--subject"));
-        Path csrFile = Path.of(required(opts, "--out")).resolve("intermediate.csr");
-        refuseOverwrite(csrFile);
-        String passwordFile = opts.get("--password-file");
-        if (passwordFile == null && Files.exists(passwordFileFor(ks))) {
-            passwordFile = passwordFileFor(ks).toString();
-        }
-        char[] password = existingPassword(passwordFile);
-        KeyPair keys = ceremony.generateKeyPair(keyType(opts));
-        CaCeremony.putKeyEntry(ks, password, label, new CaCeremony.KeyAndChain(keys.getPrivate(),
-                List.of(ceremony.placeholder(keys, subject))), false);
-        PKCS10CertificationRequest csr = ceremony.createCsr(keys, subject);
-        Files.createDirectories(csrFile.getParent());
-        CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
-        out.println("key:  '" + label + "' added to " + ks + " (with a placeholder certificate until 'ca import')");
-        out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
-    }
-
-    /**
-     * Asks a running Trent to make the key with this label (in its configured keystore or token)
-     * the active issuer: {@code POST /api/v1/issuers/rotate} with an ADMIN key from
-     * {@code TRENT_API_KEY} or {@code --api-key-file}.
-     */
-    private static void rotate(Map<String, String> opts, PrintStream out) throws IOException {
-        String server = required(opts, "--server").replaceAll("/+$", "");
-        String label = required(opts, "--key-label");
-        String apiKey;
-        if (opts.containsKey("--api-key-file")) {
-            apiKey = Files.readString(Path.of(opts.get("--api-key-file")), StandardCharsets.UTF_8).strip();
-        } else {
-            apiKey = System.getenv("TRENT_API_KEY");
-            if (apiKey == null || apiKey.isBlank()) {
-                throw new IllegalArgumentException("give an ADMIN API key in TRENT_API_KEY or --api-key-file");
-            }
-        }
-        boolean allowNewRoot = Boolean.parseBoolean(opts.getOrDefault("--allow-new-root", "false"));
-        String body = "{\"keyLabel\":" + jsonString(label) + ",\"allowNewRoot\":" + allowNewRoot + "}";
-        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(server + "/api/v1/issuers/rotate"))
-                .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
-        java.net.http.HttpResponse<String> response;
-        try {
-            response = java.net.http.HttpClient.newHttpClient().send(request,
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("rotation refused (HTTP " + response.statusCode() + "): " + response.body());
-        }
-        out.println(response.body());
-    }
-
-    private static String jsonString(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 }

@@ -2,9 +2,7 @@ package dev.trent.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URLDecoder;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -19,6 +17,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.security.web.util.matcher.IpAddressMatcher;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import dev.trent.config.TrentProperties;
@@ -39,11 +38,11 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
     static final String ATTRIBUTE = "jakarta.servlet.request.X509Certificate";
 
     private final String header;
-    private final List<Cidr> trusted;
+    private final List<IpAddressMatcher> trusted;
 
     ProxyClientCertificateFilter(String header, List<String> trustedProxies) {
         this.header = header;
-        this.trusted = trustedProxies.stream().map(Cidr::parse).toList();
+        this.trusted = trustedProxies.stream().map(ProxyClientCertificateFilter::trustedProxy).toList();
     }
 
     @Override
@@ -67,12 +66,12 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
-    private boolean fromTrustedProxy(String remote) {
+    /** Whether the connection's peer ({@code getRemoteAddr()}, an address literal) is a trusted proxy. */
+    boolean fromTrustedProxy(String remote) {
         try {
-            InetAddress address = InetAddress.getByName(remote);
-            return trusted.stream().anyMatch(c -> c.contains(address));
-        } catch (UnknownHostException e) {
-            return false;
+            return remote != null && trusted.stream().anyMatch(m -> m.matches(remote));
+        } catch (IllegalArgumentException e) {
+            return false; // not an address literal (e.g. a Unix domain socket's peer)
         }
     }
 
@@ -105,35 +104,20 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
         }
     }
 
-    /** An address or an address block ({@code 10.0.0.0/8}, {@code ::1}). */
-    record Cidr(byte[] network, int bits) {
-        static Cidr parse(String text) {
-            String[] parts = text.strip().split("/");
-            try {
-                byte[] address = InetAddress.getByName(parts[0]).getAddress();
-                int bits = parts.length > 1 ? Integer.parseInt(parts[1]) : address.length * 8;
-                if (bits < 0 || bits > address.length * 8) {
-                    throw new NumberFormatException("prefix length " + bits);
-                }
-                return new Cidr(address, bits);
-            } catch (UnknownHostException | NumberFormatException e) {
-                throw new IllegalArgumentException("trent.tls.trusted-proxies: '" + text + "' is not an address or "
-                        + "CIDR block", e);
+    /**
+     * An address or an address block ({@code 10.0.0.0/8}, {@code ::1}) from
+     * {@code trent.tls.trusted-proxies}; host names are refused (no DNS lookup decides trust).
+     */
+    static IpAddressMatcher trustedProxy(String text) {
+        String entry = text.strip();
+        try {
+            if (entry.contains("/-")) {
+                throw new IllegalArgumentException("negative prefix length");
             }
-        }
-
-        boolean contains(InetAddress address) {
-            byte[] a = address.getAddress();
-            if (a.length != network.length) {
-                return false;
-            }
-            for (int i = 0; i < bits; i++) {
-                int mask = 0x80 >> (i % 8);
-                if ((a[i / 8] & mask) != (network[i / 8] & mask)) {
-                    return false;
-                }
-            }
-            return true;
+            return new IpAddressMatcher(entry);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("trent.tls.trusted-proxies: '" + text + "' is not an address or "
+                    + "CIDR block", e);
         }
     }
 

@@ -1,13 +1,17 @@
 package dev.trent.webhook;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
+
+import org.springframework.security.util.matcher.InetAddressMatcher;
+import org.springframework.security.util.matcher.InetAddressMatchers;
 
 /**
  * Which URLs a webhook may be sent to. Only {@code http} and {@code https}; never link-local
@@ -28,8 +32,14 @@ final class AddressPolicy {
 
     /** Host names of metadata services, compared in lower case without a trailing dot. */
     private static final Set<String> METADATA_NAMES = Set.of("metadata.google.internal", "metadata.goog");
-    /** Metadata addresses outside the link-local ranges: AWS over IPv6, Alibaba Cloud. */
-    private static final Set<String> METADATA_ADDRESSES = Set.of("fd00:ec2:0:0:0:0:0:254", "100.100.100.200");
+    /**
+     * Metadata addresses outside the link-local ranges: AWS over IPv6, Alibaba Cloud. Matched as
+     * addresses (Spring Security's matcher, as {@code IpAddressMatcher} uses), whatever the
+     * spelling or IPv6 scope. Link-local itself is the JDK's {@link InetAddress#isLinkLocalAddress}
+     * ({@code 169.254.0.0/16}, {@code fe80::/10}); no matcher classifies addresses by kind.
+     */
+    private static final List<InetAddressMatcher> METADATA_ADDRESSES = Stream.of("fd00:ec2::254", "100.100.100.200")
+            .map(InetAddressMatchers::fromIpAddress).toList();
 
     private final boolean allowLinkLocal;
     private final Resolver resolver;
@@ -146,9 +156,7 @@ final class AddressPolicy {
             return;
         }
         Optional<String> why = Optional.empty();
-        if (METADATA_ADDRESSES.contains(a.getHostAddress().toLowerCase(Locale.ROOT))
-                || (a instanceof Inet6Address six && METADATA_ADDRESSES.contains(
-                        stripScope(six.getHostAddress()).toLowerCase(Locale.ROOT)))) {
+        if (METADATA_ADDRESSES.stream().anyMatch(m -> m.matches(a))) {
             why = Optional.of("a cloud metadata address");
         } else if (a.isLinkLocalAddress()) {
             why = Optional.of("a link-local address" + (a.getHostAddress().equals("169.254.169.254")
@@ -158,10 +166,5 @@ final class AddressPolicy {
             throw new RefusedException("url's host " + host + " is " + a.getHostAddress() + ", " + why.get()
                     + "; set trent.webhooks.allow-link-local=true to allow it.");
         }
-    }
-
-    private static String stripScope(String address) {
-        int percent = address.indexOf('%');
-        return percent < 0 ? address : address.substring(0, percent);
     }
 }

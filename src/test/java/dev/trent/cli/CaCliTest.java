@@ -280,7 +280,16 @@ class CaCliTest {
                 Arguments.of(List.of("csr", "--out", "@DIR@", "--subject", "not a dn"),
                         "--subject must be a distinguished name"),
                 Arguments.of(List.of("import", "--keystore", "@DIR@/missing.p12", "--cert", "@DIR@/c.pem", "--chain",
-                        "@DIR@/r.pem"), "--password-file"));
+                        "@DIR@/r.pem"), "--password-file"),
+                Arguments.of(List.of("list", "--pkcs11-library", "@DIR@/lib.so", "--slot-index", "one"),
+                        "trent ca: --slot-index must be a number"),
+                Arguments.of(List.of("list", "--pkcs11-library", "@DIR@/lib.so", "--slot-index", "0", "--token-label",
+                        "t", "--pin-file", "@DIR@/pin"), "give --slot-index or --token-label, not both"),
+                Arguments.of(List.of("list"), "trent ca: --keystore is required"),
+                Arguments.of(List.of("sign", "--root-keystore", "@DIR@/r.p12", "--csr", "@DIR@/x.csr", "--out",
+                        "@DIR@/x.pem", "--organization", "O"), "unknown option '--organization' (see 'ca help sign')"),
+                Arguments.of(List.of("rotate", "--server", "http://127.0.0.1:9", "--key-label", "k",
+                        "--allow-new-root", "yes"), "--allow-new-root 'yes' is not a boolean"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -303,6 +312,70 @@ class CaCliTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("usage: java -jar trent.jar ca", "init", "csr", "sign", "import");
         assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void runWhenHelpForOneCommandThenItsOptionsOnOut() {
+        Run r = ok("help", "sign");
+
+        assertThat(r.out()).startsWith("usage: java -jar trent.jar ca sign")
+                .contains("--root-keystore root.p12", "--root-password-file F", "--csr FILE", "--out FILE",
+                        "--validity-days N", "(default 3650)");
+        assertThat(ok("init", "--help").out()).contains("--out DIR", "--key-algorithm EC_P256|EC_P384",
+                "--pkcs11-library LIB", "--key-label K");
+    }
+
+    @Test
+    void runWhenNoCommandThenUsageOnErrAndExitTwo() {
+        Run r = cli();
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("trent ca: a command is required").contains("usage: java -jar trent.jar ca");
+    }
+
+    @Test
+    void rotateWhenLabelNeedsEscapingThenBodyIsJsonCarryingItExactly() throws Exception {
+        String label = "next \"2027\" \\ key\u0001";
+        Path keyFile = tmp.resolve("admin.key");
+        Files.writeString(keyFile, "trent_ak_test\n");
+        java.util.concurrent.atomic.AtomicReference<String> body = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> first = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> authorization =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/api/v1/issuers/rotate", exchange -> {
+            body.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
+            byte[] answer = "{\"changed\":true}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        server.start();
+        try {
+            Run r = ok("rotate", "--server", "http://127.0.0.1:" + server.getAddress().getPort() + "//", "--key-label",
+                    label, "--api-key-file", keyFile.toString(), "--allow-new-root", "true");
+            first.set(body.get());
+
+            assertThat(r.out().strip()).isEqualTo("{\"changed\":true}");
+            // No @file expansion: a label that names an existing file is still the label.
+            ok("rotate", "--server", "http://127.0.0.1:" + server.getAddress().getPort(), "--key-label",
+                    "@" + keyFile, "--api-key-file", keyFile.toString());
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(body.get()).get("keyLabel")
+                    .asString()).isEqualTo("@" + keyFile);
+        } finally {
+            server.stop(0);
+        }
+        assertThat(authorization.get()).isEqualTo("Bearer trent_ak_test");
+        tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(first.get());
+        assertThat(json.properties()).hasSize(2);
+        assertThat(json.get("keyLabel").asString()).isEqualTo(label);
+        assertThat(json.get("allowNewRoot").isBoolean()).isTrue();
+        assertThat(json.get("allowNewRoot").asBoolean()).isTrue();
     }
 
     private static PublicKey csrPublicKey(Path csrFile) throws Exception {

@@ -60,6 +60,21 @@ class AddressPolicyTest {
     }
 
     @Test
+    void checkBeforeSendingWhenMetadataAddressSpelledOtherwiseOrScopedThenStillRefused() throws Exception {
+        AddressPolicy policy = new AddressPolicy(false, resolver);
+        URI uri = policy.parse("https://hooks.example.internal/trent");
+        for (String spelling : new String[] {"fd00:ec2:0::254", "FD00:EC2:0:0:0:0:0:254", "fd00:ec2::254%1",
+            "100.100.100.200", "::ffff:100.100.100.200"}) {
+            dns.put("hooks.example.internal", spelling);
+            assertThatThrownBy(() -> policy.checkBeforeSending(uri)).as(spelling)
+                    .isInstanceOf(AddressPolicy.RefusedException.class).hasMessageContaining("a cloud metadata address");
+        }
+        dns.put("hooks.example.internal", "fd00:ec2::253");
+        policy.checkBeforeSending(uri); // a neighbour is an ordinary private address
+        assertThat(new AddressPolicy(true, resolver).resolveForConnecting("hooks.example.internal")).hasSize(1);
+    }
+
+    @Test
     void parseWhenNameDoesNotResolveYetThenAcceptedAndCheckedAtDelivery() throws Exception {
         AddressPolicy policy = new AddressPolicy(false, host -> {
             throw new UnknownHostException(host);

@@ -1,0 +1,45 @@
+package dev.trent.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Which peers count as trusted proxies ({@code trent.tls.trusted-proxies}). */
+class ProxyClientCertificateFilterTest {
+
+    private final ProxyClientCertificateFilter filter = new ProxyClientCertificateFilter("X-Client-Cert",
+            List.of("10.0.0.0/8", " 192.0.2.7 ", "2001:db8:aa00::/40", "::1", "172.16.0.0/12"));
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+        "10.0.0.1, true", "10.255.255.255, true", "11.0.0.1, false", "9.255.255.255, false",
+        "192.0.2.7, true", "192.0.2.8, false",
+        "172.16.0.1, true", "172.31.255.254, true", "172.32.0.1, false",
+        "2001:db8:aa00::1, true", "2001:db8:aaff:ffff::1, true", "2001:db8:ab00::1, false",
+        "0:0:0:0:0:0:0:1, true", "::2, false",
+        "::ffff:10.1.2.3, true", // IPv4-mapped: the IPv4 address it carries
+        "127.0.0.1, false"})
+    void fromTrustedProxyWhenAddressThenMatchesItsBlocks(String remote, boolean trusted) {
+        assertThat(filter.fromTrustedProxy(remote)).isEqualTo(trusted);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "proxy.example", "not an address"})
+    void fromTrustedProxyWhenPeerIsNoAddressLiteralThenNotTrusted(String remote) {
+        assertThat(filter.fromTrustedProxy(remote)).isFalse();
+        assertThat(filter.fromTrustedProxy(null)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/x", "proxy.example", "10.0.0.0/"})
+    void trustedProxyWhenNotAnAddressOrBlockThenRefusedNamingIt(String entry) {
+        assertThatThrownBy(() -> ProxyClientCertificateFilter.trustedProxy(entry))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("trent.tls.trusted-proxies: '" + entry + "' is not an address or CIDR block");
+    }
+}
