@@ -13,11 +13,12 @@ import org.springframework.dao.QueryTimeoutException;
 import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpStatus;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 
 /**
  * What counts as "PostgreSQL is unreachable" (gone, hanging, restarting, or refusing
  * connections) as opposed to an error of the request or of Trent: the one definition used by
- * the 503 answers ({@link DatabaseUnavailableHandler} for Spring MVC, {@link DatabaseUnavailableFilter}
+ * the 503 answers ({@link DatabaseUnavailableResolver} for Spring MVC, {@link DatabaseUnavailableFilter}
  * for the filters before it), OCSP's {@code tryLater} and the CRLs served from memory.
  *
  * <p>RFC 9110 15.6.4: 503 "indicates that the server is currently unable to handle the request
@@ -41,7 +42,23 @@ public final class DatabaseUnavailable {
 
     /** Whether the exception, or one of its causes, says the database cannot be reached now. */
     public static boolean causedBy(Throwable e) {
+        return causedBy(e, 0);
+    }
+
+    private static boolean causedBy(Throwable e, int depth) {
+        if (depth > 3) {
+            return false;
+        }
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TransactionSystemException tse && tse.getApplicationException() != null
+                    && causedBy(tse.getApplicationException(), depth + 1)) {
+                return true;
+            }
+            if (closedByPool(t)) {
+                // A rollback after the connection broke: Hikari closed it, and this failure
+                // replaced the one that said why ("Application exception overridden by rollback exception").
+                return true;
+            }
             if (t instanceof CannotCreateTransactionException || t instanceof DataAccessResourceFailureException
                     || t instanceof QueryTimeoutException || t instanceof TransientDataAccessResourceException
                     || t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
@@ -53,6 +70,12 @@ public final class DatabaseUnavailable {
             }
         }
         return false;
+    }
+
+    private static boolean closedByPool(Throwable t) {
+        return t instanceof SQLException sql && sql.getSQLState() == null
+                && "Connection is closed".equals(sql.getMessage()) && t.getStackTrace().length > 0
+                && t.getStackTrace()[0].getClassName().startsWith("com.zaxxer.hikari.");
     }
 
     /**

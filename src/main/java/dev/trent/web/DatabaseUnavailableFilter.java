@@ -20,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The outermost filter: a request that fails in a filter (API-key authentication reads
  * PostgreSQL before Spring MVC runs) because the database cannot be reached gets the same 503
- * problem+json with {@code Retry-After} as {@link DatabaseUnavailableHandler} gives in MVC; an
+ * problem+json with {@code Retry-After} as {@link DatabaseUnavailableResolver} gives in MVC; an
  * OCSP request gets an OCSP {@code tryLater} (RFC 6960 2.3), as OCSP answers only in OCSP.
  */
 class DatabaseUnavailableFilter extends OncePerRequestFilter {
@@ -39,27 +39,32 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
                 throw e;
             }
             DatabaseUnavailable.logged(e, request.getMethod() + " " + request.getRequestURI());
-            response.reset();
-            response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-            response.setHeader(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS);
-            response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
-            String path = request.getRequestURI();
-            if (path.equals("/ocsp") || path.startsWith("/ocsp/")) {
-                response.setStatus(HttpServletResponse.SC_OK); // RFC 6960 A.1: the status is in the body
-                response.setContentType("application/ocsp-response");
-                response.getOutputStream().write(OCSP_TRY_LATER);
-                return;
-            }
-            var pd = DatabaseUnavailable.problem().toProblemDetail();
-            java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
-            body.put("type", pd.getType().toString());
-            body.put("title", pd.getTitle());
-            body.put("status", pd.getStatus());
-            body.put("detail", pd.getDetail());
-            body.put("instance", path);
-            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-            response.getOutputStream().write(JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8));
+            write(request, response);
         }
+    }
+
+    /** The 503 problem+json with Retry-After, or for OCSP an OCSP tryLater. */
+    static void write(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        response.reset();
+        response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+        response.setHeader(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS);
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        String path = request.getRequestURI();
+        if (path.equals("/ocsp") || path.startsWith("/ocsp/")) {
+            response.setStatus(HttpServletResponse.SC_OK); // RFC 6960 A.1: the status is in the body
+            response.setContentType("application/ocsp-response");
+            response.getOutputStream().write(OCSP_TRY_LATER);
+            return;
+        }
+        var pd = DatabaseUnavailable.problem().toProblemDetail();
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("type", pd.getType().toString());
+        body.put("title", pd.getTitle());
+        body.put("status", pd.getStatus());
+        body.put("detail", pd.getDetail());
+        body.put("instance", path);
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        response.getOutputStream().write(JSON.writeValueAsString(body).getBytes(StandardCharsets.UTF_8));
     }
 
     @Configuration(proxyBeanMethods = false)
