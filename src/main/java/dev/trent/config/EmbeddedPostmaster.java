@@ -260,9 +260,15 @@ final class EmbeddedPostmaster implements AutoCloseable {
             Files.deleteIfExists(pidFile);
             return;
         }
-        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-        if (handle.isEmpty() || !servesThisDirectory(handle.get())) {
-            log.warn("Removing a stale {} (process {} {})", pidFile, pid, handle.isEmpty() ? "is gone"
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        Leftover kind = handle.map(this::classify).orElse(Leftover.GONE);
+        if (kind == Leftover.UNKNOWN) {
+            throw new IOException("Process " + pid + " named in " + pidFile + " may be a PostgreSQL on this directory, "
+                    + "but this user cannot tell (its executable and working directory are unreadable): stop it, or "
+                    + "remove " + pidFile + " if it is not PostgreSQL");
+        }
+        if (kind != Leftover.THIS_DIRECTORY) {
+            log.warn("Removing a stale {} (process {} {})", pidFile, pid, kind == Leftover.GONE ? "is gone"
                     : "is not a PostgreSQL of this directory");
             Files.deleteIfExists(pidFile);
             return;
@@ -280,24 +286,37 @@ final class EmbeddedPostmaster implements AutoCloseable {
         log.info("The earlier PostgreSQL (pid {}) stopped", pid);
     }
 
-    /** A postgres executable whose working directory (or -D argument) is this data directory. */
-    private boolean servesThisDirectory(ProcessHandle h) {
+    /** What the process named in a leftover {@code postmaster.pid} is. */
+    enum Leftover { GONE, OTHER, THIS_DIRECTORY, UNKNOWN }
+
+    /**
+     * A postgres executable whose working directory (the postmaster changes into its data
+     * directory) or {@code -D} argument is this data directory; another program (the pid was
+     * reused); or, when neither can be read, unknown.
+     */
+    private Leftover classify(ProcessHandle h) {
         Optional<String> command = h.info().command();
         if (command.isPresent() && !Path.of(command.get()).getFileName().toString().equals("postgres")) {
-            return false;
+            return Leftover.OTHER;
         }
         try {
             Path cwd = Path.of("/proc", Long.toString(h.pid()), "cwd");
             if (Files.exists(cwd)) {
-                return Files.isSameFile(cwd.toRealPath(), dataDir.toRealPath());
+                Path real = cwd.toRealPath();
+                return Files.isSameFile(real, dataDir.toRealPath()) ? Leftover.THIS_DIRECTORY
+                        : command.isPresent() ? Leftover.OTHER : Leftover.UNKNOWN;
             }
         } catch (IOException | SecurityException e) {
             // not readable: fall back to the arguments
         }
-        List<String> args = List.of(h.info().arguments().orElse(new String[0]));
+        Optional<String[]> arguments = h.info().arguments();
+        if (command.isEmpty() || arguments.isEmpty()) {
+            return Leftover.UNKNOWN;
+        }
+        List<String> args = List.of(arguments.get());
         int d = args.indexOf("-D");
-        return command.isPresent() && d >= 0 && d + 1 < args.size() && Path.of(args.get(d + 1)).toAbsolutePath()
-                .normalize().equals(dataDir.toAbsolutePath().normalize());
+        return d >= 0 && d + 1 < args.size() && Path.of(args.get(d + 1)).toAbsolutePath().normalize()
+                .equals(dataDir.toAbsolutePath().normalize()) ? Leftover.THIS_DIRECTORY : Leftover.UNKNOWN;
     }
 
     /** Sends a signal and waits for the process to exit. */

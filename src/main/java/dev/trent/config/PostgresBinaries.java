@@ -67,7 +67,14 @@ final class PostgresBinaries {
                 // made concurrently: checked below
             }
         }
-        if (!Files.getOwner(root).getName().equals(System.getProperty("user.name"))
+        Path probe = Files.createTempFile("trent-owner", null);
+        java.nio.file.attribute.UserPrincipal me;
+        try {
+            me = Files.getOwner(probe);
+        } finally {
+            Files.delete(probe);
+        }
+        if (!Files.getOwner(root).equals(me)
                 || !Files.getPosixFilePermissions(root).equals(PosixFilePermissions.fromString("rwx------"))) {
             throw new IOException(root + " exists but is not an owner-only directory of this user: remove it");
         }

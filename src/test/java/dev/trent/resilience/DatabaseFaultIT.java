@@ -250,6 +250,64 @@ class DatabaseFaultIT {
         }
     }
 
+    @Test
+    void leftoverPostmasterWhenTrentStartsThenStoppedByFastShutdownAndAStalePidFileRemoved() throws Exception {
+        Path data = tmp.resolve("data");
+        Path cluster = data.resolve("postgres");
+        Map<String, String> settings = Map.of("trent.data-dir", data.toString(), "trent.bootstrap-admin-token", ADMIN);
+        X509Certificate before;
+        try (TrentApp app = TrentApp.start(settings)) {
+            before = enroll(app.client(), "leftover-1");
+        }
+        // A PostgreSQL on the data directory that no Trent owns, as a crashed run leaves it.
+        Path postgres;
+        try (Stream<Path> dirs = Files.list(Path.of(System.getProperty("java.io.tmpdir"), "trent-postgres-"
+                + System.getProperty("user.name")))) {
+            postgres = dirs.map(d -> d.resolve("bin/postgres")).filter(Files::isExecutable).findFirst().orElseThrow();
+        }
+        List<String> command = new ArrayList<>();
+        if (io.zonky.test.db.postgres.util.LinuxUtils.isUnshareAvailable()) {
+            command.addAll(List.of("unshare", "-U"));
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        command.addAll(List.of(postgres.toString(), "-D", cluster.toString(), "-p", Integer.toString(port), "-c",
+                "listen_addresses=localhost", "-c", "unix_socket_directories="));
+        Process orphan = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("orphan.log").toFile()).start();
+        await("the leftover PostgreSQL is ready", () -> {
+            try {
+                return Files.readString(cluster.resolve("postmaster.pid")).contains("ready");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertThat(pidOf(cluster.resolve("postmaster.pid"))).isEqualTo(orphan.pid());
+
+        try (TrentApp app = TrentApp.start(settings)) {
+            assertThat(orphan.waitFor(60, TimeUnit.SECONDS)).as("the leftover is stopped").isTrue();
+            assertThat(orphan.exitValue()).as("by a fast shutdown (SIGINT), which exits 0").isZero();
+            assertThat(pidOf(cluster.resolve("postmaster.pid"))).isNotEqualTo(orphan.pid());
+            assertThat(app.client().get("/api/v1/certificates/" + before.getSerialNumber().toString(16), ADMIN, null)
+                    .status()).isEqualTo(200);
+        }
+
+        // A postmaster.pid naming a live process that is not PostgreSQL (its pid reused after a power cut).
+        Process other = new ProcessBuilder("sleep", "300").start();
+        try {
+            Files.writeString(cluster.resolve("postmaster.pid"), other.pid() + "\n" + cluster + "\n1700000000\n"
+                    + port + "\n\nlocalhost\n  1234567     1\nready   \n");
+            try (TrentApp app = TrentApp.start(settings)) {
+                assertThat(enroll(app.client(), "leftover-2")).isNotNull();
+            }
+            assertThat(other.isAlive()).as("the other program is left alone").isTrue();
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
     private static void assertUnavailable(TrentClient.Response r) {
         assertThat(r.status()).as(r.toString()).isEqualTo(503);
         assertThat(r.contentType()).startsWith("application/problem+json");
