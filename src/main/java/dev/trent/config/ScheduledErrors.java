@@ -21,21 +21,23 @@ class ScheduledErrors {
 
     private static final Logger log = LoggerFactory.getLogger(ScheduledErrors.class);
 
-    static final ErrorHandler HANDLER = e -> {
-        if (DatabaseUnavailable.causedBy(e)) {
-            DatabaseUnavailable.logged(e, "scheduled task");
-        } else {
-            log.error("Unexpected error occurred in scheduled task", e);
-        }
-    };
-
-    @Bean
-    ThreadPoolTaskSchedulerCustomizer databaseOutageQuietThreadPool() {
-        return scheduler -> scheduler.setErrorHandler(HANDLER);
+    static ErrorHandler handler(DatabaseUnavailable outage) {
+        return e -> {
+            if (DatabaseUnavailable.causedBy(e)) {
+                outage.logged(e, "scheduled task");
+            } else {
+                log.error("Unexpected error occurred in scheduled task", e);
+            }
+        };
     }
 
     @Bean
-    SimpleAsyncTaskSchedulerCustomizer databaseOutageQuietSimple() {
-        return scheduler -> scheduler.setErrorHandler(HANDLER);
+    ThreadPoolTaskSchedulerCustomizer databaseOutageQuietThreadPool(DatabaseUnavailable outage) {
+        return scheduler -> scheduler.setErrorHandler(handler(outage));
+    }
+
+    @Bean
+    SimpleAsyncTaskSchedulerCustomizer databaseOutageQuietSimple(DatabaseUnavailable outage) {
+        return scheduler -> scheduler.setErrorHandler(handler(outage));
     }
 }

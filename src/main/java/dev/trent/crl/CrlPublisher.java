@@ -70,12 +70,14 @@ public class CrlPublisher {
     private final ConcurrentHashMap<String, AtomicReference<PublishedCrl>> cache = new ConcurrentHashMap<>();
     private final CrlMetrics metrics;
     private final CrlFiles files;
+    private final DatabaseUnavailable outage;
     /** The CRL number of each issuer as last written to the CRL files; touched by the scheduler only. */
     private Map<String, Long> filed = Map.of();
 
     CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
-            Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files) {
+            Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files, DatabaseUnavailable outage) {
         this.metrics = metrics;
+        this.outage = outage;
         this.files = files;
         this.jdbc = jdbc;
         this.streaming = new JdbcTemplate(dataSource);
@@ -120,7 +122,7 @@ public class CrlPublisher {
                 }
             } catch (RuntimeException e) {
                 if (DatabaseUnavailable.causedBy(e)) {
-                    DatabaseUnavailable.logged(e, "CRL generation");
+                    outage.logged(e, "CRL generation");
                 } else {
                     log.error("CRL generation for issuer {} failed; will retry", issuer.id(), e);
                 }
@@ -155,7 +157,7 @@ public class CrlPublisher {
             }
         } catch (RuntimeException e) {
             if (DatabaseUnavailable.causedBy(e)) {
-                DatabaseUnavailable.logged(e, "CRL files");
+                outage.logged(e, "CRL files");
             } else {
                 log.error("Cannot publish the CRL files; will retry", e);
             }
@@ -279,7 +281,7 @@ public class CrlPublisher {
             if (held == null || !clock.instant().isBefore(held.nextUpdate())) {
                 throw e;
             }
-            DatabaseUnavailable.logged(e, "CRL " + issuer.id() + " served from memory");
+            outage.logged(e, "CRL " + issuer.id() + " served from memory");
             return Optional.of(held);
         }
     }

@@ -86,10 +86,12 @@ public class OcspService {
      * answer is signed from remembered statuses, which might miss a revocation made elsewhere.
      */
     private volatile boolean databaseReachable = true;
+    private final DatabaseUnavailable outage;
 
     OcspService(JdbcTemplate jdbc, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
-            TrentProperties properties, OcspMetrics metrics) throws OperatorCreationException {
+            TrentProperties properties, OcspMetrics metrics, DatabaseUnavailable outage) throws OperatorCreationException {
         this.metrics = metrics;
+        this.outage = outage;
         this.jdbc = jdbc;
         this.issuers = issuers;
         this.responderKey = responderKey;
@@ -146,7 +148,7 @@ public class OcspService {
                     throw e;
                 }
                 databaseReachable = false;
-                DatabaseUnavailable.logged(e, "OCSP");
+                outage.logged(e, "OCSP");
             }
         }
         if (answer == null) {
@@ -372,7 +374,7 @@ public class OcspService {
                 throw e;
             }
             databaseReachable = false;
-            DatabaseUnavailable.logged(e, "OCSP revocation poll");
+            outage.logged(e, "OCSP revocation poll");
             return;
         }
         if (!databaseReachable) {

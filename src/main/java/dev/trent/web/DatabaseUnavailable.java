@@ -12,6 +12,7 @@ import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.QueryTimeoutException;
 import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionSystemException;
 
@@ -25,7 +26,10 @@ import org.springframework.transaction.TransactionSystemException;
  * due to a temporary overload or scheduled maintenance, which will likely be alleviated after
  * some delay", with {@code Retry-After}. Nothing was changed: every write runs in a transaction
  * that did not commit, so the same request can be sent again (an enrollment token stays unused).
+ *
+ * <p>The bean logs an outage: one line every few seconds, not a stack trace per request.
  */
+@Component
 public final class DatabaseUnavailable {
 
     private static final Logger log = LoggerFactory.getLogger(DatabaseUnavailable.class);
@@ -35,10 +39,7 @@ public final class DatabaseUnavailable {
 
     /** At most one log line per this many milliseconds: an outage is one event, not one per request. */
     private static final long LOG_EVERY_MILLIS = 5_000;
-    private static final AtomicLong lastLogged = new AtomicLong();
-
-    private DatabaseUnavailable() {
-    }
+    private final AtomicLong lastLogged = new AtomicLong();
 
     /** Whether the exception, or one of its causes, says the database cannot be reached now. */
     public static boolean causedBy(Throwable e) {
@@ -95,7 +96,7 @@ public final class DatabaseUnavailable {
     }
 
     /** Logs the outage in one line, at most every few seconds. */
-    public static void logged(Throwable e, String where) {
+    public void logged(Throwable e, String where) {
         long now = System.currentTimeMillis();
         long last = lastLogged.get();
         if (now - last >= LOG_EVERY_MILLIS && lastLogged.compareAndSet(last, now)) {

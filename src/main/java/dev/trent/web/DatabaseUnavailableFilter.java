@@ -29,6 +29,12 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
     private static final byte[] OCSP_TRY_LATER = {0x30, 0x03, 0x0a, 0x01, 0x03};
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    private final DatabaseUnavailable outage;
+
+    DatabaseUnavailableFilter(DatabaseUnavailable outage) {
+        this.outage = outage;
+    }
+
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
@@ -38,7 +44,7 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
             if (!DatabaseUnavailable.causedBy(e) || response.isCommitted()) {
                 throw e;
             }
-            DatabaseUnavailable.logged(e, request.getMethod() + " " + request.getRequestURI());
+            outage.logged(e, request.getMethod() + " " + request.getRequestURI());
             write(request, response);
         }
     }
@@ -70,9 +76,9 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
     @Configuration(proxyBeanMethods = false)
     static class Registration {
         @Bean
-        FilterRegistrationBean<DatabaseUnavailableFilter> databaseUnavailableFilter() {
+        FilterRegistrationBean<DatabaseUnavailableFilter> databaseUnavailableFilter(DatabaseUnavailable outage) {
             FilterRegistrationBean<DatabaseUnavailableFilter> bean = new FilterRegistrationBean<>(
-                    new DatabaseUnavailableFilter());
+                    new DatabaseUnavailableFilter(outage));
             bean.addUrlPatterns("/*");
             bean.setOrder(Ordered.HIGHEST_PRECEDENCE);
             return bean;

@@ -18,13 +18,19 @@ import jakarta.servlet.http.HttpServletResponse;
 @Component
 class DatabaseUnavailableResolver implements HandlerExceptionResolver, Ordered {
 
+    private final DatabaseUnavailable outage;
+
+    DatabaseUnavailableResolver(DatabaseUnavailable outage) {
+        this.outage = outage;
+    }
+
     @Override
     public ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response, Object handler,
             Exception ex) {
         if (!DatabaseUnavailable.causedBy(ex) || response.isCommitted()) {
             return null;
         }
-        DatabaseUnavailable.logged(ex, request.getMethod() + " " + request.getRequestURI());
+        outage.logged(ex, request.getMethod() + " " + request.getRequestURI());
         try {
             DatabaseUnavailableFilter.write(request, response);
         } catch (IOException e) {
