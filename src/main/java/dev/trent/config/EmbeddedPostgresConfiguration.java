@@ -127,7 +127,7 @@ class EmbeddedPostgresConfiguration {
             config.put("fsync", "on");
             config.put("max_connections", "100");
             EmbeddedPostmaster postmaster = EmbeddedPostmaster.start(binaries, dir, freePort(), password, config,
-                    properties.database().embeddedRestartDelay(), Duration.ofMinutes(2));
+                    properties.database().embeddedRestartDelay(), Duration.ofMinutes(10));
             return new Embedded(postmaster, password, lockFile);
         } catch (IOException | RuntimeException e) {
             lockFile.close();

@@ -221,7 +221,14 @@ final class EmbeddedPostmaster implements AutoCloseable {
         props.setProperty("connectTimeout", "2");
         props.setProperty("socketTimeout", "5");
         SQLException last = null;
+        long nextReport = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline && !closing) {
+            if (System.nanoTime() > nextReport) {
+                // Crash recovery replays the WAL written since the last checkpoint; that can take a while.
+                log.info("Embedded PostgreSQL (pid {}) does not accept connections yet: {}", p.pid(),
+                        last == null ? "no answer" : last.getMessage());
+                nextReport = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            }
             if (!p.isAlive()) {
                 throw new IOException("PostgreSQL exited with code " + p.exitValue() + " while starting (see its log "
                         + "lines above)");
