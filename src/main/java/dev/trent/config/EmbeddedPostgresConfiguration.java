@@ -5,16 +5,16 @@ import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -34,8 +34,8 @@ import dev.trent.ca.CaCeremony;
 
 /**
  * With no {@code spring.datasource.url}, Trent runs its own PostgreSQL whose data lives in
- * {@code <data-dir>/postgres} and survives restarts, supervised by {@link EmbeddedPostmaster}. With a URL, this configuration stays off
- * and Spring Boot's own DataSource is used.
+ * {@code <data-dir>/postgres} and survives restarts, supervised by {@link EmbeddedPostmaster}.
+ * With a URL, this configuration stays off and Spring Boot's own DataSource is used.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(EmbeddedPostgresConfiguration.NoDatasourceUrl.class)
@@ -110,12 +110,20 @@ class EmbeddedPostgresConfiguration {
             String password = Files.readString(passwordFile, StandardCharsets.US_ASCII).strip();
             Path binaries = PostgresBinaries.unpacked();
             if (!Files.exists(dir.resolve("postgresql.conf"))) {
+                if (Files.isDirectory(dir)) {
+                    try (var entries = Files.list(dir)) {
+                        if (entries.findAny().isPresent()) {
+                            throw new IllegalStateException(dir + " is not a complete PostgreSQL cluster (no "
+                                    + "postgresql.conf): move it away to let Trent create a new one");
+                        }
+                    }
+                    Files.delete(dir);
+                }
                 // Made beside and renamed into place: a crash during initdb leaves no half cluster behind.
                 Path fresh = dataDir.resolve("postgres.initdb");
                 PostgresBinaries.deleteTree(fresh);
                 log.info("Creating the embedded PostgreSQL cluster in {}", dir);
                 EmbeddedPostmaster.initdb(binaries, fresh, passwordFile);
-                PostgresBinaries.deleteTree(dir); // an empty or half-made directory of an interrupted first start
                 Files.move(fresh, dir, StandardCopyOption.ATOMIC_MOVE);
             }
             log.info("No spring.datasource.url set: starting embedded PostgreSQL with data in {}", dir);
