@@ -224,8 +224,10 @@ class DatabaseFaultIT {
                 ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(cluster::add);
                 signal("STOP", cluster);
                 try {
-                    TrentClient.Response hung = client.get("/api/v1/certificates/" + asked.getSerialNumber()
-                            .toString(16), ADMIN, null);
+                    // Configured: 2 s to connect, 3 s per statement, so the driver gives up after 5 s;
+                    // the 20 s bound fails the old behaviour (a 30 s wait for a connection, then 500).
+                    TrentClient.Response hung = client.withTimeout(Duration.ofSeconds(20)).get("/api/v1/certificates/"
+                            + asked.getSerialNumber().toString(16), ADMIN, null);
                     assertUnavailable(hung);
                     await("readiness answers 503 while PostgreSQL hangs", () -> client.get(
                             "/actuator/health/readiness", null, null).status() == 503);
