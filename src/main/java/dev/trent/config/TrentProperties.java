@@ -33,6 +33,7 @@ public record TrentProperties(
         @DefaultValue Audit audit,
         @DefaultValue Webhooks webhooks,
         @DefaultValue Mosquitto mosquitto,
+        @DefaultValue Database database,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -53,7 +54,8 @@ public record TrentProperties(
         return "TrentProperties[dataDir=" + dataDir + ", publicBaseUrl=" + publicBaseUrl + ", bootstrapAdminToken="
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
                 + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", audit=" + audit
-                + ", webhooks=" + webhooks + ", mosquitto=" + mosquitto + ", profiles=" + profiles.keySet()
+                + ", webhooks=" + webhooks + ", mosquitto=" + mosquitto + ", database=" + database
+                + ", profiles=" + profiles.keySet()
                 + "]";
     }
 
@@ -153,6 +155,32 @@ public record TrentProperties(
             if (maxCsrBytes < 1024 || maxCsrBytes > 1 << 20) {
                 throw new IllegalArgumentException("trent.issuance.max-csr-bytes must be between 1024 and 1048576");
             }
+        }
+    }
+
+    /**
+     * How long Trent waits for PostgreSQL (embedded or external) before it answers 503: a
+     * connection (the pool's wait, TCP connect and login) within {@code connectTimeout}, a
+     * statement within {@code statementTimeout} (PostgreSQL's {@code statement_timeout}; the
+     * client gives up on a silent socket {@code connectTimeout} later). {@code embeddedRestartDelay}
+     * is the longest pause between attempts to restart an embedded PostgreSQL that died.
+     */
+    public record Database(
+            @DefaultValue("5s") Duration connectTimeout,
+            @DefaultValue("10s") Duration statementTimeout,
+            @DefaultValue("10s") Duration embeddedRestartDelay) {
+
+        public Database {
+            if (connectTimeout.compareTo(Duration.ofSeconds(1)) < 0 || statementTimeout.compareTo(Duration.ofSeconds(1)) < 0
+                    || embeddedRestartDelay.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("trent.database.connect-timeout and statement-timeout must be at "
+                        + "least 1s, embedded-restart-delay at least 100ms");
+            }
+        }
+
+        /** The client's socket read timeout: a statement's own limit plus a connection's. */
+        public Duration socketTimeout() {
+            return statementTimeout.plus(connectTimeout);
         }
     }
 

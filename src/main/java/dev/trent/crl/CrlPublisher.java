@@ -36,6 +36,7 @@ import dev.trent.config.TrentProperties;
 import dev.trent.pki.Hashes;
 import dev.trent.revocation.RevocationReason;
 import dev.trent.revocation.RevocationService;
+import dev.trent.web.DatabaseUnavailable;
 
 /**
  * Generates, stores and hands out each issuer's full CRL. A CRL is generated when none exists,
@@ -69,12 +70,14 @@ public class CrlPublisher {
     private final ConcurrentHashMap<String, AtomicReference<PublishedCrl>> cache = new ConcurrentHashMap<>();
     private final CrlMetrics metrics;
     private final CrlFiles files;
+    private final DatabaseUnavailable outage;
     /** The CRL number of each issuer as last written to the CRL files; touched by the scheduler only. */
     private Map<String, Long> filed = Map.of();
 
     CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
-            Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files) {
+            Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files, DatabaseUnavailable outage) {
         this.metrics = metrics;
+        this.outage = outage;
         this.files = files;
         this.jdbc = jdbc;
         this.streaming = new JdbcTemplate(dataSource);
@@ -118,7 +121,11 @@ public class CrlPublisher {
                     generate(issuer);
                 }
             } catch (RuntimeException e) {
-                log.error("CRL generation for issuer {} failed; will retry", issuer.id(), e);
+                if (DatabaseUnavailable.causedBy(e)) {
+                    outage.logged(e, "CRL generation");
+                } else {
+                    log.error("CRL generation for issuer {} failed; will retry", issuer.id(), e);
+                }
                 dirty.add(issuer.id());
             }
         }
@@ -149,7 +156,11 @@ public class CrlPublisher {
                         PublishedCrl::number));
             }
         } catch (RuntimeException e) {
-            log.error("Cannot publish the CRL files; will retry", e);
+            if (DatabaseUnavailable.causedBy(e)) {
+                outage.logged(e, "CRL files");
+            } else {
+                log.error("Cannot publish the CRL files; will retry", e);
+            }
         }
     }
 
@@ -253,9 +264,29 @@ public class CrlPublisher {
 
     /**
      * The issuer's current CRL, as stored in PostgreSQL (so every instance serves the same
-     * bytes). The DER is kept in memory until a newer CRL appears.
+     * bytes). The DER is kept in memory until a newer CRL appears. While PostgreSQL cannot be
+     * reached, the copy in memory is served until its nextUpdate (it is still the issuer's
+     * valid statement, RFC 5280 5.1.2.5); after that, or without one, the database's failure
+     * stands (503).
      */
     public Optional<PublishedCrl> current(Issuer issuer) {
+        try {
+            return currentFromDatabase(issuer);
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.causedBy(e)) {
+                throw e;
+            }
+            AtomicReference<PublishedCrl> ref = cache.get(issuer.id());
+            PublishedCrl held = ref == null ? null : ref.get();
+            if (held == null || !clock.instant().isBefore(held.nextUpdate())) {
+                throw e;
+            }
+            outage.logged(e, "CRL " + issuer.id() + " served from memory");
+            return Optional.of(held);
+        }
+    }
+
+    private Optional<PublishedCrl> currentFromDatabase(Issuer issuer) {
         Optional<Head> head = latestHead(issuer.id());
         if (head.isEmpty()) {
             generate(issuer);

@@ -48,6 +48,7 @@ import dev.trent.pki.Hashes;
 import dev.trent.pki.Providers;
 import dev.trent.revocation.RevocationReason;
 import dev.trent.revocation.RevocationService;
+import dev.trent.web.DatabaseUnavailable;
 
 /**
  * Decides and signs OCSP responses (RFC 6960), with the RFC 5019 fast path: a nonce-less
@@ -80,10 +81,17 @@ public class OcspService {
     private final Map<String, java.util.concurrent.atomic.AtomicLong> generations = new ConcurrentHashMap<>();
 
     private final OcspMetrics metrics;
+    /**
+     * False from a failed database read until the next successful revocation poll. Meanwhile no
+     * answer is signed from remembered statuses, which might miss a revocation made elsewhere.
+     */
+    private volatile boolean databaseReachable = true;
+    private final DatabaseUnavailable outage;
 
     OcspService(JdbcTemplate jdbc, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
-            TrentProperties properties, OcspMetrics metrics) throws OperatorCreationException {
+            TrentProperties properties, OcspMetrics metrics, DatabaseUnavailable outage) throws OperatorCreationException {
         this.metrics = metrics;
+        this.outage = outage;
         this.jdbc = jdbc;
         this.issuers = issuers;
         this.responderKey = responderKey;
@@ -131,7 +139,28 @@ public class OcspService {
             }
         }
         long generation = cacheable ? generation(issuerId).get() : 0;
-        Answer answer = sign(request);
+        Answer answer = null;
+        if (databaseReachable) {
+            try {
+                answer = sign(request);
+            } catch (RuntimeException e) {
+                if (!DatabaseUnavailable.causedBy(e)) {
+                    throw e;
+                }
+                databaseReachable = false;
+                outage.logged(e, "OCSP");
+            }
+        }
+        if (answer == null) {
+            // PostgreSQL is unreachable: the revocation state cannot be confirmed, so nothing new is
+            // signed; a pre-signed answer is served while it is valid (RFC 6960 2.4: until its
+            // nextUpdate), else RFC 6960 2.3 tryLater.
+            Answer held = key == null ? null : cache.getOrDefault(issuerId, Map.of()).get(key);
+            if (held != null && clock.instant().isBefore(held.nextUpdate())) {
+                return counted(held, OcspMetrics.Cache.HIT);
+            }
+            return counted(status(OCSPRespBuilder.TRY_LATER), OcspMetrics.Cache.BYPASS);
+        }
         if (cacheable && answer.cacheable()) {
             Map<String, Answer> perIssuer = cache.computeIfAbsent(issuerId, k -> new ConcurrentHashMap<>());
             if (perIssuer.size() >= settings.cacheSize()) {
@@ -224,6 +253,9 @@ public class OcspService {
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
                     summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
+            if (e instanceof RuntimeException r && DatabaseUnavailable.causedBy(r)) {
+                throw r;
+            }
             log.error("OCSP response could not be signed", e);
             return status(OCSPRespBuilder.INTERNAL_ERROR);
         }
@@ -365,13 +397,27 @@ public class OcspService {
     /** Empties an issuer's cache when another instance changed its revocation state. */
     @Scheduled(fixedDelayString = "${trent.ocsp.poll-interval:500ms}")
     void pollRevocationVersions() {
-        jdbc.query("select id, revocation_version from issuer", rs -> {
-            String id = rs.getString(1);
-            long version = rs.getLong(2);
-            Long seen = seenVersions.put(id, version);
-            if (seen != null && seen != version) {
-                invalidate(id);
+        try {
+            jdbc.query("select id, revocation_version from issuer", rs -> {
+                String id = rs.getString(1);
+                long version = rs.getLong(2);
+                Long seen = seenVersions.put(id, version);
+                if (seen != null && seen != version) {
+                    invalidate(id);
+                }
+            });
+        } catch (RuntimeException e) {
+            if (!DatabaseUnavailable.causedBy(e)) {
+                throw e;
             }
-        });
+            databaseReachable = false;
+            outage.logged(e, "OCSP revocation poll");
+            return;
+        }
+        if (!databaseReachable) {
+            // A revocation made elsewhere meanwhile changed its issuer's version: the poll above emptied that cache.
+            log.info("Database reachable again: OCSP signs live answers again");
+            databaseReachable = true;
+        }
     }
 }

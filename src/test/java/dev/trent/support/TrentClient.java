@@ -23,6 +23,7 @@ public final class TrentClient {
 
     private final HttpClient http;
     private final String base;
+    private java.time.Duration timeout;
 
     public TrentClient(int port) {
         this.base = "http://localhost:" + port;
@@ -42,6 +43,13 @@ public final class TrentClient {
 
     public String base() {
         return base;
+    }
+
+    /** This client with a limit on each request's wait for its response. */
+    public TrentClient withTimeout(java.time.Duration requestTimeout) {
+        TrentClient c = new TrentClient(base, http);
+        c.timeout = requestTimeout;
+        return c;
     }
 
     /** A response with its body as bytes and helpers to read it. */
@@ -84,6 +92,9 @@ public final class TrentClient {
     public Response send(String method, String path, Map<String, String> headers, byte[] body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
         headers.forEach(b::header);
+        if (timeout != null) {
+            b.timeout(timeout);
+        }
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         try {
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -1,0 +1,114 @@
+package dev.trent.web;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.QueryTimeoutException;
+import org.springframework.dao.TransientDataAccessResourceException;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
+
+/**
+ * What counts as "PostgreSQL is unreachable" (gone, hanging, restarting, or refusing
+ * connections) as opposed to an error of the request or of Trent: the one definition used by
+ * the 503 answers ({@link DatabaseUnavailableResolver} for Spring MVC, {@link DatabaseUnavailableFilter}
+ * for the filters before it), OCSP's {@code tryLater} and the CRLs served from memory.
+ *
+ * <p>RFC 9110 15.6.4: 503 "indicates that the server is currently unable to handle the request
+ * due to a temporary overload or scheduled maintenance, which will likely be alleviated after
+ * some delay", with {@code Retry-After}. Nothing was changed: every write runs in a transaction
+ * that did not commit, so the same request can be sent again (an enrollment token stays unused).
+ *
+ * <p>The bean logs an outage: one line every few seconds, not a stack trace per request.
+ */
+@Component
+public final class DatabaseUnavailable {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabaseUnavailable.class);
+
+    /** Seconds a client should wait before trying again. */
+    public static final String RETRY_AFTER_SECONDS = "10";
+
+    /** At most one log line per this many milliseconds: an outage is one event, not one per request. */
+    private static final long LOG_EVERY_MILLIS = 5_000;
+    private final AtomicLong lastLogged = new AtomicLong();
+
+    /** Whether the exception, or one of its causes, says the database cannot be reached now. */
+    public static boolean causedBy(Throwable e) {
+        return causedBy(e, 0);
+    }
+
+    private static boolean causedBy(Throwable e, int depth) {
+        if (depth > 3) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TransactionSystemException tse && tse.getApplicationException() != null
+                    && causedBy(tse.getApplicationException(), depth + 1)) {
+                return true;
+            }
+            if (closedByPool(t)) {
+                // A rollback after the connection broke: Hikari closed it, and this failure
+                // replaced the one that said why ("Application exception overridden by rollback exception").
+                return true;
+            }
+            if (t instanceof CannotCreateTransactionException || t instanceof DataAccessResourceFailureException
+                    || t instanceof QueryTimeoutException || t instanceof TransientDataAccessResourceException
+                    || t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+                    || t instanceof SQLRecoverableException || t instanceof org.hibernate.exception.JDBCConnectionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null && unreachable(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean closedByPool(Throwable t) {
+        return t instanceof SQLException sql && sql.getSQLState() == null
+                && "Connection is closed".equals(sql.getMessage()) && t.getStackTrace().length > 0
+                && t.getStackTrace()[0].getClassName().startsWith("com.zaxxer.hikari.");
+    }
+
+    /**
+     * SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or crash shutdown, cannot
+     * connect now: starting up or in recovery), 57014 (statement_timeout), 53300 (too many
+     * connections).
+     */
+    private static boolean unreachable(String state) {
+        return state.startsWith("08") || state.startsWith("57P") || state.equals("57014") || state.equals("53300");
+    }
+
+    /** The problem a client gets; 503 with {@code https://trent.dev/problems/database-unavailable}. */
+    public static ProblemException problem() {
+        return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
+                "Trent's database cannot be reached right now; nothing was changed. Try again in "
+                        + RETRY_AFTER_SECONDS + " seconds.");
+    }
+
+    /** Logs the outage in one line, at most every few seconds. */
+    public void logged(Throwable e, String where) {
+        long now = System.currentTimeMillis();
+        long last = lastLogged.get();
+        if (now - last >= LOG_EVERY_MILLIS && lastLogged.compareAndSet(last, now)) {
+            log.warn("Database unavailable ({}): {}", where, rootMessage(e));
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}
