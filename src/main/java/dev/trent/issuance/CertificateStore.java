@@ -72,7 +72,10 @@ class CertificateStore implements AutoCloseable {
             config.setAutoCommit(true);
             config.setMaximumPoolSize(properties.issuance().reservationPoolSize());
             config.setMinimumIdle(1);
+            // The main pool's timeouts (trent.database.*: connect, socket, statement_timeout).
             config.setConnectionTimeout(main.getConnectionTimeout());
+            config.setValidationTimeout(main.getValidationTimeout());
+            config.setConnectionInitSql(main.getConnectionInitSql());
             this.ownPool = new HikariDataSource(config);
             this.reservations = new JdbcTemplate(ownPool);
         } else {
