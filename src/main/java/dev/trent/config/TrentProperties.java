@@ -139,7 +139,8 @@ public record TrentProperties(
             @DefaultValue("5m") Duration backdate,
             @DefaultValue("16384") int maxCsrBytes,
             @DefaultValue("4") int reservationPoolSize,
-            @DefaultValue("5m") Duration pendingTimeout) {
+            @DefaultValue("5m") Duration pendingTimeout,
+            @DefaultValue("1m") Duration sweepInterval) {
 
         public Issuance {
             if (reservationPoolSize < 1 || reservationPoolSize > 64) {

@@ -62,6 +62,11 @@ public final class CertificateFactory {
      * ({@link #signTbs}). Nothing is signed here.
      */
     static byte[] tbs(CertificateTemplate t, AlgorithmIdentifier algorithm) {
+        return tbsOf(builder(t), algorithm, "certificate " + t.serial().toString(16));
+    }
+
+    /** The TBSCertificate DER {@code b} builds for a signature algorithm {@code algorithm}; nothing signed. */
+    private static byte[] tbsOf(X509v3CertificateBuilder b, AlgorithmIdentifier algorithm, String what) {
         ContentSigner standIn = new ContentSigner() {
             @Override
             public AlgorithmIdentifier getAlgorithmIdentifier() {
@@ -79,10 +84,10 @@ public final class CertificateFactory {
             }
         };
         try {
-            return builder(t).build(standIn).toASN1Structure().getTBSCertificate()
+            return b.build(standIn).toASN1Structure().getTBSCertificate()
                     .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot encode certificate " + t.serial().toString(16), e);
+            throw new IllegalStateException("cannot encode " + what, e);
         }
     }
 
@@ -177,16 +182,19 @@ public final class CertificateFactory {
         }
     }
 
-    /** A delegated OCSP responder certificate; see {@code IssuanceService.issueOcspResponder}. */
-    static X509CertificateHolder signOcspResponder(Issuer issuer, java.math.BigInteger serial, String name,
+    /**
+     * The TBS of a delegated OCSP responder certificate, for {@link #signTbs}; see
+     * {@code IssuanceService.issueOcspResponder}.
+     */
+    static byte[] ocspResponderTbs(Issuer issuer, java.math.BigInteger serial, String name,
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore,
-            java.time.Instant notAfter) {
+            java.time.Instant notAfter, AlgorithmIdentifier algorithm) {
         try {
             X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
                     KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
             b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
                     org.bouncycastle.asn1.DERNull.INSTANCE);
-            return build(b, issuer, "the OCSP responder certificate");
+            return tbsOf(b, algorithm, "the OCSP responder certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the OCSP responder certificate", e);
         }
@@ -246,13 +254,14 @@ public final class CertificateFactory {
     }
 
     /**
-     * Trent's own TLS server certificate (see {@code IssuanceService.issueTlsServer}): CN = the
+     * The TBS of Trent's own TLS server certificate, for {@link #signTbs} (see
+     * {@code IssuanceService.issueTlsServer}): CN = the
      * first name, keyUsage digitalSignature (critical), EKU serverAuth, SANs with the DNS names
      * and IP addresses, SKI, AKI, and the CDP and AIA every certificate of this issuer carries.
      */
-    static X509CertificateHolder signTlsServer(Issuer issuer, java.math.BigInteger serial, String name,
+    static byte[] tlsServerTbs(Issuer issuer, java.math.BigInteger serial, String name,
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, List<String> dnsNames, List<String> ipAddresses,
-            java.time.Instant notBefore, java.time.Instant notAfter) {
+            java.time.Instant notBefore, java.time.Instant notAfter, AlgorithmIdentifier algorithm) {
         try {
             X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
                     KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
@@ -265,7 +274,7 @@ public final class CertificateFactory {
             }
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
             addStatusPointers(b, issuer, true, true);
-            return build(b, issuer, "the TLS server certificate");
+            return tbsOf(b, algorithm, "the TLS server certificate");
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the TLS server certificate", e);
         }

@@ -177,12 +177,14 @@ public class IssuanceService {
         Instant notAfter = window.notAfter();
         java.math.BigInteger serialNumber = serials.next();
         String serial = SerialNumbers.toHex(serialNumber);
+        org.bouncycastle.operator.ContentSigner signer = issuer.signer().contentSigner();
+        byte[] tbs = CertificateFactory.ocspResponderTbs(issuer, serialNumber, name, key, notBefore, notAfter,
+                signer.getAlgorithmIdentifier());
         long id = reserve(new CertificateStore.Pending(issuer.id(), serial, name, "ocsp-responder",
                 CertificateFactory.subject(name).toString(), List.of(), notBefore, notAfter, KeyType.EC_P256.name(),
-                keySha256, null, clock.instant()));
+                keySha256, dev.trent.pki.Hashes.sha256Hex(tbs), clock.instant()));
         try {
-            X509CertificateHolder holder = CertificateFactory.signOcspResponder(issuer, serialNumber, name, key,
-                    notBefore, notAfter);
+            X509CertificateHolder holder = CertificateFactory.signTbs(tbs, signer, "the OCSP responder certificate");
             byte[] der = holder.getEncoded();
             store.storeSigned(id, der, null, clock.instant());
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
@@ -212,12 +214,15 @@ public class IssuanceService {
         PreSigningLinter.lintTlsServer(serialNumber, window.notBefore(), window.notAfter(), issuer, dnsNames,
                 ipAddresses);
         String name = dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0);
+        org.bouncycastle.operator.ContentSigner signer = issuer.signer().contentSigner();
+        byte[] tbs = CertificateFactory.tlsServerTbs(issuer, serialNumber, name, key, dnsNames, ipAddresses,
+                window.notBefore(), window.notAfter(), signer.getAlgorithmIdentifier());
         long id = reserve(new CertificateStore.Pending(issuer.id(), serial, "trent-tls-" + serial.substring(0, 8),
                 "tls-server", CertificateFactory.subject(name).toString(), dnsNames, window.notBefore(),
-                window.notAfter(), KeyType.EC_P256.name(), keySha256, null, clock.instant()));
+                window.notAfter(), KeyType.EC_P256.name(), keySha256, dev.trent.pki.Hashes.sha256Hex(tbs),
+                clock.instant()));
         try {
-            X509CertificateHolder holder = CertificateFactory.signTlsServer(issuer, serialNumber, name, key, dnsNames,
-                    ipAddresses, window.notBefore(), window.notAfter());
+            X509CertificateHolder holder = CertificateFactory.signTbs(tbs, signer, "the TLS server certificate");
             store.storeSigned(id, holder.getEncoded(), null, clock.instant());
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
             details.put("profile", "tls-server");

@@ -34,7 +34,8 @@ class ReservationSweeper {
         this.timeout = properties.issuance().pendingTimeout();
     }
 
-    @Scheduled(initialDelay = 30_000, fixedDelay = 60_000)
+    @Scheduled(initialDelayString = "${trent.issuance.sweep-interval:1m}",
+            fixedDelayString = "${trent.issuance.sweep-interval:1m}")
     void sweepScheduled() {
         try {
             sweep();

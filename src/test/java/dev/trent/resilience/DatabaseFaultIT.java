@@ -531,20 +531,38 @@ class DatabaseFaultIT {
         }
 
         static ChildTrent start(Path data, Path log) throws Exception {
-            Path jar;
-            try (Stream<Path> files = Files.list(Path.of("target"))) {
-                jar = files.filter(p -> p.getFileName().toString().matches("trent-[0-9].*\\.jar")
-                        && !p.getFileName().toString().contains("sources")).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no target/trent-*.jar: run ./mvnw verify"))
-                        .toAbsolutePath();
+            return start(data, log, null, List.of());
+        }
+
+        /**
+         * With {@code journal}: the test classpath instead of the jar, and the
+         * {@link dev.trent.support.SignatureJournal} writing every certificate signature to it.
+         */
+        static ChildTrent start(Path data, Path log, Path journal, List<String> settings) throws Exception {
+            List<String> launch;
+            if (journal == null) {
+                Path jar;
+                try (Stream<Path> files = Files.list(Path.of("target"))) {
+                    jar = files.filter(p -> p.getFileName().toString().matches("trent-[0-9].*\\.jar")
+                            && !p.getFileName().toString().contains("sources")).findFirst()
+                            .orElseThrow(() -> new IllegalStateException("no target/trent-*.jar: run ./mvnw verify"))
+                            .toAbsolutePath();
+                }
+                launch = List.of("-jar", jar.toString());
+            } else {
+                String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+                launch = List.of("-Dtrent.test.signature-journal=" + journal.toAbsolutePath(), "-cp", classpath,
+                        "dev.trent.TrentApplication", "--spring.main.sources=dev.trent.support.SignatureJournal");
             }
             int port;
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
-                    "--server.port=" + port, "--trent.tls.port=0", "--trent.data-dir=" + data,
+                    .toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+            command.addAll(launch);
+            command.addAll(settings);
+            command.addAll(List.of("--server.port=" + port, "--trent.tls.port=0", "--trent.data-dir=" + data,
                     "--trent.bootstrap-admin-token=" + ADMIN, "--trent.database.connect-timeout=2s"));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
