@@ -6,7 +6,8 @@
 #   BENCH_JAR_A=old.jar BENCH_JAR_B=target/trent-0.1.0-SNAPSHOT.jar bench/ab-bench.sh
 #
 # Knobs: BENCH_ROUNDS (3; the order alternates per round), and enroll-bench.sh's own
-# (BENCH_WARMUP, BENCH_COUNT, BENCH_CONCURRENCY, BENCH_DATASOURCE_URL ...).
+# (BENCH_WARMUP, BENCH_COUNT, BENCH_CONCURRENCY, BENCH_DATASOURCE_URL ...). Keep BENCH_WARMUP
+# within what both builds finish inside BENCH_MAX_SECONDS (300 s), or the slower one is warmed less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BENCH_JAR_A:?the first build's jar}" "${BENCH_JAR_B:?the second build's jar}"
@@ -21,6 +22,7 @@ run() { # JAR -> enrollments/s (and the RESULT line on stderr)
 A=() B=() R=()
 for (( r = 1; r <= ROUNDS; r++ )); do
     if (( r % 2 )); then a=$(run "$BENCH_JAR_A"); b=$(run "$BENCH_JAR_B"); else b=$(run "$BENCH_JAR_B"); a=$(run "$BENCH_JAR_A"); fi
+    [[ -n "$a" && -n "$b" ]] || { echo "round $r: a run failed (A '$a', B '$b'); see target/bench/" >&2; exit 1; }
     ratio=$(echo "scale=3; $b / $a" | bc)
     echo "round $r: A $a/s, B $b/s, B/A $ratio"
     A+=("$a") B+=("$b") R+=("$ratio")

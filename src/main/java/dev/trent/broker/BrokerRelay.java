@@ -184,7 +184,6 @@ final class BrokerRelay implements SmartLifecycle {
                 if (reconcileWanted) {
                     reconcileWanted = false;
                     lastReconcile = System.nanoTime();
-                    expiredUntil = outbox.now(); // the reconciliation covers what expired until now
                     reconcile();
                 }
                 java.time.Instant now = outbox.now();

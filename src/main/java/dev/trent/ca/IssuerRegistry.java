@@ -105,7 +105,8 @@ public class IssuerRegistry {
     }
 
     /**
-     * Retired issuers that still have unexpired delivered certificates but whose key is not
+     * Retired issuers that still have unexpired delivered certificates (Trent's own TLS and OCSP
+     * responder certificates do not count: they are replaced from the active issuer) but whose key is not
      * loaded here: their CRL cannot be renewed (relying parties that need a fresh CRL refuse
      * those certificates once the last one's nextUpdate passes) and OCSP answers
      * {@code unauthorized} for them.
@@ -117,7 +118,8 @@ public class IssuerRegistry {
                 continue;
             }
             Map<String, Object> live = jdbc.queryForMap("select count(*) as n, max(not_after) as last from certificate "
-                    + "where issuer_id = ? and status in ('ISSUED', 'REVOKED') and not_after > ?", r.id(),
+                    + "where issuer_id = ? and status in ('ISSUED', 'REVOKED') and not_after > ? "
+                    + "and profile not in ('tls-server', 'ocsp-responder')", r.id(),
                     Timestamp.from(clock.instant()));
             long n = ((Number) live.get("n")).longValue();
             if (n > 0) {

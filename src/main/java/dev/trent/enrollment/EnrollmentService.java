@@ -385,8 +385,10 @@ public class EnrollmentService {
         }
         // A device id that exists otherwise (a token for it, or a certificate issued on one)
         // belongs to someone else: a factory certificate never takes it over.
+        // Delivered certificates only: a PENDING row is this device's own interrupted attempt (an
+        // IDevID request holds the device's advisory lock; a token's row is counted below).
         Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ? "
-                + "and status <> 'ABANDONED') "
+                + "and status in ('ISSUED', 'REVOKED')) "
                 + "+ (select count(*) from enrollment_token where device_id = ?)", Integer.class, deviceId, deviceId);
         if (taken != null && taken > 0) {
             throw new ProblemException(HttpStatus.CONFLICT, "device-id-taken", "Device id taken", "The device id '"

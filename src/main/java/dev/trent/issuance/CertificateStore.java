@@ -60,22 +60,14 @@ class CertificateStore implements AutoCloseable {
     CertificateStore(JdbcTemplate jdbc, DataSource dataSource, TrentProperties properties) {
         this.jdbc = jdbc;
         if (dataSource instanceof HikariDataSource main) {
+            // Everything the main pool is configured with (URL, credentials, driver properties,
+            // trent.database.* timeouts, init SQL, lifetimes), then what differs.
             HikariConfig config = new HikariConfig();
+            main.copyStateTo(config);
             config.setPoolName("trent-reservations");
-            config.setJdbcUrl(main.getJdbcUrl());
-            config.setUsername(main.getUsername());
-            config.setPassword(main.getPassword());
-            config.setDataSourceProperties(main.getDataSourceProperties());
-            if (main.getDriverClassName() != null) {
-                config.setDriverClassName(main.getDriverClassName());
-            }
             config.setAutoCommit(true);
             config.setMaximumPoolSize(properties.issuance().reservationPoolSize());
             config.setMinimumIdle(1);
-            // The main pool's timeouts (trent.database.*: connect, socket, statement_timeout).
-            config.setConnectionTimeout(main.getConnectionTimeout());
-            config.setValidationTimeout(main.getValidationTimeout());
-            config.setConnectionInitSql(main.getConnectionInitSql());
             this.ownPool = new HikariDataSource(config);
             this.reservations = new JdbcTemplate(ownPool);
         } else {
@@ -142,18 +134,20 @@ class CertificateStore implements AutoCloseable {
      *                               made that impossible): the caller's transaction rolls back
      */
     void storeSigned(long id, byte[] der, Long tokenId, Instant at) {
-        if (tokenId == null) {
-            if (jdbc.update(STORE_SIGNED, der, id) != 1) {
-                throw new IllegalStateException("certificate record " + id + " is no longer pending");
-            }
+        boolean stored = tokenId == null ? jdbc.update(STORE_SIGNED, der, id) == 1
+                : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, Timestamp.from(at),
+                        tokenId).size() == 1;
+        if (stored) {
             return;
         }
-        List<Long> linked = jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id,
-                Timestamp.from(at), tokenId);
-        if (linked.size() != 1) {
-            throw new IllegalStateException("certificate record " + id + " is no longer pending, or enrollment token "
-                    + tokenId + " was already used");
+        // A keyCompromise of this key abandoned the reservation meanwhile (RevocationService).
+        if (Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate c join blocked_key b "
+                + "on b.public_key_sha256 = c.public_key_sha256 where c.id = ?)", Boolean.class, id))) {
+            throw new KeyBlockedException();
         }
+        throw new IllegalStateException("certificate record " + id + " is no longer pending (abandoned by the "
+                + "sweeper after trent.issuance.pending-timeout?)" + (tokenId == null ? ""
+                        : ", or enrollment token " + tokenId + " was already used"));
     }
 
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */

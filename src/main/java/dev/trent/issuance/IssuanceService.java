@@ -27,9 +27,12 @@ import dev.trent.web.ProblemException;
 
 /**
  * The issuance pipeline after the request is authorised and the key accepted: fix the
- * template, lint it, persist the record (reserving the serial), sign, store the DER. It runs
- * inside the caller's transaction, so a failure at any step leaves nothing behind, and no
- * signed certificate can exist that the database does not know (Boulder's issuance cycle).
+ * template, lint it, build the exact TBSCertificate, reserve it (its serial and TBS hash
+ * committed as PENDING on a connection of its own, before anything is signed), sign those TBS
+ * bytes, and store the DER in the caller's transaction (ISSUED). A failure after the
+ * reservation leaves an ABANDONED row and nothing issued; a crash leaves a PENDING row that
+ * {@link ReservationSweeper} abandons. So no signature exists that the database does not know
+ * (Boulder's issuance cycle).
  */
 @Service
 public class IssuanceService {
@@ -70,9 +73,9 @@ public class IssuanceService {
     }
 
     /**
-     * Issues a certificate inside the caller's transaction. When {@code request.tokenId()} is
-     * set, that enrollment token is marked used by this certificate in the same statement that
-     * reserves the serial.
+     * Issues a certificate: the reservation commits on its own, the DER is stored inside the
+     * caller's transaction. When {@code request.tokenId()} is set, that enrollment token is
+     * marked used by this certificate in the statement that stores the DER.
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public Certificate issue(Request request) {
@@ -125,7 +128,13 @@ public class IssuanceService {
         } catch (IOException e) {
             throw new IllegalStateException("signed certificate cannot be encoded", e);
         }
-        store.storeSigned(id, der, request.tokenId(), now);
+        try {
+            store.storeSigned(id, der, request.tokenId(), now);
+        } catch (CertificateStore.KeyBlockedException e) {
+            throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
+                    + "compromised (keyCompromise) while the certificate was being issued; nothing was issued. "
+                    + "Generate a new key pair.");
+        }
         return new Certificate(serial, issuer.id(), request.deviceId(), request.profile().name(), subject,
                 template.dnsNames(), CertificateStatus.ISSUED, request.keyType().name(), request.publicKeySha256(),
                 template.notBefore(), template.notAfter(), now, null, der);

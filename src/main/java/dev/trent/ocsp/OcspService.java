@@ -216,6 +216,7 @@ public class OcspService {
                     new RespID(responder.holder().getSubjectPublicKeyInfo(), digests.get(CertificateID.HASH_SHA1)));
             OcspMetrics.Status summary = OcspMetrics.Status.GOOD;
             boolean nonIssued = false;
+            boolean anyUnknown = false;
             for (Req req : request.requests()) {
                 CertificateID id = req.getCertID();
                 Issuer issuer = issuerOf(id);
@@ -225,6 +226,7 @@ public class OcspService {
                 }
                 CertificateStatus status = statusOf(issuer, id.getSerialNumber());
                 nonIssued |= status instanceof NonIssued;
+                anyUnknown |= status instanceof UnknownStatus;
                 if (status instanceof RevokedStatus) {
                     summary = OcspMetrics.Status.REVOKED;
                 } else if (status instanceof UnknownStatus && summary == OcspMetrics.Status.GOOD) {
@@ -249,7 +251,7 @@ public class OcspService {
             byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
             // An unknown serial may be a reservation whose certificate is being signed right now:
             // such an answer is neither remembered nor cacheable by HTTP caches.
-            boolean cacheable = request.nonce() == null && summary != OcspMetrics.Status.UNKNOWN;
+            boolean cacheable = request.nonce() == null && !anyUnknown;
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
                     summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {

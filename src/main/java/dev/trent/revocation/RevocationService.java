@@ -216,6 +216,13 @@ public class RevocationService {
             audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
             log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
         }
+        // An issuance of the same key in progress (reserved, not yet stored) must not complete:
+        // its reservation is abandoned here, so its store finds it no longer pending.
+        int inFlight = jdbc.update("update certificate set status = 'ABANDONED' where public_key_sha256 = ? "
+                + "and status = 'PENDING'", source.keyHash());
+        if (inFlight > 0) {
+            log.warn("Key {} blocked: {} issuance(s) of it in progress abandoned", source.keyHash(), inFlight);
+        }
         List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
                 + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
                 + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id for update",

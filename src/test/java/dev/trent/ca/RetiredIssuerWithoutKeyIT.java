@@ -54,6 +54,9 @@ class RetiredIssuerWithoutKeyIT extends IntegrationTest {
             insertCertificate(id, device, "ee01", now.minusSeconds(60), "ISSUED"); // expired: does not count
             insertCertificate(id, device, "ee02", now.plusSeconds(86400), "ISSUED");
             insertCertificate(id, device, "ee03", now.plusSeconds(86400 * 2L), "REVOKED");
+            // Trent's own TLS and OCSP responder certificates are replaced from the active issuer: not counted.
+            insertCertificate(id, device, "ee04", now.plusSeconds(86400 * 20L), "ISSUED", "tls-server");
+            insertCertificate(id, device, "ee05", now.plusSeconds(86400 * 20L), "ISSUED", "ocsp-responder");
 
             List<IssuerRegistry.Orphaned> orphaned = issuers.retiredWithoutKey();
 
@@ -81,10 +84,15 @@ class RetiredIssuerWithoutKeyIT extends IntegrationTest {
     }
 
     private void insertCertificate(String issuerId, String device, String serial, Instant notAfter, String status) {
+        insertCertificate(issuerId, device, serial, notAfter, status, "device");
+    }
+
+    private void insertCertificate(String issuerId, String device, String serial, Instant notAfter, String status,
+            String profile) {
         boolean revoked = status.equals("REVOKED");
         jdbc.update("insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before, "
                 + "not_after, key_type, public_key_sha256, status, created_at, der, revoked_at, revocation_reason) "
-                + "values (?, ?, ?, 'device', ?, '{}', ?, ?, 'EC_P256', ?, ?, ?, ?, ?, ?)", issuerId, serial, device,
+                + "values (?, ?, ?, ?, ?, '{}', ?, ?, 'EC_P256', ?, ?, ?, ?, ?, ?)", issuerId, serial, device, profile,
                 "CN=" + device, Timestamp.from(notAfter.minusSeconds(86400 * 3L)), Timestamp.from(notAfter),
                 "ab".repeat(32), status, Timestamp.from(Instant.now()), new byte[] {0x30, 0x00},
                 revoked ? Timestamp.from(Instant.now()) : null, revoked ? "superseded" : null);

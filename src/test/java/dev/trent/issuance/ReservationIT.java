@@ -141,6 +141,34 @@ class ReservationIT extends IntegrationTest {
                 .isEqualTo("ISSUED");
     }
 
+    @Test
+    void keyCompromiseWhenAnIssuanceOfTheSameKeyIsInProgressThenItsReservationIsAbandonedAndItsStoreRefused() {
+        TrentClient c = client();
+        String device = deviceId("blocked");
+        TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, device, "device", null), "application/x-pem-file",
+                TestCsrs.ecP256("x").pem().getBytes(), null);
+        assertThat(r.status()).isEqualTo(201);
+        String serial = r.certificates().get(0).getSerialNumber().toString(16);
+        String keyHash = jdbc.queryForObject("select public_key_sha256 from certificate where serial = ?", String.class,
+                serial);
+        String inFlightSerial = "7c" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        String issuerId = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        long inFlight = store.reserve(new CertificateStore.Pending(issuerId, inFlightSerial, device, "device",
+                "CN=" + device, List.of(), Instant.now(), Instant.now().plusSeconds(3600), "EC_P256", keyHash,
+                "22".repeat(32), Instant.now()));
+
+        assertThat(c.postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY,
+                Map.of("reason", "keyCompromise")).status()).isEqualTo(200);
+
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, inFlight))
+                .isEqualTo("ABANDONED");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
+                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, null, Instant.now())))
+                .isInstanceOf(CertificateStore.KeyBlockedException.class);
+        assertThat(jdbc.queryForObject("select der is null from certificate where id = ?", Boolean.class, inFlight))
+                .isTrue();
+    }
+
     private CertificateStore.Pending pending(String serial, String device, Instant createdAt) {
         String issuerId = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
         return new CertificateStore.Pending(issuerId, serial, device, "device", "CN=" + device, List.of(),
