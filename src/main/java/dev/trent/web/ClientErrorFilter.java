@@ -3,6 +3,9 @@ package dev.trent.web;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.IllegalCharsetNameException;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -14,6 +17,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
@@ -25,6 +29,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * a body is handed to Tomcat's error report, which Trent writes as problem+json too.
  */
 class ClientErrorFilter extends OncePerRequestFilter {
+
+    private static final String HEALTH = "/actuator/health/";
 
     private final ClientErrorLog log;
 
@@ -42,6 +48,9 @@ class ClientErrorFilter extends OncePerRequestFilter {
                 write(request, response, refused);
                 return;
             }
+        }
+        if (blank(request.getHeader(HttpHeaders.ACCEPT))) {
+            request = new WithoutAccept(request);
         }
         try {
             chain.doFilter(request, response);
@@ -69,8 +78,43 @@ class ClientErrorFilter extends OncePerRequestFilter {
             return ProblemException.notFound("No such resource (an encoded slash, %2F, is only meaningful in an "
                     + "OCSP GET URL).");
         }
+        if (uri != null && uri.startsWith(HEALTH) && uri.indexOf('/', HEALTH.length()) >= 0) {
+            // Actuator throws on a group path of several segments; the API has one ({group}).
+            return ProblemException.notFound("No such health group.");
+        }
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
         return type == null ? null : contentTypeProblem(type);
+    }
+
+    private static boolean blank(String s) {
+        return s != null && s.isBlank();
+    }
+
+    /**
+     * An empty {@code Accept} is taken as no {@code Accept} (RFC 9110 12.5.1: any media type),
+     * as {@link MediaTypes#negotiate} does; some framework endpoints (Prometheus) failed on it.
+     */
+    private static final class WithoutAccept extends HttpServletRequestWrapper {
+        WithoutAccept(HttpServletRequest request) {
+            super(request);
+        }
+
+        @Override
+        public String getHeader(String name) {
+            return HttpHeaders.ACCEPT.equalsIgnoreCase(name) ? null : super.getHeader(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaders(String name) {
+            return HttpHeaders.ACCEPT.equalsIgnoreCase(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaderNames() {
+            List<String> names = Collections.list(super.getHeaderNames());
+            names.removeIf(HttpHeaders.ACCEPT::equalsIgnoreCase);
+            return Collections.enumeration(names);
+        }
     }
 
     /** Why a {@code Content-Type} header cannot describe a request body, or null when it can. */

@@ -23,6 +23,10 @@ public final class ClientErrors {
             if (t instanceof ProblemException p) {
                 return Optional.of(p);
             }
+            if (t instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
+                return Optional.of(ProblemException.invalidRequest("The request body cannot be read as its "
+                        + "Content-Type says."));
+            }
             if (t instanceof org.apache.tomcat.util.http.InvalidParameterException) {
                 return Optional.of(ProblemException.invalidRequest("The query string or form body cannot be decoded: "
                         + "a bad %-escape, bytes that are not UTF-8, or too many parameters."));

@@ -1,15 +1,11 @@
 package dev.trent.web;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Tomcat's error report, as problem+json instead of an HTML page: for the errors Tomcat answers
@@ -24,8 +20,6 @@ import org.slf4j.LoggerFactory;
  * 5xx for it).
  */
 class ProblemErrorReportValve extends ErrorReportValve {
-
-    private static final Logger log = LoggerFactory.getLogger(ProblemErrorReportValve.class);
 
     private final ClientErrorLog clientErrors;
 
@@ -58,29 +52,23 @@ class ProblemErrorReportValve extends ErrorReportValve {
         response.setStatus(status);
         if (status < 500) {
             clientErrors.log(request, status, type, detail);
-        } else if (throwable != null) {
-            log.error("Unexpected error on {} {}", request.getMethod(), request.getRequestURI(), throwable);
-        }
+        } // a 5xx with an exception: Tomcat's StandardWrapperValve has logged it
         try {
             response.setHeader("Cache-Control", "no-store");
-            response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-            String body;
             if (Problems.isOcspPath(request.getRequestURI())) {
-                response.setContentType("application/ocsp-response");
                 byte[] der = status >= 500 ? Problems.OCSP_INTERNAL_ERROR : Problems.OCSP_MALFORMED_REQUEST;
-                body = new String(der, StandardCharsets.ISO_8859_1); // all below 0x80: the same bytes in UTF-8
+                response.setContentType("application/ocsp-response");
+                response.setContentLength(der.length);
+                response.getOutputStream().write(der);
             } else {
+                byte[] json = Problems.problemJson(status, type, Problems.title(status), detail);
                 response.setContentType("application/problem+json");
-                body = new String(Problems.problemJson(status, type, Problems.title(status), detail),
-                        StandardCharsets.UTF_8);
+                response.setContentLength(json.length);
+                response.getOutputStream().write(json);
             }
-            PrintWriter writer = response.getReporter();
-            if (writer != null) {
-                writer.write(body);
-                response.finishResponse();
-            }
+            response.finishResponse();
         } catch (IOException | IllegalStateException e) {
-            // The client went away or the response was taken over; nothing more can be said.
+            // The client went away, or the response was taken over; nothing more can be said.
         }
     }
 

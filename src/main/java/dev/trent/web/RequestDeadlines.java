@@ -35,10 +35,8 @@ import jakarta.servlet.ServletException;
  * {@code connectionTimeout} bounds each read, so a client sending a byte a second could hold a
  * connection for ever. Counted from the request's first byte, its line and headers must arrive
  * within {@code trent.http.header-deadline} and its body within {@code trent.http.body-deadline};
- * a connection past either is closed. While headers arrive, Tomcat's poller owns the connection
- * and closes it itself once its read timeout is cut to 1 ms; while the application reads the
- * body, the connection is closed under the blocked read (which then fails). Checked every
- * 250 ms, on the HTTP and the HTTPS listener alike.
+ * a connection past either is closed (a worker blocked reading the body then sees its read
+ * fail). Checked every 250 ms, on the HTTP and the HTTPS listener alike.
  */
 class RequestDeadlines implements DisposableBean {
 
@@ -70,20 +68,24 @@ class RequestDeadlines implements DisposableBean {
             long now = System.nanoTime();
             for (DeadlineNioProtocol p : protocols) {
                 for (SocketWrapperBase<NioChannel> w : p.connections()) {
+                    boolean overdue;
                     if (w.getCurrentProcessor() instanceof AbstractProcessor processor) {
-                        // Between reads of the request line and headers; Tomcat's poller owns the
-                        // connection and times it out (closes it) at once with a 1 ms read timeout.
-                        if (headersOverdue(processor.getRequest(), now)) {
-                            w.setReadTimeout(1);
-                        }
+                        // Waiting in Tomcat's poller for more of the request line and headers
+                        // (Trent serves nothing asynchronously).
+                        overdue = !processor.isAsync() && !processor.isUpgrade()
+                                && headersOverdue(processor.getRequest(), now);
                     } else {
+                        // In a worker thread, maybe blocked reading the body.
                         Request request = inService.get(key(w.getLocalPort(), w.getRemoteAddr(), w.getRemotePort()));
-                        if (request != null && bodyOverdue(request, now)) {
-                            // A worker thread is blocked reading the body; only closing the
-                            // connection ends it (the read then fails, at the latest after
-                            // Tomcat's per-read connectionTimeout).
-                            w.close();
-                        }
+                        overdue = request != null && bodyOverdue(request, now);
+                    }
+                    if (overdue) {
+                        // Tomcat's close is safe from any thread (the processor is taken
+                        // atomically; a worker blocked on the socket sees its read fail, at the
+                        // latest after the per-read connectionTimeout). A shorter read timeout
+                        // would not do: Tomcat's poller checks it right after each read, so a
+                        // byte every half second would never time out.
+                        w.close();
                     }
                 }
             }
@@ -93,16 +95,12 @@ class RequestDeadlines implements DisposableBean {
     }
 
     /**
-     * Tomcat marks the stage PARSE only once it has the headers, so while it reads them the
-     * stage is the connection's previous one (NEW, ENDED...) and the request's start time (its
-     * first byte) is set.
+     * The request's start time is its first byte. (Its stage says nothing here: Tomcat sets it
+     * only once the headers are in, so until then it is the previous request's.)
      */
     private boolean headersOverdue(Request request, long now) {
         long start = request.getStartTimeNanos();
-        int stage = request.getRequestProcessor().getStage();
-        return start > 0 && now - start > headerNanos && stage != Constants.STAGE_PREPARE
-                && stage != Constants.STAGE_SERVICE && stage != Constants.STAGE_ENDINPUT
-                && stage != Constants.STAGE_ENDOUTPUT;
+        return start > 0 && now - start > headerNanos;
     }
 
     private boolean bodyOverdue(Request request, long now) {
