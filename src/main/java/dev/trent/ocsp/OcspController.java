@@ -2,7 +2,8 @@ package dev.trent.ocsp;
 
 import java.io.IOException;
 
-import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -22,9 +23,13 @@ class OcspController {
         this.http = http;
     }
 
-    /** Every method: {@link OcspHttp} answers the ones it does not serve with a 405 in OCSP. */
-    @RequestMapping({"/ocsp", "/ocsp/**"})
-    void ocsp(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    @PostMapping("/ocsp")
+    void post(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        http.handle(request, response);
+    }
+
+    @GetMapping("/ocsp/**")
+    void get(HttpServletRequest request, HttpServletResponse response) throws IOException {
         http.handle(request, response);
     }
 }
