@@ -8,7 +8,8 @@
 # benchmark, not a test: it reports and exits non-zero only when something failed. bench/README.md.
 #
 #   bench/fuzz-bench.sh [COUNT]      default 1000000
-# Knobs: BENCH_SEED (default: the time), BENCH_THREADS=4, BENCH_PORT=18094, BENCH_JAVA_OPTS=
+# Knobs: BENCH_SEED (default: the time), BENCH_THREADS=4, BENCH_PORT=18094, BENCH_JAVA_OPTS=,
+#        BENCH_KEEP=1 keeps the data directory and Trent's log (path printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
@@ -21,7 +22,8 @@ source bench/lib.sh
 JAR=$(trent_jar)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-fuzz-bench.XXXXXX")
-trap 'stop_trents; rm -rf "$TMP"' EXIT
+if [[ "${BENCH_KEEP:-0}" == 1 ]]; then trap 'stop_trents; echo "[fuzz-bench] kept $TMP"' EXIT
+else trap 'stop_trents; rm -rf "$TMP"' EXIT; fi
 
 # shellcheck disable=SC2086
 TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0 start_trent "$JAR" "$PORT" "$TMP/data" "$TMP/trent.log" \
@@ -33,9 +35,9 @@ STATUS=0
 java -XX:+UseSerialGC -cp "$SNAKEYAML" src/test/java/dev/trent/web/HttpFuzzer.java --port "$PORT" \
     --admin "$ADMIN" --count "$COUNT" --seed "$SEED" --threads "$THREADS" || STATUS=$?
 echo "[fuzz-bench] Trent's log: $(( $(wc -c < "$TMP/trent.log") - LOG_BEFORE )) bytes written during the run;" \
-    "ERROR lines: $(grep -c ' ERROR ' "$TMP/trent.log" || true);" \
-    "stack frames: $(grep -c '^[[:space:]]*at ' "$TMP/trent.log" || true);" \
-    "client-error lines: $(grep -c 'Client error ' "$TMP/trent.log" || true)" \
-    "(rate-limited; $(grep -o '([0-9]* more not logged)' "$TMP/trent.log" | grep -o '[0-9]*' | paste -sd+ - | bc 2>/dev/null || echo 0) more counted)"
-grep ' ERROR ' "$TMP/trent.log" | head -20 || true
+    "ERROR lines: $(grep -a -c ' ERROR ' "$TMP/trent.log" || true);" \
+    "stack frames: $(grep -a -c '^[[:space:]]*at ' "$TMP/trent.log" || true);" \
+    "client-error lines: $(grep -a -c 'Client error ' "$TMP/trent.log" || true)" \
+    "(rate-limited; $(grep -a -o '([0-9]* more not logged)' "$TMP/trent.log" | grep -o '[0-9]*' | paste -sd+ - | bc 2>/dev/null || echo 0) more counted)"
+grep -a ' ERROR ' "$TMP/trent.log" | head -20 || true
 exit $STATUS

@@ -39,17 +39,22 @@ public class ClientErrorLog {
         long dropped = suppressed.getAndSet(0);
         String method = request.getMethod() == null ? "?" : request.getMethod();
         String path = request.getRequestURI() == null ? "?" : request.getRequestURI();
-        log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method), clean(path),
-                request.getRemoteAddr(), detail, dropped > 0 ? " (" + dropped + " more not logged)" : "");
+        log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method, 200), clean(path, 200),
+                request.getRemoteAddr(), clean(String.valueOf(detail), 500),
+                dropped > 0 ? " (" + dropped + " more not logged)" : "");
     }
 
     /** Keeps a log line one line: control characters become '?', and it is cut at 200 characters. */
     static String clean(String s) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
-        for (int i = 0; i < s.length() && i < 200; i++) {
+        return clean(s, 200);
+    }
+
+    static String clean(String s, int max) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
+        for (int i = 0; i < s.length() && i < max; i++) {
             char c = s.charAt(i);
             b.append(c < 0x20 || c == 0x7f ? '?' : c);
         }
-        return s.length() > 200 ? b + "..." : b.toString();
+        return s.length() > max ? b + "..." : b.toString();
     }
 }

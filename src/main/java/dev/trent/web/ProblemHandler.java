@@ -125,6 +125,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             if (pd.getType() == null || "about:blank".equals(pd.getType().toString())) {
                 pd.setType(URI.create(ProblemException.TYPE_BASE + Problems.typeFor(statusCode.value())));
             }
+            if (statusCode.is4xxClientError() && request instanceof org.springframework.web.context.request
+                    .ServletWebRequest servlet) {
+                String type = pd.getType().toString().substring(pd.getType().toString().lastIndexOf('/') + 1);
+                clientErrors.log(servlet.getRequest(), statusCode.value(), type, String.valueOf(pd.getDetail()));
+            }
             HttpHeaders h = new HttpHeaders();
             h.putAll(response.getHeaders());
             h.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
