@@ -34,6 +34,7 @@ public record TrentProperties(
         @DefaultValue Webhooks webhooks,
         @DefaultValue Mosquitto mosquitto,
         @DefaultValue Database database,
+        @DefaultValue Http http,
         Map<String, Profile> profiles) {
 
     public TrentProperties {
@@ -55,7 +56,7 @@ public record TrentProperties(
                 + (bootstrapAdminToken == null ? "none" : "(redacted)") + ", ca=" + ca + ", issuance=" + issuance
                 + ", tokens=" + tokens + ", crl=" + crl + ", ocsp=" + ocsp + ", tls=" + tls + ", audit=" + audit
                 + ", webhooks=" + webhooks + ", mosquitto=" + mosquitto + ", database=" + database
-                + ", profiles=" + profiles.keySet()
+                + ", http=" + http + ", profiles=" + profiles.keySet()
                 + "]";
     }
 
@@ -222,6 +223,22 @@ public record TrentProperties(
             }
             if ((certificateFile == null) != (keyFile == null)) {
                 throw new IllegalArgumentException("set both trent.tls.certificate-file and trent.tls.key-file, or neither");
+            }
+        }
+    }
+
+    /**
+     * Deadlines for receiving a request, counted from its first byte: the request line and
+     * headers within {@code headerDeadline}, the body within {@code bodyDeadline}; a slower
+     * client's connection is closed.
+     */
+    public record Http(
+            @DefaultValue("20s") Duration headerDeadline,
+            @DefaultValue("60s") Duration bodyDeadline) {
+
+        public Http {
+            if (headerDeadline.isNegative() || headerDeadline.isZero() || bodyDeadline.isNegative() || bodyDeadline.isZero()) {
+                throw new IllegalArgumentException("trent.http.header-deadline and body-deadline must be positive");
             }
         }
     }

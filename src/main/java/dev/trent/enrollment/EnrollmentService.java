@@ -131,7 +131,9 @@ public class EnrollmentService {
                 .orElseThrow(() -> EnrollmentProblems.tokenInvalid("The enrollment token is unknown."));
         credentialAccepted(token.deviceId());
         if (deviceId != null && !deviceId.equals(token.deviceId())) {
-            throw EnrollmentProblems.tokenInvalid("This enrollment token is not for device '" + deviceId + "'.");
+            // The same answer as for an unknown token: a token guessed or stolen with the wrong
+            // device name is not confirmed as valid (the audit log records the mismatch).
+            throw EnrollmentProblems.tokenInvalid("The enrollment token is unknown.");
         }
         if (requestedProfile != null && !requestedProfile.equals(token.profile())) {
             throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is for "

@@ -48,9 +48,7 @@ class CertificateController {
     PageView list(@RequestParam(required = false) String deviceId, @RequestParam(required = false) String status,
             @RequestParam(required = false) String profile, @RequestParam(required = false) String expiringBefore,
             @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
-        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw ProblemException.invalidRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE + ".");
-        }
+        dev.trent.web.Paging.check(page, size, MAX_PAGE_SIZE);
         List<Specification<CertificateRecord>> specs = new ArrayList<>();
         specs.add((root, q, cb) -> root.get("status").in(CertificateStatus.ISSUED, CertificateStatus.REVOKED));
         if (deviceId != null) {

@@ -2,7 +2,6 @@ package dev.trent.ocsp;
 
 import java.io.IOException;
 
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -17,20 +16,30 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * Answers OCSP requests ahead of Spring Security's filter chain and Spring MVC: the responder
  * is public, takes no credentials, and parses its own path, so neither adds anything but time
- * (bench/README.md: OCSP). On by default; {@code trent.ocsp.fast-path=false} routes OCSP through
- * the normal stack ({@link OcspController}).
+ * (bench/README.md: OCSP). On by default; {@code trent.ocsp.fast-path=false} routes OCSP GET and
+ * POST through the normal stack ({@link OcspController}).
  */
 class OcspFastPathFilter extends OncePerRequestFilter {
 
     private final OcspHttp http;
+    private final boolean fastPath;
 
-    OcspFastPathFilter(OcspHttp http) {
+    OcspFastPathFilter(OcspHttp http, boolean fastPath) {
         this.http = http;
+        this.fastPath = fastPath;
     }
 
+    /**
+     * With the fast path off, GET and POST go to {@link OcspController}; the other methods are
+     * still answered here, so that they get a 405 in OCSP rather than Spring MVC's.
+     */
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !OcspHttp.isOcspPath(request.getRequestURI());
+        if (!OcspHttp.isOcspPath(request.getRequestURI())) {
+            return true;
+        }
+        String method = request.getMethod();
+        return !fastPath && ("GET".equals(method) || "POST".equals(method));
     }
 
     @Override
@@ -40,11 +49,12 @@ class OcspFastPathFilter extends OncePerRequestFilter {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnProperty(name = "trent.ocsp.fast-path", havingValue = "true", matchIfMissing = true)
     static class Registration {
         @Bean
-        FilterRegistrationBean<OcspFastPathFilter> ocspFastPath(OcspHttp http) {
-            FilterRegistrationBean<OcspFastPathFilter> bean = new FilterRegistrationBean<>(new OcspFastPathFilter(http));
+        FilterRegistrationBean<OcspFastPathFilter> ocspFastPath(OcspHttp http,
+                @org.springframework.beans.factory.annotation.Value("${trent.ocsp.fast-path:true}") boolean fastPath) {
+            FilterRegistrationBean<OcspFastPathFilter> bean = new FilterRegistrationBean<>(new OcspFastPathFilter(http,
+                    fastPath));
             bean.addUrlPatterns("/ocsp", "/ocsp/*");
             bean.setOrder(Ordered.HIGHEST_PRECEDENCE);
             return bean;

@@ -23,11 +23,13 @@ import jakarta.servlet.http.HttpServletResponse;
  * Spring Security and Spring MVC; OCSP is public and needs neither) and {@link OcspController}
  * (which answers when the fast path is switched off). {@code POST /ocsp} with
  * {@code application/ocsp-request}; {@code GET /ocsp/<base64>} (RFC 6960 A.1; percent-encoded
- * or raw {@code + / =}). OCSP-level errors are OCSP responses (HTTP 200), never HTTP errors;
- * only a POST with another Content-Type is an HTTP 400.
+ * or raw {@code + / =}). Errors are OCSP responses (HTTP 200), never problem+json: a POST with
+ * another Content-Type is a {@code malformedRequest} too, and another method a 405 carrying one.
  */
 @Component
 class OcspHttp {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OcspHttp.class);
 
     static final String OCSP_REQUEST = "application/ocsp-request";
     static final String OCSP_RESPONSE = "application/ocsp-response";
@@ -47,13 +49,30 @@ class OcspHttp {
         return path.equals("/ocsp") || path.startsWith("/ocsp/");
     }
 
+    /**
+     * Answers in OCSP whatever happens: a request it cannot read (wrong or broken Content-Type,
+     * bad base64, bad DER) gets {@code malformedRequest}, another method a 405 whose body is
+     * {@code malformedRequest}, and an unexpected failure behind it {@code internalError}.
+     */
     void handle(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            dispatch(request, response);
+        } catch (RuntimeException e) {
+            log.error("OCSP request failed; answered internalError", e);
+            metrics.record(OcspMetrics.Status.INTERNAL_ERROR, OcspMetrics.Cache.BYPASS);
+            if (!response.isCommitted()) {
+                response.reset();
+                write(response, OcspService.status(OCSPRespBuilder.INTERNAL_ERROR));
+            }
+        }
+    }
+
+    private void dispatch(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String method = request.getMethod();
         String uri = request.getRequestURI();
         if ("POST".equals(method) && uri.equals("/ocsp")) {
-            String type = request.getContentType();
-            if (type == null || !type.toLowerCase(Locale.ROOT).split(";")[0].strip().equals(OCSP_REQUEST)) {
-                writeProblem(response, uri);
+            if (!isOcspRequestType(request.getContentType())) {
+                write(response, malformed());
                 return;
             }
             byte[] body;
@@ -71,9 +90,19 @@ class OcspHttp {
             }
             write(response, answer(body));
         } else {
-            response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
             response.setHeader("Allow", uri.equals("/ocsp") ? "POST" : "GET");
+            write(response, malformed(), HttpServletResponse.SC_METHOD_NOT_ALLOWED);
         }
+    }
+
+    /** RFC 6960 A.1: {@code application/ocsp-request}; parameters are ignored, a broken header is no match. */
+    static boolean isOcspRequestType(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
+        return type.strip().toLowerCase(Locale.ROOT).equals(OCSP_REQUEST);
     }
 
     private OcspService.Answer answer(byte[] body) {
@@ -92,7 +121,11 @@ class OcspHttp {
 
     /** RFC 5019 section 6 caching headers for nonce-less answers; no-store for everything else. */
     private void write(HttpServletResponse response, OcspService.Answer a) throws IOException {
-        response.setStatus(HttpServletResponse.SC_OK);
+        write(response, a, HttpServletResponse.SC_OK);
+    }
+
+    private void write(HttpServletResponse response, OcspService.Answer a, int status) throws IOException {
+        response.setStatus(status);
         response.setContentType(OCSP_RESPONSE);
         if (a.cacheable()) {
             long seconds = Math.max(0, Math.min(maxAge.toSeconds(),
@@ -106,16 +139,6 @@ class OcspHttp {
         }
         response.setContentLength(a.der().length);
         response.getOutputStream().write(a.der());
-    }
-
-    private static void writeProblem(HttpServletResponse response, String uri) throws IOException {
-        response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
-        response.setContentType("application/problem+json");
-        response.setHeader("Cache-Control", "no-store");
-        String json = "{\"type\":\"https://trent.dev/problems/invalid-request\",\"title\":\"Not an OCSP request\","
-                + "\"status\":400,\"detail\":\"POST an OCSP request with Content-Type application/ocsp-request.\","
-                + "\"instance\":\"" + uri + "\"}";
-        response.getOutputStream().write(json.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Decodes %XX escapes only: a raw '+' stays '+' (it is base64, not a form-encoded space). */

@@ -57,6 +57,16 @@ class SecurityConfiguration {
         return f;
     }
 
+    /**
+     * A request the firewall refuses ({@code /../}, {@code ;}, a lower-case method...) is a 400
+     * saying why; Tomcat's error report ({@code web.ProblemErrorReportValve}) writes it as
+     * problem+json (OCSP under {@code /ocsp}).
+     */
+    @Bean
+    static org.springframework.security.web.firewall.RequestRejectedHandler requestRejectedHandler() {
+        return (request, response, e) -> response.sendError(400, e.getMessage());
+    }
+
     /** Tomcat decodes %2F (for OCSP GET; the controller reads the raw URI) instead of rejecting the request. */
     @Bean
     static org.springframework.boot.tomcat.TomcatConnectorCustomizer encodedSlashPassthrough() {

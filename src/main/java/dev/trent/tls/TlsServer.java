@@ -117,7 +117,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         if (!settings.enabled()) {
             return;
         }
-        Connector c = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
+        Connector c = new Connector(factory.getProtocol()); // Trent's, with request deadlines (web.RequestDeadlines)
         c.setPort(settings.port());
         c.setScheme("https");
         c.setSecure(true);

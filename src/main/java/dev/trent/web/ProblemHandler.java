@@ -31,9 +31,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
 
+    private final ClientErrorLog clientErrors;
+
     ProblemHandler(org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit,
             org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers) {
+            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
+            ClientErrorLog clientErrors) {
+        this.clientErrors = clientErrors;
         this.issuers = issuers;
         this.audit = audit;
         this.bursts = bursts;
@@ -99,8 +103,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 .body(r.getBody());
     }
 
+    /** The unexpected, unless {@link ClientErrors} knows it as the client's fault (then a 4xx, logged in one line). */
     @ExceptionHandler(Exception.class)
-    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+    ResponseEntity<ProblemDetail> unexpected(Exception e, jakarta.servlet.http.HttpServletRequest request) {
+        java.util.Optional<ProblemException> client = ClientErrors.classify(e);
+        if (client.isPresent()) {
+            ProblemException p = client.get();
+            clientErrors.log(request, p.status().value(), p.type(), p.getMessage());
+            return respond(p.toProblemDetail());
+        }
         log.error("Unexpected error", e);
         return respond(new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error",
                 "Internal error", "An unexpected error occurred; nothing was changed.").toProblemDetail());
@@ -112,7 +123,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         ResponseEntity<Object> response = super.handleExceptionInternal(ex, body, headers, statusCode, request);
         if (response != null && response.getBody() instanceof ProblemDetail pd) {
             if (pd.getType() == null || "about:blank".equals(pd.getType().toString())) {
-                pd.setType(URI.create(ProblemException.TYPE_BASE + typeFor(statusCode)));
+                pd.setType(URI.create(ProblemException.TYPE_BASE + Problems.typeFor(statusCode.value())));
+            }
+            if (statusCode.is4xxClientError() && request instanceof org.springframework.web.context.request
+                    .ServletWebRequest servlet) {
+                String type = pd.getType().toString().substring(pd.getType().toString().lastIndexOf('/') + 1);
+                clientErrors.log(servlet.getRequest(), statusCode.value(), type, String.valueOf(pd.getDetail()));
             }
             HttpHeaders h = new HttpHeaders();
             h.putAll(response.getHeaders());
@@ -120,18 +136,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             return new ResponseEntity<>(pd, h, response.getStatusCode());
         }
         return response;
-    }
-
-    private static String typeFor(HttpStatusCode status) {
-        return switch (status.value()) {
-            case 400 -> "invalid-request";
-            case 404 -> "not-found";
-            case 405 -> "method-not-allowed";
-            case 406 -> "not-acceptable";
-            case 413 -> "payload-too-large";
-            case 415 -> "unsupported-media-type";
-            default -> "http-" + status.value();
-        };
     }
 
     static ResponseEntity<ProblemDetail> respond(ProblemDetail pd) {

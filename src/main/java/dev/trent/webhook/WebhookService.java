@@ -176,10 +176,7 @@ class WebhookService {
 
     @Transactional(readOnly = true)
     DeliveryPage deliveries(long id, int page, int size) {
-        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw ProblemException.invalidRequest("page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE
-                    + ".");
-        }
+        dev.trent.web.Paging.check(page, size, MAX_PAGE_SIZE);
         get(id);
         Long total = jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ?", Long.class, id);
         List<DeliveryView> items = jdbc.query("select id, message_id, event_type, status, attempts, created_at, "

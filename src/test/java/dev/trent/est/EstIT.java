@@ -195,6 +195,10 @@ class EstIT extends IntegrationTest {
         assertThat(none.header("WWW-Authenticate")).startsWith("Basic realm=\"trent-est\"");
         assertThat(wrongDevice.status()).isEqualTo(401);
         assertThat(wrongDevice.header("WWW-Authenticate")).startsWith("Basic");
+        String unknownDetail = post.apply("/.well-known/est/simpleenroll", "Basic " + Base64.getEncoder()
+                .encodeToString((device + ":trent_et_" + "A".repeat(43)).getBytes())).json().get("detail").asText();
+        assertThat(wrongDevice.json().get("detail").asText()).as("another device's name does not confirm the token")
+                .isEqualTo(unknownDetail).doesNotContain("someone-else");
         assertThat(wrongLabel.status()).isEqualTo(400);
         assertThat(wrongLabel.json().get("type").asText()).isEqualTo("https://trent.dev/problems/profile-mismatch");
         assertThat(unknownLabel.status()).isEqualTo(404);

@@ -197,7 +197,19 @@ class OcspIT extends IntegrationTest {
         assertThat(parse(client().get("/ocsp/@@@@", null, null)).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
         TrentClient.Response wrongType = client().send("POST", "/ocsp", Map.of("Content-Type", "application/json"),
                 request(null, any));
-        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(wrongType.contentType()).isEqualTo("application/ocsp-response");
+        assertThat(parse(wrongType).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+        // A broken Content-Type (";" once threw out of the handler) and other methods: OCSP too.
+        assertThat(parse(client().send("POST", "/ocsp", Map.of("Content-Type", ";"), request(null, any))).getStatus())
+                .isEqualTo(OCSPResp.MALFORMED_REQUEST);
+        for (String method : List.of("PUT", "DELETE", "PATCH", "OPTIONS")) {
+            TrentClient.Response other = client().send(method, "/ocsp", Map.of("Content-Type",
+                    "application/ocsp-request"), request(null, any));
+            assertThat(other.status()).as(method).isEqualTo(405);
+            assertThat(other.header("Allow")).isEqualTo("POST");
+            assertThat(other.contentType()).isEqualTo("application/ocsp-response");
+            assertThat(new OCSPResp(other.body()).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+        }
     }
 
     @Test

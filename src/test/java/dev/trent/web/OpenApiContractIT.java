@@ -157,8 +157,8 @@ class OpenApiContractIT extends IntegrationTest {
             op.responses().forEach((code, response) -> {
                 // Errors carry problem+json; 2xx and 3xx (a 304 has no body) do not. Spring Boot's
                 // health endpoint is the exception: its 503 is its answer (DOWN, the health
-                // document) and its 404 for an unknown group has no body.
-                boolean actuator = op.path().startsWith("/actuator/health") && (code.equals("503") || code.equals("404"));
+                // document).
+                boolean actuator = op.path().startsWith("/actuator/health") && code.equals("503");
                 if ((code.startsWith("4") || code.startsWith("5")) && !actuator) {
                     soft.assertThat(content(response)).as("%s %s is problem+json", op, code)
                             .containsOnlyKeys(PROBLEM_JSON);

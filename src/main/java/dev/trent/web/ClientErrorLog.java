@@ -1,0 +1,60 @@
+package dev.trent.web;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * Logs client errors (4xx that Trent did not expect to be worth a line elsewhere: undecodable
+ * requests, refused media types, values PostgreSQL cannot store) at INFO in one line without a
+ * stack trace: status, problem type, method, path without its query string, remote address and
+ * Trent's own detail; never an exception's message, which may quote a form-encoded body and
+ * the token in it. At most {@value #LINES_PER_SECOND} lines a second: the lines beyond are
+ * counted, and the count rides on the next line that is written.
+ */
+@Component
+public class ClientErrorLog {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientErrorLog.class);
+    static final int LINES_PER_SECOND = 10;
+
+    private final AtomicLong window = new AtomicLong();
+    private final AtomicLong linesInWindow = new AtomicLong();
+    private final AtomicLong suppressed = new AtomicLong();
+
+    public void log(HttpServletRequest request, int status, String type, String detail) {
+        long second = System.nanoTime() / 1_000_000_000L;
+        long current = window.get();
+        if (current != second && window.compareAndSet(current, second)) {
+            linesInWindow.set(0);
+        }
+        if (linesInWindow.incrementAndGet() > LINES_PER_SECOND) {
+            suppressed.incrementAndGet();
+            return;
+        }
+        long dropped = suppressed.getAndSet(0);
+        String method = request.getMethod() == null ? "?" : request.getMethod();
+        String path = request.getRequestURI() == null ? "?" : request.getRequestURI();
+        log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method, 200), clean(path, 200),
+                request.getRemoteAddr(), clean(String.valueOf(detail), 500),
+                dropped > 0 ? " (" + dropped + " more not logged)" : "");
+    }
+
+    /** Keeps a log line one line: control characters become '?', and it is cut at 200 characters. */
+    static String clean(String s) {
+        return clean(s, 200);
+    }
+
+    static String clean(String s, int max) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
+        for (int i = 0; i < s.length() && i < max; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return s.length() > max ? b + "..." : b.toString();
+    }
+}

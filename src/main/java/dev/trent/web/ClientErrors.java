@@ -1,0 +1,64 @@
+package dev.trent.web;
+
+import java.sql.SQLException;
+import java.util.Optional;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * The one place that decides whether an exception is the client's fault, and that logs client
+ * errors. An exception thrown by the container or a library because of what the client sent
+ * (a query string or form body Tomcat cannot decode, text PostgreSQL refuses to store, a body
+ * the client stopped sending) is a 400 with a message saying what was wrong, never a 500.
+ * {@link ClientErrorLog} logs them.
+ */
+public final class ClientErrors {
+
+    private ClientErrors() {
+    }
+
+    /** The client error {@code e} (or one of its causes) stands for, if it is one. */
+    public static Optional<ProblemException> classify(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ProblemException p) {
+                return Optional.of(p);
+            }
+            if (t instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
+                return Optional.of(ProblemException.invalidRequest("The request body cannot be read as its "
+                        + "Content-Type says."));
+            }
+            if (t instanceof org.apache.tomcat.util.http.InvalidParameterException) {
+                return Optional.of(ProblemException.invalidRequest("The query string or form body cannot be decoded: "
+                        + "a bad %-escape, bytes that are not UTF-8, or too many parameters."));
+            }
+            if (t instanceof org.apache.catalina.connector.ClientAbortException
+                    || t instanceof java.io.EOFException) {
+                return Optional.of(ProblemException.invalidRequest("The request body ended before its declared "
+                        + "length, or the connection was closed while it was read."));
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("22")) {
+                return Optional.of(dataException(sql.getSQLState()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** SQLSTATE class 22, "data exception": a value from the request that PostgreSQL cannot store or compare. */
+    private static ProblemException dataException(String state) {
+        String what = switch (state) {
+            case "22021", "22P05" -> "Text must not contain the NUL character (U+0000) or bytes that are not UTF-8.";
+            case "22023" -> "Text must not contain the NUL character (U+0000).";
+            case "22008", "22007" -> "A date or time is outside the range Trent can store (years 4713 BC to "
+                    + "294276 AD).";
+            case "22003" -> "A number is out of range.";
+            case "22001" -> "A text value is too long.";
+            default -> "A value in the request cannot be stored (SQLSTATE " + state + ").";
+        };
+        return ProblemException.invalidRequest(what);
+    }
+
+    static ProblemException unsupportedMediaType(String detail) {
+        return new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                "Unsupported media type", detail);
+    }
+}

@@ -1,0 +1,250 @@
+package dev.trent.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.test.context.TestPropertySource;
+
+import dev.trent.support.IntegrationTest;
+import dev.trent.support.TrentClient;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Each kind of input that once made Trent answer 5xx or a non-problem+json error, sent over a
+ * raw socket as a client would send it: undecodable query strings and form bodies, broken
+ * Content-Types, NUL in text, out-of-range pages and timestamps, an empty Accept, Tomcat's own
+ * 400s, firewall rejections, TRACE and unknown methods, lenient numbers, and slow clients. Short
+ * request deadlines (2 s headers, 3 s body) so that the slow-client tests finish quickly.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@TestPropertySource(properties = {"trent.http.header-deadline=2s", "trent.http.body-deadline=3s"})
+class ClientErrorsIT extends IntegrationTest {
+
+    private static final String AUTH = "Authorization: Bearer " + ADMIN_KEY;
+
+    private HttpFuzzer raw;
+
+    @BeforeEach
+    void rawClient() throws IOException {
+        raw = new HttpFuzzer(Path.of("openapi.yaml"), "localhost", port, ADMIN_KEY, 0);
+    }
+
+    private HttpFuzzer.Result send(String method, String target, String body, String... headers) {
+        List<String> hs = new ArrayList<>(List.of("Host: localhost:" + port));
+        hs.addAll(List.of(headers));
+        return raw.send(new HttpFuzzer.Request(0, method, target, hs, body.getBytes(StandardCharsets.UTF_8), false));
+    }
+
+    /** problem+json with this status and type, whose detail says something. */
+    private static JsonNode assertProblem(HttpFuzzer.Result r, int status, String type) {
+        assertThat(r.status()).as(r.request().describe() + " -> " + r.body()).isEqualTo(status);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        String body = r.body().startsWith("{") ? r.body() : r.body().substring(r.body().indexOf('{'),
+                r.body().lastIndexOf('}') + 1); // chunked
+        JsonNode json = TrentClient.JSON.readTree(body);
+        assertThat(json.get("type").asText()).isEqualTo(ProblemException.TYPE_BASE + type);
+        assertThat(json.get("status").asInt()).isEqualTo(status);
+        assertThat(json.get("detail").asText()).isNotBlank();
+        return json;
+    }
+
+    @Test
+    void queryStringWhenEscapeBadOrNotUtf8Then400() {
+        assertProblem(send("GET", "/api/v1/audit?action=%zz", "", AUTH), 400, "invalid-request");
+        JsonNode p = assertProblem(send("GET", "/api/v1/audit?action=%ff%fe", "", AUTH), 400, "invalid-request");
+        assertThat(p.get("detail").asText()).contains("query string");
+        assertProblem(send("GET", "/api/v1/certificates?deviceId=%c3%28", "", AUTH), 400, "invalid-request");
+    }
+
+    @Test
+    void formBodyWhenUndecodableThen4xxAndNeverLogged(CapturedOutput output) {
+        String secret = "trent_et_formsecret" + System.nanoTime();
+        for (String method : List.of("POST", "PUT", "DELETE", "PATCH")) {
+            HttpFuzzer.Result r = send(method, "/api/v1/api-keys/5", "token=" + secret + "%zz&%ff=1", AUTH,
+                    "Content-Type: application/x-www-form-urlencoded");
+            assertThat(r.status()).as(method + " " + r.body()).isBetween(400, 499);
+            assertThat(r.contentType()).startsWith("application/problem+json");
+        }
+        assertThat(output.getAll()).doesNotContain(secret);
+    }
+
+    @Test
+    void contentTypeWhenWildcardBrokenOrUnknownCharsetThen415() {
+        String json = "{\"name\":\"x\",\"role\":\"AUDITOR\"}";
+        for (String type : List.of("*/*", "application/*+json", "application/json; charset=x", ";",
+                "multipart/form-data", "application/json; a=\"unterminated")) {
+            assertProblem(send("POST", "/api/v1/api-keys", json, AUTH, "Content-Type: " + type), 415,
+                    "unsupported-media-type");
+        }
+        assertProblem(send("POST", "/.well-known/est/simpleenroll", "MIIB", "Content-Type: application/pkcs10; charset=x"),
+                415, "unsupported-media-type");
+    }
+
+    @Test
+    void ocspWhenContentTypeBrokenThenMalformedRequest() throws Exception {
+        HttpFuzzer.Result r = send("POST", "/ocsp", "x", "Content-Type: ;");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.contentType()).isEqualTo("application/ocsp-response");
+        TrentClient.Response viaClient = client().send("POST", "/ocsp", Map.of("Content-Type", ";"), new byte[] {1});
+        assertThat(new OCSPResp(viaClient.body()).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+        // Tomcat's own 400 for a bad escape under /ocsp is an OCSP answer too.
+        HttpFuzzer.Result bad = send("GET", "/ocsp/%zz", "");
+        assertThat(bad.contentType()).isEqualTo("application/ocsp-response");
+    }
+
+    @Test
+    void textWhenItHoldsNulThen400() {
+        JsonNode p = assertProblem(send("POST", "/api/v1/api-keys", "{\"name\":\"a\\u0000b\",\"role\":\"AUDITOR\"}", AUTH,
+                "Content-Type: application/json"), 400, "invalid-request");
+        assertThat(p.get("detail").asText()).contains("NUL");
+        assertProblem(send("GET", "/api/v1/certificates?deviceId=a%00b", "", AUTH), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/audit?actor=a%00b", "", AUTH), 400, "invalid-request");
+    }
+
+    @Test
+    void pageWhenOffsetBeyondIntegerThen400() {
+        JsonNode p = assertProblem(send("GET", "/api/v1/certificates?page=2147483647&size=50", "", AUTH), 400,
+                "invalid-request");
+        assertThat(p.get("detail").asText()).contains("page * size");
+        assertProblem(send("GET", "/api/v1/webhooks/1/deliveries?page=2147483647&size=50", "", AUTH), 400,
+                "invalid-request");
+    }
+
+    @Test
+    void timestampWhenPostgresCannotStoreItThen400() {
+        JsonNode p = assertProblem(send("GET", "/api/v1/certificates?expiringBefore=%2B999999999-12-31T23:59:59Z", "",
+                AUTH), 400, "invalid-request");
+        assertThat(p.get("detail").asText()).contains("date");
+    }
+
+    @Test
+    void prometheusWhenAcceptEmptyThenServedAsWithoutAccept() {
+        HttpFuzzer.Result r = send("GET", "/actuator/prometheus", "", AUTH, "Accept: ");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("# HELP");
+    }
+
+    @Test
+    void tomcatWhenUrlOrHeaderMalformedThenProblemJson() {
+        assertProblem(send("GET", "/api/v1/%zz", ""), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/ca/\u0001chain", ""), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/ca/chain", "", "X-Big: " + "a".repeat(20_000)), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/ca/chain", "", "X-Ctl: a\u0001b"), 400, "invalid-request");
+    }
+
+    @Test
+    void firewallTraceAndUnknownMethodsThenProblemJson() {
+        JsonNode p = assertProblem(send("GET", "/api/v1/certificates/%2e%2e", "", AUTH), 400, "invalid-request");
+        assertThat(p.get("detail").asText()).contains("rejected");
+        assertProblem(send("GET", "/api/v1/ca;x/chain", ""), 400, "invalid-request");
+        assertProblem(send("get", "/api/v1/ca/chain", ""), 400, "invalid-request");
+        assertProblem(send("TRACE", "/api/v1/ca/chain", ""), 405, "method-not-allowed");
+        HttpFuzzer.Result connect = send("CONNECT", "/api/v1/ca/chain", "");
+        assertThat(connect.status()).as("a method nobody serves: never 501").isIn(400, 405);
+        assertThat(connect.contentType()).startsWith("application/problem+json");
+        assertProblem(send("GET", "/actuator/health/nosuchgroup", ""), 404, "not-found");
+        assertProblem(send("GET", "/actuator/health/a/b", ""), 404, "not-found");
+        assertProblem(send("GET", "/api/v1/ca%2Fchain", ""), 404, "not-found");
+    }
+
+    @Test
+    void identifierWhenNotPlainDigitsThen400() {
+        for (String id : List.of("+1", "%201", "0x1", "1e0", "99999999999999999999")) {
+            JsonNode p = assertProblem(send("DELETE", "/api/v1/api-keys/" + id, "", AUTH), 400, "invalid-request");
+            assertThat(p.get("detail").asText()).contains("id");
+        }
+        assertThat(jdbc.queryForObject("select count(*) from api_key where revoked_at is null", Integer.class))
+                .as("the bootstrap key (id 1) is still active").isPositive();
+        assertProblem(send("GET", "/api/v1/audit?limit=+5", "", AUTH), 400, "invalid-request");
+    }
+
+    @Test
+    void clientErrorsWhenInABurstThenOneLineEachRateLimitedWithoutStackTraces(CapturedOutput output) throws Exception {
+        int before = count(output.getAll(), "Client error ");
+        for (int i = 0; i < 40; i++) {
+            send("GET", "/api/v1/audit?action=%zz" + i, "", AUTH);
+        }
+        Thread.sleep(1100); // into the next one-second window of the log limiter
+        send("GET", "/api/v1/audit?action=%zzlast", "", AUTH);
+        String log = output.getAll();
+        int lines = count(log, "Client error ") - before;
+        assertThat(lines).as("at most 10 lines a second").isBetween(2, 31);
+        assertThat(log).contains("more not logged)");
+        assertThat(log).doesNotContain("InvalidParameterException").doesNotContain("Unexpected error")
+                .doesNotContain("Error parsing HTTP request header");
+    }
+
+    private static int count(String s, String part) {
+        int n = 0;
+        for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void slowClientWhenHeadersDribbleThenClosedAtTheDeadline() throws Exception {
+        assertThat(dribble("GET /api/v1/ca/chain HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(60) + "\r\n\r\n", ""))
+                .as("closed while the headers were still arriving").isTrue();
+    }
+
+    @Test
+    void slowClientWhenBodyDribblesThenClosedAtTheDeadline() throws Exception {
+        assertThat(dribble("POST /api/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/pkcs10\r\nAuthorization: Bearer trent_et_x\r\n"
+                + "Content-Length: 60\r\n\r\n", "a".repeat(60))).as("closed while the body was still arriving").isTrue();
+        assertThat(dribble("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n"
+                + "Content-Length: 60\r\n\r\n", "a".repeat(60))).as("OCSP too").isTrue();
+    }
+
+    /**
+     * Sends {@code head} (all but its first byte with {@code body} empty) and then the rest a
+     * byte every 500 ms (60 bytes: 30 s, far beyond the 2 s and 3 s deadlines); true when the
+     * server closes the connection before the last byte.
+     */
+    private boolean dribble(String head, String body) throws IOException, InterruptedException {
+        try (Socket s = new Socket("localhost", port)) {
+            s.setSoTimeout(1);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            byte[] first = (body.isEmpty() ? head.substring(0, 1) : head).getBytes(StandardCharsets.US_ASCII);
+            byte[] rest = (body.isEmpty() ? head.substring(1) : body).getBytes(StandardCharsets.US_ASCII);
+            out.write(first);
+            out.flush();
+            for (byte b : rest) {
+                Thread.sleep(500);
+                try {
+                    out.write(b);
+                    out.flush();
+                } catch (IOException e) {
+                    return true; // reset by the server
+                }
+                try {
+                    if (in.read() < 0) {
+                        return true;
+                    }
+                } catch (SocketTimeoutException e) {
+                    // nothing yet: keep dribbling
+                } catch (IOException e) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}
