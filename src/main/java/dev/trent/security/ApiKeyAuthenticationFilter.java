@@ -31,9 +31,13 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
     private final ApiKeyService apiKeys;
     private final dev.trent.audit.FailureBursts bursts;
 
-    ApiKeyAuthenticationFilter(ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts) {
+    private final dev.trent.web.ClientErrorLog clientErrors;
+
+    ApiKeyAuthenticationFilter(ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+            dev.trent.web.ClientErrorLog clientErrors) {
         this.apiKeys = apiKeys;
         this.bursts = bursts;
+        this.clientErrors = clientErrors;
     }
 
     @Override
@@ -51,16 +55,14 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
         }
         String presented = credential.get();
         if (presented.startsWith(Secrets.ENROLLMENT_TOKEN_PREFIX)) {
-            log.warn("Enrollment token presented to the operator API ({} {}) from {}", request.getMethod(),
-                    request.getRequestURI(), request.getRemoteAddr());
+            clientErrors.refusedCredential(request, "Enrollment token presented to the operator API");
             bursts.failed(request.getRemoteAddr(), "api-key");
             unauthorized(request, response, "Enrollment tokens are not valid on the operator API; use an API key.");
             return;
         }
         Optional<OperatorPrincipal> principal = apiKeys.authenticate(presented);
         if (principal.isEmpty()) {
-            log.warn("Unknown or revoked API key on {} {} from {}", request.getMethod(), request.getRequestURI(),
-                    request.getRemoteAddr());
+            clientErrors.refusedCredential(request, "Unknown or revoked API key");
             bursts.failed(request.getRemoteAddr(), "api-key");
             unauthorized(request, response, "The API key is unknown or revoked.");
             return;

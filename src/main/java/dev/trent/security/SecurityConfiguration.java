@@ -101,10 +101,11 @@ class SecurityConfiguration {
      */
     @Bean
     @Order(3)
-    SecurityFilterChain actuatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts)
+    SecurityFilterChain actuatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+            dev.trent.web.ClientErrorLog clientErrors)
             throws Exception {
         return stateless(http.securityMatcher(ACTUATOR_PATHS))
-                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts), AnonymousAuthenticationFilter.class)
+                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts, clientErrors), AnonymousAuthenticationFilter.class)
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/actuator/prometheus").hasRole("AUDITOR")
                         .anyRequest().permitAll())
@@ -114,10 +115,11 @@ class SecurityConfiguration {
 
     @Bean
     @Order(4)
-    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts)
+    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+            dev.trent.web.ClientErrorLog clientErrors)
             throws Exception {
         return stateless(http.securityMatcher(OPERATOR_PATHS))
-                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts), AnonymousAuthenticationFilter.class)
+                .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, bursts, clientErrors), AnonymousAuthenticationFilter.class)
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/api/v1/api-keys", "/api/v1/api-keys/**").hasRole("ADMIN")
                         .requestMatchers("/api/v1/webhooks", "/api/v1/webhooks/**").hasRole("ADMIN")

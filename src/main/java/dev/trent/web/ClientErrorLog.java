@@ -27,6 +27,34 @@ public class ClientErrorLog {
     private final AtomicLong suppressed = new AtomicLong();
 
     public void log(HttpServletRequest request, int status, String type, String detail) {
+        long dropped = admit();
+        if (dropped < 0) {
+            return;
+        }
+        String method = request.getMethod() == null ? "?" : request.getMethod();
+        String path = request.getRequestURI() == null ? "?" : request.getRequestURI();
+        log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method, 200), clean(path, 200),
+                request.getRemoteAddr(), clean(String.valueOf(detail), 500),
+                dropped > 0 ? " (" + dropped + " more not logged)" : "");
+    }
+
+    /**
+     * A refused credential (an unknown API key, a token on the wrong API), at WARN, under the
+     * same limit: a flood of bad keys cannot grow the log faster than the limit. Every refusal is
+     * still counted by the failure-burst audit events.
+     */
+    public void refusedCredential(HttpServletRequest request, String what) {
+        long dropped = admit();
+        if (dropped < 0) {
+            return;
+        }
+        log.warn("{} on {} {} from {}{}", what, clean(String.valueOf(request.getMethod()), 200),
+                clean(String.valueOf(request.getRequestURI()), 200), request.getRemoteAddr(),
+                dropped > 0 ? " (" + dropped + " more client-error lines not logged)" : "");
+    }
+
+    /** -1 when this second's lines are used up (counted), else how many were not logged before this one. */
+    private long admit() {
         long second = System.nanoTime() / 1_000_000_000L;
         long current = window.get();
         if (current != second && window.compareAndSet(current, second)) {
@@ -34,14 +62,9 @@ public class ClientErrorLog {
         }
         if (linesInWindow.incrementAndGet() > LINES_PER_SECOND) {
             suppressed.incrementAndGet();
-            return;
+            return -1;
         }
-        long dropped = suppressed.getAndSet(0);
-        String method = request.getMethod() == null ? "?" : request.getMethod();
-        String path = request.getRequestURI() == null ? "?" : request.getRequestURI();
-        log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method, 200), clean(path, 200),
-                request.getRemoteAddr(), clean(String.valueOf(detail), 500),
-                dropped > 0 ? " (" + dropped + " more not logged)" : "");
+        return suppressed.getAndSet(0);
     }
 
     /** Keeps a log line one line: control characters become '?', and it is cut at 200 characters. */
