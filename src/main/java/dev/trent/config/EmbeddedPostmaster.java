@@ -171,7 +171,9 @@ final class EmbeddedPostmaster implements AutoCloseable {
                 if (closing) {
                     return;
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // Anything, even an Error: this thread's end would end PostgreSQL for good (the
+                // parent-death signal follows the thread that started it).
                 if (closing) {
                     return;
                 }

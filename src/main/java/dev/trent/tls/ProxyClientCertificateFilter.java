@@ -40,9 +40,17 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
     private final String header;
     private final List<IpAddressMatcher> trusted;
 
+    /** Logs the ignored headers under the client-error line limit, when set. */
+    private final dev.trent.web.ClientErrorLog clientErrors;
+
     ProxyClientCertificateFilter(String header, List<String> trustedProxies) {
+        this(header, trustedProxies, null);
+    }
+
+    ProxyClientCertificateFilter(String header, List<String> trustedProxies, dev.trent.web.ClientErrorLog clientErrors) {
         this.header = header;
         this.trusted = trustedProxies.stream().map(ProxyClientCertificateFilter::trustedProxy).toList();
+        this.clientErrors = clientErrors;
     }
 
     @Override
@@ -60,7 +68,11 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
                     request.setAttribute(ATTRIBUTE, certs);
                 }
             } else {
-                log.warn("Ignoring {} from {}: not a trusted proxy", header, request.getRemoteAddr());
+                if (clientErrors != null) {
+                    clientErrors.refusedCredential(request, "Ignoring " + header + ": not from a trusted proxy");
+                } else {
+                    log.warn("Ignoring {} from {}: not a trusted proxy", header, request.getRemoteAddr());
+                }
             }
         }
         chain.doFilter(request, response);
@@ -125,12 +137,13 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
     @Configuration(proxyBeanMethods = false)
     static class Registration {
         @Bean
-        FilterRegistrationBean<ProxyClientCertificateFilter> proxyClientCertificate(TrentProperties properties) {
+        FilterRegistrationBean<ProxyClientCertificateFilter> proxyClientCertificate(TrentProperties properties,
+                dev.trent.web.ClientErrorLog clientErrors) {
             TrentProperties.Tls tls = properties.tls();
             boolean on = tls.clientCertHeader() != null && !tls.clientCertHeader().isBlank();
             FilterRegistrationBean<ProxyClientCertificateFilter> r = new FilterRegistrationBean<>(
                     new ProxyClientCertificateFilter(on ? tls.clientCertHeader() : "X-Trent-Unused",
-                            on ? tls.trustedProxies() : List.of()));
+                            on ? tls.trustedProxies() : List.of(), clientErrors));
             r.setEnabled(on);
             r.setOrder(Ordered.HIGHEST_PRECEDENCE);
             return r;

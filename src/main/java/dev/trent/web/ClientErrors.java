@@ -19,7 +19,14 @@ public final class ClientErrors {
 
     /** The client error {@code e} (or one of its causes) stands for, if it is one. */
     public static Optional<ProblemException> classify(Throwable e) {
+        // A lost database connection is never the client's fault, whatever it wraps (the driver
+        // reports a dead backend as SQLSTATE 08006 caused by an EOFException).
+        if (DatabaseUnavailable.causedBy(e)) {
+            return Optional.empty();
+        }
+        boolean underSql = false;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            underSql |= t instanceof SQLException;
             if (t instanceof ProblemException p) {
                 return Optional.of(p);
             }
@@ -31,8 +38,12 @@ public final class ClientErrors {
                 return Optional.of(ProblemException.invalidRequest("The query string or form body cannot be decoded: "
                         + "a bad %-escape, bytes that are not UTF-8, or too many parameters."));
             }
+            if (t instanceof org.apache.coyote.BadRequestException) {
+                return Optional.of(ProblemException.invalidRequest("The request body is malformed (its chunked "
+                        + "transfer encoding cannot be read)."));
+            }
             if (t instanceof org.apache.catalina.connector.ClientAbortException
-                    || t instanceof java.io.EOFException) {
+                    || (t instanceof java.io.EOFException && !underSql)) {
                 return Optional.of(ProblemException.invalidRequest("The request body ended before its declared "
                         + "length, or the connection was closed while it was read."));
             }

@@ -212,6 +212,47 @@ class ClientErrorsIT extends IntegrationTest {
                 + "Content-Length: 60\r\n\r\n", "a".repeat(60))).as("OCSP too").isTrue();
     }
 
+    @Test
+    void slowClientWhenRefusedBeforeItsBodyThenTheConnectionClosesAtOnce() throws Exception {
+        // Refused before the body is read (no credentials; a wildcard Content-Type): Tomcat would
+        // otherwise swallow the declared 100,000 bytes, and the connection outlive the deadline.
+        assertThat(refusedThenClosed("POST /api/v1/certificates/1/revoke HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")).startsWith("HTTP/1.1 401");
+        assertThat(refusedThenClosed("POST /api/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: */*\r\n"
+                + "Authorization: Bearer trent_et_x\r\nContent-Length: 100000\r\n\r\nM")).startsWith("HTTP/1.1 415");
+    }
+
+    /** The whole answer to {@code request}, after which the server must have closed the connection within 5 s. */
+    private String refusedThenClosed(String request) throws IOException {
+        // (also used for a request that asks for Connection: close)
+        try (Socket s = new Socket("localhost", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+            byte[] buffer = new byte[4096];
+            try {
+                for (int n; (n = s.getInputStream().read(buffer)) >= 0;) {
+                    answer.write(buffer, 0, n);
+                }
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("the connection stayed open after the answer: " + answer);
+            } catch (java.net.SocketException reset) {
+                // closed by the server with unread input: a reset is a close too
+            }
+            return answer.toString(StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void chunkedBodyWhenMalformedThen400WithoutAStackTrace(CapturedOutput output) throws IOException {
+        String answer = refusedThenClosed("POST /api/v1/enroll HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/pkcs10\r\nAuthorization: Bearer trent_et_anything\r\n"
+                + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 400").contains("application/problem+json");
+        assertThat(output.getAll()).doesNotContain("Unexpected error").doesNotContain("BadRequestException");
+    }
+
     /**
      * Sends {@code head} (all but its first byte with {@code body} empty) and then the rest a
      * byte every 500 ms (60 bytes: 30 s, far beyond the 2 s and 3 s deadlines); true when the

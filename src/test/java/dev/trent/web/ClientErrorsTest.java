@@ -29,6 +29,21 @@ class ClientErrorsTest {
     }
 
     @Test
+    void classifyWhenTheDatabaseConnectionDiesWithAnEofThenNotTheClientsFault() {
+        // How the PostgreSQL driver reports a backend that died mid-request (SQLSTATE 08006).
+        SQLException lost = new SQLException("An I/O error occurred while sending to the backend.", "08006",
+                new java.io.EOFException());
+        assertThat(ClientErrors.classify(new org.springframework.dao.DataAccessResourceFailureException("x", lost)))
+                .isEmpty();
+        assertThat(ClientErrors.classify(new IllegalStateException(new SQLException("wrapped", "XX000",
+                new java.io.EOFException())))).as("an EOF under any SQL error is the server's").isEmpty();
+        assertThat(ClientErrors.classify(new java.io.EOFException())).as("an EOF reading the body is the client's")
+                .isPresent();
+        assertThat(ClientErrors.classify(new org.apache.coyote.BadRequestException("bad chunk")))
+                .as("a malformed chunked body").isPresent();
+    }
+
+    @Test
     void classifyWhenTomcatCannotDecodeParametersThen400WithoutTheirValues() {
         ProblemException p = ClientErrors.classify(new IllegalStateException(
                 new org.apache.tomcat.util.http.InvalidParameterException("Parameter [token] with value [secret]")))
