@@ -193,19 +193,38 @@ public final class EnrollLoad {
 
     static Map<String, Long> cpu(Map<String, Long> watch) {
         Map<String, Long> out = new LinkedHashMap<>();
-        watch.forEach((name, pid) -> out.put(name, treeCpuNanos(pid)));
+        // Each process with its descendants, except those watched under a name of their own
+        // (Trent starts its embedded PostgreSQL as a child: counted once, as "postgres").
+        watch.forEach((name, pid) -> out.put(name, treeCpuNanos(pid, subtrees(watch.values(), pid))));
         out.put("load generator (this JVM)", ProcessHandle.current().info().totalCpuDuration()
                 .map(Duration::toNanos).orElse(-1L));
         return out;
     }
 
     static long treeCpuNanos(long pid) {
+        return treeCpuNanos(pid, java.util.Set.of());
+    }
+
+    /** CPU of {@code pid} and its descendants, leaving out the processes in {@code excluded}. */
+    static long treeCpuNanos(long pid, java.util.Set<Long> excluded) {
         return ProcessHandle.of(pid).map(p -> {
             long total = p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-            total += p.descendants().mapToLong(d -> d.info().totalCpuDuration().map(Duration::toNanos).orElse(0L))
-                    .sum();
+            total += p.descendants().filter(d -> !excluded.contains(d.pid()))
+                    .mapToLong(d -> d.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
             return total;
         }).orElse(-1L);
+    }
+
+    /** The processes of the other watched trees (each watched pid but {@code self}, with its descendants). */
+    static java.util.Set<Long> subtrees(java.util.Collection<Long> watched, long self) {
+        java.util.Set<Long> out = new java.util.HashSet<>();
+        for (long pid : watched) {
+            if (pid != self) {
+                out.add(pid);
+                ProcessHandle.of(pid).ifPresent(p -> p.descendants().forEach(d -> out.add(d.pid())));
+            }
+        }
+        return out;
     }
 
     /** {busy, total} jiffies over all CPUs from /proc/stat, or null off Linux. */
