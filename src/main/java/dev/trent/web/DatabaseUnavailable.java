@@ -24,8 +24,10 @@ import org.springframework.transaction.TransactionSystemException;
  *
  * <p>RFC 9110 15.6.4: 503 "indicates that the server is currently unable to handle the request
  * due to a temporary overload or scheduled maintenance, which will likely be alleviated after
- * some delay", with {@code Retry-After}. Nothing was changed: every write runs in a transaction
- * that did not commit, so the same request can be sent again (an enrollment token stays unused).
+ * some delay", with {@code Retry-After}. The request did not complete: every write runs in a
+ * transaction, which did not commit unless the connection broke during the commit itself (its
+ * outcome then unknown); the same request can be sent again either way (an enrollment with the
+ * same token and key returns the certificate if it was issued, else issues it).
  *
  * <p>The bean logs an outage: one line every few seconds, not a stack trace per request.
  */
@@ -91,7 +93,7 @@ public final class DatabaseUnavailable {
     /** The problem a client gets; 503 with {@code https://trent.dev/problems/database-unavailable}. */
     public static ProblemException problem() {
         return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
-                "Trent's database cannot be reached right now; nothing was changed. Try again in "
+                "Trent's database cannot be reached right now; the request did not complete. Try again in "
                         + RETRY_AFTER_SECONDS + " seconds.");
     }
 

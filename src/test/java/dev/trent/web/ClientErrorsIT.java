@@ -127,10 +127,15 @@ class ClientErrorsIT extends IntegrationTest {
     }
 
     @Test
-    void timestampWhenPostgresCannotStoreItThen400() {
+    void timestampWhenPostgresCannotStoreItThen400(CapturedOutput output) throws Exception {
         JsonNode p = assertProblem(send("GET", "/api/v1/certificates?expiringBefore=%2B999999999-12-31T23:59:59Z", "",
                 AUTH), 400, "invalid-request");
         assertThat(p.get("detail").asText()).contains("date");
+        if (jdbc.queryForObject("select current_setting('log_min_error_statement')", String.class).equals("panic")) {
+            Thread.sleep(300); // PostgreSQL's output reaches the log through a pump thread
+            // The embedded server does not copy the refused statement (a client's text) into the log.
+            assertThat(output.getAll()).doesNotContain("STATEMENT:");
+        }
     }
 
     @Test
