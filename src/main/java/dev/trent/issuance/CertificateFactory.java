@@ -119,31 +119,23 @@ public final class CertificateFactory {
      * signature is made.
      */
     public static int maxDerBytes(CertificateTemplate t) {
-        Issuer issuer = t.issuer();
-        AlgorithmIdentifier algorithm = issuer.signer().contentSigner().getAlgorithmIdentifier();
-        byte[] signature = new byte[maxSignatureBytes(issuer.certificate().getPublicKey())];
-        ContentSigner standIn = new ContentSigner() {
-            private final java.io.OutputStream sink = java.io.OutputStream.nullOutputStream();
+        AlgorithmIdentifier algorithm = t.issuer().signer().contentSigner().getAlgorithmIdentifier();
+        return maxDerBytes(tbs(t, algorithm), algorithm, t.issuer().certificate().getPublicKey());
+    }
 
-            @Override
-            public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return algorithm;
-            }
-
-            @Override
-            public java.io.OutputStream getOutputStream() {
-                return sink;
-            }
-
-            @Override
-            public byte[] getSignature() {
-                return signature;
-            }
-        };
+    /**
+     * The most bytes the DER of the certificate signing {@code tbs} can have: the TBS, the
+     * algorithm and a signature of the largest size {@code issuerKey} produces (an ECDSA
+     * signature's DER length varies by a few bytes), assembled without signing.
+     */
+    static int maxDerBytes(byte[] tbs, AlgorithmIdentifier algorithm, java.security.PublicKey issuerKey) {
         try {
-            return builder(t).build(standIn).getEncoded().length;
+            return new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                org.bouncycastle.asn1.x509.TBSCertificate.getInstance(tbs), algorithm,
+                new org.bouncycastle.asn1.DERBitString(new byte[maxSignatureBytes(issuerKey)])})
+                    .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER).length;
         } catch (IOException e) {
-            throw new IllegalStateException("cannot encode certificate " + t.serial().toString(16), e);
+            throw new IllegalStateException("cannot encode a certificate", e);
         }
     }
 

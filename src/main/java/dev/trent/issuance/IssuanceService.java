@@ -100,15 +100,16 @@ public class IssuanceService {
         Issuer issuer = issuers.active();
         CertificateTemplate template = template(issuer, request);
         PreSigningLinter.lint(template);
-        checkSize(template);
+        // The exact TBS that will be signed, built once: sized, hashed into the reservation, signed.
+        org.bouncycastle.operator.ContentSigner signer = issuer.signer().contentSigner();
+        byte[] tbs = CertificateFactory.tbs(template, signer.getAlgorithmIdentifier());
+        checkSize(template, tbs, signer.getAlgorithmIdentifier());
         // Tokens refuse it already; this catches every other way to a device id (IDevID).
         checkNotReserved(properties.mosquitto(), request.deviceId(), request.profile());
 
         Instant now = clock.instant();
         String serial = SerialNumbers.toHex(template.serial());
         String subject = CertificateFactory.subject(request.deviceId()).toString();
-        org.bouncycastle.operator.ContentSigner signer = issuer.signer().contentSigner();
-        byte[] tbs = CertificateFactory.tbs(template, signer.getAlgorithmIdentifier());
         // Persist first, durably: the serial and the hash of the exact TBS are committed before
         // any signature exists (see reserve()).
         long id;
@@ -156,12 +157,13 @@ public class IssuanceService {
      * A profile's {@code max-der-bytes}, checked before a serial is reserved or anything signed,
      * on the certificate as it would be built, with the largest signature the issuer's key makes.
      */
-    private static void checkSize(CertificateTemplate template) {
+    private static void checkSize(CertificateTemplate template, byte[] tbs,
+            org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithm) {
         CertificateProfile profile = template.profile();
         if (profile.maxDerBytes() <= 0) {
             return;
         }
-        int size = CertificateFactory.maxDerBytes(template);
+        int size = CertificateFactory.maxDerBytes(tbs, algorithm, template.issuer().certificate().getPublicKey());
         if (size > profile.maxDerBytes()) {
             throw ProblemException.badRequest("certificate-too-large", "Certificate too large", "The certificate "
                     + "would be up to " + size + " bytes DER; profile '" + profile.name() + "' allows at most "
