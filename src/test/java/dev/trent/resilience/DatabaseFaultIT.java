@@ -82,37 +82,11 @@ class DatabaseFaultIT {
     void jvmKilledUnderLoadThenNextStartNeedsNoHumanAndNothingIsLost() throws Exception {
         Path data = tmp.resolve("data");
         Path pidFile = data.resolve("postgres/postmaster.pid");
-        List<Attempt> attempts = new CopyOnWriteArrayList<>();
+        List<Attempt> attempts;
         long postmaster;
         try (ChildTrent first = ChildTrent.start(data, tmp.resolve("first.log"))) {
-            TrentClient client = first.client();
-            ConcurrentLinkedQueue<String> tokens = new ConcurrentLinkedQueue<>();
-            for (int i = 0; i < 80; i++) {
-                tokens.add(client.token(ADMIN, "crash-" + i, "device", null));
-            }
             postmaster = pidOf(pidFile);
-            AtomicBoolean stop = new AtomicBoolean();
-            ExecutorService load = Executors.newFixedThreadPool(4);
-            for (int t = 0; t < 4; t++) {
-                load.submit(() -> {
-                    String token;
-                    while (!stop.get() && (token = tokens.poll()) != null) {
-                        TestCsrs.Csr csr = TestCsrs.ecP256("x");
-                        try {
-                            TrentClient.Response r = client.enroll(token, "application/pkcs10", csr.der(), null);
-                            attempts.add(r.status() == 201 ? new Attempt(token, csr, r.certificates().get(0), null)
-                                    : new Attempt(token, csr, null, r.toString()));
-                        } catch (RuntimeException e) {
-                            attempts.add(new Attempt(token, csr, null, e.toString()));
-                        }
-                    }
-                });
-            }
-            await("some enrollments succeed before the kill", () -> issued(attempts) >= 15 || tokens.isEmpty());
-            first.kill();
-            stop.set(true);
-            load.shutdown();
-            assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+            attempts = enrollThenKill(first, "crash-", 80, 4, 15);
         }
         assertThat(issued(attempts)).isGreaterThanOrEqualTo(15);
         if (ChildTrent.SETPRIV) {
@@ -339,7 +313,46 @@ class DatabaseFaultIT {
         }
     }
 
-    private static int issued(List<Attempt> attempts) {
+    /**
+     * {@code threads} clients enroll with {@code tokens} fresh tokens (device ids {@code prefix}N,
+     * a new key each) until {@code issuedBeforeKill} certificates were received, then the child is
+     * killed with {@code kill -9} mid-load; every attempt, received or failed, is returned.
+     */
+    static List<Attempt> enrollThenKill(ChildTrent child, String prefix, int tokens, int threads, int issuedBeforeKill)
+            throws Exception {
+        TrentClient client = child.client();
+        ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < tokens; i++) {
+            queue.add(client.token(ADMIN, prefix + i, "device", null));
+        }
+        List<Attempt> attempts = new CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService load = Executors.newFixedThreadPool(threads);
+        for (int t = 0; t < threads; t++) {
+            load.submit(() -> {
+                String token;
+                while (!stop.get() && (token = queue.poll()) != null) {
+                    TestCsrs.Csr csr = TestCsrs.ecP256("x");
+                    try {
+                        TrentClient.Response r = client.enroll(token, "application/pkcs10", csr.der(), null);
+                        attempts.add(r.status() == 201 ? new Attempt(token, csr, r.certificates().get(0), null)
+                                : new Attempt(token, csr, null, r.toString()));
+                    } catch (RuntimeException e) {
+                        attempts.add(new Attempt(token, csr, null, e.toString()));
+                    }
+                }
+            });
+        }
+        await("some enrollments succeed before the kill",
+                () -> issued(attempts) >= issuedBeforeKill || queue.isEmpty());
+        child.kill();
+        stop.set(true);
+        load.shutdown();
+        assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        return attempts;
+    }
+
+    static int issued(List<Attempt> attempts) {
         return (int) attempts.stream().filter(a -> a.certificate() != null).count();
     }
 

@@ -15,20 +15,12 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.trent.support.IntegrationTest;
-import dev.trent.support.TestCsrs;
-import dev.trent.support.TrentClient;
 
 /**
  * The durable reservation under a real crash: Trent in a child JVM, with a signature journal (a
@@ -51,38 +43,10 @@ class ReservationFaultIT {
         Path data = tmp.resolve("data");
         Path journal = tmp.resolve("signatures.journal");
         List<String> settings = List.of("--trent.issuance.pending-timeout=30s", "--trent.issuance.sweep-interval=2s");
-        List<DatabaseFaultIT.Attempt> attempts = new CopyOnWriteArrayList<>();
+        List<DatabaseFaultIT.Attempt> attempts;
         try (DatabaseFaultIT.ChildTrent first = DatabaseFaultIT.ChildTrent.start(data, tmp.resolve("first.log"), journal,
                 settings)) {
-            TrentClient client = first.client();
-            ConcurrentLinkedQueue<String> tokens = new ConcurrentLinkedQueue<>();
-            for (int i = 0; i < 150; i++) {
-                tokens.add(client.token(ADMIN, "reserve-" + i, "device", null));
-            }
-            AtomicBoolean stop = new AtomicBoolean();
-            ExecutorService load = Executors.newFixedThreadPool(6);
-            for (int t = 0; t < 6; t++) {
-                load.submit(() -> {
-                    String token;
-                    while (!stop.get() && (token = tokens.poll()) != null) {
-                        TestCsrs.Csr csr = TestCsrs.ecP256("x");
-                        try {
-                            TrentClient.Response r = client.enroll(token, "application/pkcs10", csr.der(), null);
-                            attempts.add(r.status() == 201
-                                    ? new DatabaseFaultIT.Attempt(token, csr, r.certificates().get(0), null)
-                                    : new DatabaseFaultIT.Attempt(token, csr, null, r.toString()));
-                        } catch (RuntimeException e) {
-                            attempts.add(new DatabaseFaultIT.Attempt(token, csr, null, e.toString()));
-                        }
-                    }
-                });
-            }
-            DatabaseFaultIT.await("some enrollments succeed before the kill",
-                    () -> attempts.stream().filter(a -> a.certificate() != null).count() >= 25 || tokens.isEmpty());
-            first.kill();
-            stop.set(true);
-            load.shutdown();
-            assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+            attempts = DatabaseFaultIT.enrollThenKill(first, "reserve-", 150, 6, 25);
         }
         List<String> signed = Files.readAllLines(journal, StandardCharsets.US_ASCII).stream()
                 .filter(l -> !l.isBlank()).toList();
