@@ -370,35 +370,11 @@ final class EmbeddedPostmaster implements AutoCloseable {
 
     /** Copies a child's output, line by line, into Trent's log. */
     /**
-     * PostgreSQL's own output, copied into Trent's log at most {@value LineLimit#PER_SECOND} lines a
-     * second (the rest counted on the next line): a client that makes PostgreSQL refuse statements
-     * cannot grow the log faster than that.
+     * PostgreSQL's own output, copied into Trent's log at most 20 lines a second (the rest
+     * counted on the next line): a client that makes PostgreSQL refuse statements cannot grow the
+     * log faster than that.
      */
-    private static final LineLimit SERVER_LOG_LIMIT = new LineLimit();
-
-    /** A fixed one-second window of lines. */
-    static final class LineLimit {
-        static final int PER_SECOND = 20;
-        private long window = -1;
-        private int lines;
-        private long suppressed;
-
-        /** -1 when this second's lines are used up (counted), else how many were dropped before this one. */
-        synchronized long admit() {
-            long second = System.nanoTime() / 1_000_000_000L;
-            if (second != window) {
-                window = second;
-                lines = 0;
-            }
-            if (++lines > PER_SECOND) {
-                suppressed++;
-                return -1;
-            }
-            long d = suppressed;
-            suppressed = 0;
-            return d;
-        }
-    }
+    private static final dev.trent.web.LineLimit SERVER_LOG_LIMIT = new dev.trent.web.LineLimit(20);
 
     private static void pump(Process p, String name) {
         Thread t = new Thread(() -> {

@@ -1,6 +1,5 @@
 package dev.trent.web;
 
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,12 +21,10 @@ public class ClientErrorLog {
     private static final Logger log = LoggerFactory.getLogger(ClientErrorLog.class);
     static final int LINES_PER_SECOND = 10;
 
-    private final AtomicLong window = new AtomicLong();
-    private final AtomicLong linesInWindow = new AtomicLong();
-    private final AtomicLong suppressed = new AtomicLong();
+    private final LineLimit limit = new LineLimit(LINES_PER_SECOND);
 
     public void log(HttpServletRequest request, int status, String type, String detail) {
-        long dropped = admit();
+        long dropped = limit.admit();
         if (dropped < 0) {
             return;
         }
@@ -44,27 +41,13 @@ public class ClientErrorLog {
      * still counted by the failure-burst audit events.
      */
     public void refusedCredential(HttpServletRequest request, String what) {
-        long dropped = admit();
+        long dropped = limit.admit();
         if (dropped < 0) {
             return;
         }
         log.warn("{} on {} {} from {}{}", what, clean(String.valueOf(request.getMethod()), 200),
                 clean(String.valueOf(request.getRequestURI()), 200), request.getRemoteAddr(),
                 dropped > 0 ? " (" + dropped + " more client-error lines not logged)" : "");
-    }
-
-    /** -1 when this second's lines are used up (counted), else how many were not logged before this one. */
-    private long admit() {
-        long second = System.nanoTime() / 1_000_000_000L;
-        long current = window.get();
-        if (current != second && window.compareAndSet(current, second)) {
-            linesInWindow.set(0);
-        }
-        if (linesInWindow.incrementAndGet() > LINES_PER_SECOND) {
-            suppressed.incrementAndGet();
-            return -1;
-        }
-        return suppressed.getAndSet(0);
     }
 
     /** Keeps a log line one line: control characters become '?', and it is cut at 200 characters. */
