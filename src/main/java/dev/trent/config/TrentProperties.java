@@ -249,7 +249,8 @@ public record TrentProperties(
             @DefaultValue("1h") Duration responseValidity,
             @DefaultValue("60s") Duration maxAge,
             @DefaultValue("500ms") Duration pollInterval,
-            @DefaultValue("100000") int cacheSize) {
+            @DefaultValue("100000") int cacheSize,
+            Path responderSealKeyFile) {
 
         public Ocsp {
             if (responderValidity.compareTo(Duration.ofHours(2)) < 0 || responderValidity.compareTo(Duration.ofDays(30)) > 0) {
