@@ -208,13 +208,19 @@ public class OcspResponderKey {
         return Optional.ofNullable(best);
     }
 
-    /** Replaces responders once half their lifetime has passed, while the issuer's key is here. */
+    /**
+     * Replaces responders once half their lifetime has passed, while the issuer's key is here:
+     * with a younger one another instance persisted, else a new one.
+     */
     void rotateIfDue() {
+        Instant now = clock.instant();
         for (Map.Entry<String, Responder> e : current.entrySet()) {
             Responder r = e.getValue();
-            if (!clock.instant().isBefore(halfLife(r.certificate())) && issuers.keyLoaded(e.getKey())) {
+            if (!now.isBefore(halfLife(r.certificate())) && issuers.keyLoaded(e.getKey())) {
                 try {
-                    current.put(e.getKey(), issue(r.issuer(), validity));
+                    Responder younger = newestPersisted(r.issuer(), now);
+                    current.put(e.getKey(), younger != null && now.isBefore(halfLife(younger.certificate())) ? younger
+                            : issue(r.issuer(), validity));
                 } catch (RuntimeException ex) {
                     // The old one stays valid until its notAfter; the next check tries again.
                     log.warn("OCSP responder for issuer {} not renewed: {}", e.getKey(), ex.getMessage());
@@ -223,11 +229,17 @@ public class OcspResponderKey {
         }
     }
 
-    /** Every ten minutes: renewals, and the retired issuers' long-lived responders. */
+    /** Every ten minutes: renewals, the retired issuers' long-lived responders, and rows expired for a week removed. */
     @Scheduled(initialDelay = 600_000, fixedDelay = 600_000)
     void maintain() {
         rotateIfDue();
         coverRetired();
+        try {
+            jdbc.update("delete from ocsp_responder where not_after < ?",
+                    Timestamp.from(clock.instant().minus(Duration.ofDays(7))));
+        } catch (RuntimeException e) {
+            log.warn("Expired OCSP responders not removed: {}", e.getMessage());
+        }
     }
 
     @EventListener(ApplicationReadyEvent.class)
