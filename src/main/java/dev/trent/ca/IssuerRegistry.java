@@ -399,9 +399,13 @@ public class IssuerRegistry {
         }
         log.info("Rotated the active issuer from {} to {} (key '{}')", current.certificate().getSubjectX500Principal(),
                 next.certificate().getSubjectX500Principal(), keyLabel);
+        lastDelivered.remove(current.id()); // it issued until now: read its last notAfter afresh
         refreshPublishing();
         if (loaded.containsKey(current.id())) {
             events.publishEvent(new IssuerRetired(current));
+        } else {
+            log.warn("The retired issuer {} has no key here: no long-lived OCSP responder and no final CRL were made "
+                    + "for it (an instance that holds its key makes them within ten minutes)", current.id());
         }
         return next;
     }
@@ -458,17 +462,18 @@ public class IssuerRegistry {
             if (r.id().equals(current.id())) {
                 continue;
             }
-            Map<String, Object> live = jdbc.queryForMap("select max(not_after) as any_cert, max(not_after) filter "
-                    + "(where profile not in " + OWN_PROFILES + ") as delivered from certificate where issuer_id = ? "
-                    + "and not_after > ? and status in ('ISSUED', 'REVOKED')", r.id(), now);
-            Timestamp delivered = (Timestamp) live.get("delivered");
+            Instant delivered = lastDelivered(r.id(), now.toInstant());
             if (delivered != null) {
-                until.put(r.id(), delivered.toInstant());
+                until.put(r.id(), delivered);
             }
             Issuer i = loaded.get(r.id());
-            if (i != null && live.get("any_cert") != null) {
-                out.add(i);
-            } else if (i == null && delivered != null) {
+            if (i != null) {
+                Boolean live = jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
+                        + "and not_after > ? and status in ('ISSUED', 'REVOKED'))", Boolean.class, i.id(), now);
+                if (Boolean.TRUE.equals(live)) {
+                    out.add(i);
+                }
+            } else if (delivered != null) {
                 byId(r.id()).ifPresent(answers::add);
             }
         }
@@ -479,11 +484,37 @@ public class IssuerRegistry {
         publishingComputed = clock.instant();
     }
 
+    /** A retired issuer's last delivered notAfter (null: none unexpired) and when it was read. */
+    private record LastDelivered(Instant notAfter, Instant read) {
+    }
+
+    private final Map<String, LastDelivered> lastDelivered = new ConcurrentHashMap<>();
+    /** How long a retired issuer's last notAfter is trusted: it only grows by an issuance in flight at the rotation. */
+    private static final Duration LAST_DELIVERED_REFRESH = Duration.ofHours(1);
+
+    /**
+     * The last notAfter of the issuer's unexpired delivered certificates, or null. Read again only
+     * when unknown, passed, or an hour old: a retired issuer issues nothing more, and on a large
+     * inventory the read walks the not_after index past every newer certificate.
+     */
+    private Instant lastDelivered(String issuerId, Instant now) {
+        LastDelivered known = lastDelivered.get(issuerId);
+        if (known == null || now.isAfter(known.read().plus(LAST_DELIVERED_REFRESH))
+                || known.notAfter() != null && !now.isBefore(known.notAfter())) {
+            Timestamp last = jdbc.queryForObject("select max(not_after) from certificate where issuer_id = ? "
+                    + "and not_after > ? and status in ('ISSUED', 'REVOKED') and profile not in " + OWN_PROFILES,
+                    Timestamp.class, issuerId, Timestamp.from(now));
+            known = new LastDelivered(last == null ? null : last.toInstant(), now);
+            lastDelivered.put(issuerId, known);
+        }
+        return known.notAfter();
+    }
+
     /**
      * Until when a retired issuer is still needed: the last notAfter of its unexpired delivered
-     * certificates (Trent's own TLS and responder certificates not counted), as of the last
-     * recomputation (at most a minute old); empty for the active issuer and for a retired one
-     * with nothing unexpired.
+     * certificates (Trent's own TLS and responder certificates not counted), read at the
+     * rotation and again at most hourly (see {@link #lastDelivered}); empty for the active issuer
+     * and for a retired one with nothing unexpired.
      */
     public Optional<Instant> retiredUntil(String issuerId) {
         all();
