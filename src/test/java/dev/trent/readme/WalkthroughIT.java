@@ -21,7 +21,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import dev.trent.support.ExternalTool;
 import dev.trent.support.TrentApp;
@@ -34,8 +37,10 @@ import tools.jackson.databind.JsonNode;
  * directory that is neither the repository nor Trent's, against a Trent started on its own data
  * directory (embedded PostgreSQL, the admin key it saves on first start). Each step's outcome is
  * asserted on the script's output and, independently, on Trent and on the files it left; and a
- * walkthrough that cannot authenticate stops at its first step, loudly.
+ * walkthrough that cannot authenticate stops at its first step, loudly. That first start of
+ * Trent logs no warning (none of its conditions holds on a fresh data directory).
  */
+@ExtendWith(OutputCaptureExtension.class)
 class WalkthroughIT {
 
     private static final Path README = Path.of("README.md").toAbsolutePath();
@@ -46,12 +51,13 @@ class WalkthroughIT {
 
     private static TrentApp app;
     private static int port;
+    private static String startLog;
 
     @TempDir
     Path elsewhere;
 
     @BeforeAll
-    static void start() throws IOException {
+    static void start(CapturedOutput output) throws IOException {
         // The walkthrough reads the admin key Trent saved in its own data directory.
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("SPRING_DATASOURCE_URL") == null,
                 "SPRING_DATASOURCE_URL is set: the walkthrough needs the key Trent saves on its first start");
@@ -67,6 +73,7 @@ class WalkthroughIT {
                 "trent.public-base-url", "http://localhost:" + port,
                 // Empty means "not configured": Trent makes the key and saves it in the data directory.
                 "trent.bootstrap-admin-token", ""));
+        startLog = output.getAll();
     }
 
     @AfterAll
@@ -146,6 +153,14 @@ class WalkthroughIT {
 
         assertThat(run.exitCode()).as(run.toString()).isNotZero();
         assertThat(run.output()).contains("TRENT_DATA_DIR").doesNotContain("files in");
+    }
+
+    @Test
+    void firstStartWhenLoggedThenNoWarningOrError() {
+        assertThat(startLog).as("the start was captured").contains("Started TrentApplication");
+        // Each line of Spring Boot's console format: date, level, pid, ...
+        List<String> alarms = startLog.lines().filter(l -> l.matches("^\\S+\\s+(WARN|ERROR)\\s.*")).toList();
+        assertThat(alarms).as("WARN or ERROR lines of a first start").isEmpty();
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
