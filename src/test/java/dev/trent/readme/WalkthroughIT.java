@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Comparator;
@@ -38,7 +39,8 @@ import tools.jackson.databind.JsonNode;
  * directory (embedded PostgreSQL, the admin key it saves on first start). Each step's outcome is
  * asserted on the script's output and, independently, on Trent and on the files it left; and a
  * walkthrough that cannot authenticate stops at its first step, loudly. That first start of
- * Trent logs no warning (none of its conditions holds on a fresh data directory).
+ * Trent logs no warning (none of its conditions holds on a fresh data directory), and leaves its
+ * CA directory and admin key owner-only, as docs/ca.md says.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class WalkthroughIT {
@@ -161,6 +163,23 @@ class WalkthroughIT {
         // Each line of Spring Boot's console format: date, level, pid, ...
         List<String> alarms = startLog.lines().filter(l -> l.matches("^\\S+\\s+(WARN|ERROR)\\s.*")).toList();
         assertThat(alarms).as("WARN or ERROR lines of a first start").isEmpty();
+    }
+
+    @Test
+    void firstStartWhenDoneThenTheCaDirectoryAndTheAdminKeyAreOwnerOnly() throws IOException {
+        Path ca = dataDir.resolve("ca");
+        assertThat(Files.getPosixFilePermissions(ca)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        try (Stream<Path> files = Files.list(ca)) {
+            List<Path> all = files.toList();
+            assertThat(all).extracting(f -> f.getFileName().toString()).contains("root.pem", "chain.pem",
+                    "intermediate.p12", "intermediate.p12.pass", "root.p12", "root.p12.pass");
+            for (Path f : all) {
+                assertThat(Files.getPosixFilePermissions(f)).as(f.toString())
+                        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            }
+        }
+        assertThat(Files.getPosixFilePermissions(dataDir.resolve("bootstrap-admin-key")))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
