@@ -44,6 +44,16 @@ class ReadmeTest {
     }
 
     @Test
+    void ciWhenRunningTheTestsThenRunsTheCommandReadmeGives() throws IOException {
+        List<String> ci = read(".ci/run").lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
+        String command = ci.get(ci.size() - 1);
+        assertThat(command).isEqualTo("./mvnw verify");
+        String twoCommands = read("README.md").split("\n## Two commands\n", 2)[1].split("\n## ", 2)[0];
+        assertThat(twoCommands).as("README.md's test command").containsPattern("(?m)^" + Pattern.quote(command) + "\\s+#");
+    }
+
+    @Test
     void readmeWhenLinkingReferenceFilesThenEachExistsAndIsShort() throws IOException {
         String readme = read("README.md");
         Matcher m = LINK.matcher(readme);
