@@ -68,6 +68,49 @@ class ReadmeTest {
         assertThat(readme.lines().count()).as("README.md stays a front door").isLessThan(200);
     }
 
+    @Test
+    void docsWhenLinkingThenEveryLinkedFileAndHeadingExists() throws IOException {
+        List<Path> pages = new java.util.ArrayList<>(List.of(Path.of("README.md"), Path.of("bench/README.md")));
+        try (var docs = Files.list(Path.of("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        Pattern link = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+        List<String> broken = new java.util.ArrayList<>();
+        for (Path page : pages) {
+            Matcher m = link.matcher(Files.readString(page, StandardCharsets.UTF_8));
+            while (m.find()) {
+                String target = m.group(1);
+                if (target.startsWith("http://") || target.startsWith("https://")) {
+                    continue;
+                }
+                int hash = target.indexOf('#');
+                String file = hash < 0 ? target : target.substring(0, hash);
+                Path linked = file.isEmpty() ? page : page.toAbsolutePath().getParent().resolve(file).normalize();
+                if (!Files.exists(linked)) {
+                    broken.add(page + ": " + target);
+                } else if (hash >= 0 && !anchors(linked).contains(target.substring(hash + 1))) {
+                    broken.add(page + ": " + target + " (no such heading)");
+                }
+            }
+        }
+        assertThat(broken).as("links to files or headings that do not exist").isEmpty();
+    }
+
+    /** GitHub's anchors of a Markdown file's headings (outside code blocks). */
+    private static Set<String> anchors(Path markdown) throws IOException {
+        Set<String> anchors = new TreeSet<>();
+        boolean code = false;
+        for (String line : Files.readAllLines(markdown, StandardCharsets.UTF_8)) {
+            if (line.startsWith("```")) {
+                code = !code;
+            } else if (!code && line.matches("#{1,6} .*")) {
+                anchors.add(line.replaceFirst("#+ ", "").strip().toLowerCase(java.util.Locale.ROOT)
+                        .replaceAll("[^\\p{L}\\p{N}_\\- ]", "").replace(' ', '-'));
+            }
+        }
+        return anchors;
+    }
+
     private static String read(String file) throws IOException {
         return Files.readString(Path.of(file), StandardCharsets.UTF_8);
     }
