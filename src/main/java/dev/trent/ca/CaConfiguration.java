@@ -165,6 +165,12 @@ class CaConfiguration {
             throws IOException {
         EmbeddedCaFiles files = new EmbeddedCaFiles(properties.dataDir().resolve("ca"));
         if (Files.exists(files.intermediateKeystore())) {
+            // Data directories made before the certificates were owner-only like the rest.
+            for (Path pem : List.of(files.rootPem(), files.chainPem())) {
+                if (CaCeremony.restrictToOwner(pem)) {
+                    log.info("Made {} owner-only, like every file in {}", pem, files.dir());
+                }
+            }
             return files;
         }
         TrentProperties.Ca ca = properties.ca();

@@ -21,7 +21,10 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -43,6 +46,7 @@ import tools.jackson.databind.JsonNode;
  * CA directory and admin key owner-only, as docs/ca.md says.
  */
 @ExtendWith(OutputCaptureExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WalkthroughIT {
 
     private static final Path README = Path.of("README.md").toAbsolutePath();
@@ -71,11 +75,15 @@ class WalkthroughIT {
         }
         // The certificates' CRL and OCSP URLs, which the walkthrough follows, name this port.
         port = freePort();
-        app = TrentApp.start(Map.of("server.port", String.valueOf(port), "trent.data-dir", dataDir.toString(),
+        app = TrentApp.start(settings());
+        startLog = output.getAll();
+    }
+
+    private static Map<String, String> settings() {
+        return Map.of("server.port", String.valueOf(port), "trent.data-dir", dataDir.toString(),
                 "trent.public-base-url", "http://localhost:" + port,
                 // Empty means "not configured": Trent makes the key and saves it in the data directory.
-                "trent.bootstrap-admin-token", ""));
-        startLog = output.getAll();
+                "trent.bootstrap-admin-token", "");
     }
 
     @AfterAll
@@ -180,6 +188,31 @@ class WalkthroughIT {
         }
         assertThat(Files.getPosixFilePermissions(dataDir.resolve("bootstrap-admin-key")))
                 .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** Last: it restarts Trent. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void restartWhenCertificatesOfAnOlderDataDirectoryAreWorldReadableThenOwnerOnlyAndNoWarning(
+            CapturedOutput output) throws IOException {
+        app.close();
+        app = null;
+        for (String pem : List.of("root.pem", "chain.pem")) {
+            Files.setPosixFilePermissions(dataDir.resolve("ca").resolve(pem), PosixFilePermissions.fromString(
+                    "rw-r--r--"));
+        }
+        int before = output.getAll().length();
+
+        app = TrentApp.start(settings());
+
+        String restartLog = output.getAll().substring(before);
+        assertThat(restartLog).contains("Started TrentApplication").contains("owner-only");
+        for (String pem : List.of("root.pem", "chain.pem")) {
+            assertThat(Files.getPosixFilePermissions(dataDir.resolve("ca").resolve(pem))).as(pem)
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+        List<String> alarms = restartLog.lines().filter(l -> l.matches("^\\S+\\s+(WARN|ERROR)\\s.*")).toList();
+        assertThat(alarms).as("WARN or ERROR lines of a restart").isEmpty();
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
