@@ -315,7 +315,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
         String algorithm = certs.get(0).getPublicKey().getAlgorithm();
         PrivateKey key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keyBlocks.get(0).der()));
-        certs.get(0).checkValidity();
+        certs.get(0).checkValidity(Date.from(clock.instant()));
         String signatureAlgorithm = algorithm.equals("RSA") ? "SHA256withRSA"
                 : algorithm.equals("EC") ? "SHA256withECDSA" : algorithm;
         java.security.Signature probe = java.security.Signature.getInstance(signatureAlgorithm);
