@@ -26,14 +26,22 @@ public final class TrentApp implements AutoCloseable {
 
     /** Starts Trent with {@code server.port=0} plus the given {@code trent.*} (or other) settings. */
     public static TrentApp start(Map<String, String> settings) {
+        return start(settings, null);
+    }
+
+    /** {@link #start(Map)} with {@code clock} in place of Trent's clock (null: the system clock). */
+    public static TrentApp start(Map<String, String> settings, MovableClock clock) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("server.port", "0");
         all.put("trent.tls.port", "0");
         all.putAll(settings);
         List<String> args = new ArrayList<>();
         all.forEach((k, v) -> args.add("--" + k + "=" + v));
-        return new TrentApp(new SpringApplicationBuilder(TrentApplication.class).main(TrentApplication.class)
-                .run(args.toArray(String[]::new)));
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(TrentApplication.class).main(TrentApplication.class);
+        if (clock != null) {
+            builder.initializers(clock.installIn());
+        }
+        return new TrentApp(builder.run(args.toArray(String[]::new)));
     }
 
     public int port() {
