@@ -3,9 +3,7 @@ package dev.trent.tls;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -13,7 +11,6 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,7 +51,6 @@ import dev.trent.inventory.CertificateStatus;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.issuance.SerialNumbers;
 import dev.trent.pki.Hashes;
-import dev.trent.pki.Pem;
 
 /**
  * Trent's own HTTPS listener ({@code trent.tls.port}, default 8443) beside plain HTTP. TLS 1.2
@@ -405,11 +401,16 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         return check.verify(sig);
     }
 
+    /** The key store for Tomcat, and the chain it now presents. */
     private KeyStore keystore(PrivateKey key, List<X509Certificate> certs) {
-        KeyStore ks = new PemSslStoreBundle(PemSslStore.of(certs, key).withAlias(ALIAS)
-                .withPassword(new String(keystorePassword)), null).getKeyStore();
+        KeyStore ks = keyStoreOf(key, certs);
         chain = List.copyOf(certs);
         return ks;
+    }
+
+    private KeyStore keyStoreOf(PrivateKey key, List<X509Certificate> certs) {
+        return new PemSslStoreBundle(PemSslStore.of(certs, key).withAlias(ALIAS)
+                .withPassword(new String(keystorePassword)), null).getKeyStore();
     }
 
     /**
@@ -450,11 +451,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,
                     new BigInteger(64, random).setBit(0), Date.from(now), Date.from(now.plus(Duration.ofDays(1))), name,
                     keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry(ALIAS, keys.getPrivate(), keystorePassword, new X509Certificate[] {cert});
-            return ks;
-        } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            return keyStoreOf(keys.getPrivate(), List.of(cert));
+        } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
             throw new IllegalStateException("cannot create the TLS placeholder certificate", e);
         }
     }

@@ -370,12 +370,16 @@ class WebhookIT extends IntegrationTest {
                 assertThat(jdbc.queryForList("select last_error from webhook_delivery where endpoint_id = ?",
                         String.class, slowId)).hasSize(serials.size())
                         .allSatisfy(e -> assertThat(e).startsWith("timed out (no complete answer within 3000 ms)"));
+                // The first attempts (retries open more connections meanwhile) were cut off: their
+                // connections are closed by the client, none is left hanging.
+                List<long[]> first = slow.connections.stream().sorted(java.util.Comparator.comparingLong(t -> t[0]))
+                        .limit(serials.size()).toList();
                 long closing = System.nanoTime() + DELIVERY.toNanos();
-                while (slow.connections.stream().anyMatch(t -> t[1] == 0) && System.nanoTime() < closing) {
+                while (first.stream().anyMatch(t -> t[1] == 0) && System.nanoTime() < closing) {
                     Thread.sleep(50);
                 }
-                assertThat(slow.connections).as("slow connections").isNotEmpty()
-                        .allSatisfy(t -> assertThat(t[1]).as("closed by the client after the deadline").isNotZero());
+                assertThat(first).hasSize(serials.size()).allSatisfy(t -> assertThat(t[1])
+                        .as("the connection of a timed-out attempt is closed by the client").isNotZero());
             } finally {
                 jdbc.update("delete from webhook_endpoint where id = ?", slowId);
             }
