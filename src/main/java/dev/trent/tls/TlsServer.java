@@ -339,7 +339,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
      * be the configured ones, the key must be the certificate's, and the inventory must still
      * hold the certificate as issued (not revoked, not a database from another installation).
      */
-    private String unusable(TlsKeyFiles.Kept last) throws GeneralSecurityException {
+    private String unusable(TlsKeyFiles.Kept last) {
         X509Certificate leaf = last.chain().get(0);
         Instant now = clock.instant();
         if (now.isBefore(leaf.getNotBefore().toInstant()) || !now.isBefore(halfLife(leaf))) {
@@ -351,8 +351,12 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         if (!TlsKeyFiles.names(leaf).equals(TlsKeyFiles.normalized(names()))) {
             return "its names are not the configured ones";
         }
-        if (!keyMatches(last.key(), leaf)) {
-            return "the key is not the certificate's";
+        try {
+            if (!keyMatches(last.key(), leaf)) {
+                return "the key is not the certificate's";
+            }
+        } catch (GeneralSecurityException e) {
+            return "the key cannot sign for the certificate: " + e.getMessage();
         }
         boolean issuedHere = certificates.getObject().findBySerial(SerialNumbers.toHex(leaf.getSerialNumber()))
                 .filter(r -> r.status() == CertificateStatus.ISSUED).isPresent();
