@@ -183,4 +183,170 @@ class ConsoleIT {
             assertThat(r.statusCode()).as("the REST API stays stateless").isEqualTo(401);
         }
     }
+
+    /** The OCSP answer for {@code serial}: "good", "revoked: <reason>" or "unknown", signature checked. */
+    String ocsp(String serial) throws Exception {
+        java.security.cert.X509Certificate issuer = http().get("/api/v1/ca/chain", null, null).certificates().get(0);
+        org.bouncycastle.cert.ocsp.CertificateID id = new org.bouncycastle.cert.ocsp.CertificateID(
+                new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build()
+                        .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1),
+                new org.bouncycastle.cert.X509CertificateHolder(issuer.getEncoded()), new java.math.BigInteger(serial, 16));
+        byte[] req = new org.bouncycastle.cert.ocsp.OCSPReqBuilder().addRequest(id).build().getEncoded();
+        TrentClient.Response r = http().send("POST", "/ocsp", Map.of("Content-Type", "application/ocsp-request"), req);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        org.bouncycastle.cert.ocsp.BasicOCSPResp basic = (org.bouncycastle.cert.ocsp.BasicOCSPResp)
+                new org.bouncycastle.cert.ocsp.OCSPResp(r.body()).getResponseObject();
+        assertThat(basic.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+                .build(basic.getCerts()[0]))).isTrue();
+        Object status = basic.getResponses()[0].getCertStatus();
+        if (status == null) {
+            return "good";
+        }
+        if (status instanceof org.bouncycastle.cert.ocsp.RevokedStatus rs) {
+            return "revoked: " + (rs.hasRevocationReason() ? rs.getRevocationReason() : "none");
+        }
+        return "unknown";
+    }
+
+    String status(String serial) {
+        return jdbc.queryForObject("select status || coalesce(':' || revocation_reason, '') from certificate "
+                + "where serial = ?", String.class, serial);
+    }
+
+    @Test
+    void revokeWhenOperatorFindsTheDeviceThenRevokedAndOcspSaysSo() throws Exception {
+        String prefix = unique("find");
+        String serial = enroll(prefix + "-a");
+        enroll(prefix + "-b");
+        enroll(unique("other"));
+        assertThat(ocsp(serial)).isEqualTo("good");
+        String operatorKey = apiKey("OPERATOR");
+        try (Browser b = Browser.open(port)) {
+            login(b, operatorKey);
+            b.go("/console/certificates").fill("#deviceId", prefix).click("#search");
+
+            assertThat(b.all("#results a.serial")).as("the two devices with the prefix").hasSize(2);
+            assertThat(b.text("#results")).contains(prefix + "-a", prefix + "-b").doesNotContain("other-");
+            b.screenshot(DOCS.resolve("console-certificates.png"));
+
+            b.click("#results a.serial[href$='" + serial + "']");
+
+            assertThat(b.text("h1")).contains(prefix + "-a");
+            assertThat(b.text("#status")).isEqualTo("ISSUED");
+            assertThat(b.text("#decoded")).contains("CN=" + prefix + "-a", "clientAuth", "digitalSignature");
+            assertThat(b.all("#chain li")).isNotEmpty();
+            assertThat(b.text("#history")).contains("certificate.issued", "device:" + prefix + "-a");
+            int der = jdbc.queryForObject("select octet_length(der) from certificate where serial = ?", Integer.class,
+                    serial);
+            assertThat(b.text("#der-size")).startsWith(der + " bytes DER");
+            HttpResponse<String> pem = b.request("GET", "/console/certificates/" + serial + "/pem", null);
+            assertThat(pem.statusCode()).isEqualTo(200);
+            assertThat(pem.body()).startsWith("-----BEGIN CERTIFICATE-----");
+            assertThat(pem.headers().firstValue("Content-Disposition").orElseThrow()).contains("attachment");
+            b.screenshot(DOCS.resolve("console-certificate.png"));
+
+            b.fill("#reason-select", "superseded").click("#revoke");
+
+            assertThat(b.text("#message")).contains("revoked (superseded)");
+            assertThat(b.text("#status")).isEqualTo("REVOKED");
+            assertThat(b.text("#reason")).isEqualTo("superseded");
+            assertThat(b.text("#history")).contains("certificate.revoked");
+        }
+        assertThat(status(serial)).isEqualTo("REVOKED:superseded");
+        assertThat(ocsp(serial)).isEqualTo("revoked: " + org.bouncycastle.asn1.x509.CRLReason.superseded);
+        String keyId = operatorKey.isEmpty() ? "" : jdbc.queryForObject("select actor from audit_event where "
+                + "action = 'certificate.revoked' and subject = ?", String.class, serial);
+        assertThat(keyId).as("the operator's key is the actor").startsWith("api-key:").contains(":operator-");
+    }
+
+    @Test
+    void revokeWhenKeyCompromiseThenConfirmationExplainsKeyBlockingFirst() throws Exception {
+        String device = unique("kc");
+        String serial = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/certificates/" + serial).fill("#reason-select", "keyCompromise").click("#revoke");
+
+            assertThat(b.text("h1")).isEqualTo("Revoke as keyCompromise?");
+            assertThat(b.text("#key-blocking")).contains("blocked", "enrollment and renewal refuse it");
+            assertThat(status(serial)).as("nothing happens before the confirmation").isEqualTo("ISSUED");
+            b.screenshot(DOCS.resolve("console-key-compromise.png"));
+
+            b.click("#confirm");
+
+            assertThat(b.text("#status")).isEqualTo("REVOKED");
+            assertThat(b.text("#reason")).isEqualTo("keyCompromise");
+        }
+        assertThat(status(serial)).isEqualTo("REVOKED:keyCompromise");
+        assertThat(jdbc.queryForObject("select count(*) from blocked_key where serial = ?", Integer.class, serial))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void bulkWhenDryRunThenNothingRevokedUntilConfirmed() throws Exception {
+        String device = unique("bulk");
+        String first = enroll(device);
+        String second = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk").fill("#by", "deviceId").fill("#value", device)
+                    .fill("#reason", "cessationOfOperation").click("#dry-run");
+
+            assertThat(b.text("h1")).startsWith("Dry run");
+            assertThat(b.text("#count")).isEqualTo("2");
+            assertThat(b.text("#by-profile")).contains("device 2");
+            assertThat(b.text("#sample")).contains(first, second);
+            assertThat(status(first)).isEqualTo("ISSUED");
+            b.screenshot(DOCS.resolve("console-bulk-dry-run.png"));
+            String confirmForm = "previewId=" + b.find("input[name=previewId]").getAttribute("value");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("2 certificate(s)");
+            HttpResponse<String> again = b.request("POST", "/console/revoke/bulk/confirm",
+                    confirmForm + "&_csrf=" + csrf(b));
+            assertThat(again.statusCode()).as("a dry run confirms once").isEqualTo(400);
+        }
+        assertThat(status(first)).isEqualTo("REVOKED:cessationOfOperation");
+        assertThat(status(second)).isEqualTo("REVOKED:cessationOfOperation");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.bulk-revoked' "
+                + "and details->>'selection' like ?", Integer.class, "%" + device + "%")).isEqualTo(1);
+    }
+
+    @Test
+    void auditorWhenViewingACertificateThenNoRevokeButtonAndAForgedPostIsRefused() throws Exception {
+        String serial = enroll(unique("aud"));
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("AUDITOR"));
+            b.go("/console/certificates/" + serial);
+
+            assertThat(b.text("#status")).isEqualTo("ISSUED");
+            assertThat(b.all("#revoke")).isEmpty();
+            assertThat(b.all("#revoke-form")).isEmpty();
+            assertThat(b.text("header")).doesNotContain("Bulk revoke", "API keys");
+
+            HttpResponse<String> forged = b.request("POST", "/console/certificates/" + serial + "/revoke",
+                    "reason=superseded&_csrf=" + csrf(b));
+            assertThat(forged.statusCode()).isEqualTo(403);
+            HttpResponse<String> bulk = b.request("POST", "/console/revoke/bulk/preview",
+                    "by=deviceId&value=x&reason=superseded&_csrf=" + csrf(b));
+            assertThat(bulk.statusCode()).isEqualTo(403);
+            assertThat(b.request("GET", "/console/api-keys", null).statusCode()).isEqualTo(403);
+        }
+        assertThat(status(serial)).isEqualTo("ISSUED");
+    }
+
+    @Test
+    void revokeWhenCsrfTokenMissingThenForbiddenAndNothingChanges() throws Exception {
+        String serial = enroll(unique("csrf"));
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+
+            HttpResponse<String> r = b.request("POST", "/console/certificates/" + serial + "/revoke",
+                    "reason=superseded");
+
+            assertThat(r.statusCode()).isEqualTo(403);
+        }
+        assertThat(status(serial)).isEqualTo("ISSUED");
+    }
 }

@@ -108,8 +108,12 @@ public final class Browser implements AutoCloseable {
         return this;
     }
 
+    /** Clicks a button or link that loads another page, and waits until that page replaced this one. */
     public Browser click(String css) {
+        WebElement page = find("html");
         find(css).click();
+        new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(60))
+                .until(org.openqa.selenium.support.ui.ExpectedConditions.stalenessOf(page));
         return this;
     }
 
