@@ -349,4 +349,39 @@ class ConsoleIT {
         }
         assertThat(status(serial)).isEqualTo("ISSUED");
     }
+
+    @Test
+    void tokenBatchWhenCreatedThenCsvDownloadsOnceAndUseIsShown() throws Exception {
+        String line = unique("line");
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("OPERATOR"));
+            b.go("/console/tokens").fill("#batch-devices", line + "-1\n" + line + "-2").click("#create-batch");
+
+            assertThat(b.text("#message")).contains("2 tokens created");
+            String batchId = b.text("#batch-id");
+            String href = b.find("#download-csv").getAttribute("href");
+            String path = java.net.URI.create(href).getPath();
+            b.screenshot(DOCS.resolve("console-token-batch.png"));
+
+            HttpResponse<String> csv = b.request("GET", path, null);
+
+            assertThat(csv.statusCode()).isEqualTo(200);
+            assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+            String[] lines = csv.body().split("\r\n");
+            assertThat(lines).hasSize(3);
+            assertThat(lines[0]).isEqualTo("device_id,token,profile,expires_at");
+            assertThat(lines[1]).startsWith(line + "-1,trent_et_");
+            assertThat(b.request("GET", path, null).statusCode()).as("once").isEqualTo(410);
+
+            String token = lines[1].split(",")[1];
+            TrentClient.Response enrolled = http().enroll(token, "application/x-pem-file",
+                    TestCsrs.ecP256(line + "-1").pem().getBytes(), "application/json");
+            assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
+
+            b.go("/console/tokens/batch/" + batchId);
+            assertThat(b.text("#used")).isEqualTo("1");
+            assertThat(b.text("#tokens")).contains(enrolled.json().get("serial").asText()).contains("unused");
+            assertThat(b.all("#download-csv")).isEmpty();
+        }
+    }
 }
