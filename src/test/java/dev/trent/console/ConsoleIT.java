@@ -384,4 +384,74 @@ class ConsoleIT {
             assertThat(b.all("#download-csv")).isEmpty();
         }
     }
+
+    @Test
+    void apiKeysWhenAdminCreatesAndRevokesAKeyThenItLogsInOnlyUntilRevoked() throws Exception {
+        String name = unique("console-made");
+        String key;
+        try (Browser admin = Browser.open(port)) {
+            login(admin, ADMIN_KEY);
+            admin.go("/console/api-keys").fill("#key-name", name).fill("#key-role", "AUDITOR").click("#create-key");
+            key = admin.text("#new-key");
+            assertThat(key).startsWith("trent_ak_");
+            assertThat(admin.text("#keys")).contains(name);
+
+            try (Browser auditor = Browser.open(port)) {
+                login(auditor, key);
+                assertThat(auditor.path()).isEqualTo("/console/");
+                assertThat(auditor.text("header")).contains(name, "AUDITOR");
+            }
+            long id = jdbc.queryForObject("select id from api_key where name = ?", Long.class, name);
+            admin.go("/console/api-keys");
+            admin.click("form[action$='/api-keys/" + id + "/revoke'] button");
+            assertThat(admin.text("#message")).contains("revoked");
+        }
+        try (Browser again = Browser.open(port)) {
+            login(again, key);
+            assertThat(again.path()).isEqualTo("/console/login");
+        }
+        assertThat(jdbc.queryForList("select action from audit_event where subject = (select 'api-key:' || id from "
+                + "api_key where name = ?) and actor = 'api-key:1:bootstrap-admin' order by id", String.class, name))
+                .containsExactly("api-key.created", "api-key.revoked");
+    }
+
+    @Test
+    void auditWhenVerifiedThenChainHoldsAndFiltersWork() throws Exception {
+        String serial = enroll(unique("audit"));
+        http().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY, Map.of("reason", "superseded"));
+        http().postJson("/api/v1/audit/checkpoint", ADMIN_KEY, Map.of());
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("AUDITOR"));
+            b.go("/console/audit").fill("#subject", serial).click("#filter");
+            assertThat(b.text("#events")).contains("certificate.issued", "certificate.revoked");
+            assertThat(b.all("#events tbody tr")).hasSize(2);
+
+            b.click("#verify");
+
+            assertThat(b.text("#verify-result")).startsWith("The chain holds");
+            b.screenshot(DOCS.resolve("console-audit.png"));
+        }
+    }
+
+    @Test
+    void issuersWhenRotationRefusedThenThePageSaysWhy() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/issuers");
+            assertThat(b.text("#issuers")).contains("ACTIVE", "loaded");
+            b.screenshot(DOCS.resolve("console-issuers.png"));
+            String active = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+
+            b.fill("input[name=keyLabel]", "no-such-key").click("#rotate");
+
+            assertThat(b.find("#problem").getText()).contains("no-such-key");
+            assertThat(jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class))
+                    .isEqualTo(active);
+            b.go("/console/manufacturer-cas");
+            assertThat(b.text("h1")).isEqualTo("Manufacturer CAs");
+            b.go("/console/webhooks");
+            assertThat(b.text("h1")).isEqualTo("Webhooks");
+            assertThat(b.text("form.column")).contains("certificate.revoked");
+        }
+    }
 }

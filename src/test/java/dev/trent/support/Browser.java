@@ -108,12 +108,17 @@ public final class Browser implements AutoCloseable {
         return this;
     }
 
-    /** Clicks a button or link that loads another page, and waits until that page replaced this one. */
+    /**
+     * Clicks a button or link that loads another page, and waits until that page has replaced this
+     * one (a marker set on this page's window is gone, and the new document is complete).
+     */
     public Browser click(String css) {
-        WebElement page = find("html");
+        driver.executeScript("window.trentTestMarker = true");
         find(css).click();
         new org.openqa.selenium.support.ui.WebDriverWait(driver, Duration.ofSeconds(60))
-                .until(org.openqa.selenium.support.ui.ExpectedConditions.stalenessOf(page));
+                .ignoring(org.openqa.selenium.WebDriverException.class)
+                .until(d -> Boolean.TRUE.equals(driver.executeScript(
+                        "return window.trentTestMarker === undefined && document.readyState === 'complete'")));
         return this;
     }
 
