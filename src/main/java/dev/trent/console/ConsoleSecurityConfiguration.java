@@ -56,7 +56,7 @@ class ConsoleSecurityConfiguration {
     @Bean
     @Order(0)
     SecurityFilterChain consoleChain(HttpSecurity http, ApiKeyService apiKeys, FailureBursts bursts,
-            ConsoleProperties properties, Clock clock) throws Exception {
+            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock) throws Exception {
         AuthenticationProvider byApiKey = new AuthenticationProvider() {
             @Override
             public Authentication authenticate(Authentication authentication) {
@@ -88,6 +88,8 @@ class ConsoleSecurityConfiguration {
                             res.sendRedirect(req.getContextPath() + "/console/");
                         })
                         .failureHandler((req, res, e) -> {
+                            // As the API's ApiKeyAuthenticationFilter: logged (rate-limited) and counted.
+                            clientErrors.refusedCredential(req, "Console login with an unknown or revoked API key");
                             bursts.failed(req.getRemoteAddr(), "api-key");
                             res.sendRedirect(req.getContextPath() + "/console/login?error");
                         })
@@ -99,7 +101,7 @@ class ConsoleSecurityConfiguration {
                 .headers(h -> h.contentSecurityPolicy(c -> c.policyDirectives(CSP))
                         .referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER))
                         .frameOptions(f -> f.deny()))
-                .addFilterAfter(new AbsoluteTimeout(properties, clock),
+                .addFilterAfter(new SessionLimits(properties, clock, apiKeys::active),
                         org.springframework.security.web.context.SecurityContextHolderFilter.class)
                 .authorizeHttpRequests(a -> a
                         .dispatcherTypeMatchers(jakarta.servlet.DispatcherType.FORWARD,
@@ -122,28 +124,37 @@ class ConsoleSecurityConfiguration {
 
     /**
      * Ends a session {@code trent.console.absolute-timeout} after its login, however busy (the
-     * idle limit is the servlet session's own).
+     * idle limit is the servlet session's own), and as soon as its API key is revoked.
      */
-    static final class AbsoluteTimeout extends OncePerRequestFilter {
+    static final class SessionLimits extends OncePerRequestFilter {
 
         private final ConsoleProperties properties;
         private final Clock clock;
+        private final java.util.function.LongPredicate keyActive;
 
-        AbsoluteTimeout(ConsoleProperties properties, Clock clock) {
+        /** @param keyActive whether the API key with this id is still valid */
+        SessionLimits(ConsoleProperties properties, Clock clock, java.util.function.LongPredicate keyActive) {
             this.properties = properties;
             this.clock = clock;
+            this.keyActive = keyActive;
         }
 
         @Override
         protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
                 throws ServletException, IOException {
             HttpSession session = request.getSession(false);
-            if (session != null && session.getAttribute(LOGIN_AT) instanceof Instant loginAt
-                    && !clock.instant().isBefore(loginAt.plus(properties.absoluteTimeout()))) {
-                session.invalidate();
-                org.springframework.security.core.context.SecurityContextHolder.clearContext();
-                response.sendRedirect(request.getContextPath() + "/console/login?expired");
-                return;
+            if (session != null && session.getAttribute(LOGIN_AT) instanceof Instant loginAt) {
+                Authentication auth = org.springframework.security.core.context.SecurityContextHolder.getContext()
+                        .getAuthentication();
+                boolean expired = !clock.instant().isBefore(loginAt.plus(properties.absoluteTimeout()));
+                boolean revoked = auth != null && auth.getPrincipal() instanceof OperatorPrincipal p
+                        && !keyActive.test(p.apiKeyId());
+                if (expired || revoked) {
+                    session.invalidate();
+                    org.springframework.security.core.context.SecurityContextHolder.clearContext();
+                    response.sendRedirect(request.getContextPath() + "/console/login?expired");
+                    return;
+                }
             }
             chain.doFilter(request, response);
         }

@@ -386,7 +386,7 @@ class ConsoleIT {
     }
 
     @Test
-    void apiKeysWhenAdminCreatesAndRevokesAKeyThenItLogsInOnlyUntilRevoked() throws Exception {
+    void apiKeysWhenAdminCreatesAndRevokesAKeyThenItsSessionEndsAndItLogsInNoMore() throws Exception {
         String name = unique("console-made");
         String key;
         try (Browser admin = Browser.open(port)) {
@@ -400,11 +400,15 @@ class ConsoleIT {
                 login(auditor, key);
                 assertThat(auditor.path()).isEqualTo("/console/");
                 assertThat(auditor.text("header")).contains(name, "AUDITOR");
+
+                long id = jdbc.queryForObject("select id from api_key where name = ?", Long.class, name);
+                admin.go("/console/api-keys");
+                admin.click("form[action$='/api-keys/" + id + "/revoke'] button");
+                assertThat(admin.text("#message")).contains("revoked");
+
+                auditor.go("/console/certificates");
+                assertThat(auditor.path()).as("the revoked key's open session ends").isEqualTo("/console/login");
             }
-            long id = jdbc.queryForObject("select id from api_key where name = ?", Long.class, name);
-            admin.go("/console/api-keys");
-            admin.click("form[action$='/api-keys/" + id + "/revoke'] button");
-            assertThat(admin.text("#message")).contains("revoked");
         }
         try (Browser again = Browser.open(port)) {
             login(again, key);
@@ -453,5 +457,17 @@ class ConsoleIT {
             assertThat(b.text("h1")).isEqualTo("Webhooks");
             assertThat(b.text("form.column")).contains("certificate.revoked");
         }
+    }
+
+    @Autowired
+    dev.trent.tls.TlsServer tls;
+
+    @Test
+    void loginPageWhenServedOverHttpsThenSessionCookieIsSecure() {
+        java.security.cert.X509Certificate root = http().get("/api/v1/ca/root", null, null).certificates().get(0);
+        TrentClient.Response r = TrentClient.https(tls.port(), root).send("GET", "/console/login", Map.of(), null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Set-Cookie")).contains("Secure", "HttpOnly", "SameSite=Strict");
+        assertThat(r.header("Strict-Transport-Security")).isNotNull();
     }
 }
