@@ -38,7 +38,8 @@ class BulkRevocationController {
     }
 
     /** A dry run shown to the operator: what the confirmation will revoke. */
-    record Preview(RevocationService.Selection selection, RevocationReason reason, String describe) {
+    record Preview(RevocationService.Selection selection, RevocationReason reason, String describe,
+            List<String> serials) {
     }
 
     @GetMapping("/console/revoke/bulk")
@@ -53,26 +54,42 @@ class BulkRevocationController {
     @PostMapping("/console/revoke/bulk/preview")
     String preview(@RequestParam String by, @RequestParam String value, @RequestParam String reason, Model model,
             HttpSession session) {
-        RevocationService.Selection selection = selection(by, value);
-        RevocationReason r = CertificatesController.reason(reason);
-        RevocationService.BulkResult dry = revocation.revokeAll(selection, r, true, OperatorPrincipal.current().actor());
+        return preview(selection(by, value), CertificatesController.reason(reason), by + " = " + value.strip(), model,
+                session);
+    }
+
+    private String preview(RevocationService.Selection selection, RevocationReason reason, String describe,
+            Model model, HttpSession session) {
+        RevocationService.BulkResult dry = revocation.revokeAll(selection, reason, true,
+                OperatorPrincipal.current().actor());
         String id = UUID.randomUUID().toString();
-        previews(session).put(id, new Preview(selection, r, by + " = " + value.strip()));
+        previews(session).put(id, new Preview(selection, reason, describe, dry.serials()));
         model.addAttribute("previewId", id);
-        model.addAttribute("describe", by + " = " + value.strip());
-        model.addAttribute("reason", r.name());
+        model.addAttribute("describe", describe);
+        model.addAttribute("reason", reason.name());
         model.addAttribute("count", dry.count());
         model.addAttribute("sample", dry.serials().subList(0, Math.min(SAMPLE, dry.serials().size())));
         model.addAttribute("byProfile", queries.byProfile(dry.serials()));
         return "console/bulk-preview";
     }
 
+    /**
+     * Revokes what the dry run showed. When the selection no longer matches the same certificates
+     * (some were issued or revoked since), nothing is revoked and the new dry run is shown instead.
+     */
     @PostMapping("/console/revoke/bulk/confirm")
     String confirm(@RequestParam String previewId, Model model, HttpSession session) {
         Preview p = previews(session).remove(previewId);
         if (p == null) {
             throw ProblemException.badRequest("no-dry-run", "No dry run", "This confirmation names no dry run shown "
                     + "in this session (or it was already confirmed); run the dry run again.");
+        }
+        RevocationService.BulkResult now = revocation.revokeAll(p.selection(), p.reason(), true,
+                OperatorPrincipal.current().actor());
+        if (!now.serials().equals(p.serials())) {
+            model.addAttribute("changed", "The selection matches other certificates than the dry run showed ("
+                    + p.serials().size() + " then, " + now.count() + " now): nothing was revoked. Review this dry run.");
+            return preview(p.selection(), p.reason(), p.describe(), model, session);
         }
         RevocationService.BulkResult done = revocation.revokeAll(p.selection(), p.reason(), false,
                 OperatorPrincipal.current().actor());

@@ -470,4 +470,27 @@ class ConsoleIT {
         assertThat(r.header("Set-Cookie")).contains("Secure", "HttpOnly", "SameSite=Strict");
         assertThat(r.header("Strict-Transport-Security")).isNotNull();
     }
+
+    @Test
+    void bulkWhenSelectionChangedSinceTheDryRunThenNothingRevokedAndTheNewDryRunShown() throws Exception {
+        String device = unique("bulk-changed");
+        String first = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk").fill("#by", "deviceId").fill("#value", device).click("#dry-run");
+            assertThat(b.text("#count")).isEqualTo("1");
+            String second = enroll(device);
+
+            b.click("#confirm");
+
+            assertThat(b.text("#changed")).contains("1 then, 2 now", "nothing was revoked");
+            assertThat(b.text("#count")).isEqualTo("2");
+            assertThat(status(first)).isEqualTo("ISSUED");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("2 certificate(s)");
+            assertThat(status(second)).isEqualTo("REVOKED:cessationOfOperation");
+        }
+    }
 }
