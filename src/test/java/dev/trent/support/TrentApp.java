@@ -26,14 +26,19 @@ public final class TrentApp implements AutoCloseable {
 
     /** Starts Trent with {@code server.port=0} plus the given {@code trent.*} (or other) settings. */
     public static TrentApp start(Map<String, String> settings) {
+        return start(settings, new Class<?>[0]);
+    }
+
+    /** As {@link #start(Map)}, with more configuration classes (a test's beans, such as a Clock it moves). */
+    public static TrentApp start(Map<String, String> settings, Class<?>... extraSources) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("server.port", "0");
         all.put("trent.tls.port", "0");
         all.putAll(settings);
         List<String> args = new ArrayList<>();
         all.forEach((k, v) -> args.add("--" + k + "=" + v));
-        return new TrentApp(new SpringApplicationBuilder(TrentApplication.class).main(TrentApplication.class)
-                .run(args.toArray(String[]::new)));
+        return new TrentApp(new SpringApplicationBuilder(TrentApplication.class).sources(extraSources)
+                .main(TrentApplication.class).run(args.toArray(String[]::new)));
     }
 
     public int port() {
