@@ -92,8 +92,10 @@ class OverviewController {
             if (s.publishing()) {
                 Issuer issuer = issuers.byId(s.id()).orElse(null);
                 try {
-                    responder = issuer == null ? null
-                            : responders.current(issuer).certificate().getNotAfter().toInstant();
+                    var current = issuer == null ? java.util.Optional.<OcspResponderKey.Responder>empty()
+                            : responders.current(issuer);
+                    responder = current.map(r -> r.certificate().getNotAfter().toInstant()).orElse(null);
+                    responderError = current.isEmpty() ? "no valid responder (the issuer's key is not here)" : null;
                 } catch (RuntimeException e) {
                     responderError = "no responder: " + e.getClass().getSimpleName();
                 }
