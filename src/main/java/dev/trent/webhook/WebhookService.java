@@ -34,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * removal, and each endpoint's delivery history. Registration and removal are audited.
  */
 @Service
-class WebhookService {
+public class WebhookService {
 
     static final int MAX_PAGE_SIZE = 500;
 
@@ -66,7 +66,7 @@ class WebhookService {
 
     /** An endpoint as operators see it; {@code secret} only in the response that creates it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
+    public record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
             String createdBy, String secret) {
 
         /** Never the secret (a log of response bodies, e.g. at TRACE, would otherwise show it). */
@@ -80,16 +80,16 @@ class WebhookService {
 
     /** One event for one endpoint, and how its delivery went. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record DeliveryView(long id, String messageId, String eventType, String status, int attempts, Instant createdAt,
+    public record DeliveryView(long id, String messageId, String eventType, String status, int attempts, Instant createdAt,
             Instant nextAttemptAt, Instant lastAttemptAt, Integer lastStatus, String lastError, Instant deliveredAt,
             JsonNode payload) {
     }
 
-    record DeliveryPage(List<DeliveryView> items, int page, int size, long totalItems, int totalPages) {
+    public record DeliveryPage(List<DeliveryView> items, int page, int size, long totalItems, int totalPages) {
     }
 
     @Transactional
-    EndpointView create(String url, List<String> eventTypes, String description, String actor) {
+    public EndpointView create(String url, List<String> eventTypes, String description, String actor) {
         if (url == null || url.isBlank()) {
             throw ProblemException.invalidRequest("url is required: the http or https URL to send events to.");
         }
@@ -140,14 +140,19 @@ class WebhookService {
                 WebhookSignature.serialize(secret));
     }
 
+    /** The event types an endpoint can subscribe to, by their wire names. */
+    public List<String> eventTypes() {
+        return java.util.Arrays.stream(WebhookEventType.values()).map(WebhookEventType::wireName).toList();
+    }
+
     @Transactional(readOnly = true)
-    List<EndpointView> list() {
+    public List<EndpointView> list() {
         return jdbc.query("select id, url, event_types, description, created_at, created_by from webhook_endpoint "
                 + "order by id", WebhookService::endpoint);
     }
 
     @Transactional(readOnly = true)
-    EndpointView get(long id) {
+    public EndpointView get(long id) {
         return jdbc.query("select id, url, event_types, description, created_at, created_by from webhook_endpoint "
                 + "where id = ?", WebhookService::endpoint, id).stream().findFirst()
                 .orElseThrow(() -> notFound(id));
@@ -163,7 +168,7 @@ class WebhookService {
      * meanwhile: its row lock, which a certificate change subscribed to the endpoint waits for
      * ({@code FOR KEY SHARE} in the outbox), is held only for that last short transaction.
      */
-    EndpointView delete(long id, String actor) {
+    public EndpointView delete(long id, String actor) {
         get(id);
         int removed;
         do {
@@ -181,7 +186,7 @@ class WebhookService {
     }
 
     @Transactional(readOnly = true)
-    DeliveryPage deliveries(long id, int page, int size) {
+    public DeliveryPage deliveries(long id, int page, int size) {
         dev.trent.web.Paging.check(page, size, MAX_PAGE_SIZE);
         get(id);
         Long total = jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ?", Long.class, id);
