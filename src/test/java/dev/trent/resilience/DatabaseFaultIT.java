@@ -156,6 +156,10 @@ class DatabaseFaultIT {
             assertThat(text.split("Embedded PostgreSQL started as pid", -1)).as("PostgreSQL started once:%n%s", text)
                     .hasSize(2);
             assertThat(text).doesNotContain("restarting it on").doesNotContain("Embedded PostgreSQL restarted");
+            // PostgreSQL stopped after Trent closed its pools, not with the signal: no backend of a
+            // pooled connection was terminated by the shutdown.
+            assertThat(text).as("PostgreSQL got the SIGINT meant for the JVM").contains("received fast shutdown request")
+                    .doesNotContain("terminating connection due to administrator command");
         }
         // And the next start finds the directory as a clean stop leaves it.
         try (ChildTrent again = ChildTrent.start(data, tmp.resolve("again.log"))) {
