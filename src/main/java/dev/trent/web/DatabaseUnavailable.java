@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -43,6 +44,11 @@ public final class DatabaseUnavailable {
     private static final long LOG_EVERY_MILLIS = 5_000;
     private final AtomicLong lastLogged = new AtomicLong();
     private final AtomicLong lastTimeoutLogged = new AtomicLong();
+    private final Clock clock;
+
+    DatabaseUnavailable(Clock clock) {
+        this.clock = clock;
+    }
 
     /** Whether the exception, or one of its causes, says the database cannot be reached now. */
     public static boolean causedBy(Throwable e) {
@@ -133,7 +139,7 @@ public final class DatabaseUnavailable {
 
     /** Logs a statement timeout in one line, at most every few seconds (without the statement). */
     public void timeoutLogged(String where) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         long last = lastTimeoutLogged.get();
         if (now - last >= LOG_EVERY_MILLIS && lastTimeoutLogged.compareAndSet(last, now)) {
             log.warn("Database statement canceled by the statement timeout ({})", where);
@@ -142,7 +148,7 @@ public final class DatabaseUnavailable {
 
     /** Logs the outage in one line, at most every few seconds. */
     public void logged(Throwable e, String where) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         long last = lastLogged.get();
         if (now - last >= LOG_EVERY_MILLIS && lastLogged.compareAndSet(last, now)) {
             log.warn("Database unavailable ({}): {}", where, rootMessage(e));

@@ -25,6 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.web.ProblemException;
+import dev.trent.pki.SecretBox;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,6 +46,11 @@ class WebhookService {
     private final AddressPolicy addresses;
     private final JsonMapper json;
     private final TransactionTemplate tx;
+
+    /** What an endpoint's sealed secret is bound to (its row): the associated data of {@link SecretBox}. */
+    static String sealContext(long endpointId) {
+        return "trent-webhook-endpoint:" + endpointId;
+    }
 
     WebhookService(JdbcTemplate jdbc, AuditLog audit, Clock clock, SecureRandom random, SecretBox secrets,
             AddressPolicy addresses, JsonMapper json, PlatformTransactionManager transactions) {
@@ -119,7 +125,7 @@ class WebhookService {
             ps.setLong(1, id);
             ps.setString(2, uri.toString());
             ps.setArray(3, con.createArrayOf("text", types.toArray()));
-            ps.setBytes(4, secrets.seal(secret, id));
+            ps.setBytes(4, secrets.seal(secret, sealContext(id)));
             ps.setString(5, secrets.keyId());
             ps.setString(6, desc);
             ps.setTimestamp(7, Timestamp.from(now));
