@@ -292,15 +292,15 @@ public class CrlPublisher {
     /**
      * The issuer's current CRL, as stored in PostgreSQL (so every instance serves the same
      * bytes). The DER is kept in memory until a newer CRL appears. While PostgreSQL cannot be
-     * reached, the copy in memory is served until its nextUpdate (it is still the issuer's
-     * valid statement, RFC 5280 5.1.2.5); after that, or without one, the database's failure
-     * stands (503).
+     * reached, or its statement timed out, the copy in memory is served until its nextUpdate (it
+     * is still the issuer's valid statement, RFC 5280 5.1.2.5); after that, or without one, the
+     * database's failure stands (503).
      */
     public Optional<PublishedCrl> current(Issuer issuer) {
         try {
             return currentFromDatabase(issuer);
         } catch (RuntimeException e) {
-            if (!DatabaseUnavailable.causedBy(e)) {
+            if (!DatabaseUnavailable.causedBy(e) && !DatabaseUnavailable.timedOut(e)) {
                 throw e;
             }
             AtomicReference<PublishedCrl> ref = cache.get(issuer.id());

@@ -144,6 +144,12 @@ public class OcspService {
             try {
                 answer = sign(request);
             } catch (RuntimeException e) {
+                if (DatabaseUnavailable.timedOut(e)) {
+                    // A slow statement, from a server that answers: RFC 6960 2.3 tryLater for this
+                    // request only; live signing carries on for the next.
+                    outage.timeoutLogged("OCSP");
+                    return counted(status(OCSPRespBuilder.TRY_LATER), OcspMetrics.Cache.BYPASS);
+                }
                 if (!DatabaseUnavailable.causedBy(e)) {
                     throw e;
                 }
@@ -266,7 +272,7 @@ public class OcspService {
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
                     summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
-            if (e instanceof RuntimeException r && DatabaseUnavailable.causedBy(r)) {
+            if (e instanceof RuntimeException r && (DatabaseUnavailable.causedBy(r) || DatabaseUnavailable.timedOut(r))) {
                 throw r;
             }
             log.error("OCSP response could not be signed", e);
