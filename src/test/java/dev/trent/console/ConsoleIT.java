@@ -33,7 +33,12 @@ import dev.trent.support.TrentClient;
 class ConsoleIT {
 
     static final String ADMIN_KEY = "trent_ak_console-admin-key-0123456789abcdefghij";
-    static final Path DOCS = Path.of("docs");
+    /**
+     * Where the screenshots go: target/console-screenshots on every run (the working tree stays
+     * clean), or the directory named by {@code -Dtrent.console.screenshots=docs} to refresh the
+     * committed ones that docs/console.md shows.
+     */
+    static final Path DOCS = Path.of(System.getProperty("trent.console.screenshots", "target/console-screenshots"));
 
     @LocalServerPort
     int port;
