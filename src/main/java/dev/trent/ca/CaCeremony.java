@@ -252,6 +252,25 @@ public final class CaCeremony {
         setMode(dir, "rwx------");
     }
 
+    /**
+     * Makes an existing file owner-only (0600) where the file system has POSIX permissions.
+     *
+     * @return whether its permissions were changed
+     */
+    public static boolean restrictToOwner(Path file) throws IOException {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || !Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            return false;
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = PosixFilePermissions.fromString(
+                "rw-------");
+        if (Files.getPosixFilePermissions(file).equals(ownerOnly)) {
+            return false;
+        }
+        Files.setPosixFilePermissions(file, ownerOnly);
+        return true;
+    }
+
     /** Writes a file atomically with owner-only permissions. */
     public static void writePrivateFile(Path file, byte[] content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();

@@ -52,7 +52,7 @@ public class OcspResponderKey {
 
         public ContentSigner signer() {
             try {
-                return new JcaContentSignerBuilder("SHA256withECDSA").setProvider(Providers.BC)
+                return new JcaContentSignerBuilder("SHA256withECDSA").setProvider(Providers.signatures("SHA256withECDSA"))
                         .build(keys.getPrivate());
             } catch (OperatorCreationException e) {
                 throw new IllegalStateException("OCSP responder key cannot sign", e);

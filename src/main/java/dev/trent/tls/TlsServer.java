@@ -128,6 +128,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
         AbstractHttp11Protocol<?> protocol = (AbstractHttp11Protocol<?>) c.getProtocolHandler();
         protocol.setSSLEnabled(true);
+        protocol.setSslImplementationName(HandshakeClientAuthJsseImplementation.class.getName());
         SSLHostConfig host = new SSLHostConfig();
         host.setProtocols("TLSv1.2+TLSv1.3");
         // Optional client certificates, accepted whatever their issuer at the TLS layer (Tomcat's
