@@ -420,21 +420,21 @@ public final class CaCeremony {
      *
      * @throws IllegalStateException naming the first problem found
      */
-    public static void validateIssuer(KeyAndChain issuer) {
-        validateIssuerChain(issuer.chain());
+    public static void validateIssuer(KeyAndChain issuer, Instant now) {
+        validateIssuerChain(issuer.chain(), now);
         if (!keyMatches(issuer.privateKey(), issuer.certificate().getPublicKey())) {
             throw new IllegalStateException("the private key does not match the issuer certificate");
         }
     }
 
     /** {@link #validateIssuer} without the key check, for a key that only its HSM can use. */
-    public static void validateIssuerChain(List<X509Certificate> chain) {
+    public static void validateIssuerChain(List<X509Certificate> chain, Instant now) {
         if (chain.isEmpty()) {
             throw new IllegalStateException("the issuer has no certificate");
         }
         X509Certificate cert = chain.get(0);
         try {
-            cert.checkValidity();
+            cert.checkValidity(Date.from(now));
         } catch (java.security.cert.CertificateExpiredException | java.security.cert.CertificateNotYetValidException e) {
             throw new IllegalStateException("the issuer certificate " + cert.getSubjectX500Principal()
                     + " is not valid now (valid from " + cert.getNotBefore().toInstant() + " to "

@@ -56,7 +56,7 @@ class CaConfiguration {
                 } catch (IOException e) {
                     throw new CaUnavailableException("cannot read " + external.passwordFile() + ": " + e, e);
                 }
-            }, external.alias(), ca.chainFile());
+            }, external.alias(), ca.chainFile(), clock);
         }
         EmbeddedCaFiles files = createEmbeddedIfMissing(properties, ceremony);
         return new CaKeySource.Keystore(files.intermediateKeystore(), () -> {
@@ -65,7 +65,7 @@ class CaConfiguration {
             } catch (IOException e) {
                 throw new CaUnavailableException("cannot read " + files.intermediatePassword() + ": " + e, e);
             }
-        }, CaCeremony.ALIAS, null);
+        }, CaCeremony.ALIAS, null, clock);
     }
 
     /**

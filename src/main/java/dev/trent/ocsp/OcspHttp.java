@@ -3,8 +3,8 @@ package dev.trent.ocsp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.Locale;
 
@@ -40,9 +40,11 @@ class OcspHttp {
     private final OcspService service;
     private final Duration maxAge;
     private final OcspMetrics metrics;
+    private final Clock clock;
 
-    OcspHttp(OcspService service, TrentProperties properties, OcspMetrics metrics) {
+    OcspHttp(OcspService service, TrentProperties properties, OcspMetrics metrics, Clock clock) {
         this.service = service;
+        this.clock = clock;
         this.metrics = metrics;
         this.maxAge = properties.ocsp().maxAge();
     }
@@ -140,7 +142,7 @@ class OcspHttp {
         response.setContentType(OCSP_RESPONSE);
         if (a.cacheable()) {
             long seconds = Math.max(0, Math.min(maxAge.toSeconds(),
-                    Duration.between(Instant.now(), a.nextUpdate()).toSeconds()));
+                    Duration.between(clock.instant(), a.nextUpdate()).toSeconds()));
             response.setDateHeader("Last-Modified", a.thisUpdate().toEpochMilli());
             response.setDateHeader("Expires", a.nextUpdate().toEpochMilli());
             response.setHeader("ETag", a.etag());

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -42,6 +43,11 @@ public final class DatabaseUnavailable {
     /** At most one log line per this many milliseconds: an outage is one event, not one per request. */
     private static final long LOG_EVERY_MILLIS = 5_000;
     private final AtomicLong lastLogged = new AtomicLong();
+    private final Clock clock;
+
+    DatabaseUnavailable(Clock clock) {
+        this.clock = clock;
+    }
 
     /** Whether the exception, or one of its causes, says the database cannot be reached now. */
     public static boolean causedBy(Throwable e) {
@@ -99,7 +105,7 @@ public final class DatabaseUnavailable {
 
     /** Logs the outage in one line, at most every few seconds. */
     public void logged(Throwable e, String where) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         long last = lastLogged.get();
         if (now - last >= LOG_EVERY_MILLIS && lastLogged.compareAndSet(last, now)) {
             log.warn("Database unavailable ({}): {}", where, rootMessage(e));
