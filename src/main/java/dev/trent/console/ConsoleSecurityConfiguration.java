@@ -79,6 +79,11 @@ class ConsoleSecurityConfiguration {
                 .authenticationManager(new ProviderManager(byApiKey))
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED)
                         .sessionFixation(f -> f.changeSessionId()))
+                // The CSRF token lives in a cookie, not the session: an anonymous visit creates no
+                // server-side state (the session starts at a successful login).
+                .csrf(c -> c.csrfTokenRepository(csrfCookies()))
+                .addFilterBefore(new LoginGate(), org.springframework.security.web.authentication
+                        .UsernamePasswordAuthenticationFilter.class)
                 .formLogin(f -> f.loginPage("/console/login").loginProcessingUrl("/console/login")
                         .usernameParameter("operator").passwordParameter("apiKey")
                         .successHandler((req, res, auth) -> {
@@ -91,6 +96,10 @@ class ConsoleSecurityConfiguration {
                             // As the API's ApiKeyAuthenticationFilter: logged (rate-limited) and counted.
                             clientErrors.refusedCredential(req, "Console login with an unknown or revoked API key");
                             bursts.failed(req.getRemoteAddr(), "api-key");
+                            HttpSession started = req.getSession(false);
+                            if (started != null) {
+                                started.invalidate();
+                            }
                             res.sendRedirect(req.getContextPath() + "/console/login?error");
                         })
                         .permitAll())
@@ -120,6 +129,58 @@ class ConsoleSecurityConfiguration {
                     req.getRequestDispatcher("/console/denied").forward(req, res);
                 }))
                 .build();
+    }
+
+    /** The CSRF cookie: HttpOnly (forms carry the token), SameSite=Strict, limited to the console; Secure on HTTPS. */
+    static org.springframework.security.web.csrf.CookieCsrfTokenRepository csrfCookies() {
+        org.springframework.security.web.csrf.CookieCsrfTokenRepository r =
+                new org.springframework.security.web.csrf.CookieCsrfTokenRepository();
+        r.setCookieName(CSRF_COOKIE);
+        r.setCookiePath("/console");
+        r.setCookieCustomizer(c -> c.httpOnly(true).sameSite("Strict"));
+        return r;
+    }
+
+    static final String CSRF_COOKIE = "TRENT-CONSOLE-CSRF";
+
+    /**
+     * Ahead of the login form's processing: starts the session the login will use, so that a
+     * full session store ({@code trent.console.max-sessions}, Tomcat's maxActiveSessions) is a
+     * clear refusal on the login page rather than an error after authentication.
+     */
+    static final class LoginGate extends OncePerRequestFilter {
+
+        @Override
+        protected boolean shouldNotFilter(HttpServletRequest request) {
+            return !"POST".equals(request.getMethod())
+                    || !"/console/login".equals(request.getRequestURI().substring(request.getContextPath().length()));
+        }
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            try {
+                request.getSession(true);
+            } catch (IllegalStateException e) {
+                // org.apache.catalina.session.TooManyActiveSessionsException
+                response.sendRedirect(request.getContextPath() + "/console/login?busy");
+                return;
+            }
+            chain.doFilter(request, response);
+        }
+    }
+
+    /** Caps the servlet sessions (only the console has any): a login beyond it is refused by {@link LoginGate}. */
+    @Bean
+    org.springframework.boot.web.server.WebServerFactoryCustomizer<org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory> consoleSessionCap(
+            ConsoleProperties properties) {
+        return factory -> factory.addContextCustomizers(context -> {
+            org.apache.catalina.session.StandardManager manager = new org.apache.catalina.session.StandardManager();
+            manager.setMaxActiveSessions(properties.maxSessions());
+            // No sessions written to disk at shutdown: a restart ends every console session.
+            manager.setPathname(null);
+            context.setManager(manager);
+        });
     }
 
     /**

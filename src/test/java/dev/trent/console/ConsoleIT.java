@@ -158,12 +158,26 @@ class ConsoleIT {
             assertThat(login.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(login.body()).doesNotContain("<script");
             String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-            assertThat(cookie).contains("HttpOnly", "SameSite=Strict", "Path=/console");
+            assertThat(cookie).startsWith(ConsoleSecurityConfiguration.CSRF_COOKIE + "=")
+                    .contains("HttpOnly", "SameSite=Strict", "Path=/console");
 
             login(b, ADMIN_KEY);
             var c = b.driver().manage().getCookieNamed("JSESSIONID");
             assertThat(c.isHttpOnly()).isTrue();
             assertThat(c.getSameSite()).isEqualTo("Strict");
+        }
+    }
+
+    @Test
+    void loginPageWhenVisitedAnonymouslyThenNoSessionIsCreated() throws Exception {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        for (String path : java.util.List.of("/console/login", "/console/login", "/console/login?error", "/console/",
+                "/console/certificates", "/console/static/console.css")) {
+            HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://localhost:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(path).isIn(200, 302, 404);
+            assertThat(r.headers().allValues("Set-Cookie")).as(path)
+                    .noneMatch(c -> c.startsWith("JSESSIONID"));
         }
     }
 
