@@ -259,7 +259,7 @@ class CertificatesController {
             Certificate c = load(serial);
             model.addAttribute("c", renderer.summary(c));
             model.addAttribute("invalidityDate", nz(blank(invalidityDate)));
-            model.addAttribute("sameKey", queries.sameKey(c.publicKeySha256(), c.serial()));
+            model.addAttribute("sameKey", revocation.keyCompromiseCascade(c.serial()).size());
             return "console/confirm-key-compromise";
         }
         Certificate c = revocation.revoke(serial, r, invalidity, OperatorPrincipal.current().actor());

@@ -218,11 +218,4 @@ class ConsoleQueries {
         return jdbc.query(TOKEN_COLUMNS + "where t.batch_id is null order by t.id desc limit ?", (rs, n) -> token(rs),
                 limit);
     }
-
-    /** How many other valid or held certificates share this public key (what a keyCompromise also revokes). */
-    long sameKey(String publicKeySha256, String serial) {
-        return jdbc.queryForObject("select count(*) from certificate where public_key_sha256 = ? and serial <> ? "
-                + "and (status = 'ISSUED' or (status = 'REVOKED' and revocation_reason <> 'keyCompromise'))",
-                Long.class, publicKeySha256, serial);
-    }
 }

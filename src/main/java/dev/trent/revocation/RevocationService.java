@@ -112,6 +112,99 @@ public class RevocationService {
      */
     @Transactional
     public BulkResult revokeAll(Selection selection, RevocationReason reason, boolean dryRun, String actor) {
+        List<Row> rows = select(selection, reason, !dryRun);
+        List<String> serials = rows.stream().map(Row::serial).toList();
+        if (!dryRun) {
+            revokeRows(rows, selection, reason, actor);
+        }
+        return new BulkResult(dryRun, reason.name(), serials.size(), serials);
+    }
+
+    /**
+     * What a bulk revocation would do: the certificates the selection matches, and (for
+     * keyCompromise) the others it also revokes by the same rule as {@link #blockKey} (same key,
+     * renewals). {@code digest} names both lists, for {@link #revokeAllAsPlanned}.
+     */
+    public record BulkPlan(String reason, List<String> selected, List<String> cascade, String digest) {
+    }
+
+    /** The dry run of a bulk revocation, with its cascade. */
+    @Transactional(readOnly = true)
+    public BulkPlan planAll(Selection selection, RevocationReason reason) {
+        return plan(select(selection, reason, false), reason, false);
+    }
+
+    /**
+     * Revokes as {@link #planAll} planned, in one transaction: the selection and its cascade are
+     * locked, and when they are no longer what the plan with this {@code digest} named, nothing
+     * is revoked and the current plan is returned instead ({@code done} empty).
+     */
+    @Transactional
+    public PlannedResult revokeAllAsPlanned(Selection selection, RevocationReason reason, String digest,
+            String actor) {
+        List<Row> rows = select(selection, reason, true);
+        BulkPlan now = plan(rows, reason, true);
+        if (!now.digest().equals(digest)) {
+            return new PlannedResult(now, java.util.Optional.empty());
+        }
+        revokeRows(rows, selection, reason, actor);
+        List<String> serials = rows.stream().map(Row::serial).toList();
+        return new PlannedResult(now,
+                java.util.Optional.of(new BulkResult(false, reason.name(), serials.size(), serials)));
+    }
+
+    /** The outcome of {@link #revokeAllAsPlanned}: the plan as it stands, and the revocation if it was done. */
+    public record PlannedResult(BulkPlan plan, java.util.Optional<BulkResult> done) {
+    }
+
+    private BulkPlan plan(List<Row> rows, RevocationReason reason, boolean lock) {
+        List<String> selected = rows.stream().map(Row::serial).toList();
+        java.util.Set<String> cascade = new java.util.LinkedHashSet<>();
+        if (reason == RevocationReason.keyCompromise) {
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            rows.forEach(r -> seen.add(r.id()));
+            java.util.ArrayDeque<Row> todo = new java.util.ArrayDeque<>(rows);
+            while (!todo.isEmpty()) {
+                Row source = todo.poll();
+                for (Row other : sameKey(source, lock)) {
+                    if (seen.add(other.id())) {
+                        cascade.add(other.serial());
+                    }
+                }
+                for (Row renewal : renewals(source, lock)) {
+                    if (seen.add(renewal.id())) {
+                        cascade.add(renewal.serial());
+                        todo.add(renewal);
+                    }
+                }
+            }
+        }
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        sha.update((reason.name() + "\n" + String.join(",", selected) + "\n" + String.join(",", cascade))
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return new BulkPlan(reason.name(), selected, List.copyOf(cascade), java.util.HexFormat.of().formatHex(sha.digest()));
+    }
+
+    private void revokeRows(List<Row> rows, Selection selection, RevocationReason reason, String actor) {
+        Instant now = clock.instant();
+        UUID bulkId = UUID.randomUUID();
+        for (Row row : rows) {
+            apply(row, reason, null, now, actor, bulkId);
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("bulkId", bulkId.toString());
+        details.put("reason", reason.name());
+        details.put("selection", selection.toString());
+        details.put("count", rows.size());
+        audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
+    }
+
+    private List<Row> select(Selection selection, RevocationReason reason, boolean lock) {
         StringBuilder where = new StringBuilder(" (c.status = 'ISSUED' or (c.status = 'REVOKED' and "
                 + "c.revocation_reason = 'certificateHold' and ? <> 'certificateHold'))");
         List<Object> args = new ArrayList<>();
@@ -137,23 +230,8 @@ public class RevocationService {
                     + "or batchId.");
         }
         String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256, c.device_id, c.profile "
-                + "from certificate c where" + where + " order by c.id" + (dryRun ? "" : " for update");
-        List<Row> rows = jdbc.query(sql, ROW, args.toArray());
-        List<String> serials = rows.stream().map(Row::serial).toList();
-        if (!dryRun) {
-            Instant now = clock.instant();
-            UUID bulkId = UUID.randomUUID();
-            for (Row row : rows) {
-                apply(row, reason, null, now, actor, bulkId);
-            }
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("bulkId", bulkId.toString());
-            details.put("reason", reason.name());
-            details.put("selection", selection.toString());
-            details.put("count", rows.size());
-            audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
-        }
-        return new BulkResult(dryRun, reason.name(), serials.size(), serials);
+                + "from certificate c where" + where + " order by c.id" + (lock ? " for update" : "");
+        return jdbc.query(sql, ROW, args.toArray());
     }
 
     private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
@@ -223,10 +301,7 @@ public class RevocationService {
         if (inFlight > 0) {
             log.warn("Key {} blocked: {} issuance(s) of it in progress abandoned", source.keyHash(), inFlight);
         }
-        List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
-                + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id for update",
-                ROW, source.keyHash(), source.id());
+        List<Row> others = sameKey(source, true);
         for (Row other : others) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("reason", RevocationReason.keyCompromise.name());
@@ -250,13 +325,38 @@ public class RevocationService {
         // Renewals authenticated by the compromised key are as untrustworthy as it is (a thief
         // could have renewed, rekeying to a key of their own): revoked alike, their keys blocked,
         // and so on down the lineage.
-        List<Row> renewals = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
-                + "revocation_reason <> 'keyCompromise')) order by id for update",
-                ROW, source.id());
+        List<Row> renewals = renewals(source, true);
         for (Row renewal : renewals) {
             apply(renewal, RevocationReason.keyCompromise, null, now, actor, null, source.serial());
         }
+    }
+
+    /** The other valid or held certificates for the source's key: what its keyCompromise also revokes. */
+    private List<Row> sameKey(Row source, boolean lock) {
+        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
+                + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
+                + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id" + (lock ? " for update" : ""),
+                ROW, source.keyHash(), source.id());
+    }
+
+    /** The valid or held renewals of the source: what its keyCompromise also revokes (and so on down). */
+    private List<Row> renewals(Row source, boolean lock) {
+        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
+                + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
+                + "revocation_reason <> 'keyCompromise')) order by id" + (lock ? " for update" : ""),
+                ROW, source.id());
+    }
+
+    /**
+     * What a keyCompromise of this one certificate would also revoke (same key, renewals), by the
+     * rule {@link #blockKey} applies.
+     */
+    @Transactional(readOnly = true)
+    public List<String> keyCompromiseCascade(String serial) {
+        Row row = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
+                + "from certificate where serial = ?", ROW, SerialNumbers.canonical(serial)).stream().findFirst()
+                .orElse(null);
+        return row == null ? List.of() : plan(List.of(row), RevocationReason.keyCompromise, false).cascade();
     }
 
     /**

@@ -512,4 +512,40 @@ class ConsoleIT {
             assertThat(status(second)).isEqualTo("REVOKED:cessationOfOperation");
         }
     }
+
+    String enroll(String device, java.security.KeyPair keys) {
+        TrentClient.Response r = http().enroll(http().token(ADMIN_KEY, device, "device", null),
+                "application/x-pem-file", TestCsrs.forKey(keys, device).pem().getBytes(), "application/json");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("serial").asText();
+    }
+
+    @Test
+    void bulkWhenKeyCompromiseThenDryRunCountsTheCascadeAndAChangedCascadeRevokesNothing() throws Exception {
+        java.security.KeyPair keys = TestCsrs.ecP256("shared").keys();
+        String device = unique("bulk-kc");
+        String first = enroll(device, keys);
+        String sameKey = enroll(unique("bulk-kc-other"), keys);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk").fill("#by", "deviceId").fill("#value", device)
+                    .fill("#reason", "keyCompromise").click("#dry-run");
+            assertThat(b.text("#count")).isEqualTo("1");
+            assertThat(b.text("#cascade")).as("the other certificate for the same key").isEqualTo("1");
+            assertThat(b.pageText()).contains(sameKey);
+            String third = enroll(unique("bulk-kc-third"), keys);
+
+            b.click("#confirm");
+
+            assertThat(b.text("#changed")).contains("1 + 1 then, 1 + 2 now", "nothing was revoked");
+            assertThat(status(first)).isEqualTo("ISSUED");
+            assertThat(status(third)).isEqualTo("ISSUED");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("1 certificate(s)", "2 more");
+        }
+        assertThat(status(first)).isEqualTo("REVOKED:keyCompromise");
+        assertThat(status(sameKey)).isEqualTo("REVOKED:keyCompromise");
+    }
 }
