@@ -84,12 +84,22 @@ class ConsoleSecurityConfiguration {
                 .csrf(c -> c.csrfTokenRepository(csrfCookies()))
                 .addFilterBefore(new LoginGate(), org.springframework.security.web.authentication
                         .UsernamePasswordAuthenticationFilter.class)
+                .addFilterBefore(new ChannelAsSecureChannelSays(),
+                        org.springframework.security.web.session.DisableEncodeUrlFilter.class)
                 .formLogin(f -> f.loginPage("/console/login").loginProcessingUrl("/console/login")
                         .usernameParameter("operator").passwordParameter("apiKey")
                         .successHandler((req, res, auth) -> {
                             HttpSession session = req.getSession();
                             session.setMaxInactiveInterval((int) properties.idleTimeout().toSeconds());
                             session.setAttribute(LOGIN_AT, clock.instant());
+                            if (req.isSecure()) {
+                                // Tomcat marks its cookie Secure only on its own TLS listener;
+                                // behind a trusted proxy this later copy (the one a browser keeps) is.
+                                res.addHeader(org.springframework.http.HttpHeaders.SET_COOKIE,
+                                        org.springframework.http.ResponseCookie.from("JSESSIONID", session.getId())
+                                                .path("/console").httpOnly(true).secure(true).sameSite("Strict")
+                                                .build().toString());
+                            }
                             res.sendRedirect(req.getContextPath() + "/console/");
                         })
                         .failureHandler((req, res, e) -> {
@@ -144,7 +154,29 @@ class ConsoleSecurityConfiguration {
     static final String CSRF_COOKIE = "TRENT-CONSOLE-CSRF";
 
     /**
-     * Ahead of the login form's processing: starts the session the login will use, so that a
+     * The console's requests say {@code isSecure()} exactly when {@link dev.trent.tls.SecureChannel}
+     * does (Trent's HTTPS listener or a trusted TLS-terminating proxy), so that its cookies are
+     * Secure and HSTS is sent behind such a proxy as well.
+     */
+    static final class ChannelAsSecureChannelSays extends OncePerRequestFilter {
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            boolean secure = dev.trent.tls.SecureChannel.secure(request);
+            chain.doFilter(secure == request.isSecure() ? request
+                    : new jakarta.servlet.http.HttpServletRequestWrapper(request) {
+                        @Override
+                        public boolean isSecure() {
+                            return secure;
+                        }
+                    }, response);
+        }
+    }
+
+    /**
+     * Ahead of the login form's processing: refuses a login in clear text (an API key is a
+     * secret: as {@link dev.trent.tls.SecureChannel#require}), and starts the session the login will use, so that a
      * full session store ({@code trent.console.max-sessions}, Tomcat's maxActiveSessions) is a
      * clear refusal on the login page rather than an error after authentication.
      */
@@ -159,6 +191,10 @@ class ConsoleSecurityConfiguration {
         @Override
         protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
                 throws ServletException, IOException {
+            if (!dev.trent.tls.SecureChannel.secure(request)) {
+                response.sendRedirect(request.getContextPath() + "/console/login?tls");
+                return;
+            }
             try {
                 request.getSession(true);
             } catch (IllegalStateException e) {

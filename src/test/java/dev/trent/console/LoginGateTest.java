@@ -24,6 +24,7 @@ class LoginGateTest {
                 return null;
             }
         };
+        request.setSecure(true);
         MockHttpServletResponse response = new MockHttpServletResponse();
         MockFilterChain chain = new MockFilterChain();
 
@@ -34,8 +35,22 @@ class LoginGateTest {
     }
 
     @Test
+    void loginWhenPlainHttpNotFromATrustedProxyThenRefusedBeforeAnySession() throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/console/login");
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        MockFilterChain chain = new MockFilterChain();
+
+        new ConsoleSecurityConfiguration.LoginGate().doFilter(request, response, chain);
+
+        assertThat(chain.getRequest()).as("the API key is not even looked at").isNull();
+        assertThat(response.getRedirectedUrl()).isEqualTo("/console/login?tls");
+        assertThat(request.getSession(false)).isNull();
+    }
+
+    @Test
     void loginWhenRoomThenSessionStartedAndLoginProceeds() throws Exception {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/console/login");
+        request.setSecure(true);
         MockFilterChain chain = new MockFilterChain();
 
         new ConsoleSecurityConfiguration.LoginGate().doFilter(request, new MockHttpServletResponse(), chain);
