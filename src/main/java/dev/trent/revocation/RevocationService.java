@@ -70,11 +70,21 @@ public class RevocationService {
             rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
             rs.getString(8));
 
+    /**
+     * The earliest invalidity date accepted. Not the certificate's notBefore: a key can be
+     * compromised before a certificate for it was issued (RFC 5280 section 5.3.2 dates the key's
+     * compromise); but not so far back that the date overflows a timestamp.
+     */
+    static final Instant EARLIEST_INVALIDITY = Instant.parse("1970-01-01T00:00:00Z");
+
     @Transactional
     public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
         Instant now = clock.instant();
         if (invalidityDate != null && invalidityDate.isAfter(now)) {
             throw ProblemException.invalidRequest("invalidityDate may not lie in the future.");
+        }
+        if (invalidityDate != null && invalidityDate.isBefore(EARLIEST_INVALIDITY)) {
+            throw ProblemException.invalidRequest("invalidityDate may not lie before " + EARLIEST_INVALIDITY + ".");
         }
         Row row = lock(serial);
         apply(row, reason, invalidityDate, now, actor, null);

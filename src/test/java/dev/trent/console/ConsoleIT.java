@@ -580,4 +580,20 @@ class ConsoleIT {
         assertThat(status(first)).isEqualTo("REVOKED:keyCompromise");
         assertThat(status(sameKey)).isEqualTo("REVOKED:keyCompromise");
     }
+
+    @Test
+    void revokeWhenInvalidityDateOverflowsThen400NamingTheFieldAndNothingChanges() throws Exception {
+        String serial = enroll(unique("inv"));
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/certificates/" + serial);
+
+            HttpResponse<String> r = b.request("POST", "/console/certificates/" + serial + "/revoke",
+                    "reason=superseded&invalidityDate=-584552020-09-30T09:34:09Z&_csrf=" + csrf(b));
+
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("invalidityDate");
+        }
+        assertThat(status(serial)).isEqualTo("ISSUED");
+    }
 }
