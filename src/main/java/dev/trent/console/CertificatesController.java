@@ -55,9 +55,11 @@ class CertificatesController {
     private final CertificateRenderer renderer;
     private final IssuerRegistry issuers;
     private final RevocationService revocation;
+    private final dev.trent.profile.Profiles profiles;
 
     CertificatesController(ConsoleQueries queries, CertificateRepository certificates, CertificateRenderer renderer,
-            IssuerRegistry issuers, RevocationService revocation) {
+            IssuerRegistry issuers, RevocationService revocation, dev.trent.profile.Profiles profiles) {
+        this.profiles = profiles;
         this.queries = queries;
         this.certificates = certificates;
         this.renderer = renderer;
@@ -82,7 +84,8 @@ class CertificatesController {
         model.addAttribute("first", before != null);
         model.addAttribute("q", Map.of("deviceId", nz(deviceId), "status", nz(status), "profile", nz(profile),
                 "issuer", nz(issuer), "expiringBefore", nz(expiringBefore)));
-        model.addAttribute("profiles", queries.profiles());
+        // The configured profiles, not a scan of the certificates.
+        model.addAttribute("profiles", profiles.names());
         model.addAttribute("issuers", issuers.summaries());
         return "console/certificates";
     }

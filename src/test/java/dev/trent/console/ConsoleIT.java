@@ -596,4 +596,45 @@ class ConsoleIT {
         }
         assertThat(status(serial)).isEqualTo("ISSUED");
     }
+
+    /** The plan PostgreSQL picks for a query when a table scan is its last resort. */
+    String plan(String sql, Object... args) {
+        return jdbc.execute((org.springframework.jdbc.core.ConnectionCallback<String>) c -> {
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("set enable_seqscan = off");
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("explain " + sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setObject(i + 1, args[i]);
+                }
+                StringBuilder out = new StringBuilder();
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.append(rs.getString(1)).append('\n');
+                    }
+                }
+                return out.toString();
+            } finally {
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute("reset enable_seqscan");
+                }
+            }
+        });
+    }
+
+    @Test
+    void searchAndOverviewWhenFilteredThenAnIndexServesEachFilter() {
+        java.sql.Timestamp since = java.sql.Timestamp.from(java.time.Instant.now().minus(java.time.Duration.ofDays(30)));
+        assertThat(plan("select id from certificate where status = 'ISSUED' and profile = ? order by id desc limit 51",
+                "device")).contains("certificate_profile_id_idx");
+        assertThat(plan("select id from certificate where status in ('ISSUED', 'REVOKED') and issuer_id = ? "
+                + "order by id desc limit 51", "x")).contains("certificate_issuer_id_idx");
+        assertThat(plan("select id from certificate where status = ? order by id desc limit 51", "REVOKED"))
+                .contains("certificate_status_id_idx");
+        assertThat(plan("select (created_at at time zone 'UTC')::date, count(*) from certificate "
+                + "where status in ('ISSUED', 'REVOKED') and created_at >= ? group by 1", since))
+                .contains("certificate_created_at_idx");
+        assertThat(plan("select (revoked_at at time zone 'UTC')::date, count(*) from certificate "
+                + "where revoked_at >= ? group by 1", since)).contains("certificate_revoked_at_idx");
+    }
 }
