@@ -131,7 +131,6 @@ class ConsoleSecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/console/logout").authenticated()
                         .requestMatchers(HttpMethod.POST, "/console/certificates/**", "/console/revoke/**",
                                 "/console/tokens", "/console/tokens/**").hasRole("OPERATOR")
-                        .requestMatchers(HttpMethod.GET, "/console/tokens/batch/*/csv").hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))
                 .exceptionHandling(e -> e.accessDeniedHandler((req, res, ex) -> {

@@ -105,8 +105,11 @@ class TokensController {
         return "console/token-batch";
     }
 
-    /** The batch's CSV, once: it leaves the session as it is sent. */
-    @GetMapping("/console/tokens/batch/{id}/csv")
+    /**
+     * The batch's CSV, once: it leaves the session as it is sent. A POST with the CSRF token, so
+     * that no prefetch, HEAD or link preview consumes it (GET and HEAD are refused: 405).
+     */
+    @PostMapping("/console/tokens/batch/{id}/csv")
     ResponseEntity<?> csv(@PathVariable String id, HttpSession session) {
         UUID batchId = uuid(id);
         String csv = pending(session).remove(batchId.toString());

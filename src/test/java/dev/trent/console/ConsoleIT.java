@@ -410,11 +410,14 @@ class ConsoleIT {
 
             assertThat(b.text("#message")).contains("2 tokens created");
             String batchId = b.text("#batch-id");
-            String href = b.find("#download-csv").getAttribute("href");
-            String path = java.net.URI.create(href).getPath();
+            String path = java.net.URI.create(b.find("#download-csv-form").getAttribute("action")).getPath();
             b.screenshot(DOCS.resolve("console-token-batch.png"));
+            String token0 = csrf(b);
+            assertThat(b.request("HEAD", path, null).statusCode()).as("a HEAD consumes nothing").isIn(403, 405);
+            assertThat(b.request("GET", path, null).statusCode()).as("nor a GET (prefetch)").isIn(403, 405);
+            assertThat(b.request("POST", path, "").statusCode()).as("no CSRF token").isEqualTo(403);
 
-            HttpResponse<String> csv = b.request("GET", path, null);
+            HttpResponse<String> csv = b.request("POST", path, "_csrf=" + token0);
 
             assertThat(csv.statusCode()).isEqualTo(200);
             assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
@@ -422,7 +425,7 @@ class ConsoleIT {
             assertThat(lines).hasSize(3);
             assertThat(lines[0]).isEqualTo("device_id,token,profile,expires_at");
             assertThat(lines[1]).startsWith(line + "-1,trent_et_");
-            assertThat(b.request("GET", path, null).statusCode()).as("once").isEqualTo(410);
+            assertThat(b.request("POST", path, "_csrf=" + token0).statusCode()).as("once").isEqualTo(410);
 
             String token = lines[1].split(",")[1];
             TrentClient.Response enrolled = http().enroll(token, "application/x-pem-file",
