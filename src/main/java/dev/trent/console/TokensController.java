@@ -69,14 +69,14 @@ class TokensController {
         return "console/token-created";
     }
 
+    /** Hours as seconds; the service decides what is allowed (trent.enrollment max TTL), as for the API. */
     private static Long ttl(Long hours) {
         if (hours == null) {
             return null;
         }
-        if (hours < 1 || hours > 24L * 366) {
-            throw ProblemException.invalidRequest("The validity is given in hours, from 1 to 8784.");
-        }
-        return hours * 3600;
+        // Saturated rather than overflowed: an absurd value stays absurd, and the service refuses it.
+        long limit = Long.MAX_VALUE / 3600;
+        return hours > limit ? Long.MAX_VALUE : hours < -limit ? Long.MIN_VALUE : hours * 3600;
     }
 
     @PostMapping("/console/tokens/batch")

@@ -639,4 +639,21 @@ class ConsoleIT {
         assertThat(plan("select (revoked_at at time zone 'UTC')::date, count(*) from certificate "
                 + "where revoked_at >= ? group by 1", since)).contains("certificate_revoked_at_idx");
     }
+
+    @Test
+    void tokenWhenTtlOutsideTheServicesLimitsThen400AndNoToken() throws Exception {
+        String device = unique("ttl");
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/tokens");
+            for (String hours : java.util.List.of("0", "-3", "999999999999999999", "100000")) {
+                HttpResponse<String> r = b.request("POST", "/console/tokens",
+                        "deviceId=" + device + "&profile=device&ttlHours=" + hours + "&_csrf=" + csrf(b));
+                assertThat(r.statusCode()).as(hours).isEqualTo(400);
+                assertThat(r.body()).as(hours).contains("ttlSeconds must be between 60 and");
+            }
+        }
+        assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ?", Integer.class,
+                device)).isZero();
+    }
 }
