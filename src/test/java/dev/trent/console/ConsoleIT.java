@@ -656,4 +656,31 @@ class ConsoleIT {
         assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ?", Integer.class,
                 device)).isZero();
     }
+
+    @Test
+    void requestWhenParameterMissingIllTypedOrMethodWrongThenAConsolePageWithA4xx() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk");
+            String token = csrf(b);
+            Map<String, HttpResponse<String>> answers = new java.util.LinkedHashMap<>();
+            answers.put("missing", b.request("POST", "/console/revoke/bulk/confirm", "_csrf=" + token));
+            answers.put("ill-typed", b.request("GET", "/console/certificates?before=abc", null));
+            answers.put("method", b.request("GET", "/console/revoke/bulk/confirm", null));
+            answers.put("unknown", b.request("GET", "/console/no-such-page", null));
+
+            assertThat(answers.get("missing").statusCode()).isEqualTo(400);
+            assertThat(answers.get("missing").body()).contains("previewId");
+            assertThat(answers.get("ill-typed").statusCode()).isEqualTo(400);
+            assertThat(answers.get("ill-typed").body()).contains("before");
+            assertThat(answers.get("method").statusCode()).isEqualTo(405);
+            assertThat(answers.get("method").headers().firstValue("Allow")).hasValueSatisfying(
+                    a -> assertThat(a).contains("POST"));
+            assertThat(answers.get("unknown").statusCode()).isEqualTo(404);
+            answers.forEach((what, r) -> {
+                assertThat(r.headers().firstValue("Content-Type").orElseThrow()).as(what).startsWith("text/html");
+                assertThat(r.body()).as(what).contains("id=\"problem\"", "Back to the overview");
+            });
+        }
+    }
 }
