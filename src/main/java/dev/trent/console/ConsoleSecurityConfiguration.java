@@ -56,7 +56,8 @@ class ConsoleSecurityConfiguration {
     @Bean
     @Order(0)
     SecurityFilterChain consoleChain(HttpSecurity http, ApiKeyService apiKeys, FailureBursts bursts,
-            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock) throws Exception {
+            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock,
+            dev.trent.audit.AuditLog audit) throws Exception {
         AuthenticationProvider byApiKey = new AuthenticationProvider() {
             @Override
             public Authentication authenticate(Authentication authentication) {
@@ -100,6 +101,10 @@ class ConsoleSecurityConfiguration {
                                                 .path("/console").httpOnly(true).secure(true).sameSite("Strict")
                                                 .build().toString());
                             }
+                            if (auth.getPrincipal() instanceof OperatorPrincipal p) {
+                                audit.recordStandalone(p.actor(), "console.login", "api-key:" + p.apiKeyId(),
+                                        java.util.Map.of("remoteAddress", req.getRemoteAddr()));
+                            }
                             res.sendRedirect(req.getContextPath() + "/console/");
                         })
                         .failureHandler((req, res, e) -> {
@@ -114,7 +119,16 @@ class ConsoleSecurityConfiguration {
                         })
                         .permitAll())
                 .logout(l -> l.logoutUrl("/console/logout").logoutSuccessUrl("/console/login?logout")
-                        .invalidateHttpSession(true).deleteCookies("JSESSIONID"))
+                        .invalidateHttpSession(true)
+                        // deleteCookies would clear Path=/ (the context path); the cookie's path is /console.
+                        .addLogoutHandler(new org.springframework.security.web.authentication.logout
+                                .CookieClearingLogoutHandler(consoleCookie("JSESSIONID")))
+                        .addLogoutHandler((req, res, auth) -> {
+                            if (auth != null && auth.getPrincipal() instanceof OperatorPrincipal p) {
+                                audit.recordStandalone(p.actor(), "console.logout", "api-key:" + p.apiKeyId(),
+                                        java.util.Map.of("remoteAddress", req.getRemoteAddr()));
+                            }
+                        }))
                 .httpBasic(b -> b.disable())
                 .requestCache(r -> r.disable())
                 .headers(h -> h.contentSecurityPolicy(c -> c.policyDirectives(CSP))
@@ -151,6 +165,15 @@ class ConsoleSecurityConfiguration {
     }
 
     static final String CSRF_COOKIE = "TRENT-CONSOLE-CSRF";
+
+    /** A cookie that clears the console's cookie of this name (its path is /console). */
+    static jakarta.servlet.http.Cookie consoleCookie(String name) {
+        jakarta.servlet.http.Cookie c = new jakarta.servlet.http.Cookie(name, null);
+        c.setPath("/console");
+        c.setMaxAge(0);
+        c.setHttpOnly(true);
+        return c;
+    }
 
     /**
      * The console's requests say {@code isSecure()} exactly when {@link dev.trent.tls.SecureChannel}

@@ -683,4 +683,26 @@ class ConsoleIT {
             });
         }
     }
+
+    @Test
+    void logoutWhenDoneThenSessionCookieClearedAtItsPathAndLoginAndLogoutAudited() throws Exception {
+        String key = apiKey("OPERATOR");
+        try (Browser b = Browser.open(port)) {
+            login(b, key);
+            assertThat(b.path()).isEqualTo("/console/");
+
+            HttpResponse<String> out = b.request("POST", "/console/logout", "_csrf=" + csrf(b));
+
+            assertThat(out.statusCode()).isEqualTo(302);
+            assertThat(out.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c)
+                    .startsWith("JSESSIONID=").contains("Path=/console", "Max-Age=0"));
+        }
+        String actor = jdbc.queryForObject("select actor from audit_event where action = 'console.login' "
+                + "order by id desc limit 1", String.class);
+        assertThat(actor).startsWith("api-key:").contains(":operator-");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'console.logout' "
+                + "and actor = ?", Integer.class, actor)).isEqualTo(1);
+        assertThat(jdbc.queryForObject("select subject from audit_event where action = 'console.login' "
+                + "and actor = ?", String.class, actor)).isEqualTo("api-key:" + actor.split(":")[1]);
+    }
 }
