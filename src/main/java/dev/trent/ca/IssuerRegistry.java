@@ -61,6 +61,8 @@ public class IssuerRegistry {
     private static final Duration PUBLISHING_REFRESH = Duration.ofMinutes(1);
 
     private final JdbcTemplate jdbc;
+    /** Certificate state (delivered, unexpired) of retired issuers. */
+    private final dev.trent.inventory.CertificateStore certificates;
     private final URI base;
     private final Clock clock;
     private final CaKeySource source;
@@ -83,8 +85,10 @@ public class IssuerRegistry {
     private final SignerMetrics signerMetrics;
 
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
-            TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics) {
+            TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics,
+            dev.trent.inventory.CertificateStore certificates) {
         this.signerMetrics = signerMetrics;
+        this.certificates = certificates;
         this.jdbc = jdbc;
         this.base = properties.publicBaseUrl();
         this.clock = clock;
@@ -117,13 +121,9 @@ public class IssuerRegistry {
             if ("ACTIVE".equals(r.state()) || loaded.containsKey(r.id())) {
                 continue;
             }
-            Map<String, Object> live = jdbc.queryForMap("select count(*) as n, max(not_after) as last from certificate "
-                    + "where issuer_id = ? and status in ('ISSUED', 'REVOKED') and not_after > ? "
-                    + "and profile not in ('tls-server', 'ocsp-responder')", r.id(),
-                    Timestamp.from(clock.instant()));
-            long n = ((Number) live.get("n")).longValue();
-            if (n > 0) {
-                out.add(new Orphaned(r.id(), r.keyLabel(), n, ((Timestamp) live.get("last")).toInstant()));
+            dev.trent.inventory.CertificateStore.Live live = certificates.live(r.id(), clock.instant(), List.of("tls-server", "ocsp-responder"));
+            if (live.count() > 0) {
+                out.add(new Orphaned(r.id(), r.keyLabel(), live.count(), live.lastNotAfter()));
             }
         }
         return out;
@@ -422,14 +422,12 @@ public class IssuerRegistry {
         Issuer current = active;
         List<Issuer> out = new ArrayList<>();
         out.add(current);
-        Timestamp now = Timestamp.from(clock.instant());
+        Instant now = clock.instant();
         for (Issuer i : loaded.values()) {
             if (i.id().equals(current.id())) {
                 continue;
             }
-            Boolean live = jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
-                    + "and not_after > ? and status in ('ISSUED', 'REVOKED'))", Boolean.class, i.id(), now);
-            if (Boolean.TRUE.equals(live)) {
+            if (certificates.hasLive(i.id(), now)) {
                 out.add(i);
             }
         }

@@ -17,7 +17,7 @@ import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateStatus;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyPolicy;
@@ -37,7 +37,7 @@ public class EnrollmentService {
     private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
 
     private final EnrollmentTokens tokens;
-    private final CertificateRepository certificates;
+    private final CertificateStore certificates;
     private final IssuanceService issuance;
     private final Profiles profiles;
     private final AuditLog audit;
@@ -52,7 +52,7 @@ public class EnrollmentService {
     /** Certificate events, published inside the issuing transaction (see {@link CertificateEvent}). */
     private final org.springframework.context.ApplicationEventPublisher events;
 
-    EnrollmentService(EnrollmentTokens tokens, CertificateRepository certificates, IssuanceService issuance,
+    EnrollmentService(EnrollmentTokens tokens, CertificateStore certificates, IssuanceService issuance,
             Profiles profiles, AuditLog audit, Clock clock, TrentProperties properties,
             org.springframework.beans.factory.ObjectProvider<dev.trent.revocation.RevocationService> revocations,
             java.security.SecureRandom random,
@@ -271,9 +271,8 @@ public class EnrollmentService {
             String serial = dev.trent.issuance.SerialNumbers.toHex(leaf.getSerialNumber());
             // Locked for the rest of the transaction: a revocation, hold or second renewal of the
             // same certificate waits, and what is checked below stays true until the commit.
-            tokens.lockCertificate(serial);
-            current = certificates.findBySerial(serial)
-                    .map(r -> r.toCertificate()).filter(c -> java.util.Arrays.equals(c.der(), der))
+            certificates.lock(serial);
+            current = certificates.bySerial(serial).filter(c -> java.util.Arrays.equals(c.der(), der))
                     .orElseThrow(() -> clientCertificate("client-certificate-invalid", "Client certificate not accepted",
                             "The client certificate was not issued by this CA."));
         } catch (java.security.cert.CertificateEncodingException e) {
@@ -316,9 +315,7 @@ public class EnrollmentService {
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, current.deviceId(), current.dnsNames(),
                 csr.publicKeyInfo(), csr.publicKeySha256(), verdict.keyType(), null));
         Map<String, Object> details = new LinkedHashMap<>();
-        jdbc.update("update certificate set renewed_from = (select id from certificate where issuer_id = ? and serial = ?) "
-                + "where issuer_id = ? and serial = ?", current.issuerId(), current.serial(), cert.issuerId(),
-                cert.serial());
+        certificates.linkRenewal(current.issuerId(), current.serial(), cert.issuerId(), cert.serial());
         details.put("previous", current.serial());
         details.put("rekey", !cert.publicKeySha256().equals(current.publicKeySha256()));
         details.put("profile", profile.name());
@@ -366,13 +363,11 @@ public class EnrollmentService {
         tokens.lockName("idevid:" + match.idevidSha256());
         tokens.lockName("device:" + deviceId);
         // This factory certificate's own earlier enrollment first, then another one for the same id.
-        List<Map<String, Object>> earlier = jdbc.queryForList("select e.idevid_sha256, e.certificate_id from "
-                + "idevid_enrollment e where e.idevid_sha256 = ? or e.device_id = ? "
-                + "order by (e.idevid_sha256 = ?) desc", match.idevidSha256(), deviceId, match.idevidSha256());
-        if (!earlier.isEmpty()) {
-            Certificate before = certificates.findById(((Number) earlier.get(0).get("certificate_id")).longValue())
-                    .orElseThrow().toCertificate();
-            boolean sameIdevid = match.idevidSha256().equals(earlier.get(0).get("idevid_sha256"));
+        CertificateStore.IdevidEnrollment earlier = certificates.earlierIdevidEnrollment(match.idevidSha256(), deviceId)
+                .orElse(null);
+        if (earlier != null) {
+            Certificate before = certificates.byId(earlier.certificateId()).orElseThrow();
+            boolean sameIdevid = match.idevidSha256().equals(earlier.idevidSha256());
             if (sameIdevid && before.publicKeySha256().equals(csr.publicKeySha256())
                     && before.status() != CertificateStatus.REVOKED) {
                 verify(csr);
@@ -389,10 +384,7 @@ public class EnrollmentService {
         // belongs to someone else: a factory certificate never takes it over.
         // Delivered certificates only: a PENDING row is this device's own interrupted attempt (an
         // IDevID request holds the device's advisory lock; a token's row is counted below).
-        Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ? "
-                + "and status in ('ISSUED', 'REVOKED')) "
-                + "+ (select count(*) from enrollment_token where device_id = ?)", Integer.class, deviceId, deviceId);
-        if (taken != null && taken > 0) {
+        if (certificates.deviceIdTaken(deviceId)) {
             throw new ProblemException(HttpStatus.CONFLICT, "device-id-taken", "Device id taken", "The device id '"
                     + deviceId + "' that this factory certificate names is already in use (an enrollment token or a "
                     + "certificate). Give the manufacturer CA a device id prefix of its own, or ask the operator.");
@@ -419,10 +411,8 @@ public class EnrollmentService {
         verify(csr);
         Certificate cert = issuance.issue(new IssuanceService.Request(profile, deviceId, List.of(), csr.publicKeyInfo(),
                 csr.publicKeySha256(), verdict.keyType(), null));
-        jdbc.update("insert into idevid_enrollment (idevid_sha256, manufacturer_ca_id, idevid_subject, idevid_serial, "
-                + "device_id, certificate_id, enrolled_at) values (?, ?, ?, ?, ?, (select id from certificate where "
-                + "issuer_id = ? and serial = ?), ?)", match.idevidSha256(), match.ca().id(), idevidSubject, idevidSerial,
-                deviceId, cert.issuerId(), cert.serial(), java.sql.Timestamp.from(clock.instant()));
+        certificates.recordIdevidEnrollment(match.idevidSha256(), match.ca().id(), idevidSubject, idevidSerial,
+                deviceId, cert.issuerId(), cert.serial(), clock.instant());
         Map<String, Object> details = issued(cert, profile);
         details.put("manufacturerCa", match.ca().name());
         details.put("idevidSubject", idevidSubject);
@@ -510,7 +500,7 @@ public class EnrollmentService {
         if (token.isUsed()) {
             // A retry after a lost response: answered even past the token's expiry, because the
             // certificate was issued while the token was valid.
-            Certificate earlier = certificates.findById(token.certificateId()).orElseThrow().toCertificate();
+            Certificate earlier = certificates.byId(token.certificateId()).orElseThrow();
             if (earlier.publicKeySha256().equals(csr.publicKeySha256())
                     && earlier.status() == CertificateStatus.REVOKED) {
                 throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used",

@@ -21,6 +21,7 @@ import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
 import dev.trent.web.ProblemException;

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import dev.trent.inventory.CertificateStore;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.TestCsrs;
 import dev.trent.support.TrentClient;
@@ -81,7 +82,9 @@ class ReservationIT extends IntegrationTest {
     void pendingReservationThenOcspUnknownAndNotListed_sweptThenAbandonedAndOcspRevokedAsNonIssued() throws Exception {
         String serial = "7f" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
         String device = deviceId("swept");
-        long id = store.reserve(pending(serial, device, Instant.now().minus(java.time.Duration.ofMinutes(10))));
+        long id = store.reserve(pending(serial, device, Instant.now()));
+        // Reserved 10 minutes ago by the database's clock (the one the sweeper goes by).
+        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id = ?", id);
         X509Certificate issuer = client().get("/api/v1/ca/chain", null, null).certificates().get(0);
         BigInteger number = new BigInteger(serial, 16);
 
