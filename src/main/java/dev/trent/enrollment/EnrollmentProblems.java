@@ -5,7 +5,7 @@ import org.springframework.http.HttpStatus;
 import dev.trent.web.ProblemException;
 
 /** The problem+json errors of device enrollment. */
-final class EnrollmentProblems {
+public final class EnrollmentProblems {
 
     private EnrollmentProblems() {
     }
@@ -15,7 +15,7 @@ final class EnrollmentProblems {
                 "Enrollment token missing, unknown or expired", detail);
     }
 
-    static ProblemException from(CsrException e) {
+    public static ProblemException from(CsrException e) {
         return switch (e.kind()) {
             case MALFORMED -> ProblemException.badRequest("csr-malformed", "Malformed CSR", e.getMessage());
             case BAD_SIGNATURE -> ProblemException.badRequest("csr-signature-invalid", "CSR signature invalid",
