@@ -109,7 +109,11 @@ public final class PreSigningLinter {
             problems.add("certificate would begin before its issuer");
         }
         String cn = commonName(t.getSubject());
-        if (cn == null || cn.isEmpty() || cn.length() > 64) {
+        if (cn == null || cn.isEmpty()) {
+            problems.add("subject must carry one commonName");
+        } else if (cn.length() > 64 && rules.kind() != Kind.TLS_SERVER) {
+            // Not for Trent's TLS certificate: its CN is the first configured DNS name, which was
+            // never limited (the SANs are what clients check, RFC 6125).
             problems.add("commonName must be 1 to 64 characters (RFC 5280 ub-common-name)");
         }
         if (Arrays.equals(der(t.getSubjectPublicKeyInfo()), issuer.certificate().getPublicKey().getEncoded())) {
