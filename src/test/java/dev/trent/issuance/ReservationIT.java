@@ -97,6 +97,10 @@ class ReservationIT extends IntegrationTest {
         assertThat(swept).contains(serial);
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
                 .isEqualTo("ABANDONED");
+        // Audited once, with what the row says, in the sweep's own transaction.
+        assertThat(jdbc.queryForList("select actor || ' ' || (details ->> 'deviceId') || ' ' || (details ->> 'profile') "
+                + "from audit_event where action = 'certificate.abandoned' and subject = ?", String.class, serial))
+                .containsExactly("system " + device + " device");
         // RFC 6960 2.2: revoked, certificateHold, 1970-01-01, and the extended revoked definition.
         BasicOCSPResp basic = basic(issuer, number);
         SingleResp answer = basic.getResponses()[0];
@@ -129,14 +133,28 @@ class ReservationIT extends IntegrationTest {
     }
 
     @Test
+    void sweepWhenTheReservingInstancesClockLagsThenGoesByTheDatabasesClock() {
+        // created_at is the reserving instance's clock, an hour behind here; reserved_at is PostgreSQL's.
+        String serial = "7b" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long id = store.reserve(pending(serial, deviceId("skewed"), Instant.now().minus(java.time.Duration.ofHours(1))));
+
+        assertThat(sweeper.sweep()).doesNotContain(serial);
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
+                .isEqualTo("PENDING");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.abandoned' "
+                + "and subject = ?", Integer.class, serial)).isZero();
+        store.abandon(id);
+    }
+
+    @Test
     void issuedCertificateWhenStoredThenSweeperNeverTouchesIt() {
         TrentClient c = client();
         String device = deviceId("kept");
         TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, device, "device", null), "application/x-pem-file",
                 TestCsrs.ecP256("x").pem().getBytes(), null);
         assertThat(r.status()).isEqualTo(201);
-        jdbc.update("update certificate set created_at = ? where device_id = ?",
-                Timestamp.from(Instant.now().minus(java.time.Duration.ofHours(1))), device);
+        jdbc.update("update certificate set created_at = ?, reserved_at = now() - interval '1 hour' "
+                + "where device_id = ?", Timestamp.from(Instant.now().minus(java.time.Duration.ofHours(1))), device);
 
         sweeper.sweep();
 
