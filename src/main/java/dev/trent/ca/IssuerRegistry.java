@@ -62,7 +62,7 @@ public class IssuerRegistry {
 
     private final JdbcTemplate jdbc;
     /** Certificate state (delivered, unexpired) of retired issuers. */
-    private final dev.trent.inventory.CertificateStore certificates;
+    private final LiveCertificates certificates;
     private final URI base;
     private final Clock clock;
     private final CaKeySource source;
@@ -86,7 +86,7 @@ public class IssuerRegistry {
 
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
             TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics,
-            dev.trent.inventory.CertificateStore certificates) {
+            LiveCertificates certificates) {
         this.signerMetrics = signerMetrics;
         this.certificates = certificates;
         this.jdbc = jdbc;
@@ -121,7 +121,7 @@ public class IssuerRegistry {
             if ("ACTIVE".equals(r.state()) || loaded.containsKey(r.id())) {
                 continue;
             }
-            dev.trent.inventory.CertificateStore.Live live = certificates.live(r.id(), clock.instant(), List.of("tls-server", "ocsp-responder"));
+            LiveCertificates.Live live = certificates.live(r.id(), clock.instant(), List.of("tls-server", "ocsp-responder"));
             if (live.count() > 0) {
                 out.add(new Orphaned(r.id(), r.keyLabel(), live.count(), live.lastNotAfter()));
             }

@@ -44,7 +44,7 @@ import dev.trent.config.TrentProperties;
  * database's clock (V17), so the sweep compares like with like whatever the instances' clocks.
  */
 @Component
-public class CertificateStore implements AutoCloseable {
+public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertificates {
 
     private static final Logger log = LoggerFactory.getLogger(CertificateStore.class);
 
@@ -274,11 +274,7 @@ public class CertificateStore implements AutoCloseable {
                 }, issuerId, Timestamp.from(at));
     }
 
-    /** How many delivered, unexpired certificates an issuer has, and the last notAfter among them. */
-    public record Live(long count, Instant lastNotAfter) {
-    }
-
-    /** Delivered certificates of the issuer unexpired at {@code at}, except those of {@code excludedProfiles}. */
+    @Override
     public Live live(String issuerId, Instant at, Collection<String> excludedProfiles) {
         List<Object> args = new ArrayList<>(List.of(issuerId, Timestamp.from(at)));
         args.addAll(excludedProfiles);
@@ -288,7 +284,7 @@ public class CertificateStore implements AutoCloseable {
                         rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()), args.toArray());
     }
 
-    /** Whether the issuer has any delivered certificate unexpired at {@code at}. */
+    @Override
     public boolean hasLive(String issuerId, Instant at) {
         return Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
                 + "and not_after > ? and status in " + DELIVERED + ")", Boolean.class, issuerId, Timestamp.from(at)));
