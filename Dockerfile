@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Trent's container image. docker-compose.yml builds it; README.md, "Deployment (docker compose)",
+# Trent's container image. docker-compose.yml builds it; docs/deployment.md, "Deployment (docker compose)",
 # says how to run it. Targets:
 #   runtime (the default, last stage): JRE only, non-root, the CA key in the data volume;
 #   softhsm: the same plus SoftHSM2; the CA key is made in a token on first start.

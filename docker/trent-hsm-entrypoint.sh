@@ -9,7 +9,7 @@
 # once to sign the intermediate, is written to $TRENT_DATA_DIR/hsm-root (move root.p12 offline).
 # Later starts find the token and the key and change nothing. Then it runs COMMAND.
 #
-# Environment (README.md, "Deployment (docker compose)"): SOFTHSM2_CONF, TRENT_DATA_DIR,
+# Environment (docs/deployment.md, "Deployment (docker compose)"): SOFTHSM2_CONF, TRENT_DATA_DIR,
 # TRENT_CA_PKCS11_LIBRARY, TRENT_CA_PKCS11_TOKEN_LABEL, TRENT_CA_PKCS11_KEY_LABEL,
 # TRENT_CA_PKCS11_PIN_FILE (or TRENT_CA_PKCS11_PIN), and on first start TRENT_HSM_SO_PIN_FILE (or
 # TRENT_HSM_SO_PIN), TRENT_CA_KEY_ALGORITHM (EC_P256), TRENT_CA_ORGANIZATION (Trent).

@@ -9,7 +9,7 @@ class CaUnavailableFailureAnalyzer extends AbstractFailureAnalyzer<CaUnavailable
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, CaUnavailableException cause) {
         return new FailureAnalysis("Trent cannot use its CA key: " + cause.getMessage(),
-                "Check the trent.ca.* settings (README.md, 'The CA and its key'); or set trent.ca.start-degraded=true "
+                "Check the trent.ca.* settings (docs/ca.md, 'The CA'); or set trent.ca.start-degraded=true "
                         + "to start without the key (health DOWN, enrollment 503) until it can be reached.", cause);
     }
 }

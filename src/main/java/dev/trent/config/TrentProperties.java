@@ -16,7 +16,7 @@ import dev.trent.profile.KeyType;
 import dev.trent.profile.KeyUsageName;
 
 /**
- * Every {@code trent.*} setting. README.md's configuration reference lists each with its
+ * Every {@code trent.*} setting. docs/configuration.md lists each with its
  * environment variable and default; keep the two in step.
  */
 @ConfigurationProperties("trent")

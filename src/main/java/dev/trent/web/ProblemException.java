@@ -13,7 +13,7 @@ import org.springframework.http.ProblemDetail;
  */
 public class ProblemException extends RuntimeException {
 
-    /** Base of every problem type URI; README.md lists the types. */
+    /** Base of every problem type URI; docs/devices.md lists the types. */
     public static final String TYPE_BASE = "https://trent.dev/problems/";
 
     private final HttpStatus status;

@@ -25,9 +25,9 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * What can be checked of the deployment files without a Docker engine: {@code docker-compose.yml}
- * parses and wires what README.md promises, the {@code Dockerfile} builds a non-root image with a
- * health check and no secrets in it, every variable the files use is documented in README.md, and
- * the SoftHSM entrypoint script is valid bash.
+ * parses and wires what docs/deployment.md promises, the {@code Dockerfile} builds a non-root
+ * image with a health check and no secrets in it, every variable the files use is documented in
+ * README.md or docs/, and the SoftHSM entrypoint script is valid bash.
  */
 class DeploymentFilesTest {
 
@@ -41,14 +41,24 @@ class DeploymentFilesTest {
     private static String composeText;
     private static Map<String, Object> compose;
     private static Dockerfile dockerfile;
+    /** README.md and every reference file under docs/, one after the other. */
     private static String readme;
+    /** docs/deployment.md. */
+    private static String deployment;
 
     @BeforeAll
     static void readFiles() throws IOException {
         composeText = read("docker-compose.yml");
         compose = new Yaml().load(composeText);
         dockerfile = Dockerfile.parse(read("Dockerfile"));
-        readme = read("README.md");
+        deployment = read("docs/deployment.md");
+        StringBuilder all = new StringBuilder(read("README.md"));
+        try (var docs = Files.list(ROOT.resolve("docs"))) {
+            for (Path doc : docs.filter(d -> d.toString().endsWith(".md")).sorted().toList()) {
+                all.append('\n').append(Files.readString(doc, StandardCharsets.UTF_8));
+            }
+        }
+        readme = all.toString();
     }
 
     // ---- docker-compose.yml ---------------------------------------------------------------------------
@@ -137,7 +147,7 @@ class DeploymentFilesTest {
                 assertThat(declared).as("secret %s of %s", source, s.getKey()).containsKey(source);
                 String file = String.valueOf(map(declared.get(source)).get("file"));
                 assertThat(file).as("secret " + source).startsWith("./secrets/");
-                assertThat(readme).as("README.md says how to create " + file)
+                assertThat(deployment).as("docs/deployment.md says how to create " + file)
                         .contains(file.substring(2));
             }
             // Every /run/secrets/... that an environment value names is a secret of that service.
@@ -165,7 +175,7 @@ class DeploymentFilesTest {
             variables.add(m.group(1) != null ? m.group(1) : m.group(2));
         }
         assertThat(variables).as("the compose file interpolates the public base URLs").isNotEmpty();
-        assertThat(undocumented(variables)).as("interpolated variables missing from README.md").isEmpty();
+        assertThat(undocumented(variables)).as("interpolated variables missing from README.md and docs/").isEmpty();
     }
 
     @Test
@@ -184,7 +194,7 @@ class DeploymentFilesTest {
             variables.add(m.group(1));
         }
         assertThat(variables).contains("TRENT_DATA_DIR", "TRENT_HSM_SO_PIN_FILE", "SPRING_CONFIG_IMPORT");
-        assertThat(undocumented(variables)).as("variables missing from README.md").isEmpty();
+        assertThat(undocumented(variables)).as("variables missing from README.md and docs/").isEmpty();
         assertThat(readme).contains("`SOFTHSM2_CONF`");
     }
 
@@ -279,11 +289,11 @@ class DeploymentFilesTest {
         assertThat(p.exitValue()).as("bash -n: %s", out).isZero();
     }
 
-    // ---- README.md ------------------------------------------------------------------------------------
+    // ---- docs/deployment.md ------------------------------------------------------------------------
 
     @Test
-    void readmeWhenDescribingDeploymentThenGivesTheCommands() {
-        assertThat(readme).contains("## Deployment (docker compose)", "docker compose up -d --build",
+    void deploymentDocWhenReadThenGivesTheCommands() {
+        assertThat(deployment).contains("## Deployment (docker compose)", "docker compose up -d --build",
                 "docker compose --profile hsm up -d --build", "pg_dump");
     }
 
@@ -297,7 +307,7 @@ class DeploymentFilesTest {
         return read(file).lines().map(String::strip).toList();
     }
 
-    /** Variables that README.md never names in backticks (as the configuration reference does). */
+    /** Variables that README.md and docs/ never name in backticks (as the configuration reference does). */
     private static List<String> undocumented(Set<String> variables) {
         return variables.stream().filter(v -> !readme.contains("`" + v + "`")).toList();
     }

@@ -21,7 +21,7 @@ public final class MbedTls {
     /**
      * Environment variable naming the directory of another mbedTLS build to compile against
      * instead of the system's (its {@code include/} and {@code library/*.a}); how the tests
-     * were run against mbedTLS 3.6 here (README, Tests).
+     * were run against mbedTLS 3.6 here (docs/testing.md).
      */
     public static final String OTHER_BUILD = "TRENT_TEST_MBEDTLS_DIR";
 
