@@ -17,11 +17,13 @@ import java.util.Map;
 
 /**
  * Single-threaded ECDSA P-256 (SHA256withECDSA) signature and verification rates of Bouncy
- * Castle, the provider Trent uses, against the JDK's SunEC, in one run. A single-file source
- * program (JDK 17) that needs bcprov on the class path:
+ * Castle against the JDK's SunEC and, when its jar is on the class path, the Amazon Corretto
+ * Crypto Provider (native, what Trent uses where it loads), in one run. A single-file source
+ * program (JDK 17) that needs bcprov on the class path (and ACCP's jar for the native figures):
  *
  * <pre>
- * java -cp ~/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.86/bcprov-jdk18on-1.86.jar \
+ * java -cp ~/.m2/repository/org/bouncycastle/bcprov-jdk18on/1.86/bcprov-jdk18on-1.86.jar:\
+ *     ~/.m2/repository/software/amazon/cryptools/AmazonCorrettoCryptoProvider/2.5.0/AmazonCorrettoCryptoProvider-2.5.0-linux-x86_64.jar \
  *     bench/SignRate.java [rounds=7] [millisPerMeasurement=1000]
  * </pre>
  *
@@ -62,9 +64,25 @@ public final class SignRate {
         byte[] message = "x".repeat(420).getBytes(StandardCharsets.US_ASCII);
         byte[] spki = kp.getPublic().getEncoded();
 
+        // The native provider Trent prefers where it loads (pki/Providers), when its jar is on the
+        // class path too.
+        Provider accp = null;
+        try {
+            accp = (Provider) Class.forName("com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider")
+                    .getField("INSTANCE").get(null);
+            if (accp.getClass().getMethod("getLoadingError").invoke(accp) != null) {
+                accp = null;
+            }
+        } catch (ReflectiveOperationException | LinkageError e) {
+            accp = null;
+        }
+        List<Provider> providers = new ArrayList<>(List.of(bc, sun));
+        if (accp != null) {
+            providers.add(accp);
+        }
         Map<String, Op> cases = new LinkedHashMap<>();
-        for (Provider p : List.of(bc, sun)) {
-            String n = p.getName().equals("BC") ? "BC" : "SunEC";
+        for (Provider p : providers) {
+            String n = p.getName().equals("BC") ? "BC" : p.getName().equals("SunEC") ? "SunEC" : "ACCP";
             PrivateKey priv = KeyFactory.getInstance("EC", p).generatePrivate(
                     new java.security.spec.PKCS8EncodedKeySpec(kp.getPrivate().getEncoded()));
             PublicKey pub = KeyFactory.getInstance("EC", p).generatePublic(new X509EncodedKeySpec(spki));
@@ -154,6 +172,17 @@ public final class SignRate {
             Arrays.sort(ratios);
             System.out.printf(Locale.ROOT, "BC / SunEC %-14s median ratio %.2f (per-round range %.2f-%.2f)%n", what,
                     median(ratios), ratios[0], ratios[rounds - 1]);
+        }
+        if (accp != null) {
+            for (String what : List.of("sign per op", "verify per op")) {
+                double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    ratios[r] = rates.get("ACCP " + what).get(r) / rates.get("BC " + what).get(r);
+                }
+                Arrays.sort(ratios);
+                System.out.printf(Locale.ROOT, "ACCP / BC  %-14s median ratio %.2f (per-round range %.2f-%.2f)%n", what,
+                        median(ratios), ratios[0], ratios[rounds - 1]);
+            }
         }
     }
 

@@ -145,6 +145,9 @@ if [[ -f "$TMP/data/postgres/postmaster.pid" ]]; then
     PGPID=$(head -1 "$TMP/data/postgres/postmaster.pid")
     PGPORT=$(sed -n 4p "$TMP/data/postgres/postmaster.pid")
     WATCH="$WATCH,postgres=$PGPID"
+    # The embedded server asks for its superuser's password (issue 12), kept beside its data.
+    PGPASSWORD=$(cat "$TMP/data/postgres.password")
+    export PGPASSWORD
 fi
 # Other processes to account for, e.g. a broker Trent talks to: BENCH_WATCH_EXTRA="mosquitto=PID".
 [[ -n "${BENCH_WATCH_EXTRA:-}" ]] && WATCH="$WATCH,$BENCH_WATCH_EXTRA"

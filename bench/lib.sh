@@ -24,10 +24,11 @@ start_trent() {
     TRENT_PIDS+=($!)
 }
 
-# wait_up PORT LOG: waits (60 s at most) until Trent answers on PORT; shows LOG if it died.
+# wait_up PORT LOG: waits (BENCH_START_SECONDS, default 60 s, at most) until Trent answers on
+# PORT; shows LOG if it died.
 wait_up() {
     local port=$1 log=$2
-    for _ in $(seq 1 120); do
+    for _ in $(seq 1 $(( ${BENCH_START_SECONDS:-60} * 2 ))); do
         curl -sf "http://127.0.0.1:$port/api/v1/ca/chain" -o /dev/null && return 0
         kill -0 "${TRENT_PIDS[-1]}" 2>/dev/null || { cat "$log" >&2; return 1; }
         sleep 0.5

@@ -252,6 +252,25 @@ public final class CaCeremony {
         setMode(dir, "rwx------");
     }
 
+    /**
+     * Makes an existing file owner-only (0600) where the file system has POSIX permissions.
+     *
+     * @return whether its permissions were changed
+     */
+    public static boolean restrictToOwner(Path file) throws IOException {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || !Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            return false;
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = PosixFilePermissions.fromString(
+                "rw-------");
+        if (Files.getPosixFilePermissions(file).equals(ownerOnly)) {
+            return false;
+        }
+        Files.setPosixFilePermissions(file, ownerOnly);
+        return true;
+    }
+
     /** Writes a file atomically with owner-only permissions. */
     public static void writePrivateFile(Path file, byte[] content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
@@ -401,21 +420,21 @@ public final class CaCeremony {
      *
      * @throws IllegalStateException naming the first problem found
      */
-    public static void validateIssuer(KeyAndChain issuer) {
-        validateIssuerChain(issuer.chain());
+    public static void validateIssuer(KeyAndChain issuer, Instant now) {
+        validateIssuerChain(issuer.chain(), now);
         if (!keyMatches(issuer.privateKey(), issuer.certificate().getPublicKey())) {
             throw new IllegalStateException("the private key does not match the issuer certificate");
         }
     }
 
     /** {@link #validateIssuer} without the key check, for a key that only its HSM can use. */
-    public static void validateIssuerChain(List<X509Certificate> chain) {
+    public static void validateIssuerChain(List<X509Certificate> chain, Instant now) {
         if (chain.isEmpty()) {
             throw new IllegalStateException("the issuer has no certificate");
         }
         X509Certificate cert = chain.get(0);
         try {
-            cert.checkValidity();
+            cert.checkValidity(Date.from(now));
         } catch (java.security.cert.CertificateExpiredException | java.security.cert.CertificateNotYetValidException e) {
             throw new IllegalStateException("the issuer certificate " + cert.getSubjectX500Principal()
                     + " is not valid now (valid from " + cert.getNotBefore().toInstant() + " to "

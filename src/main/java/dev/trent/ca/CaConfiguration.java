@@ -18,6 +18,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.trent.config.TrentProperties;
+import dev.trent.pki.Pem;
 
 /**
  * Chooses the issuing CA at start: an operator-supplied PKCS#12 intermediate when
@@ -55,7 +56,7 @@ class CaConfiguration {
                 } catch (IOException e) {
                     throw new CaUnavailableException("cannot read " + external.passwordFile() + ": " + e, e);
                 }
-            }, external.alias(), ca.chainFile());
+            }, external.alias(), ca.chainFile(), clock);
         }
         EmbeddedCaFiles files = createEmbeddedIfMissing(properties, ceremony);
         return new CaKeySource.Keystore(files.intermediateKeystore(), () -> {
@@ -64,7 +65,7 @@ class CaConfiguration {
             } catch (IOException e) {
                 throw new CaUnavailableException("cannot read " + files.intermediatePassword() + ": " + e, e);
             }
-        }, CaCeremony.ALIAS, null);
+        }, CaCeremony.ALIAS, null, clock);
     }
 
     /**
@@ -164,6 +165,12 @@ class CaConfiguration {
             throws IOException {
         EmbeddedCaFiles files = new EmbeddedCaFiles(properties.dataDir().resolve("ca"));
         if (Files.exists(files.intermediateKeystore())) {
+            // Data directories made before the certificates were owner-only like the rest.
+            for (Path pem : List.of(files.rootPem(), files.chainPem())) {
+                if (CaCeremony.restrictToOwner(pem)) {
+                    log.info("Made {} owner-only, like every file in {}", pem, files.dir());
+                }
+            }
             return files;
         }
         TrentProperties.Ca ca = properties.ca();
@@ -175,8 +182,12 @@ class CaConfiguration {
         String rootPassword = ceremony.newPassword();
         CaCeremony.writePrivateFile(files.rootPassword(), rootPassword.getBytes(StandardCharsets.UTF_8));
         CaCeremony.writeKeystore(files.rootKeystore(), h.root(), rootPassword.toCharArray());
-        CaCeremony.writeCertificates(files.rootPem(), h.root().chain());
-        CaCeremony.writeCertificates(files.chainPem(), h.intermediate().chain());
+        // Owner-only like everything in this directory: one rule to check; the root is public at
+        // /api/v1/ca/root for whoever needs it.
+        CaCeremony.writePrivateFile(files.rootPem(),
+                Pem.certificates(h.root().chain()).getBytes(StandardCharsets.US_ASCII));
+        CaCeremony.writePrivateFile(files.chainPem(),
+                Pem.certificates(h.intermediate().chain()).getBytes(StandardCharsets.US_ASCII));
         String password = ceremony.newPassword();
         CaCeremony.writePrivateFile(files.intermediatePassword(), password.getBytes(StandardCharsets.UTF_8));
         // Written last: its presence marks a finished ceremony.

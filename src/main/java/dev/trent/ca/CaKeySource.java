@@ -47,13 +47,15 @@ public interface CaKeySource {
         private final Supplier<char[]> password;
         private final String defaultLabel;
         private final Path chainFile;
+        private final Clock clock;
 
         /**
          * @param defaultLabel the configured alias, or null for the keystore's only key entry
          * @param chainFile    PEM certificates that complete an entry's chain up to the root, or null
          */
-        public Keystore(Path file, Supplier<char[]> password, String defaultLabel, Path chainFile) {
+        public Keystore(Path file, Supplier<char[]> password, String defaultLabel, Path chainFile, Clock clock) {
             this.file = file;
+            this.clock = clock;
             this.password = password;
             this.defaultLabel = defaultLabel;
             this.chainFile = chainFile;
@@ -93,7 +95,7 @@ public interface CaKeySource {
             try {
                 CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(file, password.get(), label);
                 entry = completeChain(entry);
-                CaCeremony.validateIssuer(entry);
+                CaCeremony.validateIssuer(entry, clock.instant());
                 String alias = label != null ? label : defaultLabel();
                 return new KeystoreCaSigner(entry.privateKey(), entry.chain(), containerReference() + "#" + alias);
             } catch (IOException | IllegalStateException e) {
@@ -168,7 +170,7 @@ public interface CaKeySource {
             Pkcs11CaSigner signer = Pkcs11CaSigner.connect(token, label,
                     label.equals(defaultLabel) ? defaultChain : null, clock, reconnectInterval);
             try {
-                CaCeremony.validateIssuerChain(signer.chain());
+                CaCeremony.validateIssuerChain(signer.chain(), clock.instant());
             } catch (IllegalStateException e) {
                 throw new CaUnavailableException("key '" + label + "' in " + token.describe() + ": " + e.getMessage(), e);
             }

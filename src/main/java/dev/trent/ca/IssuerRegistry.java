@@ -44,9 +44,11 @@ import dev.trent.web.ProblemException;
  *       its own configured container by the recorded label.</li>
  *   <li><b>Retired, key loaded</b>: a former active issuer whose key is still in the container.
  *       It keeps publishing CRLs and answering OCSP while any certificate it issued is unexpired.</li>
- *   <li><b>Retired, key gone</b> (the CA was switched by configuration to another container):
- *       known read-only from PostgreSQL; its certificates still render with their chain and its
- *       caIssuers URL answers; it cannot sign.</li>
+ *   <li><b>Retired, key gone</b> (the CA was switched by configuration to another container, or
+ *       the key was removed after a rotation): known read-only from PostgreSQL; its certificates
+ *       still render with their chain and its caIssuers URL answers; it cannot sign. OCSP keeps
+ *       answering for it with a persisted delegated responder while one is valid (see
+ *       {@link #answering()}), and its last CRL, signed before the key left, is served.</li>
  * </ul>
  *
  * At start the configured key is registered. PostgreSQL's active issuer stays active when this
@@ -76,6 +78,11 @@ public class IssuerRegistry {
     private final Map<String, String> byPrefix = new ConcurrentHashMap<>();
     private volatile Issuer active;
     private volatile List<Issuer> publishing;
+    /** {@link #publishing} plus retired issuers without their key here that still have unexpired certificates. */
+    private volatile List<Issuer> answering = List.of();
+    /** Per retired issuer: the last notAfter of its unexpired delivered certificates (see {@link #retiredUntil}). */
+    private volatile Map<String, Instant> retiredUntil = Map.of();
+    private final org.springframework.context.ApplicationEventPublisher events;
     private volatile Instant publishingComputed = Instant.EPOCH;
     private volatile String unloadableActive;
     /** When loading an issuer's key last failed: retried at most every {@link #RETRY_LOAD}. */
@@ -86,9 +93,10 @@ public class IssuerRegistry {
 
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
             TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics,
-            LiveCertificates certificates) {
+            LiveCertificates certificates, org.springframework.context.ApplicationEventPublisher events) {
         this.signerMetrics = signerMetrics;
         this.certificates = certificates;
+        this.events = events;
         this.jdbc = jdbc;
         this.base = properties.publicBaseUrl();
         this.clock = clock;
@@ -104,6 +112,17 @@ public class IssuerRegistry {
         checkRetiredKeys(properties.ca().retiredIssuerWithoutKey());
     }
 
+    /** Trent's own certificates (replaced from the active issuer): not what a retired issuer must keep answering for. */
+    private static final List<String> OWN_PROFILES = List.of("tls-server", "ocsp-responder");
+
+    /**
+     * Sent (synchronously, after the activation committed) when an issuer stops being the active
+     * one through this instance's {@link #rotate}: while its key is still here, its final CRL
+     * and its long-lived delegated OCSP responder are made.
+     */
+    public record IssuerRetired(Issuer issuer) {
+    }
+
     /** A retired issuer whose key this instance cannot load, and what still depends on it. */
     public record Orphaned(String issuerId, String keyLabel, long unexpiredCertificates, Instant lastNotAfter) {
     }
@@ -112,8 +131,8 @@ public class IssuerRegistry {
      * Retired issuers that still have unexpired delivered certificates (Trent's own TLS and OCSP
      * responder certificates do not count: they are replaced from the active issuer) but whose key is not
      * loaded here: their CRL cannot be renewed (relying parties that need a fresh CRL refuse
-     * those certificates once the last one's nextUpdate passes) and OCSP answers
-     * {@code unauthorized} for them.
+     * those certificates once the last one's nextUpdate passes), and OCSP answers for them only
+     * while a persisted delegated responder certificate is valid, then {@code unauthorized}.
      */
     public List<Orphaned> retiredWithoutKey() {
         List<Orphaned> out = new ArrayList<>();
@@ -121,7 +140,7 @@ public class IssuerRegistry {
             if ("ACTIVE".equals(r.state()) || loaded.containsKey(r.id())) {
                 continue;
             }
-            LiveCertificates.Live live = certificates.live(r.id(), clock.instant(), List.of("tls-server", "ocsp-responder"));
+            LiveCertificates.Live live = certificates.live(r.id(), clock.instant(), OWN_PROFILES);
             if (live.count() > 0) {
                 out.add(new Orphaned(r.id(), r.keyLabel(), live.count(), live.lastNotAfter()));
             }
@@ -142,8 +161,10 @@ public class IssuerRegistry {
                     .append(" unexpired certificate(s), the last valid until ").append(o.lastNotAfter());
         }
         String message = "Retired issuer key(s) missing from " + source.describe() + ":" + what
-                + System.lineSeparator() + "Their CRLs cannot be renewed and OCSP answers 'unauthorized' for their certificates. Put the key "
-                + "back (the label above), or revoke and replace those certificates; "
+                + System.lineSeparator() + "Their CRLs cannot be renewed (the last one is served until its nextUpdate), and OCSP answers "
+                + "for their certificates only while a persisted responder certificate is valid (health 'ocspResponders' "
+                + "shows until when), then 'unauthorized'. Put the key back (the label above), or revoke and replace "
+                + "those certificates; "
                 + "trent.ca.retired-issuer-without-key=fail refuses to start in this state.";
         if (policy == TrentProperties.RetiredKeyPolicy.FAIL) {
             throw new IllegalStateException(message);
@@ -378,6 +399,14 @@ public class IssuerRegistry {
         }
         log.info("Rotated the active issuer from {} to {} (key '{}')", current.certificate().getSubjectX500Principal(),
                 next.certificate().getSubjectX500Principal(), keyLabel);
+        lastDelivered.remove(current.id()); // it issued until now: read its last notAfter afresh
+        refreshPublishing();
+        if (loaded.containsKey(current.id())) {
+            events.publishEvent(new IssuerRetired(current));
+        } else {
+            log.warn("The retired issuer {} has no key here: no long-lived OCSP responder and no final CRL were made "
+                    + "for it (an instance that holds its key makes them within ten minutes)", current.id());
+        }
         return next;
     }
 
@@ -417,29 +446,101 @@ public class IssuerRegistry {
         }
     }
 
-    /** The active issuer, plus loaded retired ones that still have unexpired certificates. */
+    /**
+     * The active issuer, plus loaded retired ones that still have unexpired certificates
+     * (publishing); and the retired issuers OCSP answers for (answering): those plus the ones
+     * whose key is not here but whose delivered certificates are not all expired.
+     */
     private void refreshPublishing() {
         Issuer current = active;
         List<Issuer> out = new ArrayList<>();
+        List<Issuer> answers = new ArrayList<>();
+        Map<String, Instant> until = new java.util.HashMap<>();
         out.add(current);
         Instant now = clock.instant();
-        for (Issuer i : loaded.values()) {
-            if (i.id().equals(current.id())) {
+        for (Row r : rows()) {
+            if (r.id().equals(current.id())) {
                 continue;
             }
-            if (certificates.hasLive(i.id(), now)) {
-                out.add(i);
+            Instant delivered = lastDelivered(r.id(), now);
+            if (delivered != null) {
+                until.put(r.id(), delivered);
+            }
+            Issuer i = loaded.get(r.id());
+            if (i != null) {
+                if (certificates.hasLive(i.id(), now)) {
+                    out.add(i);
+                }
+            } else if (delivered != null) {
+                byId(r.id()).ifPresent(answers::add);
             }
         }
+        answers.addAll(0, out);
+        retiredUntil = Map.copyOf(until);
         publishing = List.copyOf(out);
+        answering = List.copyOf(answers);
         publishingComputed = clock.instant();
+    }
+
+    /** A retired issuer's last delivered notAfter (null: none unexpired) and when it was read. */
+    private record LastDelivered(Instant notAfter, Instant read) {
+    }
+
+    private final Map<String, LastDelivered> lastDelivered = new ConcurrentHashMap<>();
+    /** How long a retired issuer's last notAfter is trusted: it only grows by an issuance in flight at the rotation. */
+    private static final Duration LAST_DELIVERED_REFRESH = Duration.ofHours(1);
+
+    /**
+     * The last notAfter of the issuer's unexpired delivered certificates, or null. Read again only
+     * when unknown, passed, or an hour old: a retired issuer issues nothing more, and on a large
+     * inventory the read walks the not_after index past every newer certificate.
+     */
+    private Instant lastDelivered(String issuerId, Instant now) {
+        LastDelivered known = lastDelivered.get(issuerId);
+        if (known == null || now.isAfter(known.read().plus(LAST_DELIVERED_REFRESH))
+                || known.notAfter() != null && !now.isBefore(known.notAfter())) {
+            LiveCertificates.Live live = certificates.live(issuerId, now, OWN_PROFILES);
+            known = new LastDelivered(live.count() == 0 ? null : live.lastNotAfter(), now);
+            lastDelivered.put(issuerId, known);
+        }
+        return known.notAfter();
+    }
+
+    /**
+     * Until when a retired issuer is still needed: the last notAfter of its unexpired delivered
+     * certificates (Trent's own TLS and responder certificates not counted), read at the
+     * rotation and again at most hourly (see {@link #lastDelivered}); empty for the active issuer
+     * and for a retired one with nothing unexpired.
+     */
+    public Optional<Instant> retiredUntil(String issuerId) {
+        all();
+        return Optional.ofNullable(retiredUntil.get(issuerId));
+    }
+
+    /** Whether this instance holds the issuer's key (else it is known read-only from PostgreSQL). */
+    public boolean keyLoaded(String issuerId) {
+        return loaded.containsKey(issuerId);
+    }
+
+    /**
+     * The issuers OCSP answers for: {@link #all()} (whose key is here), then retired issuers
+     * whose key is not here but that still have unexpired delivered certificates (answered with
+     * a persisted delegated responder while one is valid). A new list whenever it is recomputed.
+     */
+    public List<Issuer> answering() {
+        all();
+        return answering;
     }
 
     public Issuer active() {
         return active;
     }
 
-    /** Every issuer that publishes status (CRLs, OCSP): the active one and retired ones still needed. */
+    /**
+     * The signing issuers: those that publish status with their own key here (CRLs, and the
+     * certificates of their delegated OCSP responders): the active one and loaded retired ones
+     * still needed. OCSP answers for more: {@link #answering()}.
+     */
     public List<Issuer> all() {
         List<Issuer> p = publishing;
         if (!p.isEmpty() && p.get(0) != active) {

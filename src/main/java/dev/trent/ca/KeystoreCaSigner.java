@@ -76,7 +76,7 @@ public final class KeystoreCaSigner implements CaSigner, KeyStatus {
     @Override
     public ContentSigner contentSigner() {
         try {
-            return new JcaContentSignerBuilder(signatureAlgorithm).setProvider(Providers.BC).build(privateKey);
+            return new JcaContentSignerBuilder(signatureAlgorithm).setProvider(Providers.signatures(signatureAlgorithm)).build(privateKey);
         } catch (OperatorCreationException e) {
             throw new SigningException("issuer key cannot sign with " + signatureAlgorithm, e);
         }

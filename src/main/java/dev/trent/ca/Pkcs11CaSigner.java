@@ -14,7 +14,6 @@ import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +22,9 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 
 /**
  * {@link CaSigner} over a key in a PKCS#11 token. The data to be signed is hashed in software
@@ -35,26 +37,31 @@ import org.slf4j.LoggerFactory;
  * if that fails too, the request gets {@link SigningException} (503) and the signer stays
  * disconnected. It then reconnects at most once per {@code reconnectInterval}: when asked to
  * sign, and from {@link #reconnectIfDue()} (called every second, so health recovers without
- * traffic).
+ * traffic). That gate is a Resilience4j circuit breaker on the injected clock: closed while
+ * connected, opened by a fault or a failed reconnect, half-open (one reconnect attempt allowed)
+ * once the interval has passed; requests meanwhile fail fast with 503. The one immediate retry
+ * after a fault is not a breaker's business (it needs a re-initialized module between the two
+ * attempts), so it stays explicit in {@link #contentSigner()}.
  */
 public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
 
     private static final Logger log = LoggerFactory.getLogger(Pkcs11CaSigner.class);
+    /** Resilience4j's least wait in the open state (a zero interval: the CLI's one-off checks). */
+    private static final Duration MIN_WAIT = Duration.ofMillis(1);
 
     private final Pkcs11Token token;
     private final String keyLabel;
     private final List<X509Certificate> chain;
     private final AlgorithmIdentifier algorithm;
     private final String digest;
-    private final Clock clock;
     private final Duration reconnectInterval;
+    private final CircuitBreaker reconnects;
 
     /** The connected key, or null after a fault until the next successful reconnect. */
     private volatile Connected connected;
     private volatile String lastFault;
     /** The session generation that last failed: a reconnect re-initializes the module only if it is still current. */
     private long failedGeneration = -1;
-    private Instant lastAttempt = Instant.EPOCH;
 
     private record Connected(Pkcs11Token.Session session, PrivateKey key) {
     }
@@ -83,6 +90,8 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
             Clock clock, Duration reconnectInterval, String fault) {
         Pkcs11CaSigner signer = new Pkcs11CaSigner(token, keyLabel, chain, clock, reconnectInterval);
         signer.lastFault = fault;
+        signer.reconnects.transitionToOpenState();
+        signer.reconnects.transitionToHalfOpenState(); // the first reconnect may come at once
         return signer;
     }
 
@@ -91,8 +100,13 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
         this.token = token;
         this.keyLabel = keyLabel;
         this.chain = List.copyOf(chain);
-        this.clock = clock;
         this.reconnectInterval = reconnectInterval;
+        this.reconnects = CircuitBreaker.of("pkcs11:" + keyLabel, CircuitBreakerConfig.custom()
+                .clock(clock)
+                .waitDurationInOpenState(reconnectInterval.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : reconnectInterval)
+                .permittedNumberOfCallsInHalfOpenState(1)
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .build());
         X509Certificate cert = chain.get(0);
         if (!(cert.getPublicKey() instanceof ECPublicKey)) {
             throw new CaUnavailableException("the PKCS#11 issuer key '" + keyLabel + "' must be an EC key (P-256 or "
@@ -237,6 +251,7 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
             if (connected == c) {
                 connected = null;
                 failedGeneration = c.session().generation();
+                reconnects.transitionToOpenState();
             }
             lastFault = "signing in " + token.describe() + " failed: " + why;
         }
@@ -269,7 +284,7 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
             if (connected != null) {
                 return connected;
             }
-            if (clock.instant().isBefore(lastAttempt.plus(reconnectInterval))) {
+            if (!reconnects.tryAcquirePermission()) {
                 throw new SigningException("the HSM is unavailable: " + lastFault, null);
             }
             return reconnect();
@@ -283,7 +298,7 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
             return;
         }
         synchronized (this) {
-            if (connected != null || clock.instant().isBefore(lastAttempt.plus(reconnectInterval))) {
+            if (connected != null || !reconnects.tryAcquirePermission()) {
                 return;
             }
             try {
@@ -299,13 +314,13 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
      * finds the key again in the token's new session and checks it; caller holds the lock.
      */
     private Connected reconnect() {
-        lastAttempt = clock.instant();
         try {
             token.reinitialize(failedGeneration >= 0 ? failedGeneration : token.generation());
             Connected fresh = open(token, keyLabel);
             checkKeyMatchesCertificate(fresh);
             connected = fresh;
             failedGeneration = -1;
+            reconnects.transitionToClosedState();
             log.info("Reconnected to {} (key '{}')", token.describe(), keyLabel);
             return fresh;
         } catch (CaUnavailableException e) {
@@ -314,6 +329,7 @@ public final class Pkcs11CaSigner implements CaSigner, KeyStatus {
             // was absent): the next attempt must initialize it again.
             failedGeneration = token.generation();
             lastFault = e.getMessage();
+            reconnects.transitionToOpenState(); // the next attempt after reconnectInterval
             log.warn("Reconnecting to {} failed: {}", token.describe(), e.getMessage());
             throw new SigningException("the HSM is unavailable: " + e.getMessage(), e);
         }

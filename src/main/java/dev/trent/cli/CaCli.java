@@ -102,7 +102,10 @@ public final class CaCli implements Callable<Integer> {
 
     private final PrintStream out;
     private final PrintStream err;
-    private final CaCeremony ceremony = new CaCeremony(new SecureRandom(), Clock.systemUTC());
+    // The CLI is its own composition root: its one clock and one CSPRNG, as Spring's beans are the service's.
+    private final Clock clock = Clock.systemUTC();
+    private final SecureRandom random = new SecureRandom();
+    private final CaCeremony ceremony = new CaCeremony(random, clock);
 
     @Mixin
     private Help help;
@@ -252,7 +255,7 @@ public final class CaCli implements Callable<Integer> {
             Path dir = out;
             Path rootKs = dir.resolve("root.p12");
             refuseOverwrite(rootKs, passwordFileFor(rootKs), dir.resolve("root.pem"), dir.resolve("chain.pem"));
-            String tag = String.format("%08x", new SecureRandom().nextInt());
+            String tag = String.format("%08x", ca.random.nextInt());
             CaCeremony.KeyAndChain root = ca.ceremony.createRoot(keyType, CaCeremony.name(organization, organization
                     + " Root CA " + tag), rootValidity);
             Pkcs11Token pkcs11 = token.open();
@@ -468,7 +471,7 @@ public final class CaCli implements Callable<Integer> {
             CaCeremony.KeyAndChain entry = CaCeremony.readKeystore(ks, password, label);
             List<X509Certificate> certs = certAndChain(cert, chain);
             CaCeremony.KeyAndChain updated = new CaCeremony.KeyAndChain(entry.privateKey(), certs);
-            CaCeremony.validateIssuer(updated);
+            CaCeremony.validateIssuer(updated, ca.clock.instant());
             if (label != null) {
                 CaCeremony.putKeyEntry(ks, password, label, updated, true);
             } else {
@@ -481,7 +484,7 @@ public final class CaCli implements Callable<Integer> {
 
         private void intoToken() throws IOException {
             List<X509Certificate> certs = certAndChain(cert, chain);
-            CaCeremony.validateIssuerChain(certs);
+            CaCeremony.validateIssuerChain(certs, ca.clock.instant());
             Pkcs11Token pkcs11 = token.open();
             String label = keyLabel(token.keyLabel);
             Pkcs11Token.Session session = pkcs11.open();
@@ -492,7 +495,7 @@ public final class CaCli implements Callable<Integer> {
                             + pkcs11.describe() + " (keys: " + Pkcs11Token.keyAliases(session.keyStore()) + ")");
                 }
                 // Checks that the certificate is this key's before anything is stored.
-                Pkcs11CaSigner.connect(pkcs11, label, certs, Clock.systemUTC(), Duration.ZERO);
+                Pkcs11CaSigner.connect(pkcs11, label, certs, ca.clock, Duration.ZERO);
                 session.keyStore().setKeyEntry(label, privateKey, null, certs.toArray(new Certificate[0]));
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);

@@ -65,6 +65,12 @@ final class EmbeddedPostmaster implements AutoCloseable {
     private final CompletableFuture<Void> firstStart = new CompletableFuture<>();
     private final AtomicLong starts = new AtomicLong();
     private final Thread supervisor;
+    /**
+     * Marks the server closing as soon as the JVM begins to shut down (SIGTERM, SIGINT, {@code
+     * System.exit}), before Spring gets to {@link #close()}: a postmaster that exits meanwhile is
+     * not restarted behind a shutdown.
+     */
+    private final Thread shutdownHook = new Thread(() -> closing = true, "postgres-supervisor-shutdown");
     private volatile Path binaries;
     private volatile Process process;
     private volatile boolean closing;
@@ -97,6 +103,7 @@ final class EmbeddedPostmaster implements AutoCloseable {
             log.warn("setpriv --pdeathsig is not available: the embedded PostgreSQL will not stop by itself if this "
                     + "JVM is killed (the next start stops it)");
         }
+        Runtime.getRuntime().addShutdownHook(postmaster.shutdownHook);
         postmaster.supervisor.start();
         try {
             postmaster.firstStart.get(startTimeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
@@ -252,8 +259,12 @@ final class EmbeddedPostmaster implements AutoCloseable {
 
     /**
      * Handles a {@code postmaster.pid} left by an earlier run: a PostgreSQL still serving this
-     * directory is stopped; a file whose process is gone, or is something else now (its pid
-     * reused), is removed, since PostgreSQL would refuse to start beside a live pid.
+     * directory is stopped. A file whose process is gone is left to PostgreSQL: it handles a stale
+     * lock file itself, and first checks the shared memory the file names, refusing to start while
+     * backends of the dead postmaster still hold it (they exit once they notice its death; the
+     * supervisor tries again). A file whose pid now belongs to another program (reused after a
+     * reboot) is removed, since PostgreSQL would refuse to start beside a live pid; its postmaster
+     * died long ago.
      */
     private void stopLeftover() throws IOException, InterruptedException {
         Path pidFile = dataDir.resolve("postmaster.pid");
@@ -271,14 +282,16 @@ final class EmbeddedPostmaster implements AutoCloseable {
         }
         Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
         Leftover kind = handle.map(this::classify).orElse(Leftover.GONE);
+        if (kind == Leftover.GONE) {
+            return;
+        }
         if (kind == Leftover.UNKNOWN) {
             throw new IOException("Process " + pid + " named in " + pidFile + " may be a PostgreSQL on this directory, "
                     + "but this user cannot tell (its executable and working directory are unreadable): stop it, or "
                     + "remove " + pidFile + " if it is not PostgreSQL");
         }
         if (kind != Leftover.THIS_DIRECTORY) {
-            log.warn("Removing a stale {} (process {} {})", pidFile, pid, kind == Leftover.GONE ? "is gone"
-                    : "is not a PostgreSQL of this directory");
+            log.warn("Removing a stale {} (process {} is not a PostgreSQL of this directory)", pidFile, pid);
             Files.deleteIfExists(pidFile);
             return;
         }
@@ -350,6 +363,11 @@ final class EmbeddedPostmaster implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs, or ran, already
+        }
         Process p = process;
         if (p != null && p.isAlive()) {
             try {
@@ -397,10 +415,21 @@ final class EmbeddedPostmaster implements AutoCloseable {
     }
 
     private static final boolean PARENT_DEATH_SIGNAL = LINUX && succeeds("setpriv", "--pdeathsig", "INT", "--", "true");
+    private static final boolean OWN_SESSION = LINUX && succeeds("setsid", "true");
 
-    /** setpriv with a parent-death signal (for the server) and unshare -U when running as root. */
+    /**
+     * For the server: setsid (util-linux), so that it runs in a session and process group of its
+     * own and a signal to the JVM's process group (Ctrl-C in a terminal sends SIGINT to every
+     * process of the foreground group) does not stop it behind the supervisor's back; setsid
+     * forks only when its caller leads a process group, which a child of the JVM never does, so
+     * the postmaster stays the JVM's child. Then setpriv with a parent-death signal (kept across
+     * the execs that follow). For every command, unshare -U when running as root.
+     */
     private static List<String> launcher(boolean server) {
         List<String> prefix = new ArrayList<>();
+        if (server && OWN_SESSION) {
+            prefix.add("setsid");
+        }
         if (server && PARENT_DEATH_SIGNAL) {
             prefix.addAll(List.of("setpriv", "--pdeathsig", "INT", "--"));
         }

@@ -36,6 +36,11 @@ final class PostgresBinaries {
         byte[] archive;
         try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system(), architecture())) {
             archive = in.readAllBytes();
+        } catch (IllegalStateException e) {
+            // The jar carries Linux's binaries and its build machine's (pom.xml, profiles postgres-*).
+            throw new IllegalStateException("this build of Trent has no embedded PostgreSQL for " + system() + " "
+                    + architecture() + ": build it on this system or with -Dtrent.postgres-binaries=all, "
+                    + "or set spring.datasource.url", e);
         }
         Path root = root();
         Path dir = root.resolve("PG-" + Hashes.sha256Hex(archive).substring(0, 32));

@@ -25,6 +25,8 @@ class ScheduledErrors {
         return e -> {
             if (DatabaseUnavailable.causedBy(e)) {
                 outage.logged(e, "scheduled task");
+            } else if (DatabaseUnavailable.timedOut(e)) {
+                outage.timeoutLogged("scheduled task");
             } else {
                 log.error("Unexpected error occurred in scheduled task", e);
             }

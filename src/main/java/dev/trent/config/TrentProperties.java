@@ -80,7 +80,8 @@ public record TrentProperties(
 
     /**
      * What a start does when a retired issuer still has unexpired certificates but its key is
-     * not here: its CRL can no longer be renewed and OCSP cannot answer for it.
+     * not here: its CRL can no longer be renewed, and OCSP answers for it only while a persisted
+     * delegated responder certificate is valid.
      */
     public enum RetiredKeyPolicy { WARN, FAIL }
 
@@ -243,13 +244,17 @@ public record TrentProperties(
         }
     }
 
-    /** The OCSP responder. */
+    /**
+     * The OCSP responder. {@code responderSealKeyFile}: the AES-256 key sealing the responder keys
+     * kept in PostgreSQL (default {@code <data-dir>/ocsp-responder-seal.key}).
+     */
     public record Ocsp(
             @DefaultValue("48h") Duration responderValidity,
             @DefaultValue("1h") Duration responseValidity,
             @DefaultValue("60s") Duration maxAge,
             @DefaultValue("500ms") Duration pollInterval,
-            @DefaultValue("100000") int cacheSize) {
+            @DefaultValue("100000") int cacheSize,
+            Path responderSealKeyFile) {
 
         public Ocsp {
             if (responderValidity.compareTo(Duration.ofHours(2)) < 0 || responderValidity.compareTo(Duration.ofDays(30)) > 0) {

@@ -1,8 +1,8 @@
 package dev.trent.crl;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 
 import org.springframework.http.CacheControl;
@@ -35,9 +35,11 @@ class CrlController {
     private final IssuerRegistry issuers;
     private final CrlPublisher publisher;
     private final Duration maxAge;
+    private final Clock clock;
 
-    CrlController(IssuerRegistry issuers, CrlPublisher publisher, TrentProperties properties) {
+    CrlController(IssuerRegistry issuers, CrlPublisher publisher, TrentProperties properties, Clock clock) {
         this.issuers = issuers;
+        this.clock = clock;
         this.publisher = publisher;
         this.maxAge = properties.crl().maxAge();
     }
@@ -56,7 +58,7 @@ class CrlController {
                 HttpStatus.SERVICE_UNAVAILABLE, "crl-unavailable", "CRL unavailable",
                 "The CRL is being generated; try again in a few seconds."));
         String etag = "\"" + crl.sha256() + (type.equals(PKIX_CRL) ? "" : "-pem") + "\"";
-        long seconds = Math.min(maxAge.toSeconds(), Duration.between(Instant.now(), crl.nextUpdate()).toSeconds());
+        long seconds = Math.min(maxAge.toSeconds(), Duration.between(clock.instant(), crl.nextUpdate()).toSeconds());
         ResponseEntity.BodyBuilder b = ResponseEntity.status(HttpStatus.OK).eTag(etag)
                 .lastModified(crl.thisUpdate())
                 .cacheControl(CacheControl.maxAge(Duration.ofSeconds(Math.max(0, seconds))).cachePublic())

@@ -49,6 +49,13 @@ import dev.trent.web.DatabaseUnavailable;
  * <p>Entries: every revoked (or held) certificate of the issuer that has not yet expired at
  * thisUpdate. Expired certificates drop off, as RFC 5280 5.1.2.6 permits.
  *
+ * <p>A retired issuer's CRLs are final CRLs: their nextUpdate is the last notAfter of its
+ * unexpired certificates ({@link IssuerRegistry#retiredUntil}), so the last CRL signed before its
+ * key leaves stays valid for as long as any certificate depends on it. While the key is here a
+ * revocation still produces a new CRL at once (higher number, the same or a later nextUpdate:
+ * RFC 5280 5.1.2.5, "CRL issuers SHOULD issue CRLs with a nextUpdate time equal to or later than
+ * all previous CRLs"); a rotation on this instance makes the retired issuer's first one at once.
+ *
  * <p>With {@code trent.crl.publish-dir} set, each tick also hands the current CRLs to
  * {@link CrlFiles} whenever one of them is not the one last written there.
  */
@@ -91,6 +98,17 @@ public class CrlPublisher {
     /** A published CRL: its DER and what HTTP caching needs. */
     public record PublishedCrl(String issuerId, long number, Instant thisUpdate, Instant nextUpdate, int entries,
             String sha256, byte[] der) {
+    }
+
+    /** A rotation on this instance: the retired issuer's final CRL is made now, while its key is surely here. */
+    @org.springframework.context.event.EventListener
+    void onRetired(IssuerRegistry.IssuerRetired event) {
+        try {
+            generate(event.issuer());
+        } catch (RuntimeException e) {
+            log.warn("Final CRL of the retired issuer {} not generated yet: {}; retried at the next tick",
+                    event.issuer().id(), e.getMessage());
+        }
     }
 
     @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)
@@ -194,6 +212,10 @@ public class CrlPublisher {
         if (revocationVersion(issuerId) != head.get().revocationVersion()) {
             return true;
         }
+        Optional<Instant> retiredUntil = issuers.retiredUntil(issuerId);
+        if (retiredUntil.isPresent() && head.get().nextUpdate().isBefore(retiredUntil.get())) {
+            return true; // a retired issuer's CRL must cover its last certificate (a rotation, or one issued since)
+        }
         Duration life = Duration.between(head.get().thisUpdate(), head.get().nextUpdate());
         return !clock.instant().isBefore(head.get().thisUpdate().plus(life.dividedBy(2)));
     }
@@ -218,6 +240,11 @@ public class CrlPublisher {
             long version = revocationVersion(issuer.id());
             Instant thisUpdate = clock.instant().truncatedTo(ChronoUnit.SECONDS);
             Instant nextUpdate = thisUpdate.plus(settings.validity());
+            Optional<Instant> retiredUntil = issuers.retiredUntil(issuer.id());
+            if (retiredUntil.isPresent() && retiredUntil.get().isAfter(nextUpdate)) {
+                // A retired issuer's final CRL: valid until its last certificate expires.
+                nextUpdate = retiredUntil.get().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+            }
             long number = jdbc.queryForObject("select nextval('crl_number_seq')", Long.class);
             long started = System.nanoTime();
             byte[] der;
@@ -260,15 +287,15 @@ public class CrlPublisher {
     /**
      * The issuer's current CRL, as stored in PostgreSQL (so every instance serves the same
      * bytes). The DER is kept in memory until a newer CRL appears. While PostgreSQL cannot be
-     * reached, the copy in memory is served until its nextUpdate (it is still the issuer's
-     * valid statement, RFC 5280 5.1.2.5); after that, or without one, the database's failure
-     * stands (503).
+     * reached, or its statement timed out, the copy in memory is served until its nextUpdate (it
+     * is still the issuer's valid statement, RFC 5280 5.1.2.5); after that, or without one, the
+     * database's failure stands (503).
      */
     public Optional<PublishedCrl> current(Issuer issuer) {
         try {
             return currentFromDatabase(issuer);
         } catch (RuntimeException e) {
-            if (!DatabaseUnavailable.causedBy(e)) {
+            if (!DatabaseUnavailable.causedBy(e) && !DatabaseUnavailable.timedOut(e)) {
                 throw e;
             }
             AtomicReference<PublishedCrl> ref = cache.get(issuer.id());

@@ -3,6 +3,7 @@ package dev.trent.enrollment;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.util.Arrays;
@@ -102,10 +103,22 @@ public final class CsrDecoder {
         }
         boolean valid;
         try {
-            Signature verifier = Signature.getInstance(algorithm, Providers.BC);
-            verifier.initVerify(csr.publicKey());
-            verifier.update(structure.getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
-            valid = verifier.verify(structure.getSignature().getOctets());
+            byte[] signed = structure.getCertificationRequestInfo().getEncoded(ASN1Encoding.DER);
+            byte[] signature = structure.getSignature().getOctets();
+            Provider provider = Providers.signatures(algorithm);
+            try {
+                valid = verify(provider, algorithm, csr.publicKey(), signed, signature);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                if (provider == Providers.BC) {
+                    throw e;
+                }
+                valid = false;
+            }
+            // What Bouncy Castle accepts stays accepted: a refusal by the native provider (stricter
+            // about some encodings) is decided by Bouncy Castle, at no cost to a valid request.
+            if (!valid && provider != Providers.BC) {
+                valid = verify(Providers.BC, algorithm, csr.publicKey(), signed, signature);
+            }
         } catch (GeneralSecurityException | IOException | RuntimeException e) {
             throw new CsrException(CsrException.Kind.BAD_SIGNATURE, "the CSR's signature cannot be verified with "
                     + algorithm + " (" + e.getClass().getSimpleName() + ")", e);
@@ -114,6 +127,14 @@ public final class CsrDecoder {
             throw new CsrException(CsrException.Kind.BAD_SIGNATURE,
                     "the CSR's signature does not verify with the public key it carries");
         }
+    }
+
+    private static boolean verify(Provider provider, String algorithm, PublicKey key, byte[] signed, byte[] signature)
+            throws GeneralSecurityException {
+        Signature verifier = Signature.getInstance(algorithm, provider);
+        verifier.initVerify(key);
+        verifier.update(signed);
+        return verifier.verify(signature);
     }
 
     private static byte[] toDer(byte[] body, Encoding encoding) throws CsrException {

@@ -51,15 +51,9 @@ class EnrollmentTokenController {
         ResponseEntity.BodyBuilder response = ResponseEntity.status(HttpStatus.CREATED)
                 .cacheControl(org.springframework.http.CacheControl.noStore());
         if (type.equals(MediaTypes.TEXT_CSV)) {
-            StringBuilder csv = new StringBuilder("device_id,token,profile,expires_at\r\n");
-            for (EnrollmentTokenService.IssuedToken t : batch.tokens()) {
-                // Device ids and tokens contain no commas, quotes or line breaks (both are validated).
-                csv.append(t.deviceId()).append(',').append(t.token()).append(',').append(t.profile()).append(',')
-                        .append(t.expiresAt()).append("\r\n");
-            }
             return response.contentType(new MediaType(MediaTypes.TEXT_CSV, StandardCharsets.UTF_8))
                     .header("X-Trent-Batch-Id", batch.batchId().toString())
-                    .body(csv.toString().getBytes(StandardCharsets.UTF_8));
+                    .body(batch.csv().getBytes(StandardCharsets.UTF_8));
         }
         return response.contentType(MediaType.APPLICATION_JSON).body(batch);
     }

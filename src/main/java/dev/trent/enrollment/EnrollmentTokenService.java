@@ -61,6 +61,17 @@ public class EnrollmentTokenService {
     }
 
     public record Batch(UUID batchId, String profile, Instant expiresAt, List<IssuedToken> tokens) {
+
+        /** The batch as CSV ({@code device_id,token,profile,expires_at}, CRLF lines), for a manufacturing line. */
+        public String csv() {
+            StringBuilder csv = new StringBuilder("device_id,token,profile,expires_at\r\n");
+            for (IssuedToken t : tokens) {
+                // Device ids and tokens contain no commas, quotes or line breaks (both are validated).
+                csv.append(t.deviceId()).append(',').append(t.token()).append(',').append(t.profile()).append(',')
+                        .append(t.expiresAt()).append("\r\n");
+            }
+            return csv.toString();
+        }
     }
 
     @Transactional

@@ -4,8 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
@@ -38,9 +38,11 @@ class OcspHttp {
     private final OcspService service;
     private final Duration maxAge;
     private final OcspMetrics metrics;
+    private final Clock clock;
 
-    OcspHttp(OcspService service, TrentProperties properties, OcspMetrics metrics) {
+    OcspHttp(OcspService service, TrentProperties properties, OcspMetrics metrics, Clock clock) {
         this.service = service;
+        this.clock = clock;
         this.metrics = metrics;
         this.maxAge = properties.ocsp().maxAge();
     }
@@ -129,7 +131,7 @@ class OcspHttp {
         response.setContentType(OCSP_RESPONSE);
         if (a.cacheable()) {
             long seconds = Math.max(0, Math.min(maxAge.toSeconds(),
-                    Duration.between(Instant.now(), a.nextUpdate()).toSeconds()));
+                    Duration.between(clock.instant(), a.nextUpdate()).toSeconds()));
             response.setHeader("Last-Modified", HTTP_DATE.format(a.thisUpdate()));
             response.setHeader("Expires", HTTP_DATE.format(a.nextUpdate()));
             response.setHeader("ETag", a.etag());

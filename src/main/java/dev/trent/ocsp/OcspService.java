@@ -147,6 +147,12 @@ public class OcspService {
             try {
                 answer = sign(request);
             } catch (RuntimeException e) {
+                if (DatabaseUnavailable.timedOut(e)) {
+                    // A slow statement, from a server that answers: RFC 6960 2.3 tryLater for this
+                    // request only; live signing carries on for the next.
+                    outage.timeoutLogged("OCSP");
+                    return counted(status(OCSPRespBuilder.TRY_LATER), OcspMetrics.Cache.BYPASS);
+                }
                 if (!DatabaseUnavailable.causedBy(e)) {
                     throw e;
                 }
@@ -208,11 +214,22 @@ public class OcspService {
         }
         OcspResponderKey.Responder responder;
         try {
-            responder = responderKey.current(first);
+            java.util.Optional<OcspResponderKey.Responder> found = responderKey.current(first);
+            if (found.isEmpty()) {
+                // A retired issuer whose key is gone, and none of its persisted responder
+                // certificates is valid any more: RFC 6960 2.3 unauthorized ("the server is not
+                // capable of responding authoritatively"), logged once by OcspResponderKey.
+                return status(OCSPRespBuilder.UNAUTHORIZED);
+            }
+            responder = found.get();
         } catch (dev.trent.ca.SigningException e) {
             // The responder certificate needs the CA key, which is unreachable (HSM fault): RFC 6960 tryLater.
             log.warn("OCSP responder certificate cannot be issued: {}", e.getMessage());
             return status(OCSPRespBuilder.TRY_LATER);
+        }
+        if (nextUpdate.isAfter(responder.notAfter())) {
+            // No answer outlives the certificate of the responder that signed it.
+            nextUpdate = responder.notAfter();
         }
         try {
             BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(
@@ -258,7 +275,7 @@ public class OcspService {
             return new Answer(der, cacheable, now, nextUpdate, cacheable ? "\"" + Hashes.sha256Hex(der) + "\"" : null,
                     summary);
         } catch (OCSPException | IOException | OperatorCreationException | RuntimeException e) {
-            if (e instanceof RuntimeException r && DatabaseUnavailable.causedBy(r)) {
+            if (e instanceof RuntimeException r && (DatabaseUnavailable.causedBy(r) || DatabaseUnavailable.timedOut(r))) {
                 throw r;
             }
             log.error("OCSP response could not be signed", e);
@@ -270,13 +287,13 @@ public class OcspService {
     private record IssuerHashes(Issuer issuer, byte[] nameHash, byte[] keyHash) {
     }
 
-    /** The issuer a CertID names (by the hashes of its name and key), or null. */
+    /** The issuer a CertID names (by the hashes of its name and key) among those OCSP answers for, or null. */
     private Issuer issuerOf(CertificateID id) {
-        List<Issuer> publishing = issuers.all();
-        if (publishing != hashedIssuers) {
-            // The publishing issuers changed (a rotation, or a retired issuer's last certificate expired).
+        List<Issuer> answering = issuers.answering();
+        if (answering != hashedIssuers) {
+            // The answering issuers changed (a rotation, or a retired issuer's last certificate expired).
             issuerHashes.clear();
-            hashedIssuers = publishing;
+            hashedIssuers = answering;
         }
         List<IssuerHashes> known = issuerHashes.computeIfAbsent(id.getHashAlgOID(), this::hashesFor);
         for (IssuerHashes h : known) {
@@ -291,7 +308,7 @@ public class OcspService {
     /** Computed once per hash algorithm; empty for an algorithm that cannot name an issuer of ours. */
     private List<IssuerHashes> hashesFor(org.bouncycastle.asn1.ASN1ObjectIdentifier algorithm) {
         List<IssuerHashes> out = new java.util.ArrayList<>();
-        for (Issuer issuer : issuers.all()) {
+        for (Issuer issuer : hashedIssuers) {
             try {
                 CertificateID probe = new CertificateID(digests.get(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
                         algorithm, org.bouncycastle.asn1.DERNull.INSTANCE)),

@@ -64,6 +64,12 @@ public class ApiKeyService {
                 .map(k -> new OperatorPrincipal(k.id(), k.name(), k.role()));
     }
 
+    /** Whether the key with this id exists and is not revoked (a console session ends with its key). */
+    @Transactional(readOnly = true)
+    public boolean active(long id) {
+        return keys.findById(id).filter(k -> k.revokedAt() == null).isPresent();
+    }
+
     @Transactional
     public ApiKeyView create(String name, Role role, String actor) {
         if (name == null || name.isBlank() || name.strip().length() > 100) {

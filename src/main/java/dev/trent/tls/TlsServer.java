@@ -3,9 +3,7 @@ package dev.trent.tls;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -13,7 +11,6 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +34,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.ssl.pem.PemSslStore;
+import org.springframework.boot.ssl.pem.PemSslStoreBundle;
+import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.SmartLifecycle;
@@ -46,9 +46,11 @@ import org.springframework.stereotype.Component;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.ca.SigningException;
 import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateStore;
+import dev.trent.inventory.CertificateStatus;
 import dev.trent.issuance.IssuanceService;
+import dev.trent.issuance.SerialNumbers;
 import dev.trent.pki.Hashes;
-import dev.trent.pki.Pem;
 
 /**
  * Trent's own HTTPS listener ({@code trent.tls.port}, default 8443) beside plain HTTP. TLS 1.2
@@ -57,9 +59,19 @@ import dev.trent.pki.Pem;
  * client holds the certificate's key, and each endpoint decides which certificates it accepts.
  *
  * <p>The server certificate is issued by Trent's active issuer just before the listener starts
- * (a fresh P-256 key in memory, never stored) and replaced once half its validity has passed, or
- * whenever the active issuer changed; or it is the operator's ({@code trent.tls.certificate-file}
- * and {@code key-file}), used as given.
+ * (a fresh P-256 key) and replaced once half its validity has passed, or whenever the active
+ * issuer changed; or it is the operator's ({@code trent.tls.certificate-file} and
+ * {@code key-file}), used as given. An issued key and chain are kept in the data directory
+ * ({@link TlsKeyFiles}: {@code tls/key.pem}, 0600) and reused by the next start while that
+ * renewal is not due, so restarts do not fill the inventory with {@code trent-tls-*} rows.
+ *
+ * <p>Key and certificates become a key store through Spring Boot's SSL bundle types
+ * ({@link PemSslStore}, {@link PemSslStoreBundle}). The listener itself is not a
+ * {@code spring.ssl.bundle} of {@code server.ssl}: it is a second connector beside plain HTTP,
+ * its certificate is issued at run time by Trent's own CA (no file to watch until then), renewed
+ * at half-life and after issuer rotations, and it needs its own trust manager (any client
+ * certificate, Trent's CAs named); so installing a new key store and asking Tomcat to reload its
+ * SSL host config stays here.
  */
 @Component
 public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, SmartLifecycle,
@@ -73,6 +85,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private final ObjectProvider<IssuanceService> issuance;
     private final ObjectProvider<IssuerRegistry> issuers;
     private final ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
+    private final ObjectProvider<CertificateStore> certificates;
+    private final TlsKeyFiles kept;
     private final SecureRandom random;
     private final Clock clock;
     private final char[] keystorePassword;
@@ -86,8 +100,11 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private final Set<String> skippedNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
-            ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers, SecureRandom random, Clock clock) {
+            ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers,
+            ObjectProvider<CertificateStore> certificates, SecureRandom random, Clock clock) {
         this.manufacturers = manufacturers;
+        this.certificates = certificates;
+        this.kept = new TlsKeyFiles(properties.dataDir().resolve("tls"));
         this.properties = properties;
         this.settings = properties.tls();
         this.issuance = issuance;
@@ -128,6 +145,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
         AbstractHttp11Protocol<?> protocol = (AbstractHttp11Protocol<?>) c.getProtocolHandler();
         protocol.setSSLEnabled(true);
+        protocol.setSslImplementationName(HandshakeClientAuthJsseImplementation.class.getName());
         SSLHostConfig host = new SSLHostConfig();
         host.setProtocols("TLSv1.2+TLSv1.3");
         // Optional client certificates, accepted whatever their issuer at the TLS layer (Tomcat's
@@ -178,7 +196,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     public void start() {
         running = true;
         if (connector != null) {
-            install();
+            install(true);
         }
     }
 
@@ -223,9 +241,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         List<X509Certificate> current = chain;
         boolean due = !issued || current.isEmpty();
         if (!due) {
-            X509Certificate leaf = current.get(0);
-            Instant notBefore = leaf.getNotBefore().toInstant();
-            Instant half = notBefore.plus(Duration.between(notBefore, leaf.getNotAfter().toInstant()).dividedBy(2));
+            Instant half = halfLife(current.get(0));
             dev.trent.ca.Issuer active = issuers.getObject().active();
             boolean rotated = !current.get(1).equals(active.certificate());
             List<X509Certificate> activeChain = active.signer().chain();
@@ -238,7 +254,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             due = !clock.instant().isBefore(half) || rotated && sameRoot;
         }
         if (due) {
-            install();
+            install(!issued); // after a failed issuance the kept certificate may serve; a due renewal never reuses it
         }
     }
 
@@ -262,14 +278,15 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     /** Issues and installs a new certificate now (the operator's file is read again). */
     public void renewNow() {
         if (connector != null) {
-            install();
+            install(false);
         }
     }
 
-    private synchronized void install() {
+    /** @param mayReuse whether the certificate kept from the last run may serve, when its renewal is not due */
+    private synchronized void install(boolean mayReuse) {
         try {
             AnyClientCertificateTrustManager.acceptedIssuers(clientCaNames());
-            KeyStore ks = settings.certificateFile() != null ? operatorKeystore() : issuedKeystore();
+            KeyStore ks = settings.certificateFile() != null ? operatorKeystore() : issuedKeystore(mayReuse);
             certificate.setCertificateKeystore(ks);
             Connector c = connector;
             if (c.getState() == LifecycleState.STARTED) {
@@ -288,7 +305,17 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
     }
 
-    private KeyStore issuedKeystore() throws GeneralSecurityException, IOException {
+    private KeyStore issuedKeystore(boolean mayReuse) throws GeneralSecurityException, IOException {
+        if (mayReuse) {
+            java.util.Optional<TlsKeyFiles.Kept> last = kept.read();
+            String unusable = last.isEmpty() ? "none kept" : unusable(last.get());
+            if (unusable == null) {
+                log.info("HTTPS: reusing the certificate kept from the last run (renewal due at {})",
+                        halfLife(last.get().chain().get(0)));
+                return keystore(last.get().key(), last.get().chain());
+            }
+            log.debug("HTTPS: the kept certificate is not reused ({}); issuing a new one", unusable);
+        }
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"), random);
         KeyPair keys = g.generateKeyPair();
@@ -297,25 +324,76 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         // Leaf + the intermediate that signed it: the root is the client's trust anchor.
         List<X509Certificate> full = issuance.getObject().issueTlsServer(SubjectPublicKeyInfo.getInstance(spki),
                 Hashes.sha256Hex(spki), dnsNames(), ips, settings.validity());
+        try {
+            kept.write(keys.getPrivate(), full);
+        } catch (IOException e) {
+            // HTTPS works without it; the next start issues a new certificate.
+            log.warn("Cannot keep the HTTPS key and certificate in {} for the next start: {}", kept.directory(),
+                    e.getMessage());
+        }
         return keystore(keys.getPrivate(), full);
     }
 
-    private KeyStore operatorKeystore() throws GeneralSecurityException, IOException {
-        List<X509Certificate> certs = new ArrayList<>();
-        java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
-        for (Pem.Block b : Pem.decodeAll(Files.readString(settings.certificateFile(), StandardCharsets.US_ASCII))) {
-            if (b.label().equals("CERTIFICATE")) {
-                certs.add((X509Certificate) cf.generateCertificate(new java.io.ByteArrayInputStream(b.der())));
+    /**
+     * Why the kept key and chain cannot serve now, or null when they can: the renewal that
+     * {@link #renewIfDue} would make must not be due (half-life, active issuer), the names must
+     * be the configured ones, the key must be the certificate's, and the inventory must still
+     * hold the certificate as issued (not revoked, not a database from another installation).
+     */
+    private String unusable(TlsKeyFiles.Kept last) {
+        X509Certificate leaf = last.chain().get(0);
+        Instant now = clock.instant();
+        if (now.isBefore(leaf.getNotBefore().toInstant()) || !now.isBefore(halfLife(leaf))) {
+            return "outside the first half of its validity";
+        }
+        if (last.chain().size() < 2 || !last.chain().get(1).equals(issuers.getObject().active().certificate())) {
+            return "not issued by the active issuer";
+        }
+        if (!TlsKeyFiles.names(leaf).equals(TlsKeyFiles.normalized(names()))) {
+            return "its names are not the configured ones";
+        }
+        try {
+            if (!keyMatches(last.key(), leaf)) {
+                return "the key is not the certificate's";
             }
+        } catch (GeneralSecurityException e) {
+            return "the key cannot sign for the certificate: " + e.getMessage();
         }
-        List<Pem.Block> keyBlocks = Pem.decodeAll(Files.readString(settings.keyFile(), StandardCharsets.US_ASCII));
-        if (certs.isEmpty() || keyBlocks.size() != 1 || !keyBlocks.get(0).label().equals("PRIVATE KEY")) {
+        boolean issuedHere = certificates.getObject().bySerial(SerialNumbers.toHex(leaf.getSerialNumber()))
+                .filter(r -> r.status() == CertificateStatus.ISSUED).isPresent();
+        return issuedHere ? null : "not in the inventory as issued";
+    }
+
+    private static Instant halfLife(X509Certificate leaf) {
+        Instant notBefore = leaf.getNotBefore().toInstant();
+        return notBefore.plus(Duration.between(notBefore, leaf.getNotAfter().toInstant()).dividedBy(2));
+    }
+
+    private KeyStore operatorKeystore() throws GeneralSecurityException, IOException {
+        PemSslStore store;
+        try {
+            store = PemSslStore.load(PemSslStoreDetails.forCertificates(settings.certificateFile().toUri().toString())
+                    .withPrivateKey(settings.keyFile().toUri().toString()));
+        } catch (RuntimeException e) {
             throw new IOException("trent.tls.certificate-file must hold the certificate chain (leaf first) and "
-                    + "trent.tls.key-file one unencrypted PKCS#8 key (-----BEGIN PRIVATE KEY-----)");
+                    + "trent.tls.key-file its unencrypted private key (PKCS#8, PKCS#1 or SEC 1 PEM): " + e.getMessage(), e);
         }
-        String algorithm = certs.get(0).getPublicKey().getAlgorithm();
-        PrivateKey key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keyBlocks.get(0).der()));
-        certs.get(0).checkValidity();
+        List<X509Certificate> certs = store.certificates();
+        if (certs == null || certs.isEmpty() || store.privateKey() == null) {
+            throw new IOException("trent.tls.certificate-file must hold the certificate chain (leaf first) and "
+                    + "trent.tls.key-file its unencrypted private key");
+        }
+        certs.get(0).checkValidity(Date.from(clock.instant()));
+        if (!keyMatches(store.privateKey(), certs.get(0))) {
+            throw new GeneralSecurityException("trent.tls.key-file does not hold the key of the certificate in "
+                    + "trent.tls.certificate-file (" + certs.get(0).getSubjectX500Principal() + ")");
+        }
+        return keystore(store.privateKey(), certs);
+    }
+
+    /** Whether {@code key} signs what {@code cert}'s public key verifies. */
+    private static boolean keyMatches(PrivateKey key, X509Certificate cert) throws GeneralSecurityException {
+        String algorithm = cert.getPublicKey().getAlgorithm();
         String signatureAlgorithm = algorithm.equals("RSA") ? "SHA256withRSA"
                 : algorithm.equals("EC") ? "SHA256withECDSA" : algorithm;
         java.security.Signature probe = java.security.Signature.getInstance(signatureAlgorithm);
@@ -323,21 +401,21 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         probe.update(ALIAS.getBytes(StandardCharsets.US_ASCII));
         byte[] sig = probe.sign();
         java.security.Signature check = java.security.Signature.getInstance(signatureAlgorithm);
-        check.initVerify(certs.get(0).getPublicKey());
+        check.initVerify(cert.getPublicKey());
         check.update(ALIAS.getBytes(StandardCharsets.US_ASCII));
-        if (!check.verify(sig)) {
-            throw new GeneralSecurityException("trent.tls.key-file does not hold the key of the certificate in "
-                    + "trent.tls.certificate-file (" + certs.get(0).getSubjectX500Principal() + ")");
-        }
-        return keystore(key, certs);
+        return check.verify(sig);
     }
 
-    private KeyStore keystore(PrivateKey key, List<X509Certificate> certs) throws GeneralSecurityException, IOException {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry(ALIAS, key, keystorePassword, certs.toArray(new X509Certificate[0]));
+    /** The key store for Tomcat, and the chain it now presents. */
+    private KeyStore keystore(PrivateKey key, List<X509Certificate> certs) {
+        KeyStore ks = keyStoreOf(key, certs);
         chain = List.copyOf(certs);
         return ks;
+    }
+
+    private KeyStore keyStoreOf(PrivateKey key, List<X509Certificate> certs) {
+        return new PemSslStoreBundle(PemSslStore.of(certs, key).withAlias(ALIAS)
+                .withPassword(new String(keystorePassword)), null).getKeyStore();
     }
 
     /**
@@ -378,11 +456,8 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
             X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,
                     new BigInteger(64, random).setBit(0), Date.from(now), Date.from(now.plus(Duration.ofDays(1))), name,
                     keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry(ALIAS, keys.getPrivate(), keystorePassword, new X509Certificate[] {cert});
-            return ks;
-        } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            return keyStoreOf(keys.getPrivate(), List.of(cert));
+        } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
             throw new IllegalStateException("cannot create the TLS placeholder certificate", e);
         }
     }

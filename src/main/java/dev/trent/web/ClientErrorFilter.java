@@ -150,7 +150,7 @@ class ClientErrorFilter extends OncePerRequestFilter {
 
     private void write(HttpServletRequest request, HttpServletResponse response, ProblemException p)
             throws IOException {
-        log.log(request, p.status().value(), p.type(), p.getMessage());
+        log.log(request, p);
         if (Problems.isOcspPath(request.getRequestURI())) {
             Problems.writeOcsp(response, HttpServletResponse.SC_OK, Problems.OCSP_MALFORMED_REQUEST);
         } else {

@@ -9,7 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * Logs client errors (4xx that Trent did not expect to be worth a line elsewhere: undecodable
- * requests, refused media types, values PostgreSQL cannot store) at INFO in one line without a
+ * requests, refused media types; values PostgreSQL cannot store at WARN) at INFO in one line without a
  * stack trace: status, problem type, method, path without its query string, remote address and
  * Trent's own detail; never an exception's message, which may quote a form-encoded body and
  * the token in it. At most {@value #LINES_PER_SECOND} lines a second: the lines beyond are
@@ -33,6 +33,26 @@ public class ClientErrorLog {
         log.info("Client error {} {} on {} {} from {}: {}{}", status, type, clean(method, 200), clean(path, 200),
                 request.getRemoteAddr(), clean(String.valueOf(detail), 500),
                 dropped > 0 ? " (" + dropped + " more not logged)" : "");
+    }
+
+    /**
+     * A client error Trent classed itself ({@link ClientErrors#classify}): a value PostgreSQL
+     * refused is logged at WARN with its SQL state and the place in Trent that sent it (it may be
+     * Trent's own bug), everything else as {@link #log(HttpServletRequest, int, String, String)}.
+     */
+    public void log(HttpServletRequest request, ProblemException p) {
+        if (!(p instanceof ClientErrors.RefusedValue refused)) {
+            log(request, p.status().value(), p.type(), p.getMessage());
+            return;
+        }
+        long dropped = limit.admit();
+        if (dropped < 0) {
+            return;
+        }
+        log.warn("PostgreSQL refused a value (SQLSTATE {}, sent by {}) on {} {} from {}: answered 400 {}; if the "
+                + "request was valid, the value is Trent's own{}", refused.sqlState(), refused.origin(),
+                clean(String.valueOf(request.getMethod()), 200), clean(String.valueOf(request.getRequestURI()), 200),
+                request.getRemoteAddr(), p.type(), dropped > 0 ? " (" + dropped + " more not logged)" : "");
     }
 
     /**

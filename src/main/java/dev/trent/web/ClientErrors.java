@@ -48,10 +48,46 @@ public final class ClientErrors {
                         + "length, or the connection was closed while it was read."));
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("22")) {
-                return Optional.of(dataException(sql.getSQLState()));
+                return Optional.of(new RefusedValue(sql.getSQLState(), dataException(sql.getSQLState()).getMessage(),
+                        origin(sql)));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A 400 for a value PostgreSQL refused (SQLSTATE class 22). Usually the client's (a NUL in a
+     * name, a year PostgreSQL cannot store), but it may be a value Trent made itself: so it is
+     * logged at WARN ({@link ClientErrorLog}) with the SQL state and where in Trent the statement
+     * ran, never with the value or PostgreSQL's message (which quotes it).
+     */
+    static final class RefusedValue extends ProblemException {
+        private final String sqlState;
+        private final String origin;
+
+        RefusedValue(String sqlState, String detail, String origin) {
+            super(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", detail);
+            this.sqlState = sqlState;
+            this.origin = origin;
+        }
+
+        String sqlState() {
+            return sqlState;
+        }
+
+        /** The innermost frame of Trent's own code that ran the statement, or "?". */
+        String origin() {
+            return origin;
+        }
+    }
+
+    private static String origin(Throwable t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().startsWith("dev.trent.")) {
+                return e.getClassName() + "." + e.getMethodName() + ":" + e.getLineNumber();
+            }
+        }
+        return "?";
     }
 
     /** SQLSTATE class 22, "data exception": a value from the request that PostgreSQL cannot store or compare. */

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -42,6 +43,12 @@ public final class DatabaseUnavailable {
     /** At most one log line per this many milliseconds: an outage is one event, not one per request. */
     private static final long LOG_EVERY_MILLIS = 5_000;
     private final AtomicLong lastLogged = new AtomicLong();
+    private final AtomicLong lastTimeoutLogged = new AtomicLong();
+    private final Clock clock;
+
+    DatabaseUnavailable(Clock clock) {
+        this.clock = clock;
+    }
 
     /** Whether the exception, or one of its causes, says the database cannot be reached now. */
     public static boolean causedBy(Throwable e) {
@@ -63,7 +70,7 @@ public final class DatabaseUnavailable {
                 return true;
             }
             if (t instanceof CannotCreateTransactionException || t instanceof DataAccessResourceFailureException
-                    || t instanceof QueryTimeoutException || t instanceof TransientDataAccessResourceException
+                    || t instanceof TransientDataAccessResourceException
                     || t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
                     || t instanceof SQLRecoverableException || t instanceof org.hibernate.exception.JDBCConnectionException) {
                 return true;
@@ -83,11 +90,44 @@ public final class DatabaseUnavailable {
 
     /**
      * SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or crash shutdown, cannot
-     * connect now: starting up or in recovery), 57014 (statement_timeout), 53300 (too many
-     * connections).
+     * connect now: starting up or in recovery), 53300 (too many connections). Not 57014: a
+     * statement canceled by {@code statement_timeout} came from a server that answers
+     * ({@link #timedOut}); a server that no longer answers at all ends in the driver's socket
+     * timeout, class 08.
      */
     private static boolean unreachable(String state) {
-        return state.startsWith("08") || state.startsWith("57P") || state.equals("57014") || state.equals("53300");
+        return state.startsWith("08") || state.startsWith("57P") || state.equals("53300");
+    }
+
+    /**
+     * Whether PostgreSQL canceled a statement of this request because it ran longer than
+     * {@code trent.database.statement-timeout} (SQLSTATE 57014, query_canceled): the server
+     * answers, this statement was slow (a lock held elsewhere, a large search). Not an outage:
+     * readiness and OCSP's live signing are not affected, and nothing says a retry will do better.
+     */
+    public static boolean timedOut(Throwable e) {
+        if (causedBy(e)) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof QueryTimeoutException || t instanceof jakarta.persistence.QueryTimeoutException
+                    || t instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The problem a client gets for {@link #timedOut}: 503 (RFC 9110 15.6.4: "currently unable to
+     * handle the request") with {@code https://trent.dev/problems/database-timeout}, distinct from
+     * an outage, and without {@code Retry-After}, which would promise that waiting helps.
+     */
+    public static ProblemException timeoutProblem() {
+        return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "database-timeout", "Database timeout",
+                "A database statement of this request ran longer than Trent's statement timeout and was canceled; "
+                        + "the request did not complete. It may succeed when the database is less busy; a search may "
+                        + "need narrower filters.");
     }
 
     /** The problem a client gets; 503 with {@code https://trent.dev/problems/database-unavailable}. */
@@ -97,9 +137,18 @@ public final class DatabaseUnavailable {
                         + RETRY_AFTER_SECONDS + " seconds.");
     }
 
+    /** Logs a statement timeout in one line, at most every few seconds (without the statement). */
+    public void timeoutLogged(String where) {
+        long now = clock.millis();
+        long last = lastTimeoutLogged.get();
+        if (now - last >= LOG_EVERY_MILLIS && lastTimeoutLogged.compareAndSet(last, now)) {
+            log.warn("Database statement canceled by the statement timeout ({})", where);
+        }
+    }
+
     /** Logs the outage in one line, at most every few seconds. */
     public void logged(Throwable e, String where) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         long last = lastLogged.get();
         if (now - last >= LOG_EVERY_MILLIS && lastLogged.compareAndSet(last, now)) {
             log.warn("Database unavailable ({}): {}", where, rootMessage(e));

@@ -41,19 +41,29 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
         try {
             chain.doFilter(request, response);
         } catch (ServletException | IOException | RuntimeException e) {
-            if (!DatabaseUnavailable.causedBy(e) || response.isCommitted()) {
+            boolean timedOut = DatabaseUnavailable.timedOut(e);
+            if (!timedOut && !DatabaseUnavailable.causedBy(e) || response.isCommitted()) {
                 throw e;
             }
-            outage.logged(e, request.getMethod() + " " + request.getRequestURI());
-            write(request, response);
+            if (timedOut) {
+                outage.timeoutLogged(request.getMethod() + " " + request.getRequestURI());
+            } else {
+                outage.logged(e, request.getMethod() + " " + request.getRequestURI());
+            }
+            write(request, response, timedOut);
         }
     }
 
-    /** The 503 problem+json with Retry-After, or for OCSP an OCSP tryLater. */
-    static void write(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    /**
+     * The 503 problem+json (database-unavailable with Retry-After, or database-timeout without),
+     * or for OCSP an OCSP tryLater.
+     */
+    static void write(HttpServletRequest request, HttpServletResponse response, boolean timedOut) throws IOException {
         response.reset();
         response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-        response.setHeader(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS);
+        if (!timedOut) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS);
+        }
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         String path = request.getRequestURI();
         if (path.equals("/ocsp") || path.startsWith("/ocsp/")) {
@@ -62,7 +72,7 @@ class DatabaseUnavailableFilter extends OncePerRequestFilter {
             response.getOutputStream().write(OCSP_TRY_LATER);
             return;
         }
-        var pd = DatabaseUnavailable.problem().toProblemDetail();
+        var pd = (timedOut ? DatabaseUnavailable.timeoutProblem() : DatabaseUnavailable.problem()).toProblemDetail();
         java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("type", pd.getType().toString());
         body.put("title", pd.getTitle());

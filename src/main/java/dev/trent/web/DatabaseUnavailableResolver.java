@@ -12,7 +12,8 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * 503 problem+json with {@code Retry-After} when a controller fails because PostgreSQL cannot be
- * reached ({@link DatabaseUnavailable}), decided on the whole exception (causes included), before
+ * reached ({@link DatabaseUnavailable}), or 503 database-timeout without it when a statement ran
+ * past the statement timeout, decided on the whole exception (causes included), before
  * the {@code @ExceptionHandler}s run: {@link ProblemHandler}'s catch-all would answer 500.
  */
 @Component
@@ -27,12 +28,17 @@ class DatabaseUnavailableResolver implements HandlerExceptionResolver, Ordered {
     @Override
     public ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response, Object handler,
             Exception ex) {
-        if (!DatabaseUnavailable.causedBy(ex) || response.isCommitted()) {
+        boolean timedOut = DatabaseUnavailable.timedOut(ex);
+        if (!timedOut && !DatabaseUnavailable.causedBy(ex) || response.isCommitted()) {
             return null;
         }
-        outage.logged(ex, request.getMethod() + " " + request.getRequestURI());
+        if (timedOut) {
+            outage.timeoutLogged(request.getMethod() + " " + request.getRequestURI());
+        } else {
+            outage.logged(ex, request.getMethod() + " " + request.getRequestURI());
+        }
         try {
-            DatabaseUnavailableFilter.write(request, response);
+            DatabaseUnavailableFilter.write(request, response, timedOut);
         } catch (IOException e) {
             return null;
         }

@@ -50,7 +50,9 @@ class ProblemErrorReportValve extends ErrorReportValve {
             detail = detail(status, response.getMessage());
         }
         response.setStatus(status);
-        if (status < 500) {
+        if (client.isPresent()) {
+            clientErrors.log(request, client.get());
+        } else if (status < 500) {
             clientErrors.log(request, status, type, detail);
         } // a 5xx with an exception: Tomcat's StandardWrapperValve has logged it
         try {

@@ -109,7 +109,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         java.util.Optional<ProblemException> client = ClientErrors.classify(e);
         if (client.isPresent()) {
             ProblemException p = client.get();
-            clientErrors.log(request, p.status().value(), p.type(), p.getMessage());
+            clientErrors.log(request, p);
             return respond(p.toProblemDetail());
         }
         log.error("Unexpected error", e);

@@ -8,6 +8,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.trent.config.TrentProperties;
+import dev.trent.pki.SecretBox;
 
 /** The webhook key (for secrets at rest) and the address policy, from {@code trent.webhooks.*}. */
 @Configuration(proxyBeanMethods = false)

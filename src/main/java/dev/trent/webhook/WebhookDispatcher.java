@@ -57,6 +57,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.config.TrentProperties;
+import dev.trent.pki.SecretBox;
 
 /**
  * Sends the outbox. One thread polls (every {@code trent.webhooks.poll-interval}, and at once when
@@ -355,7 +356,7 @@ class WebhookDispatcher implements SmartLifecycle {
     private void attempt(Claim c) {
         byte[] secret;
         try {
-            secret = secrets.open(c.sealedSecret(), c.endpointId());
+            secret = secrets.open(c.sealedSecret(), WebhookService.sealContext(c.endpointId()));
         } catch (GeneralSecurityException e) {
             failed(c, null, "the endpoint's secret cannot be opened with this instance's webhook key", null);
             return;

@@ -25,6 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.web.ProblemException;
+import dev.trent.pki.SecretBox;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -33,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * removal, and each endpoint's delivery history. Registration and removal are audited.
  */
 @Service
-class WebhookService {
+public class WebhookService {
 
     static final int MAX_PAGE_SIZE = 500;
 
@@ -45,6 +46,11 @@ class WebhookService {
     private final AddressPolicy addresses;
     private final JsonMapper json;
     private final TransactionTemplate tx;
+
+    /** What an endpoint's sealed secret is bound to (its row): the associated data of {@link SecretBox}. */
+    static String sealContext(long endpointId) {
+        return "trent-webhook-endpoint:" + endpointId;
+    }
 
     WebhookService(JdbcTemplate jdbc, AuditLog audit, Clock clock, SecureRandom random, SecretBox secrets,
             AddressPolicy addresses, JsonMapper json, PlatformTransactionManager transactions) {
@@ -60,7 +66,7 @@ class WebhookService {
 
     /** An endpoint as operators see it; {@code secret} only in the response that creates it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
+    public record EndpointView(long id, String url, List<String> eventTypes, String description, Instant createdAt,
             String createdBy, String secret) {
 
         /** Never the secret (a log of response bodies, e.g. at TRACE, would otherwise show it). */
@@ -74,16 +80,16 @@ class WebhookService {
 
     /** One event for one endpoint, and how its delivery went. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record DeliveryView(long id, String messageId, String eventType, String status, int attempts, Instant createdAt,
+    public record DeliveryView(long id, String messageId, String eventType, String status, int attempts, Instant createdAt,
             Instant nextAttemptAt, Instant lastAttemptAt, Integer lastStatus, String lastError, Instant deliveredAt,
             JsonNode payload) {
     }
 
-    record DeliveryPage(List<DeliveryView> items, int page, int size, long totalItems, int totalPages) {
+    public record DeliveryPage(List<DeliveryView> items, int page, int size, long totalItems, int totalPages) {
     }
 
     @Transactional
-    EndpointView create(String url, List<String> eventTypes, String description, String actor) {
+    public EndpointView create(String url, List<String> eventTypes, String description, String actor) {
         if (url == null || url.isBlank()) {
             throw ProblemException.invalidRequest("url is required: the http or https URL to send events to.");
         }
@@ -119,7 +125,7 @@ class WebhookService {
             ps.setLong(1, id);
             ps.setString(2, uri.toString());
             ps.setArray(3, con.createArrayOf("text", types.toArray()));
-            ps.setBytes(4, secrets.seal(secret, id));
+            ps.setBytes(4, secrets.seal(secret, sealContext(id)));
             ps.setString(5, secrets.keyId());
             ps.setString(6, desc);
             ps.setTimestamp(7, Timestamp.from(now));
@@ -134,14 +140,19 @@ class WebhookService {
                 WebhookSignature.serialize(secret));
     }
 
+    /** The event types an endpoint can subscribe to, by their wire names. */
+    public List<String> eventTypes() {
+        return java.util.Arrays.stream(WebhookEventType.values()).map(WebhookEventType::wireName).toList();
+    }
+
     @Transactional(readOnly = true)
-    List<EndpointView> list() {
+    public List<EndpointView> list() {
         return jdbc.query("select id, url, event_types, description, created_at, created_by from webhook_endpoint "
                 + "order by id", WebhookService::endpoint);
     }
 
     @Transactional(readOnly = true)
-    EndpointView get(long id) {
+    public EndpointView get(long id) {
         return jdbc.query("select id, url, event_types, description, created_at, created_by from webhook_endpoint "
                 + "where id = ?", WebhookService::endpoint, id).stream().findFirst()
                 .orElseThrow(() -> notFound(id));
@@ -157,7 +168,7 @@ class WebhookService {
      * meanwhile: its row lock, which a certificate change subscribed to the endpoint waits for
      * ({@code FOR KEY SHARE} in the outbox), is held only for that last short transaction.
      */
-    EndpointView delete(long id, String actor) {
+    public EndpointView delete(long id, String actor) {
         get(id);
         int removed;
         do {
@@ -175,7 +186,7 @@ class WebhookService {
     }
 
     @Transactional(readOnly = true)
-    DeliveryPage deliveries(long id, int page, int size) {
+    public DeliveryPage deliveries(long id, int page, int size) {
         dev.trent.web.Paging.check(page, size, MAX_PAGE_SIZE);
         get(id);
         Long total = jdbc.queryForObject("select count(*) from webhook_delivery where endpoint_id = ?", Long.class, id);

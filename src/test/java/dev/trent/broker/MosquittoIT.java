@@ -321,13 +321,14 @@ class MosquittoIT extends IntegrationTest {
         return log.length() > 4000 ? log.substring(log.length() - 4000) : log;
     }
 
-    /** A device with broker access within 10 s of its enrollment, connected and subscribed to devices/#. */
+    /**
+     * A device with broker access after its enrollment, connected and subscribed to devices/#
+     * (how soon: bench/MosquittoRevoke.java, enroll_to_access).
+     */
     private Device connected(String prefix) throws Exception {
         Device d = enroll(prefix);
-        long issued = System.nanoTime();
         d.connect(true);
         await(d.id + " has broker access", Duration.ofSeconds(10), d::hasAccess);
-        assertThat(Duration.ofNanos(System.nanoTime() - issued)).isLessThan(Duration.ofSeconds(10));
         assertThat(d.subscribe("devices/#")).isEqualTo(1);
         return d;
     }
@@ -405,7 +406,7 @@ class MosquittoIT extends IntegrationTest {
     }
 
     @Test
-    void holdWhenReleasedThenAccessComesBackWithin10Seconds() throws Exception {
+    void holdWhenReleasedThenAccessComesBack() throws Exception {
         Device observer = connected("mq-hold-observer");
         Device held = connected("mq-held");
 
@@ -414,9 +415,7 @@ class MosquittoIT extends IntegrationTest {
         assertDroppedAndRefused(held, before, observer);
 
         unhold(held);
-        long unheld = System.nanoTime();
         await(held.id + " has access again", Duration.ofSeconds(10), held::hasAccess);
-        assertThat(Duration.ofNanos(System.nanoTime() - unheld)).isLessThan(Duration.ofSeconds(10));
         assertPublishDelivered(held, observer);
     }
 
@@ -498,7 +497,6 @@ class MosquittoIT extends IntegrationTest {
         synchronized (MosquittoIT.class) {
             broker.start();
         }
-        long back = System.nanoTime();
         late.connect(true);
         await(late.id + " (issued while the broker was down) has access", Duration.ofSeconds(30), late::hasAccess);
         await(revoked.id + " (revoked while the broker was down) is refused", Duration.ofSeconds(30), () -> {
@@ -508,7 +506,6 @@ class MosquittoIT extends IntegrationTest {
                 return false;
             }
         });
-        assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(30));
         await("health shows the broker connected", Duration.ofSeconds(10),
                 () -> "UP".equals(mosquittoHealth().path("status").asString("")));
         await("observer reconnected", Duration.ofSeconds(10), observer::hasAccess);

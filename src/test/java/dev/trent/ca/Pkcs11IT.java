@@ -210,7 +210,10 @@ class Pkcs11IT {
     void tokenFilesGoneMidRunThen503NothingLostAndRecoveryWithoutRestart() throws Exception {
         SoftHsm.Token t = tokens.faults();
         Path away = dir.resolve("token-away");
-        try (TrentApp app = TrentApp.start(settings(t))) {
+        Map<String, String> settings = settings(t);
+        settings.put("trent.ca.pkcs11.reconnect-interval", "1h"); // reached by moving the clock
+        dev.trent.support.MovableClock clock = new dev.trent.support.MovableClock();
+        try (TrentApp app = TrentApp.start(settings, clock)) {
             TrentClient c = app.client();
             byte[] csr = TestCsrs.ecP256("x").der();
             String before = c.token(IntegrationTest.ADMIN_KEY, "hsm-ok-" + System.nanoTime(), "device", null);
@@ -241,7 +244,9 @@ class Pkcs11IT {
             assertThat(app.jdbc().queryForObject("select count(*) from enrollment_token where device_id = ? "
                     + "and used_at is null", Integer.class, device)).as("token unused").isEqualTo(1);
 
-            Thread.sleep(200); // the reconnect interval
+            TrentClient.Response early = c.enroll(token, "application/pkcs10", csr, null);
+            assertThat(early.status()).as("within the reconnect interval: fails fast, " + early).isEqualTo(503);
+            clock.advance(Duration.ofHours(1)); // the reconnect interval has passed
             TrentClient.Response retried = c.enroll(token, "application/pkcs10", csr, null);
 
             assertThat(retried.status()).as(retried.toString()).isEqualTo(201);

@@ -139,7 +139,7 @@ class CaCliTest {
         assertThat(rootPem).containsExactly(root.certificate());
         assertThat(intermediate.chain()).containsExactly(intermediate.certificate(), root.certificate());
         assertThat(chainPem).isEqualTo(intermediate.chain());
-        CaCeremony.validateIssuer(intermediate);
+        CaCeremony.validateIssuer(intermediate, java.time.Instant.now());
         assertPkixValid(List.of(intermediate.certificate()), root.certificate());
         assertThat(keyMatches(intermediate.privateKey(), intermediate.certificate().getPublicKey())).isTrue();
         assertThat(keyMatches(root.privateKey(), root.certificate().getPublicKey())).isTrue();
@@ -213,7 +213,7 @@ class CaCliTest {
         intermediate.verify(root.getPublicKey());
         assertThat(keyMatches(result.privateKey(), intermediate.getPublicKey())).isTrue();
         assertThat(result.privateKey()).isEqualTo(pending.privateKey());
-        CaCeremony.validateIssuer(result);
+        CaCeremony.validateIssuer(result, java.time.Instant.now());
         assertPkixValid(List.of(intermediate), root);
     }
 

@@ -168,17 +168,16 @@ class TwoInstancesIT {
 
                 assertThat(ca.postJson("/api/v1/certificates/" + cert.getSerialNumber().toString(16) + "/revoke",
                         IntegrationTest.ADMIN_KEY, Map.of("reason", "keyCompromise")).status()).isEqualTo(200);
+                // How soon B answers revoked: bench/RevokeToVisible.java; here only that it does.
                 long revokedAt = System.nanoTime();
                 Object status = status(cb, path);
                 while (!(status instanceof RevokedStatus)
-                        && System.nanoTime() - revokedAt < Duration.ofSeconds(3).toNanos()) {
+                        && System.nanoTime() - revokedAt < Duration.ofSeconds(20).toNanos()) {
                     Thread.sleep(50);
                     status = status(cb, path);
                 }
-                Duration visible = Duration.ofNanos(System.nanoTime() - revokedAt);
 
                 assertThat(status).isInstanceOf(RevokedStatus.class);
-                assertThat(visible).isLessThan(Duration.ofSeconds(2));
 
                 // Both serve the same CRL bytes, and it lists the revocation.
                 String crlPath = "/crl/" + b.context().getBean(IssuerRegistry.class).active().id() + ".crl";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.trent.pki.Pem;
 import dev.trent.support.IntegrationTest;
+import dev.trent.support.MovableClock;
 import dev.trent.support.Openssl;
 import dev.trent.support.TrentApp;
 import dev.trent.support.TrentClient;
@@ -23,7 +25,8 @@ import dev.trent.tls.TlsServer;
 /**
  * The profile settings of renewal, with profiles of their own: {@code renewal-grace} lets an
  * expired (unrevoked) certificate renew for a while and refuses it without one;
- * {@code revoke-on-renew} revokes the old certificate as superseded.
+ * {@code revoke-on-renew} revokes the old certificate as superseded. Expiry is reached by moving
+ * Trent's clock, not by waiting.
  */
 class RenewalPolicyIT {
 
@@ -34,6 +37,7 @@ class RenewalPolicyIT {
     Path dir;
 
     private static TrentApp app;
+    private static final MovableClock clock = new MovableClock();
 
     @BeforeAll
     static void start() {
@@ -42,12 +46,12 @@ class RenewalPolicyIT {
         s.put("trent.data-dir", shared.resolve("data").toString());
         s.put("trent.bootstrap-admin-token", IntegrationTest.ADMIN_KEY);
         s.put("trent.issuance.backdate", "0s");
-        s.put("trent.profiles.brief.validity", "2s");
-        s.put("trent.profiles.brief.renewal-grace", "1h");
-        s.put("trent.profiles.strict.validity", "2s");
+        s.put("trent.profiles.brief.validity", "1h");
+        s.put("trent.profiles.brief.renewal-grace", "1d");
+        s.put("trent.profiles.strict.validity", "1h");
         s.put("trent.profiles.rotating.validity", "1d");
         s.put("trent.profiles.rotating.revoke-on-renew", "true");
-        app = TrentApp.start(s);
+        app = TrentApp.start(s, clock);
     }
 
     @org.junit.jupiter.api.AfterAll
@@ -86,7 +90,7 @@ class RenewalPolicyIT {
     @Test
     void expiredCertificateRenewsWithinTheProfilesGrace() throws Exception {
         enroll("brief");
-        Thread.sleep(3_500); // past notAfter
+        clock.advance(Duration.ofHours(2)); // an hour past notAfter, within the day of grace
 
         assertThat(renew()).endsWith("\n201");
     }
@@ -94,7 +98,7 @@ class RenewalPolicyIT {
     @Test
     void expiredCertificateWithoutGraceIsRefused() throws Exception {
         enroll("strict");
-        Thread.sleep(3_500);
+        clock.advance(Duration.ofHours(2)); // an hour past notAfter
 
         String out = renew();
 

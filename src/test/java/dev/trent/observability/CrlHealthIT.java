@@ -2,28 +2,39 @@ package dev.trent.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.test.context.bean.override.convention.TestBean;
 
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.crl.CrlPublisher;
 import dev.trent.support.IntegrationTest;
+import dev.trent.support.MovableClock;
 import dev.trent.support.TrentClient;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The {@code crl} health indicator in readiness: UP while every issuer's current CRL is before
  * its nextUpdate, DOWN (503) once one is past it, UP again when a new CRL is published. The
- * publisher ticks hourly here, so nothing replaces the aged CRL behind the test's back.
+ * publisher ticks hourly here, so nothing replaces the aged CRL behind the test's back. The CRL
+ * ages by moving Trent's clock past its nextUpdate (a context of its own).
  */
 @TestPropertySource(properties = "trent.crl.batch-delay=1h")
 class CrlHealthIT extends IntegrationTest {
+
+    private static final MovableClock CLOCK = new MovableClock();
+
+    @TestBean(name = "clock")
+    private Clock clock;
+
+    static Clock clock() {
+        return CLOCK;
+    }
 
     @Autowired
     private CrlPublisher publisher;
@@ -43,10 +54,9 @@ class CrlHealthIT extends IntegrationTest {
         assertThat(c.get("/actuator/health", ADMIN_KEY, null).json().at("/components/crl/status").asString())
                 .isEqualTo("UP");
 
-        Instant nextUpdate = Instant.now().minus(1, ChronoUnit.MINUTES).truncatedTo(ChronoUnit.SECONDS);
-        long number = publisher.latestHead(issuer.id()).orElseThrow().number();
-        jdbc.update("update crl set this_update = ?, next_update = ? where issuer_id = ? and crl_number = ?",
-                Timestamp.from(nextUpdate.minus(1, ChronoUnit.DAYS)), Timestamp.from(nextUpdate), issuer.id(), number);
+        CrlPublisher.Head head = publisher.latestHead(issuer.id()).orElseThrow();
+        long number = head.number();
+        CLOCK.advance(Duration.between(CLOCK.instant(), head.nextUpdate()).plusMinutes(1));
 
         TrentClient.Response anonymous = c.get("/actuator/health/readiness", null, null);
         assertThat(anonymous.status()).as(anonymous.toString()).isEqualTo(503);
@@ -58,7 +68,7 @@ class CrlHealthIT extends IntegrationTest {
         assertThat(crl.get("status").asString()).isEqualTo("DOWN");
         JsonNode detail = crl.at("/details/issuers/" + issuer.id());
         assertThat(detail.get("status").asString()).as("%s", crl).isEqualTo("expired");
-        assertThat(detail.get("nextUpdate").asString()).isEqualTo(nextUpdate.toString());
+        assertThat(detail.get("nextUpdate").asString()).isEqualTo(head.nextUpdate().toString());
         assertThat(detail.get("crlNumber").asLong()).isEqualTo(number);
 
         assertThat(publisher.generate(issuer)).isTrue();

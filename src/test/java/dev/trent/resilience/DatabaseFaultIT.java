@@ -53,7 +53,9 @@ import dev.trent.support.TrentClient;
  * coming back for a while by holding its port): requests answer 503 problem+json with
  * Retry-After, OCSP a held pre-signed answer or tryLater, CRLs the copy in memory, readiness 503;
  * Trent restarts PostgreSQL and everything recovers. PostgreSQL frozen (SIGSTOP, a hung server):
- * requests answer 503 after the configured timeouts instead of hanging.
+ * requests answer 503 after the configured timeouts instead of hanging. Ctrl-C (SIGINT to the
+ * child JVM's process group): Trent stops, its PostgreSQL is stopped once and not restarted, and
+ * none of its processes is left. Stale {@code postmaster.pid} files at start.
  *
  * <p>Runs once (not in the pkcs11 pass): the signer plays no part in these faults.
  */
@@ -128,6 +130,44 @@ class DatabaseFaultIT {
     }
 
     @Test
+    void ctrlCToTheProcessGroupThenTrentStopsWithoutRestartingPostgresAndLeavesNoPostmaster() throws Exception {
+        Assumptions.assumeTrue(ChildTrent.SETSID, "setsid (util-linux) is needed to give the child JVM a process "
+                + "group of its own, as a shell does");
+        Path data = tmp.resolve("data");
+        Path pidFile = data.resolve("postgres/postmaster.pid");
+        Path log = tmp.resolve("trent.log");
+        try (ChildTrent child = ChildTrent.start(data, log, null, List.of(), true)) {
+            assertThat(enroll(child.client(), "ctrl-c")).isNotNull();
+            long postmaster = pidOf(pidFile);
+            List<ProcessHandle> cluster = new ArrayList<>();
+            cluster.add(ProcessHandle.of(postmaster).orElseThrow());
+            ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(cluster::add);
+            // Ctrl-C in a terminal: SIGINT to every process of the foreground process group.
+            assertThat(new ProcessBuilder("kill", "-s", "INT", "--", "-" + child.pid()).inheritIO().start().waitFor())
+                    .isZero();
+            assertThat(child.process().waitFor(120, TimeUnit.SECONDS)).as("Trent stops on Ctrl-C:%n%s",
+                    child.logTail()).isTrue();
+            // 130 = 128 + SIGINT: the JVM ran its shutdown hooks (Spring's close) and exited for the signal.
+            assertThat(child.process().exitValue()).as(child.logTail()).isEqualTo(130);
+            await("PostgreSQL (every process of it) stopped with Trent",
+                    () -> cluster.stream().noneMatch(ProcessHandle::isAlive));
+            assertThat(pidFile).as("a clean shutdown removes the lock file").doesNotExist();
+            String text = Files.readString(log);
+            assertThat(text.split("Embedded PostgreSQL started as pid", -1)).as("PostgreSQL started once:%n%s", text)
+                    .hasSize(2);
+            assertThat(text).doesNotContain("restarting it on").doesNotContain("Embedded PostgreSQL restarted");
+            // PostgreSQL stopped after Trent closed its pools, not with the signal: no backend of a
+            // pooled connection was terminated by the shutdown.
+            assertThat(text).as("PostgreSQL got the SIGINT meant for the JVM").contains("received fast shutdown request")
+                    .doesNotContain("terminating connection due to administrator command");
+        }
+        // And the next start finds the directory as a clean stop leaves it.
+        try (ChildTrent again = ChildTrent.start(data, tmp.resolve("again.log"))) {
+            assertThat(Files.readString(tmp.resolve("again.log"))).doesNotContain("left running");
+        }
+    }
+
+    @Test
     void postmasterKilledOrHungUnderLoadThenAnswers503AndRecovers() throws Exception {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("trent.data-dir", tmp.resolve("data").toString());
@@ -156,13 +196,13 @@ class DatabaseFaultIT {
                 int port = portOf(pidFile);
                 try (PortHolder held = PortHolder.killAndHold(killed, port, pidFile)) {
                     assertThat(alive(killed)).isFalse();
-                    await("readiness answers 503", () -> client.get("/actuator/health/readiness", null, null)
-                            .status() == 503);
-                    await("the operator API answers 503", () -> client.get("/api/v1/certificates/"
-                            + asked.getSerialNumber().toString(16), ADMIN, null).status() == 503);
-                    TrentClient.Response api = client.get("/api/v1/certificates/" + asked.getSerialNumber()
-                            .toString(16), ADMIN, null);
-                    assertUnavailable(api);
+                    // Every answer from the kill on is checked, not only the one that ends a wait.
+                    for (int i = 0; i < 3; i++) {
+                        TrentClient.Response ready = client.get("/actuator/health/readiness", null, null);
+                        assertThat(ready.status()).as("readiness while PostgreSQL is down: %s", ready).isEqualTo(503);
+                        assertUnavailable(client.get("/api/v1/certificates/" + asked.getSerialNumber().toString(16),
+                                ADMIN, null));
+                    }
                     TrentClient.Response revoke = client.postJson("/api/v1/certificates/"
                             + asked.getSerialNumber().toString(16) + "/revoke", ADMIN, Map.of("reason", "superseded"));
                     assertUnavailable(revoke);
@@ -175,18 +215,21 @@ class DatabaseFaultIT {
                     assertThat(held1.contentType()).isEqualTo("application/ocsp-response");
                     assertThat(new OCSPResp(held1.body()).getStatus()).as("the held pre-signed answer")
                             .isEqualTo(OCSPResp.SUCCESSFUL);
-                    await("OCSP for a serial never asked answers tryLater", () -> {
-                        TrentClient.Response r = client.get(neverAskedPath, null, null);
-                        return r.status() == 200 && "application/ocsp-response".equals(r.contentType())
-                                && ocspStatus(r) == OCSPResp.TRY_LATER;
-                    });
+                    TrentClient.Response never = client.get(neverAskedPath, null, null);
+                    assertThat(never.status()).as(never.toString()).isEqualTo(200);
+                    assertThat(never.contentType()).isEqualTo("application/ocsp-response");
+                    assertThat(ocspStatus(never)).as("OCSP for a serial never asked: tryLater")
+                            .isEqualTo(OCSPResp.TRY_LATER);
                     TrentClient.Response crlDown = client.get(crlPath, null, null);
                     assertThat(crlDown.status()).as(crlDown.toString()).isEqualTo(200);
                     assertThat(crlDown.body()).as("the CRL in memory").isEqualTo(crl.body());
                     await("the load meets the outage", () -> load.unavailable() >= 1);
                 }
-                await("Trent restarts PostgreSQL and readiness is UP again",
-                        () -> client.get("/actuator/health/readiness", null, null).status() == 200);
+                await("Trent restarts PostgreSQL and readiness is UP again", () -> {
+                    TrentClient.Response r = client.get("/actuator/health/readiness", null, null);
+                    assertThat(r.status()).as("readiness while PostgreSQL restarts: %s", r).isIn(200, 503);
+                    return r.status() == 200;
+                });
                 assertThat(pidOf(pidFile)).isNotEqualTo(killed);
                 int before = load.issued();
                 await("enrollment succeeds again", () -> load.issued() > before);
@@ -203,13 +246,17 @@ class DatabaseFaultIT {
                     TrentClient.Response hung = client.withTimeout(Duration.ofSeconds(20)).get("/api/v1/certificates/"
                             + asked.getSerialNumber().toString(16), ADMIN, null);
                     assertUnavailable(hung);
-                    await("readiness answers 503 while PostgreSQL hangs", () -> client.get(
-                            "/actuator/health/readiness", null, null).status() == 503);
+                    TrentClient.Response hungReady = client.get("/actuator/health/readiness", null, null);
+                    assertThat(hungReady.status()).as("readiness while PostgreSQL hangs: %s", hungReady)
+                            .isEqualTo(503);
                 } finally {
                     signal("CONT", cluster);
                 }
-                await("readiness is UP once PostgreSQL runs again",
-                        () -> client.get("/actuator/health/readiness", null, null).status() == 200);
+                await("readiness is UP once PostgreSQL runs again", () -> {
+                    TrentClient.Response r = client.get("/actuator/health/readiness", null, null);
+                    assertThat(r.status()).as("readiness while PostgreSQL resumes: %s", r).isIn(200, 503);
+                    return r.status() == 200;
+                });
                 int afterHang = load.issued();
                 await("enrollment succeeds after the hang", () -> load.issued() > afterHang);
             } finally {
@@ -217,17 +264,33 @@ class DatabaseFaultIT {
             }
             assertThat(load.unexpected()).as("responses other than 200, 201 or 503 problem+json with Retry-After")
                     .isEmpty();
+            List<X509Certificate> received = new ArrayList<>();
+            load.issued.forEach(a -> received.add(a.certificate()));
             for (Attempt a : load.failed()) {
                 TrentClient.Response r = client.enroll(a.token(), "application/pkcs10", a.csr().der(), null);
                 assertThat(r.status()).as("the token of a request answered 503: %s", r).isIn(200, 201);
+                assertThat(r.certificates().get(0).getPublicKey()).isEqualTo(a.csr().keys().getPublic());
+                received.add(r.certificates().get(0));
             }
+            // Every certificate a client received, before, during and after the faults: stored
+            // byte for byte, and signed by the issuer.
+            for (X509Certificate c : received) {
+                TrentClient.Response r = client.get("/api/v1/certificates/" + c.getSerialNumber().toString(16), ADMIN,
+                        "application/pkix-cert");
+                assertThat(r.status()).as("certificate %s received under load is known: %s",
+                        c.getSerialNumber().toString(16), r).isEqualTo(200);
+                assertThat(r.certificates().get(0)).isEqualTo(c);
+                c.verify(issuer.getPublicKey());
+            }
+            System.out.printf("DatabaseFaultIT: %d certificates received under load, %d requests answered 503%n",
+                    load.issued(), load.unavailable());
             TrentClient.Response audit = client.get("/api/v1/audit/verify", ADMIN, null);
             assertThat(audit.json().get("valid").asBoolean()).as(audit.text()).isTrue();
         }
     }
 
     @Test
-    void leftoverPostmasterWhenTrentStartsThenStoppedByFastShutdownAndAStalePidFileRemoved() throws Exception {
+    void leftoverPostmasterWhenTrentStartsThenStoppedByFastShutdownAndAStalePidFileHandled() throws Exception {
         Path data = tmp.resolve("data");
         Path cluster = data.resolve("postgres");
         Map<String, String> settings = Map.of("trent.data-dir", data.toString(), "trent.bootstrap-admin-token", ADMIN);
@@ -282,16 +345,26 @@ class DatabaseFaultIT {
         } finally {
             other.destroyForcibly();
         }
+
+        // A postmaster.pid whose process is gone (a power cut): left to PostgreSQL, which checks
+        // the shared memory it names and starts over it.
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Files.writeString(cluster.resolve("postmaster.pid"), gone.pid() + "\n" + cluster + "\n1700000000\n"
+                + port + "\n\nlocalhost\n  1234567     1\nready   \n");
+        try (TrentApp app = TrentApp.start(settings)) {
+            assertThat(enroll(app.client(), "leftover-3")).isNotNull();
+        }
     }
 
-    private static void assertUnavailable(TrentClient.Response r) {
+    static void assertUnavailable(TrentClient.Response r) {
         assertThat(r.status()).as(r.toString()).isEqualTo(503);
         assertThat(r.contentType()).startsWith("application/problem+json");
         assertThat(r.header("Retry-After")).as(r.toString()).isNotNull();
         assertThat(r.json().get("type").asText()).isEqualTo("https://trent.dev/problems/database-unavailable");
     }
 
-    private static X509Certificate enroll(TrentClient client, String device) {
+    static X509Certificate enroll(TrentClient client, String device) {
         TrentClient.Response r = client.enroll(client.token(ADMIN, device, "device", null), "application/pkcs10",
                 TestCsrs.ecP256("x").der(), null);
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
@@ -543,15 +616,23 @@ class DatabaseFaultIT {
             this.log = log;
         }
 
+        static final boolean SETSID = Stream.of(System.getenv("PATH").split(":"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "setsid")));
+
         static ChildTrent start(Path data, Path log) throws Exception {
             return start(data, log, null, List.of());
+        }
+
+        static ChildTrent start(Path data, Path log, Path journal, List<String> settings) throws Exception {
+            return start(data, log, journal, settings, false);
         }
 
         /**
          * With {@code journal}: the test classpath instead of the jar, and the
          * {@link dev.trent.support.SignatureJournal} writing every certificate signature to it.
          */
-        static ChildTrent start(Path data, Path log, Path journal, List<String> settings) throws Exception {
+        static ChildTrent start(Path data, Path log, Path journal, List<String> settings, boolean ownProcessGroup)
+                throws Exception {
             List<String> launch;
             if (journal == null) {
                 Path jar;
@@ -571,8 +652,14 @@ class DatabaseFaultIT {
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+            List<String> command = new ArrayList<>();
+            if (ownProcessGroup) {
+                // As a shell starts a job: the JVM leads a process group of its own (setsid execs
+                // it, so the pid stays the JVM's), which a signal to the group reaches.
+                command.add("setsid");
+            }
+            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
+                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
             command.addAll(launch);
             command.addAll(settings);
             command.addAll(List.of("--server.port=" + port, "--trent.tls.port=0", "--trent.data-dir=" + data,
@@ -606,6 +693,14 @@ class DatabaseFaultIT {
         void kill() throws InterruptedException {
             process.destroyForcibly();
             process.waitFor(60, TimeUnit.SECONDS);
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        Process process() {
+            return process;
         }
 
         /** SIGTERM, Spring's graceful shutdown. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assertions;
@@ -32,7 +33,21 @@ public final class ExternalTool {
 
     /** Runs {@code command} in {@code dir}; throws when it cannot be started or does not finish. */
     public static Result run(Path dir, List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        return run(dir, null, command);
+    }
+
+    /**
+     * Runs {@code command} in {@code dir} with exactly the environment {@code environment} (or
+     * this JVM's when null); throws when it cannot be started or does not finish.
+     */
+    public static Result run(Path dir, Map<String, String> environment, List<String> command)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        if (environment != null) {
+            builder.environment().clear();
+            builder.environment().putAll(environment);
+        }
+        Process p = builder.start();
         try {
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();

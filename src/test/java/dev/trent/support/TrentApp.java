@@ -26,14 +26,32 @@ public final class TrentApp implements AutoCloseable {
 
     /** Starts Trent with {@code server.port=0} plus the given {@code trent.*} (or other) settings. */
     public static TrentApp start(Map<String, String> settings) {
+        return start(settings, (MovableClock) null);
+    }
+
+    /** As {@link #start(Map)}, with more configuration classes (a test's beans). */
+    public static TrentApp start(Map<String, String> settings, Class<?>... extraSources) {
+        return start(settings, null, extraSources);
+    }
+
+    /** {@link #start(Map)} with {@code clock} in place of Trent's clock (null: the system clock). */
+    public static TrentApp start(Map<String, String> settings, MovableClock clock) {
+        return start(settings, clock, new Class<?>[0]);
+    }
+
+    private static TrentApp start(Map<String, String> settings, MovableClock clock, Class<?>[] extraSources) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("server.port", "0");
         all.put("trent.tls.port", "0");
         all.putAll(settings);
         List<String> args = new ArrayList<>();
         all.forEach((k, v) -> args.add("--" + k + "=" + v));
-        return new TrentApp(new SpringApplicationBuilder(TrentApplication.class).main(TrentApplication.class)
-                .run(args.toArray(String[]::new)));
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(TrentApplication.class).sources(extraSources)
+                .main(TrentApplication.class);
+        if (clock != null) {
+            builder.initializers(clock.installIn());
+        }
+        return new TrentApp(builder.run(args.toArray(String[]::new)));
     }
 
     public int port() {

@@ -48,7 +48,8 @@ class ClientErrorsIT extends IntegrationTest {
     private HttpFuzzer.Result send(String method, String target, String body, String... headers) {
         List<String> hs = new ArrayList<>(List.of("Host: localhost:" + port));
         hs.addAll(List.of(headers));
-        return raw.send(new HttpFuzzer.Request(0, method, target, hs, body.getBytes(StandardCharsets.UTF_8), false));
+        return raw.send(new HttpFuzzer.Request(0, method, target, hs, body.getBytes(StandardCharsets.UTF_8), false,
+                false, false));
     }
 
     /** problem+json with this status and type, whose detail says something. */
@@ -109,10 +110,15 @@ class ClientErrorsIT extends IntegrationTest {
     }
 
     @Test
-    void textWhenItHoldsNulThen400() {
-        JsonNode p = assertProblem(send("POST", "/api/v1/api-keys", "{\"name\":\"a\\u0000b\",\"role\":\"AUDITOR\"}", AUTH,
-                "Content-Type: application/json"), 400, "invalid-request");
+    void textWhenItHoldsNulThen400AndWarnedWithTheSqlStateNotTheValue(CapturedOutput output) throws Exception {
+        JsonNode p = assertProblem(send("POST", "/api/v1/api-keys", "{\"name\":\"nul-\\u0000-value\",\"role\":\"AUDITOR\"}",
+                AUTH, "Content-Type: application/json"), 400, "invalid-request");
         assertThat(p.get("detail").asText()).contains("NUL");
+        // Maybe Trent's own bug rather than the client's: a WARN with the SQL state and the code that sent it.
+        String warned = output.getAll().lines().filter(l -> l.contains("PostgreSQL refused a value (SQLSTATE 22"))
+                .findFirst().orElseThrow(() -> new AssertionError("no WARN line for the refused value"));
+        assertThat(warned).contains("WARN").contains("sent by dev.trent.").contains("/api/v1/api-keys")
+                .doesNotContain("nul-").doesNotContain("0x00");
         assertProblem(send("GET", "/api/v1/certificates?deviceId=a%00b", "", AUTH), 400, "invalid-request");
         assertProblem(send("GET", "/api/v1/audit?actor=a%00b", "", AUTH), 400, "invalid-request");
     }
@@ -181,16 +187,29 @@ class ClientErrorsIT extends IntegrationTest {
 
     @Test
     void clientErrorsWhenInABurstThenOneLineEachRateLimitedWithoutStackTraces(CapturedOutput output) throws Exception {
-        int before = count(output.getAll(), "Client error ");
+        int skip = output.getAll().length();
+        java.util.concurrent.ExecutorService burst = java.util.concurrent.Executors.newFixedThreadPool(8);
         for (int i = 0; i < 40; i++) {
-            send("GET", "/api/v1/audit?action=%zz" + i, "", AUTH);
+            String query = "%zz" + i;
+            burst.submit(() -> send("GET", "/api/v1/audit?action=" + query, "", AUTH));
         }
+        burst.shutdown();
+        assertThat(burst.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         Thread.sleep(1100); // into the next one-second window of the log limiter
         send("GET", "/api/v1/audit?action=%zzlast", "", AUTH);
-        String log = output.getAll();
-        int lines = count(log, "Client error ") - before;
-        assertThat(lines).as("at most 10 lines a second").isBetween(2, 31);
-        assertThat(log).contains("more not logged)");
+        String log = output.getAll().substring(skip);
+        List<String> lines = log.lines().filter(l -> l.contains("Client error ")).toList();
+        // Every error is accounted for: written, or counted on a later line (the last one, at the latest).
+        long counted = lines.stream().map(l -> java.util.regex.Pattern.compile("\\((\\d+) more not logged\\)")
+                .matcher(l)).filter(java.util.regex.Matcher::find).mapToLong(m -> Long.parseLong(m.group(1))).sum();
+        assertThat(lines.size() + counted).as("lines written plus lines counted").isEqualTo(41);
+        // At most 10 lines in each one-second window of the limiter, so at most 20 in any second of the clock.
+        List<java.time.Instant> times = lines.stream().map(l -> java.time.Instant.parse(l.substring(0,
+                l.indexOf(' ')))).toList();
+        for (int i = 0; i + 20 < times.size(); i++) {
+            assertThat(java.time.Duration.between(times.get(i), times.get(i + 20))).as("21 lines within a second")
+                    .isGreaterThanOrEqualTo(java.time.Duration.ofSeconds(1));
+        }
         assertThat(log).doesNotContain("InvalidParameterException").doesNotContain("Unexpected error")
                 .doesNotContain("Error parsing HTTP request header");
     }

@@ -22,8 +22,6 @@ class DatabaseUnavailableTest {
         assertThat(DatabaseUnavailable.causedBy(new CannotCreateTransactionException("no connection"))).isTrue();
         assertThat(DatabaseUnavailable.causedBy(new RuntimeException(new SQLTransientConnectionException(
                 "pool timeout")))).isTrue();
-        assertThat(DatabaseUnavailable.causedBy(new RuntimeException(new SQLException("canceling statement due "
-                + "to statement timeout", "57014")))).isTrue();
         assertThat(DatabaseUnavailable.causedBy(new RuntimeException(new SQLException("the database system is "
                 + "starting up", "57P03")))).isTrue();
     }
@@ -48,5 +46,20 @@ class DatabaseUnavailableTest {
         assertThat(DatabaseUnavailable.causedBy(new SQLException("Connection is closed"))).as("not from the pool")
                 .isFalse();
         assertThat(DatabaseUnavailable.causedBy(new TransactionSystemException("commit failed"))).isFalse();
+    }
+
+    @Test
+    void timedOutWhenStatementTimeoutThenTrueAndNotAnOutage() {
+        RuntimeException canceled = new RuntimeException(new SQLException("canceling statement due to statement "
+                + "timeout", "57014"));
+        assertThat(DatabaseUnavailable.causedBy(canceled)).isFalse();
+        assertThat(DatabaseUnavailable.timedOut(canceled)).isTrue();
+        assertThat(DatabaseUnavailable.timedOut(new org.springframework.dao.QueryTimeoutException("timeout"))).isTrue();
+        assertThat(DatabaseUnavailable.timedOut(new DataAccessResourceFailureException("x",
+                new SQLException("I/O error", "08006")))).as("an outage is not a timeout").isFalse();
+        assertThat(DatabaseUnavailable.timedOut(new IllegalStateException("bug"))).isFalse();
+        ProblemException p = DatabaseUnavailable.timeoutProblem();
+        assertThat(p.status().value()).isEqualTo(503);
+        assertThat(p.type()).isEqualTo("database-timeout").isNotEqualTo(DatabaseUnavailable.problem().type());
     }
 }

@@ -11,7 +11,8 @@ import dev.trent.support.IntegrationTest;
 /**
  * {@link HttpFuzzer} against the whole application: mutated requests to every operation in
  * {@code openapi.yaml}, with and without the bootstrap admin key; no 5xx, every error
- * problem+json (OCSP answers in OCSP). 2,000 requests in the build; more with
+ * problem+json (OCSP answers in OCSP); chunked bodies and keep-alive connections among them (the
+ * request after a kept-alive one must get its own 200). 2,000 requests in the build; more with
  * {@code -Dtrent.fuzz.count=N}; a failure prints its seed and request, and
  * {@code -Dtrent.fuzz.seed=S} replays the run.
  */
@@ -30,6 +31,9 @@ class HttpFuzzIT extends IntegrationTest {
         System.out.print("HttpFuzzIT " + summary.report());
         assertThat(summary.statuses().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(count);
         assertThat(summary.statuses().keySet()).as("authenticated requests got through").contains(200);
+        assertThat(summary.chunked()).as("chunked bodies were sent").isPositive();
+        assertThat(summary.followedOnTheConnection()).as("kept-alive connections carried a second request")
+                .isPositive();
         assertThat(summary.failureCount()).as("replay with -Dtrent.fuzz.seed=" + seed + "\n" + summary.report())
                 .isZero();
     }

@@ -34,11 +34,15 @@ import org.yaml.snakeyaml.Yaml;
  * that malformed request lines, escapes, headers and bodies reach the server as written): bad
  * {@code %} escapes and invalid UTF-8 in paths and query strings, out-of-range numbers and
  * timestamps, wildcard or broken {@code Content-Type}s, truncated or garbage bodies, NUL in
- * strings, deep JSON, oversized headers, other methods, with and without credentials.
+ * strings, deep JSON, oversized headers, other methods, with and without credentials; bodies in
+ * chunked transfer coding (some malformed, some beside a Content-Length), and keep-alive
+ * connections on which a well-formed request follows the mutated one.
  *
  * <p>A response fails when its status is 5xx (or there is none), when an error (4xx) is not
  * {@code application/problem+json}, or when an OCSP request is not answered with
- * {@code application/ocsp-response}. Request {@code i} of a run with seed {@code s} is made from
+ * {@code application/ocsp-response}, or when the request that follows a kept-alive one on its
+ * connection gets anything but its own 200 (the server closing the connection first is fine).
+ * Request {@code i} of a run with seed {@code s} is made from
  * {@code new Random(s * 1_000_003 + i)}, so every failure reproduces from the seed and index
  * printed with it.
  *
@@ -59,8 +63,14 @@ public final class HttpFuzzer {
     record Param(String name, String in, String type, String format) {
     }
 
-    /** A request as sent; {@code ocsp} when its target is an OCSP endpoint (status-agnostic check). */
-    record Request(long index, String method, String target, List<String> headers, byte[] body, boolean ocsp) {
+    /**
+     * A request as sent; {@code ocsp} when its target is an OCSP endpoint (status-agnostic check);
+     * {@code chunked} when {@code body} is already in chunked transfer coding (else a
+     * Content-Length is added); {@code keepAlive} when a second, well-formed request follows it on
+     * the same connection.
+     */
+    record Request(long index, String method, String target, List<String> headers, byte[] body, boolean ocsp,
+            boolean chunked, boolean keepAlive) {
         String describe() {
             String b = body.length > 300 ? printable(java.util.Arrays.copyOf(body, 300)) + "...(" + body.length
                     + " bytes)" : printable(body);
@@ -70,19 +80,31 @@ public final class HttpFuzzer {
                 hs.add(h.length() > 200 ? h.substring(0, 200) + "...(" + h.length() + " chars)" : h);
             }
             return "#" + index + " " + printable(method.getBytes(StandardCharsets.ISO_8859_1)) + " "
-                    + printable(t.getBytes(StandardCharsets.ISO_8859_1)) + " headers=" + hs + " body=" + b;
+                    + printable(t.getBytes(StandardCharsets.ISO_8859_1)) + " headers=" + hs + " body=" + b
+                    + (chunked ? " (chunked)" : "") + (keepAlive ? " (keep-alive, then " + PROBE_TARGET + ")" : "");
         }
     }
 
-    record Result(Request request, int status, String contentType, String body) {
+    /**
+     * What came back; for a keep-alive request {@code probeStatus} is the status of the request
+     * that followed it on the connection (0: the server closed the connection first).
+     */
+    record Result(Request request, int status, String contentType, String body, int probeStatus) {
+        Result(Request request, int status, String contentType, String body) {
+            this(request, status, contentType, body, 0);
+        }
     }
+
+    /** The well-formed request sent after a keep-alive one, on the same connection. */
+    static final String PROBE_TARGET = "/actuator/health/liveness";
 
     /** What a run found. */
     public record Summary(long seed, long requests, SortedMap<Integer, Long> statuses, List<String> failures,
-            long failureCount) {
+            long failureCount, long chunked, long keptAlive, long followedOnTheConnection) {
         public String report() {
             StringBuilder s = new StringBuilder("seed=" + seed + " requests=" + requests + " statuses=" + statuses
-                    + " failures=" + failureCount + "\n");
+                    + " failures=" + failureCount + " chunked=" + chunked + " keep-alive=" + keptAlive
+                    + " (answered, then the next request on the connection: " + followedOnTheConnection + ")\n");
             failures.forEach(f -> s.append("  ").append(f).append('\n'));
             return s.toString();
         }
@@ -296,7 +318,58 @@ public final class HttpFuzzer {
         // Tomcat refuses a target with characters RFC 3986 does not allow before it has a path.
         boolean ocsp = op.ocsp() && !pathMutated && target.length() < 7000
                 && target.matches("[A-Za-z0-9\\-._~:/?@!$&'()*+,;=%]*");
-        return new Request(index, method, target, headers, body, ocsp);
+        // Chunked transfer coding (RFC 9112 7.1) for some bodies, now and then malformed or with
+        // a Content-Length beside it (RFC 9112 6.3: Transfer-Encoding wins); keep-alive for some
+        // requests, followed on the connection by a well-formed one that must get its own answer
+        // (a body read wrongly would leave bytes that the server reads as the next request). Not
+        // after HEAD: its answer has a Content-Length and no body.
+        boolean chunked = wantsBody && r.nextInt(100) < 15;
+        if (chunked) {
+            if (r.nextInt(100) < 20) {
+                headers.add("Content-Length: " + body.length);
+            }
+            headers.add(pick(r, new String[] {"Transfer-Encoding: chunked", "Transfer-Encoding: chunked",
+                "Transfer-Encoding: Chunked", "transfer-encoding: chunked"}));
+            body = chunk(r, body);
+        }
+        boolean keepAlive = !method.equalsIgnoreCase("HEAD") && r.nextInt(100) < 15;
+        return new Request(index, method, target, headers, body, ocsp, chunked, keepAlive);
+    }
+
+    /**
+     * The body in chunked coding: one to four chunks (sizes in hex, some upper-case, some with a
+     * chunk extension), the last chunk, sometimes a trailer; one in ten malformed in a way that
+     * is complete on the wire (a size that is not hex, a negative or huge size, a missing CRLF),
+     * so the server can refuse it at once rather than wait for bytes that never come.
+     */
+    private static byte[] chunk(Random r, byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int malformed = r.nextInt(100) < 10 ? r.nextInt(5) : -1;
+        int pieces = body.length == 0 ? 0 : 1 + r.nextInt(Math.min(4, body.length));
+        int at = 0;
+        for (int i = 0; i < pieces; i++) {
+            int n = i == pieces - 1 ? body.length - at : 1 + r.nextInt(body.length - at - (pieces - i - 1));
+            String size = Integer.toHexString(n);
+            size = r.nextBoolean() ? size.toUpperCase(Locale.ROOT) : size;
+            if (i == 0 && malformed == 0) {
+                size = pick(r, new String[] {"zz", "-1", "0x" + size, " " + size, "", "fffffffffffffffff"});
+            }
+            String ext = r.nextInt(100) < 10 ? pick(r, new String[] {";a=b", ";x", ";a=\"q\"", "; a = b"}) : "";
+            out.writeBytes((size + ext + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body, at, n);
+            out.writeBytes((i == 0 && malformed == 1 ? "XX" : "\r\n").getBytes(StandardCharsets.US_ASCII));
+            at += n;
+        }
+        out.writeBytes((malformed == 2 ? "0;\u0001\r\n" : "0\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        if (r.nextInt(100) < 10 || malformed == 3) {
+            out.writeBytes((malformed == 3 ? "Trailer without colon\r\n" : "X-Trailer: 1\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        }
+        out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        if (malformed == 4) {
+            out.writeBytes("GARBAGE AFTER THE LAST CHUNK\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return out.toByteArray();
     }
 
     private String pathValue(Random r, Operation op, Param p) {
@@ -471,7 +544,11 @@ public final class HttpFuzzer {
 
     // ---- sending and judging
 
-    /** Sends a request over a fresh connection ({@code Connection: close}) and reads the whole response. */
+    /**
+     * Sends a request over a fresh connection and reads the whole response: with {@code
+     * Connection: close}, or, for a keep-alive request, followed by a well-formed {@code GET}
+     * of {@link #PROBE_TARGET} on the same connection, whose answer is read too.
+     */
     public Result send(Request q) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(host, port), timeoutMillis);
@@ -481,8 +558,8 @@ public final class HttpFuzzer {
             for (String h : q.headers()) {
                 head.write((h + "\r\n").getBytes(StandardCharsets.UTF_8));
             }
-            head.write(("Content-Length: " + q.body().length + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            head.write(((q.chunked() ? "" : "Content-Length: " + q.body().length + "\r\n")
+                    + (q.keepAlive() ? "" : "Connection: close\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
             out.write(head.toByteArray());
             try {
@@ -491,11 +568,123 @@ public final class HttpFuzzer {
             } catch (IOException e) {
                 // The server may answer (and close) before reading a body it refuses.
             }
-            byte[] response = readAll(s.getInputStream());
-            return parse(q, response);
+            if (!q.keepAlive()) {
+                return parse(q, readAll(s.getInputStream()));
+            }
+            java.io.BufferedInputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            byte[] first;
+            try {
+                first = readOne(in);
+            } catch (RuntimeException e) {
+                return new Result(q, -1, null, "response framing cannot be read: " + e);
+            }
+            if (first == null) {
+                return new Result(q, -1, null, "the connection closed without a response");
+            }
+            Result result = parse(q, first);
+            if (result.status() < 0 || closes(first)) {
+                return result;
+            }
+            try {
+                out.write(("GET " + PROBE_TARGET + " HTTP/1.1\r\nHost: " + host + ":" + port
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (IOException e) {
+                return result; // closed by the server after its answer: allowed (RFC 9112 9.6)
+            }
+            byte[] second;
+            try {
+                second = readAll(in);
+            } catch (IOException e) {
+                second = new byte[0];
+            }
+            int probe = second.length == 0 ? 0 : parse(q, second).status();
+            return new Result(q, result.status(), result.contentType(), result.body(), probe);
         } catch (IOException e) {
             return new Result(q, -1, null, e.toString());
         }
+    }
+
+    /** Whether a response says the server closes the connection after it. */
+    private static boolean closes(byte[] response) {
+        String text = new String(response, StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        return end >= 0 && text.substring(0, end).toLowerCase(Locale.ROOT).contains("\r\nconnection: close");
+    }
+
+    /**
+     * One response (interim 1xx answers included) read by its framing: Content-Length, chunked,
+     * or until the connection closes; null when the connection closed before any byte.
+     */
+    private static byte[] readOne(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            String headers = readHead(in, out);
+            if (headers == null) {
+                return out.size() == 0 ? null : out.toByteArray();
+            }
+            if (!headers.startsWith("HTTP/1.1 ") || headers.length() < 12) {
+                out.write(readAll(in));
+                return out.toByteArray(); // not HTTP: parse() says so
+            }
+            int status = Integer.parseInt(headers.substring(9, 12));
+            if (status >= 100 && status < 200) {
+                continue;
+            }
+            String lower = headers.toLowerCase(Locale.ROOT);
+            java.util.regex.Matcher length = java.util.regex.Pattern.compile("\r\ncontent-length: *([0-9]+)")
+                    .matcher(lower);
+            if (status == 204 || status == 304) {
+                return out.toByteArray();
+            } else if (lower.contains("\r\ntransfer-encoding: chunked")) {
+                while (true) {
+                    String line = readLine(in, out);
+                    int semi = line.indexOf(';');
+                    long n = Long.parseLong((semi >= 0 ? line.substring(0, semi) : line).strip(), 16);
+                    if (n == 0) {
+                        while (!readLine(in, out).isEmpty()) {
+                            // trailer fields
+                        }
+                        return out.toByteArray();
+                    }
+                    out.write(in.readNBytes((int) n));
+                    readLine(in, out);
+                }
+            } else if (length.find()) {
+                out.write(in.readNBytes(Integer.parseInt(length.group(1))));
+                return out.toByteArray();
+            } else {
+                out.write(readAll(in));
+                return out.toByteArray();
+            }
+        }
+    }
+
+    /** Reads a response's head into {@code out}; returns it, or null at the end of the stream. */
+    private static String readHead(InputStream in, ByteArrayOutputStream out) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (true) {
+            String line = readLine(in, out);
+            if (line == null) {
+                return null;
+            }
+            if (line.isEmpty()) {
+                return head.toString();
+            }
+            head.append(head.length() == 0 ? "" : "\r\n").append(line);
+        }
+    }
+
+    private static String readLine(InputStream in, ByteArrayOutputStream out) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c; (c = in.read()) >= 0;) {
+            out.write(c);
+            if (c == '\n') {
+                return line.toString().endsWith("\r") ? line.substring(0, line.length() - 1) : line.toString();
+            }
+            line.append((char) c);
+        }
+        return line.length() == 0 ? null : line.toString();
     }
 
     private static byte[] readAll(InputStream in) throws IOException {
@@ -551,6 +740,10 @@ public final class HttpFuzzer {
         if (r.status() >= 400 && !ocspAnswer && !type.startsWith("application/problem+json")) {
             return "error " + r.status() + " is not problem+json (" + r.contentType() + ")";
         }
+        if (q.keepAlive() && r.probeStatus() != 0 && r.probeStatus() != 200) {
+            return "the request after it on the connection got " + r.probeStatus() + " instead of 200 (the body was "
+                    + "framed wrongly)";
+        }
         return null;
     }
 
@@ -559,6 +752,9 @@ public final class HttpFuzzer {
         Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicLong failureCount = new AtomicLong();
+        AtomicLong chunked = new AtomicLong();
+        AtomicLong keptAlive = new AtomicLong();
+        AtomicLong followed = new AtomicLong();
         AtomicLong next = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         for (int t = 0; t < threads; t++) {
@@ -566,6 +762,9 @@ public final class HttpFuzzer {
                 for (long i; (i = next.getAndIncrement()) < count;) {
                     Result res = send(request(i));
                     statuses.computeIfAbsent(res.status(), k -> new AtomicLong()).incrementAndGet();
+                    chunked.addAndGet(res.request().chunked() ? 1 : 0);
+                    keptAlive.addAndGet(res.request().keepAlive() ? 1 : 0);
+                    followed.addAndGet(res.probeStatus() == 200 ? 1 : 0);
                     String why = judge(res);
                     if (why != null && failureCount.incrementAndGet() <= maxFailuresShown) {
                         failures.add(why + ": " + res.request().describe() + " -> " + res.contentType() + " "
@@ -578,7 +777,8 @@ public final class HttpFuzzer {
         pool.awaitTermination(365, TimeUnit.DAYS);
         SortedMap<Integer, Long> histogram = new TreeMap<>();
         statuses.forEach((k, v) -> histogram.put(k, v.get()));
-        return new Summary(seed, count, histogram, List.copyOf(failures), failureCount.get());
+        return new Summary(seed, count, histogram, List.copyOf(failures), failureCount.get(), chunked.get(),
+                keptAlive.get(), followed.get());
     }
 
     static String printable(byte[] b) {

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.standardwebhooks.Webhook;
 
+import dev.trent.pki.SecretBox;
+
 class WebhookSignatureTest {
 
     @TempDir
@@ -39,13 +41,13 @@ class WebhookSignatureTest {
         assertThat(Files.getPosixFilePermissions(dir.resolve("k")))
                 .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-        byte[] sealed = box.seal(secret, 7);
-        assertThat(SecretBox.fromFile(dir.resolve("k"), random).open(sealed, 7)).as("the same key, read again")
+        byte[] sealed = box.seal(secret, WebhookService.sealContext(7));
+        assertThat(SecretBox.fromFile(dir.resolve("k"), random).open(sealed, WebhookService.sealContext(7))).as("the same key, read again")
                 .isEqualTo(secret);
-        assertThatThrownBy(() -> box.open(sealed, 8)).isInstanceOf(GeneralSecurityException.class);
+        assertThatThrownBy(() -> box.open(sealed, WebhookService.sealContext(8))).isInstanceOf(GeneralSecurityException.class);
         SecretBox other = SecretBox.fromFile(dir.resolve("other"), random);
         assertThat(other.keyId()).isNotEqualTo(box.keyId());
-        assertThatThrownBy(() -> other.open(sealed, 7)).isInstanceOf(GeneralSecurityException.class);
+        assertThatThrownBy(() -> other.open(sealed, WebhookService.sealContext(7))).isInstanceOf(GeneralSecurityException.class);
         assertThat(Base64.getDecoder().decode(Files.readString(dir.resolve("k")).strip())).hasSize(32);
     }
 }

@@ -1,4 +1,4 @@
-package dev.trent.webhook;
+package dev.trent.pki;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,16 +16,14 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
-import dev.trent.pki.Hashes;
-
 /**
- * Seals webhook signing secrets at rest: AES-256-GCM (NIST SP 800-38D) with a random 96-bit
- * nonce and the endpoint's id as associated data, so a sealed secret cannot be moved to another
- * endpoint's row. The key is 32 random bytes, base64 in a file (owner-only), created on first use.
- * A database dump alone then does not let anyone forge webhooks; the key file goes into the
- * backup separately, like the CA's keystore.
+ * Seals secrets at rest (webhook signing secrets, OCSP responder keys): AES-256-GCM (NIST SP
+ * 800-38D) with a random 96-bit nonce and a context naming the secret's owner (for example its
+ * row) as associated data, so a sealed secret cannot be moved to another row. The key is 32
+ * random bytes, base64 in a file (owner-only), created on first use. A database dump alone then
+ * does not open the secrets; the key file goes into the backup separately, like the CA's keystore.
  */
-final class SecretBox {
+public final class SecretBox {
 
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
@@ -36,7 +34,7 @@ final class SecretBox {
 
     SecretBox(byte[] key, SecureRandom random) {
         if (key.length != 32) {
-            throw new IllegalArgumentException("the webhook key must be 32 bytes");
+            throw new IllegalArgumentException("a sealing key must be 32 bytes");
         }
         this.key = new SecretKeySpec(key, "AES");
         this.keyId = Hashes.sha256Hex(key).substring(0, 16);
@@ -44,7 +42,7 @@ final class SecretBox {
     }
 
     /** Reads the key file, or creates it (32 random bytes, owner-only) when it does not exist. */
-    static SecretBox fromFile(Path file, SecureRandom random) throws IOException {
+    public static SecretBox fromFile(Path file, SecureRandom random) throws IOException {
         if (!Files.exists(file)) {
             byte[] fresh = new byte[32];
             random.nextBytes(fresh);
@@ -81,17 +79,18 @@ final class SecretBox {
     }
 
     /** The first 16 hex digits of the key's SHA-256: which key sealed a secret. */
-    String keyId() {
+    public String keyId() {
         return keyId;
     }
 
-    byte[] seal(byte[] secret, long endpointId) {
+    /** The secret sealed for {@code context} (which {@link #open} must be given again). */
+    public byte[] seal(byte[] secret, String context) {
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-            c.updateAAD(aad(endpointId));
+            c.updateAAD(context.getBytes(StandardCharsets.UTF_8));
             byte[] sealed = c.doFinal(secret);
             return ByteBuffer.allocate(NONCE_BYTES + sealed.length).put(nonce).put(sealed).array();
         } catch (GeneralSecurityException e) {
@@ -99,18 +98,15 @@ final class SecretBox {
         }
     }
 
-    byte[] open(byte[] sealed, long endpointId) throws GeneralSecurityException {
+    /** The secret, if {@code sealed} was sealed with this key for this context; else the exception. */
+    public byte[] open(byte[] sealed, String context) throws GeneralSecurityException {
         if (sealed.length < NONCE_BYTES + TAG_BITS / 8) {
             throw new GeneralSecurityException("sealed secret too short");
         }
         Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
         c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, Arrays.copyOf(sealed, NONCE_BYTES)));
-        c.updateAAD(aad(endpointId));
+        c.updateAAD(context.getBytes(StandardCharsets.UTF_8));
         return c.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES);
-    }
-
-    private static byte[] aad(long endpointId) {
-        return ("trent-webhook-endpoint:" + endpointId).getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override

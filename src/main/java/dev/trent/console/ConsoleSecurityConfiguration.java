@@ -1,0 +1,162 @@
+package dev.trent.console;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+import dev.trent.audit.FailureBursts;
+import dev.trent.operator.ApiKeyService;
+import dev.trent.operator.OperatorPrincipal;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+
+/**
+ * The console's own filter chain, ahead of the API's stateless chains and matching only
+ * {@code /console/**}: login with an operator API key (form field {@code apiKey}) starts a
+ * server-side session; every state-changing form carries a CSRF token; roles are those of the
+ * API (AUDITOR reads, OPERATOR revokes and makes tokens, ADMIN the rest). A failed login counts
+ * toward the same failure burst as a wrong API key on the API ({@link FailureBursts}, kind
+ * {@code api-key}). The session cookie is HttpOnly, SameSite=Strict, limited to
+ * {@code /console}, and Secure on HTTPS (Tomcat sets it on secure requests); see
+ * {@code server.servlet.session.*} in application.yml.
+ *
+ * <p>Pages load no script at all (CSP {@code script-src 'none'}), so the essential actions are
+ * plain forms.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ConsoleProperties.class)
+class ConsoleSecurityConfiguration {
+
+    static final String LOGIN_AT = ConsoleSecurityConfiguration.class.getName() + ".loginAt";
+
+    static final String CSP = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    @Bean
+    @Order(0)
+    SecurityFilterChain consoleChain(HttpSecurity http, ApiKeyService apiKeys, FailureBursts bursts,
+            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock) throws Exception {
+        AuthenticationProvider byApiKey = new AuthenticationProvider() {
+            @Override
+            public Authentication authenticate(Authentication authentication) {
+                Object credentials = authentication.getCredentials();
+                String presented = credentials == null ? "" : credentials.toString().strip();
+                OperatorPrincipal p = presented.isEmpty() ? null : apiKeys.authenticate(presented).orElse(null);
+                if (p == null) {
+                    throw new BadCredentialsException("unknown or revoked API key");
+                }
+                return UsernamePasswordAuthenticationToken.authenticated(p, null,
+                        List.of(new SimpleGrantedAuthority("ROLE_" + p.role().name())));
+            }
+
+            @Override
+            public boolean supports(Class<?> authentication) {
+                return UsernamePasswordAuthenticationToken.class.isAssignableFrom(authentication);
+            }
+        };
+        return http.securityMatcher("/console", "/console/**")
+                .authenticationManager(new ProviderManager(byApiKey))
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED)
+                        .sessionFixation(f -> f.changeSessionId()))
+                .formLogin(f -> f.loginPage("/console/login").loginProcessingUrl("/console/login")
+                        .usernameParameter("operator").passwordParameter("apiKey")
+                        .successHandler((req, res, auth) -> {
+                            HttpSession session = req.getSession();
+                            session.setMaxInactiveInterval((int) properties.idleTimeout().toSeconds());
+                            session.setAttribute(LOGIN_AT, clock.instant());
+                            res.sendRedirect(req.getContextPath() + "/console/");
+                        })
+                        .failureHandler((req, res, e) -> {
+                            // As the API's ApiKeyAuthenticationFilter: logged (rate-limited) and counted.
+                            clientErrors.refusedCredential(req, "Console login with an unknown or revoked API key");
+                            bursts.failed(req.getRemoteAddr(), "api-key");
+                            res.sendRedirect(req.getContextPath() + "/console/login?error");
+                        })
+                        .permitAll())
+                .logout(l -> l.logoutUrl("/console/logout").logoutSuccessUrl("/console/login?logout")
+                        .invalidateHttpSession(true).deleteCookies("JSESSIONID"))
+                .httpBasic(b -> b.disable())
+                .requestCache(r -> r.disable())
+                .headers(h -> h.contentSecurityPolicy(c -> c.policyDirectives(CSP))
+                        .referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER))
+                        .frameOptions(f -> f.deny()))
+                .addFilterAfter(new SessionLimits(properties, clock, apiKeys::active),
+                        org.springframework.security.web.context.SecurityContextHolderFilter.class)
+                .authorizeHttpRequests(a -> a
+                        .dispatcherTypeMatchers(jakarta.servlet.DispatcherType.FORWARD,
+                                jakarta.servlet.DispatcherType.ERROR).permitAll()
+                        .requestMatchers("/console/login", "/console/static/**").permitAll()
+                        .requestMatchers("/console/api-keys", "/console/api-keys/**", "/console/webhooks",
+                                "/console/webhooks/**").hasRole("ADMIN")
+                        .requestMatchers(HttpMethod.POST, "/console/logout").authenticated()
+                        .requestMatchers(HttpMethod.POST, "/console/certificates/**", "/console/revoke/**",
+                                "/console/tokens", "/console/tokens/**").hasRole("OPERATOR")
+                        .requestMatchers(HttpMethod.GET, "/console/tokens/batch/*/csv").hasRole("OPERATOR")
+                        .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("AUDITOR")
+                        .anyRequest().hasRole("ADMIN"))
+                .exceptionHandling(e -> e.accessDeniedHandler((req, res, ex) -> {
+                    res.setStatus(403);
+                    req.getRequestDispatcher("/console/denied").forward(req, res);
+                }))
+                .build();
+    }
+
+    /**
+     * Ends a session {@code trent.console.absolute-timeout} after its login, however busy (the
+     * idle limit is the servlet session's own), and as soon as its API key is revoked.
+     */
+    static final class SessionLimits extends OncePerRequestFilter {
+
+        private final ConsoleProperties properties;
+        private final Clock clock;
+        private final java.util.function.LongPredicate keyActive;
+
+        /** @param keyActive whether the API key with this id is still valid */
+        SessionLimits(ConsoleProperties properties, Clock clock, java.util.function.LongPredicate keyActive) {
+            this.properties = properties;
+            this.clock = clock;
+            this.keyActive = keyActive;
+        }
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            HttpSession session = request.getSession(false);
+            if (session != null && session.getAttribute(LOGIN_AT) instanceof Instant loginAt) {
+                Authentication auth = org.springframework.security.core.context.SecurityContextHolder.getContext()
+                        .getAuthentication();
+                boolean expired = !clock.instant().isBefore(loginAt.plus(properties.absoluteTimeout()));
+                boolean revoked = auth != null && auth.getPrincipal() instanceof OperatorPrincipal p
+                        && !keyActive.test(p.apiKeyId());
+                if (expired || revoked) {
+                    session.invalidate();
+                    org.springframework.security.core.context.SecurityContextHolder.clearContext();
+                    response.sendRedirect(request.getContextPath() + "/console/login?expired");
+                    return;
+                }
+            }
+            chain.doFilter(request, response);
+        }
+    }
+}

@@ -1,0 +1,501 @@
+package dev.trent.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import dev.trent.support.Browser;
+import dev.trent.support.TestCsrs;
+import dev.trent.support.TrentClient;
+
+/**
+ * The operator console in a real browser (Debian's headless chromium via Selenium) against a
+ * running Trent: login, sessions, roles, CSRF, and each page's essential action, checked against
+ * what the API, the database and the OCSP responder then say. Takes the screenshots that
+ * docs/console.md shows. Runs once (not in the PKCS#11 suite: the console adds nothing per signer).
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "trent.data-dir=target/it-data/${random.uuid}",
+    "trent.tls.port=0",
+    "trent.bootstrap-admin-token=" + ConsoleIT.ADMIN_KEY,
+    "trent.audit.failure-burst=3"
+})
+class ConsoleIT {
+
+    static final String ADMIN_KEY = "trent_ak_console-admin-key-0123456789abcdefghij";
+    /**
+     * Where the screenshots go: target/console-screenshots on every run (the working tree stays
+     * clean), or the directory named by {@code -Dtrent.console.screenshots=docs} to refresh the
+     * committed ones that docs/console.md shows.
+     */
+    static final Path DOCS = Path.of(System.getProperty("trent.console.screenshots", "target/console-screenshots"));
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @BeforeAll
+    static void chromium() {
+        Browser.assumeAvailable();
+    }
+
+    TrentClient http() {
+        return new TrentClient(port);
+    }
+
+    static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    String enroll(String device) {
+        TrentClient.Response r = http().enroll(http().token(ADMIN_KEY, device, "device", null),
+                "application/x-pem-file", TestCsrs.ecP256(device).pem().getBytes(), "application/json");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("serial").asText();
+    }
+
+    String apiKey(String role) {
+        TrentClient.Response r = http().postJson("/api/v1/api-keys", ADMIN_KEY,
+                Map.of("name", unique(role.toLowerCase(java.util.Locale.ROOT)), "role", role));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("key").asText();
+    }
+
+    static Browser login(Browser b, String key) {
+        b.go("/console/login").fill("#apiKey", key).click("#login");
+        return b;
+    }
+
+    /** The CSRF token of the page's first form (what a forger who can read the page would send). */
+    static String csrf(Browser b) {
+        return b.find("input[name=_csrf]").getAttribute("value");
+    }
+
+    @Test
+    void loginWhenAdminKeyThenOverviewAndLogoutEndsTheSession() throws Exception {
+        enroll(unique("overview"));
+        try (Browser b = Browser.open(port)) {
+            b.go("/console/");
+            assertThat(b.path()).as("an anonymous visit is sent to the login page").isEqualTo("/console/login");
+
+            login(b, ADMIN_KEY);
+
+            assertThat(b.path()).isEqualTo("/console/");
+            assertThat(b.text("h1")).isEqualTo("Overview");
+            assertThat(Long.parseLong(b.text("#total-issued"))).isPositive();
+            assertThat(b.text("#by-profile")).contains("device");
+            assertThat(b.text("#signer")).isEqualTo("UP");
+            assertThat(b.text("#issuers")).contains("ACTIVE");
+            assertThat(b.all("svg.chart rect.issued")).hasSize(OverviewController.CHART_DAYS);
+            assertThat(b.text("header")).contains("bootstrap-admin", "ADMIN");
+            b.screenshot(DOCS.resolve("console-overview.png"));
+            String session = b.sessionCookie();
+            assertThat(session).isNotNull();
+
+            b.click("#logout");
+
+            assertThat(b.path()).isEqualTo("/console/login");
+            assertThat(b.pageText()).contains("You are logged out.");
+            HttpResponse<String> old = forged(b, session, "GET", "/console/", null);
+            assertThat(old.statusCode()).as("the old session no longer works").isEqualTo(302);
+            assertThat(old.headers().firstValue("Location").orElseThrow()).endsWith("/console/login");
+        }
+    }
+
+    /** A request with the given session cookie, whatever the browser now holds. */
+    HttpResponse<String> forged(Browser b, String session, String method, String path, String form) throws Exception {
+        java.net.http.HttpRequest.Builder r = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + port + path)).header("Cookie", "JSESSIONID=" + session);
+        if (form != null) {
+            r.header("Content-Type", "application/x-www-form-urlencoded");
+        }
+        r.method(method, form == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                : java.net.http.HttpRequest.BodyPublishers.ofString(form));
+        return java.net.http.HttpClient.newHttpClient().send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void loginWhenKeyWrongThenRefusedAndCountedTowardTheFailureBurst() throws Exception {
+        long before = bursts();
+        try (Browser b = Browser.open(port)) {
+            for (int i = 0; i < 3; i++) {
+                login(b, "trent_ak_not-a-key-" + i);
+                assertThat(b.path()).isEqualTo("/console/login");
+                assertThat(b.pageText()).contains("That API key is unknown or revoked.");
+            }
+            b.screenshot(DOCS.resolve("console-login.png"));
+            b.go("/console/");
+            assertThat(b.path()).isEqualTo("/console/login");
+        }
+        assertThat(bursts()).as("the third failure in a minute wrote one burst event").isEqualTo(before + 1);
+    }
+
+    long bursts() {
+        return jdbc.queryForObject("select count(*) from audit_event where action = 'auth.failure-burst' "
+                + "and details->>'credential' = 'api-key'", Long.class);
+    }
+
+    @Test
+    void pagesWhenServedThenSecurityHeadersAndStrictSessionCookie() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            HttpResponse<String> login = b.request("GET", "/console/login", null);
+            assertThat(login.statusCode()).isEqualTo(200);
+            String csp = login.headers().firstValue("Content-Security-Policy").orElseThrow();
+            assertThat(csp).contains("script-src 'none'", "frame-ancestors 'none'");
+            assertThat(login.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+            assertThat(login.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(login.body()).doesNotContain("<script");
+            String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+            assertThat(cookie).contains("HttpOnly", "SameSite=Strict", "Path=/console");
+
+            login(b, ADMIN_KEY);
+            var c = b.driver().manage().getCookieNamed("JSESSIONID");
+            assertThat(c.isHttpOnly()).isTrue();
+            assertThat(c.getSameSite()).isEqualTo("Strict");
+        }
+    }
+
+    @Test
+    void logoutWhenCsrfTokenMissingThenForbidden() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+
+            HttpResponse<String> r = b.request("POST", "/console/logout", "");
+
+            assertThat(r.statusCode()).isEqualTo(403);
+            b.go("/console/");
+            assertThat(b.path()).as("still logged in").isEqualTo("/console/");
+        }
+    }
+
+    @Test
+    void apiWhenConsoleSessionCookieSentThenStillNeedsAnApiKey() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            HttpResponse<String> r = forged(b, b.sessionCookie(), "GET", "/api/v1/certificates", null);
+            assertThat(r.statusCode()).as("the REST API stays stateless").isEqualTo(401);
+        }
+    }
+
+    /** The OCSP answer for {@code serial}: "good", "revoked: <reason>" or "unknown", signature checked. */
+    String ocsp(String serial) throws Exception {
+        java.security.cert.X509Certificate issuer = http().get("/api/v1/ca/chain", null, null).certificates().get(0);
+        org.bouncycastle.cert.ocsp.CertificateID id = new org.bouncycastle.cert.ocsp.CertificateID(
+                new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build()
+                        .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1),
+                new org.bouncycastle.cert.X509CertificateHolder(issuer.getEncoded()), new java.math.BigInteger(serial, 16));
+        byte[] req = new org.bouncycastle.cert.ocsp.OCSPReqBuilder().addRequest(id).build().getEncoded();
+        TrentClient.Response r = http().send("POST", "/ocsp", Map.of("Content-Type", "application/ocsp-request"), req);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        org.bouncycastle.cert.ocsp.BasicOCSPResp basic = (org.bouncycastle.cert.ocsp.BasicOCSPResp)
+                new org.bouncycastle.cert.ocsp.OCSPResp(r.body()).getResponseObject();
+        assertThat(basic.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+                .build(basic.getCerts()[0]))).isTrue();
+        Object status = basic.getResponses()[0].getCertStatus();
+        if (status == null) {
+            return "good";
+        }
+        if (status instanceof org.bouncycastle.cert.ocsp.RevokedStatus rs) {
+            return "revoked: " + (rs.hasRevocationReason() ? rs.getRevocationReason() : "none");
+        }
+        return "unknown";
+    }
+
+    String status(String serial) {
+        return jdbc.queryForObject("select status || coalesce(':' || revocation_reason, '') from certificate "
+                + "where serial = ?", String.class, serial);
+    }
+
+    @Test
+    void revokeWhenOperatorFindsTheDeviceThenRevokedAndOcspSaysSo() throws Exception {
+        String prefix = unique("find");
+        String serial = enroll(prefix + "-a");
+        enroll(prefix + "-b");
+        enroll(unique("other"));
+        assertThat(ocsp(serial)).isEqualTo("good");
+        String operatorKey = apiKey("OPERATOR");
+        try (Browser b = Browser.open(port)) {
+            login(b, operatorKey);
+            b.go("/console/certificates").fill("#deviceId", prefix).click("#search");
+
+            assertThat(b.all("#results a.serial")).as("the two devices with the prefix").hasSize(2);
+            assertThat(b.text("#results")).contains(prefix + "-a", prefix + "-b").doesNotContain("other-");
+            b.screenshot(DOCS.resolve("console-certificates.png"));
+
+            b.click("#results a.serial[href$='" + serial + "']");
+
+            assertThat(b.text("h1")).contains(prefix + "-a");
+            assertThat(b.text("#status")).isEqualTo("ISSUED");
+            assertThat(b.text("#decoded")).contains("CN=" + prefix + "-a", "clientAuth", "digitalSignature");
+            assertThat(b.all("#chain li")).isNotEmpty();
+            assertThat(b.text("#history")).contains("certificate.issued", "device:" + prefix + "-a");
+            int der = jdbc.queryForObject("select octet_length(der) from certificate where serial = ?", Integer.class,
+                    serial);
+            assertThat(b.text("#der-size")).startsWith(der + " bytes DER");
+            HttpResponse<String> pem = b.request("GET", "/console/certificates/" + serial + "/pem", null);
+            assertThat(pem.statusCode()).isEqualTo(200);
+            assertThat(pem.body()).startsWith("-----BEGIN CERTIFICATE-----");
+            assertThat(pem.headers().firstValue("Content-Disposition").orElseThrow()).contains("attachment");
+            b.screenshot(DOCS.resolve("console-certificate.png"));
+
+            b.fill("#reason-select", "superseded").click("#revoke");
+
+            assertThat(b.text("#message")).contains("revoked (superseded)");
+            assertThat(b.text("#status")).isEqualTo("REVOKED");
+            assertThat(b.text("#reason")).isEqualTo("superseded");
+            assertThat(b.text("#history")).contains("certificate.revoked");
+        }
+        assertThat(status(serial)).isEqualTo("REVOKED:superseded");
+        assertThat(ocsp(serial)).isEqualTo("revoked: " + org.bouncycastle.asn1.x509.CRLReason.superseded);
+        String keyId = operatorKey.isEmpty() ? "" : jdbc.queryForObject("select actor from audit_event where "
+                + "action = 'certificate.revoked' and subject = ?", String.class, serial);
+        assertThat(keyId).as("the operator's key is the actor").startsWith("api-key:").contains(":operator-");
+    }
+
+    @Test
+    void revokeWhenKeyCompromiseThenConfirmationExplainsKeyBlockingFirst() throws Exception {
+        String device = unique("kc");
+        String serial = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/certificates/" + serial).fill("#reason-select", "keyCompromise").click("#revoke");
+
+            assertThat(b.text("h1")).isEqualTo("Revoke as keyCompromise?");
+            assertThat(b.text("#key-blocking")).contains("blocked", "enrollment and renewal refuse it");
+            assertThat(status(serial)).as("nothing happens before the confirmation").isEqualTo("ISSUED");
+            b.screenshot(DOCS.resolve("console-key-compromise.png"));
+
+            b.click("#confirm");
+
+            assertThat(b.text("#status")).isEqualTo("REVOKED");
+            assertThat(b.text("#reason")).isEqualTo("keyCompromise");
+        }
+        assertThat(status(serial)).isEqualTo("REVOKED:keyCompromise");
+        assertThat(jdbc.queryForObject("select count(*) from blocked_key where serial = ?", Integer.class, serial))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void bulkWhenDryRunThenNothingRevokedUntilConfirmed() throws Exception {
+        String device = unique("bulk");
+        String first = enroll(device);
+        String second = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk").fill("#by", "deviceId").fill("#value", device)
+                    .fill("#reason", "cessationOfOperation").click("#dry-run");
+
+            assertThat(b.text("h1")).startsWith("Dry run");
+            assertThat(b.text("#count")).isEqualTo("2");
+            assertThat(b.text("#by-profile")).contains("device 2");
+            assertThat(b.text("#sample")).contains(first, second);
+            assertThat(status(first)).isEqualTo("ISSUED");
+            b.screenshot(DOCS.resolve("console-bulk-dry-run.png"));
+            String confirmForm = "previewId=" + b.find("input[name=previewId]").getAttribute("value");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("2 certificate(s)");
+            HttpResponse<String> again = b.request("POST", "/console/revoke/bulk/confirm",
+                    confirmForm + "&_csrf=" + csrf(b));
+            assertThat(again.statusCode()).as("a dry run confirms once").isEqualTo(400);
+        }
+        assertThat(status(first)).isEqualTo("REVOKED:cessationOfOperation");
+        assertThat(status(second)).isEqualTo("REVOKED:cessationOfOperation");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.bulk-revoked' "
+                + "and details->>'selection' like ?", Integer.class, "%" + device + "%")).isEqualTo(1);
+    }
+
+    @Test
+    void auditorWhenViewingACertificateThenNoRevokeButtonAndAForgedPostIsRefused() throws Exception {
+        String serial = enroll(unique("aud"));
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("AUDITOR"));
+            b.go("/console/certificates/" + serial);
+
+            assertThat(b.text("#status")).isEqualTo("ISSUED");
+            assertThat(b.all("#revoke")).isEmpty();
+            assertThat(b.all("#revoke-form")).isEmpty();
+            assertThat(b.text("header")).doesNotContain("Bulk revoke", "API keys");
+
+            HttpResponse<String> forged = b.request("POST", "/console/certificates/" + serial + "/revoke",
+                    "reason=superseded&_csrf=" + csrf(b));
+            assertThat(forged.statusCode()).isEqualTo(403);
+            HttpResponse<String> bulk = b.request("POST", "/console/revoke/bulk/preview",
+                    "by=deviceId&value=x&reason=superseded&_csrf=" + csrf(b));
+            assertThat(bulk.statusCode()).isEqualTo(403);
+            assertThat(b.request("GET", "/console/api-keys", null).statusCode()).isEqualTo(403);
+        }
+        assertThat(status(serial)).isEqualTo("ISSUED");
+    }
+
+    @Test
+    void revokeWhenCsrfTokenMissingThenForbiddenAndNothingChanges() throws Exception {
+        String serial = enroll(unique("csrf"));
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+
+            HttpResponse<String> r = b.request("POST", "/console/certificates/" + serial + "/revoke",
+                    "reason=superseded");
+
+            assertThat(r.statusCode()).isEqualTo(403);
+        }
+        assertThat(status(serial)).isEqualTo("ISSUED");
+    }
+
+    @Test
+    void tokenBatchWhenCreatedThenCsvDownloadsOnceAndUseIsShown() throws Exception {
+        String line = unique("line");
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("OPERATOR"));
+            b.go("/console/tokens").fill("#batch-devices", line + "-1\n" + line + "-2").click("#create-batch");
+
+            assertThat(b.text("#message")).contains("2 tokens created");
+            String batchId = b.text("#batch-id");
+            String href = b.find("#download-csv").getAttribute("href");
+            String path = java.net.URI.create(href).getPath();
+            b.screenshot(DOCS.resolve("console-token-batch.png"));
+
+            HttpResponse<String> csv = b.request("GET", path, null);
+
+            assertThat(csv.statusCode()).isEqualTo(200);
+            assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+            String[] lines = csv.body().split("\r\n");
+            assertThat(lines).hasSize(3);
+            assertThat(lines[0]).isEqualTo("device_id,token,profile,expires_at");
+            assertThat(lines[1]).startsWith(line + "-1,trent_et_");
+            assertThat(b.request("GET", path, null).statusCode()).as("once").isEqualTo(410);
+
+            String token = lines[1].split(",")[1];
+            TrentClient.Response enrolled = http().enroll(token, "application/x-pem-file",
+                    TestCsrs.ecP256(line + "-1").pem().getBytes(), "application/json");
+            assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
+
+            b.go("/console/tokens/batch/" + batchId);
+            assertThat(b.text("#used")).isEqualTo("1");
+            assertThat(b.text("#tokens")).contains(enrolled.json().get("serial").asText()).contains("unused");
+            assertThat(b.all("#download-csv")).isEmpty();
+        }
+    }
+
+    @Test
+    void apiKeysWhenAdminCreatesAndRevokesAKeyThenItsSessionEndsAndItLogsInNoMore() throws Exception {
+        String name = unique("console-made");
+        String key;
+        try (Browser admin = Browser.open(port)) {
+            login(admin, ADMIN_KEY);
+            admin.go("/console/api-keys").fill("#key-name", name).fill("#key-role", "AUDITOR").click("#create-key");
+            key = admin.text("#new-key");
+            assertThat(key).startsWith("trent_ak_");
+            assertThat(admin.text("#keys")).contains(name);
+
+            try (Browser auditor = Browser.open(port)) {
+                login(auditor, key);
+                assertThat(auditor.path()).isEqualTo("/console/");
+                assertThat(auditor.text("header")).contains(name, "AUDITOR");
+
+                long id = jdbc.queryForObject("select id from api_key where name = ?", Long.class, name);
+                admin.go("/console/api-keys");
+                admin.click("form[action$='/api-keys/" + id + "/revoke'] button");
+                assertThat(admin.text("#message")).contains("revoked");
+
+                auditor.go("/console/certificates");
+                assertThat(auditor.path()).as("the revoked key's open session ends").isEqualTo("/console/login");
+            }
+        }
+        try (Browser again = Browser.open(port)) {
+            login(again, key);
+            assertThat(again.path()).isEqualTo("/console/login");
+        }
+        assertThat(jdbc.queryForList("select action from audit_event where subject = (select 'api-key:' || id from "
+                + "api_key where name = ?) and actor = 'api-key:1:bootstrap-admin' order by id", String.class, name))
+                .containsExactly("api-key.created", "api-key.revoked");
+    }
+
+    @Test
+    void auditWhenVerifiedThenChainHoldsAndFiltersWork() throws Exception {
+        String serial = enroll(unique("audit"));
+        http().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY, Map.of("reason", "superseded"));
+        http().postJson("/api/v1/audit/checkpoint", ADMIN_KEY, Map.of());
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("AUDITOR"));
+            b.go("/console/audit").fill("#subject", serial).click("#filter");
+            assertThat(b.text("#events")).contains("certificate.issued", "certificate.revoked");
+            assertThat(b.all("#events tbody tr")).hasSize(2);
+
+            b.click("#verify");
+
+            assertThat(b.text("#verify-result")).startsWith("The chain holds");
+            b.screenshot(DOCS.resolve("console-audit.png"));
+        }
+    }
+
+    @Test
+    void issuersWhenRotationRefusedThenThePageSaysWhy() throws Exception {
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/issuers");
+            assertThat(b.text("#issuers")).contains("ACTIVE", "loaded");
+            b.screenshot(DOCS.resolve("console-issuers.png"));
+            String active = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+
+            b.fill("input[name=keyLabel]", "no-such-key").click("#rotate");
+
+            assertThat(b.find("#problem").getText()).contains("no-such-key");
+            assertThat(jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class))
+                    .isEqualTo(active);
+            b.go("/console/manufacturer-cas");
+            assertThat(b.text("h1")).isEqualTo("Manufacturer CAs");
+            b.go("/console/webhooks");
+            assertThat(b.text("h1")).isEqualTo("Webhooks");
+            assertThat(b.text("form.column")).contains("certificate.revoked");
+        }
+    }
+
+    @Autowired
+    dev.trent.tls.TlsServer tls;
+
+    @Test
+    void loginPageWhenServedOverHttpsThenSessionCookieIsSecure() {
+        java.security.cert.X509Certificate root = http().get("/api/v1/ca/root", null, null).certificates().get(0);
+        TrentClient.Response r = TrentClient.https(tls.port(), root).send("GET", "/console/login", Map.of(), null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Set-Cookie")).contains("Secure", "HttpOnly", "SameSite=Strict");
+        assertThat(r.header("Strict-Transport-Security")).isNotNull();
+    }
+
+    @Test
+    void bulkWhenSelectionChangedSinceTheDryRunThenNothingRevokedAndTheNewDryRunShown() throws Exception {
+        String device = unique("bulk-changed");
+        String first = enroll(device);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/revoke/bulk").fill("#by", "deviceId").fill("#value", device).click("#dry-run");
+            assertThat(b.text("#count")).isEqualTo("1");
+            String second = enroll(device);
+
+            b.click("#confirm");
+
+            assertThat(b.text("#changed")).contains("1 then, 2 now", "nothing was revoked");
+            assertThat(b.text("#count")).isEqualTo("2");
+            assertThat(status(first)).isEqualTo("ISSUED");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("2 certificate(s)");
+            assertThat(status(second)).isEqualTo("REVOKED:cessationOfOperation");
+        }
+    }
+}
