@@ -5,7 +5,7 @@ import org.springframework.http.HttpStatus;
 import dev.trent.web.ProblemException;
 
 /** The problem+json errors of device enrollment. */
-public final class EnrollmentProblems {
+final class EnrollmentProblems {
 
     private EnrollmentProblems() {
     }
@@ -15,7 +15,7 @@ public final class EnrollmentProblems {
                 "Enrollment token missing, unknown or expired", detail);
     }
 
-    public static ProblemException from(CsrException e) {
+    static ProblemException from(CsrException e) {
         return switch (e.kind()) {
             case MALFORMED -> ProblemException.badRequest("csr-malformed", "Malformed CSR", e.getMessage());
             case BAD_SIGNATURE -> ProblemException.badRequest("csr-signature-invalid", "CSR signature invalid",

@@ -42,6 +42,10 @@ import dev.trent.config.TrentProperties;
  * and wait on each other. The reservation takes no lock that the request's transaction holds (it
  * names no token; the token is linked when the DER is stored). Its {@code reserved_at} is the
  * database's clock (V17), so the sweep compares like with like whatever the instances' clocks.
+ *
+ * <p>The writes are package-private: issuance reaches reserve, store and abandon through
+ * {@link CertificateReservations}, revocation its writes through {@link CertificateRevocations}
+ * ({@code StorePortsTest} checks that no other package uses those ports).
  */
 @Component
 public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertificates {
@@ -64,12 +68,12 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             returning id""".formatted(PENDING);
 
     private static final String STORE_SIGNED = "update certificate set der = ?, status = " + ISSUED
-            + " where id = ? and status = " + PENDING;
+            + " where id = ? and status = " + PENDING + " and tbs_sha256 = ?";
 
     /** Stores the DER, links the token and marks it used, in one statement: all or nothing. */
     private static final String STORE_SIGNED_AND_USE_TOKEN = """
             with c as (update certificate set der = ?, status = %s, token_id = ?
-                       where id = ? and status = %s returning id)
+                       where id = ? and status = %s and tbs_sha256 = ? returning id)
             update enrollment_token set used_at = ?, certificate_id = (select id from c)
             where id = ? and used_at is null and exists (select 1 from c)
             returning certificate_id""".formatted(ISSUED, PENDING);
@@ -141,7 +145,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * @return the record's id
      * @throws KeyBlockedException when the key was reported compromised (nothing written)
      */
-    public long reserve(Pending p) {
+    long reserve(Pending p) {
         List<Long> ids = reservations.query(con -> {
             PreparedStatement ps = con.prepareStatement(RESERVE);
             int i = 1;
@@ -167,8 +171,9 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     }
 
     /**
-     * In the caller's transaction: stores the signed DER of a PENDING record, which makes it
-     * ISSUED, and when it was authorised by an enrollment token, links that token and marks it
+     * In the caller's transaction: stores the signed DER of a PENDING record whose reserved TBS
+     * hash is {@code tbsSha256} (the signed certificate's TBSCertificate, checked in the same
+     * statement), which makes it ISSUED, and when it was authorised by an enrollment token, links that token and marks it
      * used by it.
      *
      * @throws KeyBlockedException   when a keyCompromise of this key abandoned the reservation meanwhile
@@ -176,10 +181,10 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      *                               it) or the token was already used (its row lock should have
      *                               made that impossible): the caller's transaction rolls back
      */
-    public void storeSigned(long id, byte[] der, Long tokenId, Instant at) {
-        boolean stored = tokenId == null ? jdbc.update(STORE_SIGNED, der, id) == 1
-                : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, Timestamp.from(at),
-                        tokenId).size() == 1;
+    void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
+        boolean stored = tokenId == null ? jdbc.update(STORE_SIGNED, der, id, tbsSha256) == 1
+                : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, tbsSha256,
+                        Timestamp.from(at), tokenId).size() == 1;
         if (stored) {
             return;
         }
@@ -189,12 +194,12 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             throw new KeyBlockedException();
         }
         throw new IllegalStateException("certificate record " + id + " is no longer pending (abandoned by the "
-                + "sweeper after trent.issuance.pending-timeout?)" + (tokenId == null ? ""
-                        : ", or enrollment token " + tokenId + " was already used"));
+                + "sweeper after trent.issuance.pending-timeout?), or its reserved TBS hash is not that of the signed "
+                + "certificate" + (tokenId == null ? "" : ", or enrollment token " + tokenId + " was already used"));
     }
 
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
-    public boolean abandon(long id) {
+    boolean abandon(long id) {
         return reservations.update("update certificate set status = " + ABANDONED + " where id = ? and status = "
                 + PENDING, id) == 1;
     }
@@ -208,7 +213,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * database's clock (never an instance's: a skewed instance cannot abandon a live reservation
      * early): ABANDONED, and returned. In the caller's transaction (with its audit events).
      */
-    public List<Abandoned> abandonPendingOlderThan(Duration age) {
+    List<Abandoned> abandonPendingOlderThan(Duration age) {
         return jdbc.query("update certificate set status = " + ABANDONED + " where status = " + PENDING
                 + " and reserved_at < now() - make_interval(secs => ?) returning serial, issuer_id, device_id, profile",
                 (rs, n) -> new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
@@ -276,12 +281,11 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
 
     @Override
     public Live live(String issuerId, Instant at, Collection<String> excludedProfiles) {
-        List<Object> args = new ArrayList<>(List.of(issuerId, Timestamp.from(at)));
-        args.addAll(excludedProfiles);
+        // "<> all" of an empty array is true: no profile excluded (where "not in ()" is a syntax error).
         return jdbc.queryForObject("select count(*) as n, max(not_after) as last from certificate "
-                + "where issuer_id = ? and status in " + DELIVERED + " and not_after > ? "
-                + "and profile not in " + placeholders(excludedProfiles.size()), (rs, n) -> new Live(rs.getLong(1),
-                        rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()), args.toArray());
+                + "where issuer_id = ? and status in " + DELIVERED + " and not_after > ? and profile <> all(?)",
+                (rs, n) -> new Live(rs.getLong(1), rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()),
+                issuerId, Timestamp.from(at), excludedProfiles.toArray(String[]::new));
     }
 
     @Override
@@ -415,25 +419,25 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     }
 
     /** ISSUED becomes REVOKED. */
-    public void revoke(long id, Instant at, String reason, Instant invalidityDate) {
+    void revoke(long id, Instant at, String reason, Instant invalidityDate) {
         jdbc.update("update certificate set status = " + REVOKED + ", revoked_at = ?, revocation_reason = ?, "
                 + "invalidity_date = ? where id = ?", Timestamp.from(at), reason, ts(invalidityDate), id);
     }
 
     /** A revoked certificate's reason replaced; the revocation time stays. */
-    public void changeReason(long id, String reason, Instant invalidityDate) {
+    void changeReason(long id, String reason, Instant invalidityDate) {
         jdbc.update("update certificate set revocation_reason = ?, invalidity_date = coalesce(?, invalidity_date) "
                 + "where id = ?", reason, ts(invalidityDate), id);
     }
 
     /** A hold released: ISSUED again. */
-    public void release(long id) {
+    void release(long id) {
         jdbc.update("update certificate set status = " + ISSUED + ", revoked_at = null, revocation_reason = null, "
                 + "invalidity_date = null where id = ?", id);
     }
 
     /** Blocks a key; false when it was blocked already. */
-    public boolean blockKey(String keyHash, Instant at, String serial, String actor) {
+    boolean blockKey(String keyHash, Instant at, String serial, String actor) {
         return jdbc.update("insert into blocked_key (public_key_sha256, blocked_at, serial, blocked_by) "
                 + "values (?, ?, ?, ?) on conflict do nothing", keyHash, Timestamp.from(at), serial, actor) == 1;
     }
@@ -442,7 +446,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * Issuances of this key in progress (reserved, not yet stored) abandoned, so that their
      * store finds them no longer pending; how many.
      */
-    public int abandonPendingOfKey(String keyHash) {
+    int abandonPendingOfKey(String keyHash) {
         return jdbc.update("update certificate set status = " + ABANDONED + " where public_key_sha256 = ? "
                 + "and status = " + PENDING, keyHash);
     }

@@ -20,10 +20,10 @@ import dev.trent.profile.KeyType;
  * made), and what the stages decided in order (window, TBS, reservation, signature, DER). Lives
  * for one request on one thread; a stage reads what earlier stages wrote and writes its own part.
  */
-public final class Issuance {
+final class Issuance {
 
     /** What is asked for: the kind, who signs, the subject's name and key, and for how long. */
-    public record Subject(PreSigningLinter.Kind kind, Issuer issuer, CertificateProfile profile, String profileName,
+    record Subject(PreSigningLinter.Kind kind, Issuer issuer, CertificateProfile profile, String profileName,
             String name, List<String> dnsNames, List<String> ipAddresses, SubjectPublicKeyInfo publicKey,
             String publicKeySha256, KeyType keyType, Duration validity, Long tokenId) {
 
@@ -47,7 +47,7 @@ public final class Issuance {
     private final Map<String, Object> auditDetails = new LinkedHashMap<>();
 
     /** The signer is asked for once: the TBS carries its algorithm, and the same one signs it. */
-    public Issuance(Subject subject, BigInteger serial) {
+    Issuance(Subject subject, BigInteger serial) {
         this.subject = subject;
         this.serial = serial;
         this.signer = subject.issuer().signer().contentSigner();

@@ -17,7 +17,7 @@ import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
-import dev.trent.inventory.CertificateStore;
+import dev.trent.inventory.CertificateReservations;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
 import dev.trent.web.ProblemException;
@@ -47,7 +47,7 @@ public class IssuanceService {
     private final java.util.Map<String, io.micrometer.core.instrument.Timer> latency =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    IssuanceService(IssuerRegistry issuers, CertificateStore store, Clock clock, SecureRandom random,
+    IssuanceService(IssuerRegistry issuers, CertificateReservations reservations, Clock clock, SecureRandom random,
             TrentProperties properties, dev.trent.audit.AuditLog audit,
             io.micrometer.core.instrument.MeterRegistry registry) {
         this.registry = registry;
@@ -56,20 +56,31 @@ public class IssuanceService {
         }
         this.issuers = issuers;
         this.serials = new SerialNumbers(random);
-        IssuanceStage window = new IssuanceStages.ValidityWindow(clock, properties.issuance().backdate());
+        Flows flows = flows(clock, properties.issuance().backdate(), properties.mosquitto(), reservations, audit);
+        this.device = flows.device();
+        this.tlsServer = flows.tlsServer();
+        this.ocspResponder = flows.ocspResponder();
+    }
+
+    /** The stages of each flow, in order (IssuanceFlowsTest checks lint, reserve, sign, store come in that order). */
+    record Flows(List<IssuanceStage> device, List<IssuanceStage> tlsServer, List<IssuanceStage> ocspResponder) {
+    }
+
+    static Flows flows(Clock clock, Duration backdate, TrentProperties.Mosquitto broker,
+            CertificateReservations reservations, dev.trent.audit.AuditLog audit) {
+        IssuanceStage window = new IssuanceStages.ValidityWindow(clock, backdate);
         IssuanceStage build = new IssuanceStages.BuildTbs();
         IssuanceStage lint = new IssuanceStages.LintTbs();
-        IssuanceStage reserve = new IssuanceStages.Reserve(store, clock);
+        IssuanceStage reserve = new IssuanceStages.Reserve(reservations, clock);
         IssuanceStage sign = new IssuanceStages.Sign();
-        IssuanceStage stored = new IssuanceStages.Store(store);
+        IssuanceStage stored = new IssuanceStages.Store(reservations);
         IssuanceStage audited = new IssuanceStages.AuditIssued(audit);
-        this.device = List.of(window, build, lint, new IssuanceStages.CheckSize(),
-                new IssuanceStages.DeviceIdNotReserved(properties.mosquitto()), reserve, sign, stored);
-        // The names are checked before the TBS is built: an address that does not parse cannot go in one.
-        IssuanceStage tlsNames = i -> PreSigningLinter.lintTlsServer(i.serial(), i.notBefore(), i.notAfter(),
-                i.issuer(), i.subject().dnsNames(), i.subject().ipAddresses());
-        this.tlsServer = List.of(window, tlsNames, build, lint, reserve, sign, stored, audited);
-        this.ocspResponder = List.of(window, build, lint, reserve, sign, stored, audited);
+        return new Flows(
+                List.of(window, build, lint, new IssuanceStages.CheckSize(),
+                        new IssuanceStages.DeviceIdNotReserved(broker), reserve, sign, stored),
+                // The names are checked before the TBS is built.
+                List.of(window, new IssuanceStages.TlsServerNames(), build, lint, reserve, sign, stored, audited),
+                List.of(window, build, lint, reserve, sign, stored, audited));
     }
 
     /**

@@ -9,7 +9,7 @@ import java.util.List;
  * stage types ({@link IssuanceStages}), in the spirit of step-ca's SignOptions.
  */
 @FunctionalInterface
-public interface IssuanceStage {
+interface IssuanceStage {
 
     void apply(Issuance issuance);
 

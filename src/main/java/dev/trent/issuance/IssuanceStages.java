@@ -12,6 +12,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
 import dev.trent.profile.CertificateProfile;
@@ -22,7 +23,7 @@ import dev.trent.web.ProblemException;
  * window, build the TBS, lint it, size it, check the device id, reserve, sign, store, audit.
  * Each is small, holds only what it needs, and is tested alone ({@code IssuanceStagesTest}).
  */
-public final class IssuanceStages {
+final class IssuanceStages {
 
     private IssuanceStages() {
     }
@@ -32,7 +33,7 @@ public final class IssuanceStages {
      * but never before the issuer's own notBefore (an intermediate signed moments ago), and never
      * after the issuer's notAfter. Whole seconds, as X.509 times carry them.
      */
-    public record ValidityWindow(Clock clock, Duration backdate) implements IssuanceStage {
+    record ValidityWindow(Clock clock, Duration backdate) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
@@ -51,7 +52,7 @@ public final class IssuanceStages {
     }
 
     /** The exact TBSCertificate of the kind asked for, with the signer's own AlgorithmIdentifier. */
-    public record BuildTbs() implements IssuanceStage {
+    record BuildTbs() implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             Issuance.Subject s = i.subject();
@@ -67,8 +68,20 @@ public final class IssuanceStages {
         }
     }
 
+    /**
+     * Trent's own TLS server names (DNS names and IP addresses) checked before the TBS is built:
+     * an address that does not parse cannot go in one.
+     */
+    record TlsServerNames() implements IssuanceStage {
+        @Override
+        public void apply(Issuance i) {
+            PreSigningLinter.lintTlsServer(i.serial(), i.notBefore(), i.notAfter(), i.issuer(),
+                    i.subject().dnsNames(), i.subject().ipAddresses());
+        }
+    }
+
     /** The pre-signing lint, on the TBS bytes that will be signed ({@link PreSigningLinter}). */
-    public record LintTbs() implements IssuanceStage {
+    record LintTbs() implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             Issuance.Subject s = i.subject();
@@ -81,7 +94,7 @@ public final class IssuanceStages {
      * A profile's {@code max-der-bytes}, checked before a serial is reserved or anything signed,
      * on the TBS as built, with the largest signature the issuer's key makes.
      */
-    public record CheckSize() implements IssuanceStage {
+    record CheckSize() implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             CertificateProfile profile = i.subject().profile();
@@ -105,7 +118,7 @@ public final class IssuanceStages {
      * {@code device-id-reserved}): tokens refuse it already; this catches every other way to a
      * device id (IDevID).
      */
-    public record DeviceIdNotReserved(TrentProperties.Mosquitto broker) implements IssuanceStage {
+    record DeviceIdNotReserved(TrentProperties.Mosquitto broker) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             IssuanceService.checkNotReserved(broker, i.subject().name(), i.subject().profile());
@@ -121,7 +134,7 @@ public final class IssuanceStages {
      * ({@link ReservationSweeper}) decides after {@code trent.issuance.pending-timeout}: if the
      * commit did happen, the row is ISSUED and the sweeper leaves it alone.
      */
-    public record Reserve(CertificateStore store, Clock clock) implements IssuanceStage {
+    record Reserve(CertificateReservations store, Clock clock) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             Issuance.Subject s = i.subject();
@@ -155,10 +168,16 @@ public final class IssuanceStages {
         }
     }
 
-    /** The CA key signs exactly the reserved TBS bytes. */
-    public record Sign() implements IssuanceStage {
+    /**
+     * The CA key signs exactly the reserved TBS bytes; never without a reservation (a flow that
+     * lists Sign before {@link Reserve} fails here, before anything is signed).
+     */
+    record Sign() implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
+            if (i.reservationId() < 0) {
+                throw new IllegalStateException("nothing is signed before its serial and TBS hash are reserved");
+            }
             String what = switch (i.subject().kind()) {
                 case DEVICE -> "certificate " + i.serialHex();
                 case TLS_SERVER -> "the TLS server certificate";
@@ -177,11 +196,16 @@ public final class IssuanceStages {
      * The DER stored in the caller's transaction (ISSUED); with an enrollment token, the token is
      * linked and marked used in the same statement.
      */
-    public record Store(CertificateStore store) implements IssuanceStage {
+    record Store(CertificateReservations store) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             try {
-                store.storeSigned(i.reservationId(), i.der(), i.subject().tokenId(), i.issuedAt());
+                // The hash of the TBS inside the signed DER must be the reserved one (same statement).
+                store.storeSigned(i.reservationId(), i.der(), Hashes.sha256Hex(i.holder().toASN1Structure()
+                        .getTBSCertificate().getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER)), i.subject().tokenId(),
+                        i.issuedAt());
+            } catch (IOException e) {
+                throw new IllegalStateException("signed certificate cannot be encoded", e);
             } catch (CertificateStore.KeyBlockedException e) {
                 throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
                         + "compromised (keyCompromise) while the certificate was being issued; nothing was issued. "
@@ -194,7 +218,7 @@ public final class IssuanceStages {
      * {@code certificate.issued} by {@code system} for Trent's own certificates (device flows
      * audit as the device, with what authorised them, in enrollment).
      */
-    public record AuditIssued(AuditLog audit) implements IssuanceStage {
+    record AuditIssued(AuditLog audit) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {
             java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();

@@ -13,6 +13,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 
 /**
@@ -32,12 +33,12 @@ class ReservationSweeper {
 
     private static final Logger log = LoggerFactory.getLogger(ReservationSweeper.class);
 
-    private final CertificateStore store;
+    private final CertificateReservations store;
     private final AuditLog audit;
     private final TransactionTemplate tx;
     private final Duration timeout;
 
-    ReservationSweeper(CertificateStore store, AuditLog audit, TransactionTemplate tx, TrentProperties properties) {
+    ReservationSweeper(CertificateReservations store, AuditLog audit, TransactionTemplate tx, TrentProperties properties) {
         this.store = store;
         this.audit = audit;
         this.tx = tx;

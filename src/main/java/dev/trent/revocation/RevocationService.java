@@ -19,6 +19,7 @@ import dev.trent.audit.AuditLog;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateStatus;
+import dev.trent.inventory.CertificateRevocations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.inventory.CertificateStore.Revocable;
 import dev.trent.issuance.SerialNumbers;
@@ -42,16 +43,19 @@ public class RevocationService {
 
     private final JdbcTemplate jdbc;
     private final CertificateStore certificates;
+    /** The writes of revocation (the store's statements, reached only from here). */
+    private final CertificateRevocations writes;
     private final AuditLog audit;
     private final Clock clock;
     private final ApplicationEventPublisher events;
     private final RevocationMetrics metrics;
 
-    RevocationService(JdbcTemplate jdbc, CertificateStore certificates, AuditLog audit, Clock clock,
+    RevocationService(JdbcTemplate jdbc, CertificateStore certificates, CertificateRevocations writes, AuditLog audit, Clock clock,
             ApplicationEventPublisher events, RevocationMetrics metrics) {
         this.metrics = metrics;
         this.jdbc = jdbc;
         this.certificates = certificates;
+        this.writes = writes;
         this.audit = audit;
         this.clock = clock;
         this.events = events;
@@ -80,7 +84,7 @@ public class RevocationService {
                     + (row.reason() == null ? " is not revoked" : " is revoked with reason " + row.reason())
                     + "; only a certificateHold can be released.");
         }
-        certificates.release(row.id());
+        writes.release(row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
         events.publishEvent(CertificateEvent.unheld(row.serial(), row.deviceId(), row.profile(), clock.instant()));
         metrics.released();
@@ -148,7 +152,7 @@ public class RevocationService {
             details.put("bulkId", bulkId.toString());
         }
         if (row.status() == CertificateStatus.ISSUED) {
-            certificates.revoke(row.id(), now, reason.name(), invalidityDate);
+            writes.revoke(row.id(), now, reason.name(), invalidityDate);
             audit.record(actor, "certificate.revoked", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), null));
             metrics.revoked(reason);
@@ -161,7 +165,7 @@ public class RevocationService {
                         + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
             }
             // The revocation time stays: the certificate has not been usable since then.
-            certificates.changeReason(row.id(), reason.name(), invalidityDate);
+            writes.changeReason(row.id(), reason.name(), invalidityDate);
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), row.reason()));
@@ -178,13 +182,13 @@ public class RevocationService {
 
     /** Blocks the key and revokes every other valid or held certificate for it. */
     private void blockKey(Revocable source, Instant now, String actor) {
-        if (certificates.blockKey(source.keyHash(), now, source.serial(), actor)) {
+        if (writes.blockKey(source.keyHash(), now, source.serial(), actor)) {
             audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
             log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
         }
         // An issuance of the same key in progress (reserved, not yet stored) must not complete:
         // its reservation is abandoned here, so its store finds it no longer pending.
-        int inFlight = certificates.abandonPendingOfKey(source.keyHash());
+        int inFlight = writes.abandonPendingOfKey(source.keyHash());
         if (inFlight > 0) {
             log.warn("Key {} blocked: {} issuance(s) of it in progress abandoned", source.keyHash(), inFlight);
         }
@@ -195,12 +199,12 @@ public class RevocationService {
             details.put("issuerId", other.issuerId());
             details.put("sameKeyAs", source.serial());
             if (other.status() == CertificateStatus.ISSUED) {
-                certificates.revoke(other.id(), now, RevocationReason.keyCompromise.name(), null);
+                writes.revoke(other.id(), now, RevocationReason.keyCompromise.name(), null);
                 audit.record(actor, "certificate.revoked", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", null));
                 metrics.revoked(RevocationReason.keyCompromise);
             } else {
-                certificates.changeReason(other.id(), RevocationReason.keyCompromise.name(), null);
+                writes.changeReason(other.id(), RevocationReason.keyCompromise.name(), null);
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", other.reason()));

@@ -32,6 +32,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import dev.trent.ca.CaCeremony;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.KeystoreCaSigner;
+import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
 import dev.trent.profile.CertificateProfile;
@@ -97,8 +98,12 @@ class IssuanceStagesTest {
 
     @Test
     void deviceStagesWhenComposedThenTheSignedCertificateCarriesExactlyTheLintedTbs() throws Exception {
+        CertificateReservations store = mock(CertificateReservations.class);
+        when(store.reserve(any())).thenReturn(3L);
+        TransactionSynchronizationManager.initSynchronization();
         Issuance i = IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs(), new IssuanceStages.LintTbs(),
-                new IssuanceStages.CheckSize(), new IssuanceStages.Sign()), device(profile, List.of("gw-1.example")));
+                new IssuanceStages.CheckSize(), new IssuanceStages.Reserve(store, CLOCK), new IssuanceStages.Sign()),
+                device(profile, List.of("gw-1.example")));
 
         X509CertificateHolder cert = new X509CertificateHolder(i.der());
         assertThat(cert.toASN1Structure().getTBSCertificate().getEncoded("DER")).isEqualTo(i.tbs());
@@ -171,7 +176,7 @@ class IssuanceStagesTest {
 
     @Test
     void reserveWhenCommittedThenHashOfTheTbsIsReservedAndARollbackAbandonsIt() {
-        CertificateStore store = mock(CertificateStore.class);
+        CertificateReservations store = mock(CertificateReservations.class);
         when(store.reserve(any())).thenReturn(42L);
         TransactionSynchronizationManager.initSynchronization();
         Issuance i = IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs(),
@@ -194,7 +199,7 @@ class IssuanceStagesTest {
 
     @Test
     void reserveWhenKeyIsBlockedThenKeyRefusedAndNothingSigned() {
-        CertificateStore store = mock(CertificateStore.class);
+        CertificateReservations store = mock(CertificateReservations.class);
         when(store.reserve(any())).thenThrow(new CertificateStore.KeyBlockedException());
         TransactionSynchronizationManager.initSynchronization();
         Issuance i = device(profile, List.of());
@@ -208,13 +213,24 @@ class IssuanceStagesTest {
 
     @Test
     void storeWhenSignedThenDerAndTokenStoredWithTheReservation() {
-        CertificateStore store = mock(CertificateStore.class);
+        CertificateReservations store = mock(CertificateReservations.class);
         when(store.reserve(any())).thenReturn(5L);
         TransactionSynchronizationManager.initSynchronization();
         Issuance i = IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs(),
                 new IssuanceStages.Reserve(store, CLOCK), new IssuanceStages.Sign(), new IssuanceStages.Store(store)),
                 device(profile, List.of()));
 
-        verify(store).storeSigned(5L, i.der(), 7L, CLOCK.instant());
+        // The hash of the TBS inside the signed DER: the reserved one.
+        verify(store).storeSigned(5L, i.der(), Hashes.sha256Hex(i.tbs()), 7L, CLOCK.instant());
+    }
+
+    @Test
+    void signWhenNothingWasReservedThenRefusedAndNothingSigned() {
+        Issuance i = IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs(), new IssuanceStages.LintTbs()),
+                device(profile, List.of()));
+
+        assertThatThrownBy(() -> new IssuanceStages.Sign().apply(i)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("reserved");
+        assertThat(i.der()).isNull();
     }
 }

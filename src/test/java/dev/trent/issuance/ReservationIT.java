@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.TestCsrs;
@@ -39,7 +40,10 @@ import dev.trent.support.TrentClient;
 class ReservationIT extends IntegrationTest {
 
     @Autowired
-    private CertificateStore store;
+    private CertificateReservations store;
+
+    @Autowired
+    private CertificateStore certificates;
 
     @Autowired
     private ReservationSweeper sweeper;
@@ -184,10 +188,46 @@ class ReservationIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, inFlight))
                 .isEqualTo("ABANDONED");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
-                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, null, Instant.now())))
+                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, "22".repeat(32), null, Instant.now())))
                 .isInstanceOf(CertificateStore.KeyBlockedException.class);
         assertThat(jdbc.queryForObject("select der is null from certificate where id = ?", Boolean.class, inFlight))
                 .isTrue();
+    }
+
+    @Test
+    void storeWhenTheSignedTbsIsNotTheReservedOneThenNothingStored() {
+        String serial = "7a" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long id = store.reserve(pending(serial, deviceId("tbs-differs"), Instant.now()));
+
+        // The reservation holds "11..." as the TBS hash; a DER whose TBS hashes otherwise is refused.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
+                status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "33".repeat(32), null, Instant.now())))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("TBS hash");
+        assertThat(jdbc.queryForObject("select status || ' ' || (der is null) from certificate where id = ?",
+                String.class, id)).isEqualTo("PENDING true");
+        tx.executeWithoutResult(status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "11".repeat(32), null,
+                Instant.now()));
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
+                .isEqualTo("ISSUED");
+        jdbc.update("delete from certificate where id = ?", id);
+    }
+
+    @Test
+    void liveWhenNoProfileIsExcludedThenEveryDeliveredCertificateCounts() {
+        TrentClient c = client();
+        TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, deviceId("live"), "device", null),
+                "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(), null);
+        assertThat(r.status()).isEqualTo(201);
+        String issuerId = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        Instant now = Instant.now();
+        long all = jdbc.queryForObject("select count(*) from certificate where issuer_id = ? and not_after > ? "
+                + "and status in ('ISSUED', 'REVOKED')", Long.class, issuerId, Timestamp.from(now));
+        long devices = jdbc.queryForObject("select count(*) from certificate where issuer_id = ? and not_after > ? "
+                + "and status in ('ISSUED', 'REVOKED') and profile <> 'device'", Long.class, issuerId,
+                Timestamp.from(now));
+
+        assertThat(certificates.live(issuerId, now, List.of()).count()).isEqualTo(all).isPositive();
+        assertThat(certificates.live(issuerId, now, List.of("device")).count()).isEqualTo(devices).isLessThan(all);
     }
 
     private CertificateStore.Pending pending(String serial, String device, Instant createdAt) {
