@@ -60,17 +60,18 @@ public class EnrollmentService {
         EnrollmentStage issue = new EnrollmentStages.Issue(issuance);
         EnrollmentStage audited = new EnrollmentStages.AuditIssued(audit, events, clock);
         Function<Enrollment, RuntimeException> tokenProfileMissing = EnrollmentStages::tokenProfileMissing;
-        this.token = List.of(lockToken, decode, new EnrollmentStages.TokenRetry(certificates),
+        this.token = List.of(lockToken, decode, new EnrollmentStages.TokenRetry(certificates, pop),
                 new EnrollmentStages.ResolveProfile(profiles, tokenProfileMissing), keyPolicy, pop, issue, audited,
                 e -> log.info("Issued certificate {} to device {} (profile {})", e.issued.serial(), e.deviceId,
                         e.profile.name()));
-        this.renewal = List.of(new EnrollmentStages.CurrentCertificate(certificates, profiles, properties, clock),
-                decode, new EnrollmentStages.CsrNamesRule(), keyPolicy, pop, issue,
+        this.renewal = List.of(new EnrollmentStages.CurrentCertificate(certificates),
+                new EnrollmentStages.ResolveProfile(profiles, EnrollmentStages::renewalProfileMissing),
+                new EnrollmentStages.CurrentCertificateRenewable(properties, clock), decode, new EnrollmentStages.CsrNamesRule(), keyPolicy, pop, issue,
                 new EnrollmentStages.RecordRenewal(certificates, audit, events, clock, properties, revocations),
                 e -> log.info("Renewed certificate {} of device {} as {}", e.current.serial(), e.deviceId,
                         e.issued.serial()));
         this.idevid = List.of(new EnrollmentStages.FactoryCertificate(manufacturers), decode,
-                new EnrollmentStages.OncePerFactoryCertificate(tokens, certificates),
+                new EnrollmentStages.OncePerFactoryCertificate(tokens, certificates, pop),
                 new EnrollmentStages.ResolveProfile(profiles, EnrollmentStages::factoryProfileMissing),
                 new EnrollmentStages.NotTheFactoryKey(), keyPolicy, pop, issue,
                 new EnrollmentStages.RecordIdevidEnrollment(certificates, clock), audited,

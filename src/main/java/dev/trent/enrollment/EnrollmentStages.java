@@ -57,15 +57,11 @@ final class EnrollmentStages {
     record ProofOfPossession() implements EnrollmentStage {
         @Override
         public void apply(Enrollment e) {
-            verify(e.csr);
-        }
-    }
-
-    static void verify(DecodedCsr csr) {
-        try {
-            CsrDecoder.verifyProofOfPossession(csr);
-        } catch (CsrException x) {
-            throw EnrollmentProblems.from(x);
+            try {
+                CsrDecoder.verifyProofOfPossession(e.csr);
+            } catch (CsrException x) {
+                throw EnrollmentProblems.from(x);
+            }
         }
     }
 
@@ -131,9 +127,10 @@ final class EnrollmentStages {
     /**
      * A used token: a retry with the same key after a lost response gets the same certificate
      * (200; past the token's expiry too, since it was issued while the token was valid), unless
-     * it was revoked since; another key, 409.
+     * it was revoked since; another key, 409. The retry's CSR passes {@code proofOfPossession}
+     * (the flow's {@link ProofOfPossession}) before its certificate is returned.
      */
-    record TokenRetry(CertificateStore certificates) implements EnrollmentStage {
+    record TokenRetry(CertificateStore certificates, EnrollmentStage proofOfPossession) implements EnrollmentStage {
         @Override
         public void apply(Enrollment e) {
             if (!e.token.isUsed()) {
@@ -147,7 +144,7 @@ final class EnrollmentStages {
                                 + "revoked; ask the operator for a new token.");
             }
             if (sameKey) {
-                verify(e.csr);
+                proofOfPossession.apply(e);
                 log.info("Enrollment retry for device {}: returning certificate {}", e.deviceId, earlier.serial());
                 e.answer = new EnrollmentService.Outcome(earlier, false);
                 return;
@@ -237,11 +234,10 @@ final class EnrollmentStages {
     /**
      * Renewal's credential: the current certificate from the TLS handshake, one Trent issued
      * (byte for byte), locked for the rest of the transaction (a revocation, hold or second
-     * renewal of it waits), of a profile configured here, unrevoked (a hold counts), unexpired or
-     * expired less than the profile's {@code renewal-grace} ago, of the profile asked for.
+     * renewal of it waits). Its profile is resolved next ({@link ResolveProfile} with
+     * {@link #renewalProfileMissing}), then {@link CurrentCertificateRenewable} checks the rest.
      */
-    record CurrentCertificate(CertificateStore certificates, Profiles profiles,
-            dev.trent.config.TrentProperties properties, Clock clock) implements EnrollmentStage {
+    record CurrentCertificate(CertificateStore certificates) implements EnrollmentStage {
         @Override
         public void apply(Enrollment e) {
             if (e.presented == null || e.presented.length == 0) {
@@ -262,33 +258,45 @@ final class EnrollmentStages {
                         "The client certificate cannot be read.");
             }
             EnrollmentService.credentialAccepted(current.deviceId());
-            dev.trent.config.TrentProperties.Profile settings = properties.profiles().get(current.profile());
             e.profileName(current.profile());
-            CertificateProfile profile = settings == null ? null : profiles.get(current.profile()).orElse(null);
-            if (profile == null) {
-                throw EnrollmentService.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
-                        "Certificates of profile '" + current.profile() + "' are not renewed here.");
-            }
+            e.current = current;
+            e.currentLeaf = leaf;
+            e.deviceId = current.deviceId();
+            e.dnsNames = current.dnsNames();
+        }
+    }
+
+    /** The current certificate's profile is not configured here: not renewed (client-certificate-invalid). */
+    static RuntimeException renewalProfileMissing(Enrollment e) {
+        return EnrollmentService.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+                "Certificates of profile '" + e.current.profile() + "' are not renewed here.");
+    }
+
+    /**
+     * The current certificate may renew: unrevoked (a hold counts), unexpired or expired less
+     * than its profile's {@code renewal-grace} ago, of the profile asked for.
+     */
+    record CurrentCertificateRenewable(dev.trent.config.TrentProperties properties, Clock clock)
+            implements EnrollmentStage {
+        @Override
+        public void apply(Enrollment e) {
+            Certificate current = e.current;
+            CertificateProfile profile = e.profile;
             if (current.status() == CertificateStatus.REVOKED) {
                 throw EnrollmentService.clientCertificate("client-certificate-revoked", "Client certificate revoked",
                         "The client certificate is revoked (or on hold); it cannot renew.");
             }
-            if (clock.instant().isAfter(current.notAfter().plus(settings.renewalGrace()))) {
+            java.time.Duration grace = properties.profiles().get(profile.name()).renewalGrace();
+            if (clock.instant().isAfter(current.notAfter().plus(grace))) {
                 throw EnrollmentService.clientCertificate("client-certificate-expired", "Client certificate expired",
-                        "The client certificate expired at " + current.notAfter() + (settings.renewalGrace().isZero()
+                        "The client certificate expired at " + current.notAfter() + (grace.isZero()
                                 ? "; profile '" + profile.name() + "' allows no renewal after expiry."
-                                : ", longer ago than profile '" + profile.name() + "' allows ("
-                                        + settings.renewalGrace() + ")."));
+                                : ", longer ago than profile '" + profile.name() + "' allows (" + grace + ")."));
             }
             if (e.requestedProfile != null && !e.requestedProfile.equals(current.profile())) {
                 throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "The client certificate is "
                         + "of profile '" + current.profile() + "', not '" + e.requestedProfile + "'.");
             }
-            e.current = current;
-            e.currentLeaf = leaf;
-            e.profile = profile;
-            e.deviceId = current.deviceId();
-            e.dnsNames = current.dnsNames();
         }
     }
 
@@ -354,10 +362,11 @@ final class EnrollmentStages {
      * Once per factory certificate and device id (concurrent requests for either wait on their
      * locks): a retry with the same factory certificate and key gets the same certificate (200);
      * otherwise 409. A device id in use otherwise (a token, a delivered certificate) is never
-     * taken over by a factory certificate.
+     * taken over by a factory certificate. The retry's CSR passes {@code proofOfPossession} (the
+     * flow's {@link ProofOfPossession}) before its certificate is returned.
      */
-    record OncePerFactoryCertificate(EnrollmentTokens tokens, CertificateStore certificates)
-            implements EnrollmentStage {
+    record OncePerFactoryCertificate(EnrollmentTokens tokens, CertificateStore certificates,
+            EnrollmentStage proofOfPossession) implements EnrollmentStage {
         @Override
         public void apply(Enrollment e) {
             dev.trent.manufacturer.ManufacturerCas.Match match = e.factory;
@@ -372,7 +381,7 @@ final class EnrollmentStages {
                 boolean sameIdevid = match.idevidSha256().equals(earlier.idevidSha256());
                 if (sameIdevid && before.publicKeySha256().equals(e.csr.publicKeySha256())
                         && before.status() != CertificateStatus.REVOKED) {
-                    verify(e.csr);
+                    proofOfPossession.apply(e);
                     log.info("IDevID enrollment retry for device {}: returning certificate {}", deviceId,
                             before.serial());
                     e.answer = new EnrollmentService.Outcome(before, false);

@@ -109,11 +109,14 @@ class EnrollmentStagesTest {
                 CertificateStatus.ISSUED);
         when(store.byId(9L)).thenReturn(Optional.of(before));
         Enrollment e = usedToken(csr);
+        List<Enrollment> proved = new java.util.ArrayList<>();
 
-        EnrollmentStage.run(List.of(new EnrollmentStages.TokenRetry(store), x -> {
+        EnrollmentStage.run(List.of(new EnrollmentStages.TokenRetry(store, proved::add), x -> {
             throw new AssertionError("a retry must not reach the next stage");
         }), e);
 
+        // The flow's proof-of-possession stage ran on the retry's CSR before the answer.
+        assertThat(proved).containsExactly(e);
         assertThat(e.answer.created()).isFalse();
         assertThat(e.answer.certificate().serial()).isEqualTo("abc");
     }
@@ -123,13 +126,17 @@ class EnrollmentStagesTest {
         TestCsrs.Csr csr = TestCsrs.ecP256("x");
         CertificateStore store = mock(CertificateStore.class);
         when(store.byId(9L)).thenReturn(Optional.of(earlier("00".repeat(32), CertificateStatus.ISSUED)));
-        assertThatThrownBy(() -> new EnrollmentStages.TokenRetry(store).apply(usedToken(csr)))
+        // Another key: 409 without the proof of possession (a bad CSR signature does not change the answer).
+        EnrollmentStage failingPop = x -> {
+            throw new AssertionError("no proof of possession for another key");
+        };
+        assertThatThrownBy(() -> new EnrollmentStages.TokenRetry(store, failingPop).apply(usedToken(csr)))
                 .satisfies(t -> assertThat(type(t)).endsWith("enrollment-token-used"))
                 .hasMessageContaining("another key");
 
         when(store.byId(9L)).thenReturn(Optional.of(earlier(dev.trent.pki.Hashes.sha256Hex(
                 csr.keys().getPublic().getEncoded()), CertificateStatus.REVOKED)));
-        assertThatThrownBy(() -> new EnrollmentStages.TokenRetry(store).apply(usedToken(csr)))
+        assertThatThrownBy(() -> new EnrollmentStages.TokenRetry(store, failingPop).apply(usedToken(csr)))
                 .hasMessageContaining("revoked");
     }
 
@@ -138,7 +145,8 @@ class EnrollmentStagesTest {
         Enrollment e = usedToken(TestCsrs.ecP256("x"));
         e.token = new EnrollmentTokens.Token(1, "dev-1", "device", List.of(), Instant.now().plusSeconds(60), null,
                 null);
-        new EnrollmentStages.TokenRetry(mock(CertificateStore.class)).apply(e);
+        new EnrollmentStages.TokenRetry(mock(CertificateStore.class), new EnrollmentStages.ProofOfPossession())
+                .apply(e);
         assertThat(e.answer).isNull();
     }
 
