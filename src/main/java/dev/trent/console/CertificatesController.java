@@ -258,7 +258,7 @@ class CertificatesController {
             Certificate c = load(serial);
             model.addAttribute("c", renderer.summary(c));
             model.addAttribute("invalidityDate", nz(blank(invalidityDate)));
-            model.addAttribute("sameKey", queries.sameKey(c.publicKeySha256(), c.serial()));
+            model.addAttribute("sameKey", certificates.countOthersOfKey(c.publicKeySha256(), c.serial()));
             return "console/confirm-key-compromise";
         }
         Certificate c = revocation.revoke(serial, r, invalidity, OperatorPrincipal.current().actor());

@@ -412,6 +412,15 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
                 + "c.id <> ? and " + NOT_YET_COMPROMISED + " order by c.id for update", REVOCABLE, keyHash, exceptId);
     }
 
+    /**
+     * How many other certificates of the same key a keyCompromise of {@code serial} would change
+     * ({@link #lockOthersOfKey}'s selection, counted without locking: the console's confirmation).
+     */
+    public long countOthersOfKey(String keyHash, String serial) {
+        return jdbc.queryForObject("select count(*) from certificate c where c.public_key_sha256 = ? and c.serial <> ? "
+                + "and " + NOT_YET_COMPROMISED, Long.class, keyHash, serial);
+    }
+
     /** Certificates renewed from this one that a keyCompromise still changes, locked. */
     public List<Revocable> lockRenewalsOf(long id) {
         return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where c.renewed_from = ? and "
