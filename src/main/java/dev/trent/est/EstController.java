@@ -165,20 +165,10 @@ class EstController {
                 () -> enrollment.enrollWithGeneratedKey(basic[1], basic[0], label));
         byte[] key = g.privateKey().getEncoded();
         try {
-            java.util.Base64.Encoder b64 = Base64.getMimeEncoder(64, new byte[] {'\r', '\n'});
             byte[] certs = certsOnly(List.of(certificate(g.certificate().der())), CacheControl.noStore()).getBody();
-            String boundary = "trent-est-" + java.util.UUID.randomUUID();
-            String body = "--" + boundary + "\r\n"
-                    + "Content-Type: application/pkcs8\r\n"
-                    + "Content-Transfer-Encoding: base64\r\n\r\n"
-                    + new String(b64.encode(key), StandardCharsets.US_ASCII) + "\r\n"
-                    + "--" + boundary + "\r\n"
-                    + "Content-Type: " + PKCS7_CERTS_ONLY + "\r\n"
-                    + "Content-Transfer-Encoding: base64\r\n\r\n"
-                    + new String(certs, StandardCharsets.US_ASCII)
-                    + "--" + boundary + "--\r\n";
-            return ResponseEntity.ok().header("Content-Type", "multipart/mixed; boundary=" + boundary)
-                    .cacheControl(CacheControl.noStore()).body(body.getBytes(StandardCharsets.US_ASCII));
+            ServerKeygenResponse.Body body = ServerKeygenResponse.of(key, certs);
+            return ResponseEntity.ok().header("Content-Type", body.contentType())
+                    .cacheControl(CacheControl.noStore()).body(body.bytes());
         } finally {
             java.util.Arrays.fill(key, (byte) 0);
         }

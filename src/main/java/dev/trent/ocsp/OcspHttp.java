@@ -1,18 +1,18 @@
 package dev.trent.ocsp;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Locale;
 
 import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.util.UriUtils;
 
 import dev.trent.config.TrentProperties;
 import jakarta.servlet.http.HttpServletRequest;
@@ -25,6 +25,9 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code application/ocsp-request}; {@code GET /ocsp/<base64>} (RFC 6960 A.1; percent-encoded
  * or raw {@code + / =}). Errors are OCSP responses (HTTP 200), never problem+json: a POST with
  * another Content-Type is a {@code malformedRequest} too, and another method a 405 carrying one.
+ * A conditional GET for a cacheable answer ({@code If-None-Match}, else {@code If-Modified-Since};
+ * what HTTP caches in front of the responder send, RFC 5019 6.2) gets 304 without a body when
+ * the answer is unchanged.
  */
 @Component
 class OcspHttp {
@@ -33,7 +36,6 @@ class OcspHttp {
 
     static final String OCSP_REQUEST = "application/ocsp-request";
     static final String OCSP_RESPONSE = "application/ocsp-response";
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     private final OcspService service;
     private final Duration maxAge;
@@ -90,7 +92,10 @@ class OcspHttp {
                 write(response, malformed());
                 return;
             }
-            write(response, answer(body));
+            OcspService.Answer a = answer(body);
+            if (!notModified(request, response, a)) {
+                write(response, a);
+            }
         } else {
             response.setHeader("Allow", uri.equals("/ocsp") ? "POST" : "GET");
             write(response, malformed(), HttpServletResponse.SC_METHOD_NOT_ALLOWED);
@@ -127,45 +132,51 @@ class OcspHttp {
     }
 
     private void write(HttpServletResponse response, OcspService.Answer a, int status) throws IOException {
+        writeHeaders(response, a, status);
+        response.setContentLength(a.der().length);
+        response.getOutputStream().write(a.der());
+    }
+
+    private void writeHeaders(HttpServletResponse response, OcspService.Answer a, int status) {
         response.setStatus(status);
         response.setContentType(OCSP_RESPONSE);
         if (a.cacheable()) {
             long seconds = Math.max(0, Math.min(maxAge.toSeconds(),
                     Duration.between(clock.instant(), a.nextUpdate()).toSeconds()));
-            response.setHeader("Last-Modified", HTTP_DATE.format(a.thisUpdate()));
-            response.setHeader("Expires", HTTP_DATE.format(a.nextUpdate()));
+            response.setDateHeader("Last-Modified", a.thisUpdate().toEpochMilli());
+            response.setDateHeader("Expires", a.nextUpdate().toEpochMilli());
             response.setHeader("ETag", a.etag());
             response.setHeader("Cache-Control", "max-age=" + seconds + ", public, no-transform, must-revalidate");
         } else {
             response.setHeader("Cache-Control", "no-store");
         }
-        response.setContentLength(a.der().length);
-        response.getOutputStream().write(a.der());
     }
 
-    /** Decodes %XX escapes only: a raw '+' stays '+' (it is base64, not a form-encoded space). */
+    /**
+     * RFC 9110 13.2: a GET for a cacheable answer with {@code If-None-Match} (weak comparison) or,
+     * without it, {@code If-Modified-Since} gets 304 with the caching headers and no body when
+     * the answer has not changed (Spring's {@link ServletWebRequest#checkNotModified}). Requests
+     * with {@code If-Match} or {@code If-Unmodified-Since} are answered in full: a 412 would not be
+     * an OCSP response.
+     */
+    private boolean notModified(HttpServletRequest request, HttpServletResponse response, OcspService.Answer a) {
+        if (!a.cacheable() || request.getHeader(HttpHeaders.IF_NONE_MATCH) == null
+                && request.getHeader(HttpHeaders.IF_MODIFIED_SINCE) == null
+                || request.getHeader(HttpHeaders.IF_MATCH) != null
+                || request.getHeader(HttpHeaders.IF_UNMODIFIED_SINCE) != null) {
+            return false;
+        }
+        writeHeaders(response, a, HttpServletResponse.SC_OK);
+        return new ServletWebRequest(request, response).checkNotModified(a.etag(), a.thisUpdate().toEpochMilli());
+    }
+
+    /**
+     * Decodes %XX escapes only (Spring's {@link UriUtils#decode}, RFC 3986 2.1): a raw '+' stays
+     * '+' (it is base64, not a form-encoded space).
+     *
+     * @throws IllegalArgumentException on a '%' not followed by two hexadecimal digits
+     */
     static String percentDecode(String s) {
-        if (s.indexOf('%') < 0) {
-            return s;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                if (i + 2 >= s.length()) {
-                    throw new IllegalArgumentException("bad percent escape");
-                }
-                int hi = Character.digit(s.charAt(i + 1), 16);
-                int lo = Character.digit(s.charAt(i + 2), 16);
-                if (hi < 0 || lo < 0) {
-                    throw new IllegalArgumentException("bad percent escape");
-                }
-                out.write(hi * 16 + lo);
-                i += 2;
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toString(StandardCharsets.US_ASCII);
+        return UriUtils.decode(s, StandardCharsets.US_ASCII);
     }
 }

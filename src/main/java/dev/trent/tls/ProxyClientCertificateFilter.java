@@ -87,10 +87,15 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
         }
     }
 
-    /** URL-encoded PEM (nginx), PEM with its line breaks turned into spaces, or bare base64 DER. */
+    /**
+     * URL-encoded PEM (nginx), PEM with its line breaks turned into spaces, or bare base64 DER;
+     * null (the header is ignored, with a warning) when unreadable, a broken %-escape included.
+     * The JDK's {@link URLDecoder} decodes: a form-style '+' for a space in the PEM boundaries is
+     * read too (base64's own '+' arrives as %2B from nginx).
+     */
     static X509Certificate[] parse(String value) {
-        String text = value.contains("%") ? URLDecoder.decode(value, StandardCharsets.UTF_8) : value;
         try {
+            String text = value.contains("%") ? URLDecoder.decode(value, StandardCharsets.UTF_8) : value;
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             List<X509Certificate> out = new ArrayList<>();
             if (text.contains("-----BEGIN CERTIFICATE-----")) {

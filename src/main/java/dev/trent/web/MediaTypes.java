@@ -21,6 +21,11 @@ public final class MediaTypes {
     /**
      * Picks the first of {@code offered} (in server preference order) that the Accept header
      * allows, honouring q-values; a missing or empty Accept header means the first offered.
+     * Parsing is Spring's ({@link MediaType#parseMediaTypes}); the choice is made here and not by
+     * {@code @GetMapping(produces = ...)} because Spring MVC's producible-type matching ignores
+     * q-values ({@code Accept: *}{@code /*;q=0} matches every type), while RFC 9110 12.5.1 makes
+     * q=0 "not acceptable" (406); and because the enrollment endpoints negotiate before they
+     * consume a token.
      *
      * @throws ProblemException 406 naming what can be served
      */

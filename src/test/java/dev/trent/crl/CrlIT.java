@@ -174,7 +174,14 @@ class CrlIT extends IntegrationTest {
         String etag = der.header("ETag");
 
         TrentClient.Response again = client().send("GET", path, Map.of("If-None-Match", etag), null);
+        TrentClient.Response inList = client().send("GET", path, Map.of("If-None-Match", "\"other\", W/" + etag),
+                null);
+        TrentClient.Response sinceNow = client().send("GET", path, Map.of("If-Modified-Since",
+                der.header("Last-Modified")), null);
+        TrentClient.Response otherEtag = client().send("GET", path, Map.of("If-None-Match", "\"other\""), null);
         TrentClient.Response pem = client().get(path, null, "application/x-pem-file");
+        TrentClient.Response pemWithDerEtag = client().send("GET", path, Map.of("If-None-Match", etag,
+                "Accept", "application/x-pem-file"), null);
 
         assertThat(etag).matches("\"[0-9a-f]{64}\"");
         assertThat(der.header("Last-Modified")).isNotBlank();
@@ -182,6 +189,20 @@ class CrlIT extends IntegrationTest {
         long maxAge = Long.parseLong(der.header("Cache-Control").replaceAll(".*max-age=(\\d+).*", "$1"));
         assertThat(maxAge).isBetween(1L, 300L);
         assertThat(again.status()).isEqualTo(304);
+        assertThat(again.body()).isEmpty();
+        assertThat(again.header("ETag")).isEqualTo(etag);
+        assertThat(again.header("Last-Modified")).isEqualTo(der.header("Last-Modified"));
+        assertThat(again.header("Cache-Control")).contains("public").contains("max-age=");
+        // RFC 9110 13.1.2: weak comparison, any member of the list
+        assertThat(inList.status()).isEqualTo(304);
+        // RFC 9110 13.1.3: If-Modified-Since, when there is no If-None-Match
+        assertThat(sinceNow.status()).isEqualTo(304);
+        assertThat(otherEtag.status()).isEqualTo(200);
+        assertThat(otherEtag.body()).isEqualTo(der.body());
+        // The PEM representation has its own ETag.
+        assertThat(pem.header("ETag")).isNotEqualTo(etag).matches("\"[0-9a-f]{64}-pem\"");
+        assertThat(pemWithDerEtag.status()).isEqualTo(200);
+        assertThat(pemWithDerEtag.contentType()).isEqualTo("application/x-pem-file");
         assertThat(pem.contentType()).isEqualTo("application/x-pem-file");
         List<Pem.Block> blocks = Pem.decodeAll(pem.text());
         assertThat(blocks).hasSize(1);

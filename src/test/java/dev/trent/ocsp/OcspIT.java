@@ -173,6 +173,14 @@ class OcspIT extends IntegrationTest {
                 .getParsedValue()).getOctets()).isEqualTo(second);
         assertThat(again.body()).isNotEqualTo(r.body());
         assertThat(again.header("Cache-Control")).isEqualTo("no-store");
+        // A nonce answer is never "not modified", whatever the client's conditions.
+        String getPath = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(request(second,
+                id(issuer, good.getSerialNumber(), false))), StandardCharsets.US_ASCII);
+        TrentClient.Response conditional = client().send("GET", getPath, Map.of("If-None-Match", "*"), null);
+        assertThat(conditional.status()).isEqualTo(200);
+        assertThat(conditional.header("ETag")).isNull();
+        assertThat(DEROctetString.getInstance(basic(conditional).getExtension(
+                OCSPObjectIdentifiers.id_pkix_ocsp_nonce).getParsedValue()).getOctets()).isEqualTo(second);
         // The longest nonce RFC 8954 allows (128 octets) is echoed too.
         byte[] longest = new byte[128];
         new SecureRandom().nextBytes(longest);
@@ -195,6 +203,24 @@ class OcspIT extends IntegrationTest {
             assertThat(parse(post(body)).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
         }
         assertThat(parse(client().get("/ocsp/@@@@", null, null)).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+        // Broken percent escapes: Tomcat refuses some before OCSP sees them (400 problem); never a 5xx.
+        // (Java's HttpClient refuses such URLs, so they go over a plain socket.)
+        java.net.URI base = java.net.URI.create(client().base());
+        for (String bad : List.of("%zz", "MEIw%4", "MEIw%", "%C3%A9")) {
+            try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+                socket.getOutputStream().write(("GET /ocsp/" + bad + " HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] raw = socket.getInputStream().readAllBytes();
+                String head = new String(raw, StandardCharsets.ISO_8859_1);
+                int status = Integer.parseInt(head.substring(9, 12));
+                if (status == 200) {
+                    byte[] body = java.util.Arrays.copyOfRange(raw, head.indexOf("\r\n\r\n") + 4, raw.length);
+                    assertThat(new OCSPResp(body).getStatus()).as(bad).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+                } else {
+                    assertThat(status).as(bad).isEqualTo(400);
+                }
+            }
+        }
         TrentClient.Response wrongType = client().send("POST", "/ocsp", Map.of("Content-Type", "application/json"),
                 request(null, any));
         assertThat(wrongType.contentType()).isEqualTo("application/ocsp-response");
@@ -262,6 +288,34 @@ class OcspIT extends IntegrationTest {
         assertThat(first.header("ETag")).isNotBlank();
         assertThat(first.header("Last-Modified")).isNotBlank();
         assertThat(first.header("Expires")).isNotBlank();
+
+        // Conditional GETs from an HTTP cache in front of the responder (RFC 5019 6.2).
+        String etag = first.header("ETag");
+        TrentClient.Response unchanged = client().send("GET", path, Map.of("If-None-Match", etag), null);
+        assertThat(unchanged.status()).isEqualTo(304);
+        assertThat(unchanged.body()).isEmpty();
+        assertThat(unchanged.header("ETag")).isEqualTo(etag);
+        assertThat(unchanged.header("Last-Modified")).isEqualTo(first.header("Last-Modified"));
+        assertThat(unchanged.header("Expires")).isEqualTo(first.header("Expires"));
+        assertThat(unchanged.header("Cache-Control")).contains("public").contains("must-revalidate");
+        assertThat(client().send("GET", path, Map.of("If-None-Match", "\"x\", W/" + etag), null).status())
+                .isEqualTo(304);
+        assertThat(client().send("GET", path, Map.of("If-Modified-Since", first.header("Last-Modified")), null)
+                .status()).isEqualTo(304);
+        // Anything else is answered in full, in OCSP: another ETag, a 412 precondition, a POST.
+        for (Map<String, String> h : List.of(Map.of("If-None-Match", "\"x\""),
+                Map.of("If-None-Match", etag, "If-Match", "\"x\""),
+                Map.of("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+                Map.of("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"))) {
+            TrentClient.Response full = client().send("GET", path, h, null);
+            assertThat(full.status()).as(h.toString()).isEqualTo(200);
+            assertThat(full.body()).as(h.toString()).isEqualTo(first.body());
+        }
+        TrentClient.Response posted = client().send("POST", "/ocsp", Map.of("Content-Type",
+                "application/ocsp-request", "If-None-Match", etag), request(null, id(issuer, cert.getSerialNumber(),
+                false)));
+        assertThat(posted.status()).isEqualTo(200);
+        assertThat(basic(posted).getResponses()[0].getCertStatus()).isNull();
 
         revoke(cert, "superseded");
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.springframework.mock.web.MockFilterChain;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -41,5 +45,25 @@ class ProxyClientCertificateFilterTest {
         assertThatThrownBy(() -> ProxyClientCertificateFilter.trustedProxy(entry))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("trent.tls.trusted-proxies: '" + entry + "' is not an address or CIDR block");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"%zz", "-----BEGIN%20CERTIFICATE-----%0AMII%", "MIIB%4", "%", "not base64 at all"})
+    void parseWhenEscapeOrContentBrokenThenNull(String value) {
+        assertThat(ProxyClientCertificateFilter.parse(value)).isNull();
+    }
+
+    @Test
+    void doFilterWhenTrustedProxySendsABrokenEscapeThenHeaderIgnoredAndRequestContinues() throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/api/v1/renew");
+        request.setRemoteAddr("10.0.0.1");
+        request.addHeader("X-Client-Cert", "-----BEGIN%20CERTIFICATE-----%0A%zz");
+        MockFilterChain chain = new MockFilterChain();
+
+        filter.doFilter(request, new MockHttpServletResponse(), chain);
+
+        assertThat(chain.getRequest()).isSameAs(request);
+        assertThat(request.getAttribute(ProxyClientCertificateFilter.ATTRIBUTE)).isNull();
+        assertThat(request.getAttribute(SecureChannel.TRUSTED_PROXY)).isEqualTo(Boolean.TRUE);
     }
 }
