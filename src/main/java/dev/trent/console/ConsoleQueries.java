@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * What the console reads and the API has no query for: counts for the overview, the keyset-paged
  * certificate search, token batches and their use. Read-only: every change goes through the
- * services the API uses.
+ * services the API uses. Reporting only: a rule of certificate state (what a revocation would
+ * change) is asked of {@code CertificateStore}.
  */
 @Component
 class ConsoleQueries {

@@ -1,9 +1,7 @@
 package dev.trent.revocation;
 
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +18,10 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.trent.audit.AuditLog;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.CertificateStatus;
+import dev.trent.inventory.CertificateRevocations;
+import dev.trent.inventory.CertificateStore;
+import dev.trent.inventory.CertificateStore.Revocable;
 import dev.trent.issuance.SerialNumbers;
 import dev.trent.web.ProblemException;
 
@@ -41,17 +42,20 @@ public class RevocationService {
     private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
 
     private final JdbcTemplate jdbc;
-    private final CertificateRepository certificates;
+    private final CertificateStore certificates;
+    /** The writes of revocation (the store's statements, reached only from here). */
+    private final CertificateRevocations writes;
     private final AuditLog audit;
     private final Clock clock;
     private final ApplicationEventPublisher events;
     private final RevocationMetrics metrics;
 
-    RevocationService(JdbcTemplate jdbc, CertificateRepository certificates, AuditLog audit, Clock clock,
+    RevocationService(JdbcTemplate jdbc, CertificateStore certificates, CertificateRevocations writes, AuditLog audit, Clock clock,
             ApplicationEventPublisher events, RevocationMetrics metrics) {
         this.metrics = metrics;
         this.jdbc = jdbc;
         this.certificates = certificates;
+        this.writes = writes;
         this.audit = audit;
         this.clock = clock;
         this.events = events;
@@ -60,15 +64,6 @@ public class RevocationService {
     /** Published (inside the transaction) when an issuer's revocation status changed. */
     public record RevocationChanged(String issuerId) {
     }
-
-    private record Row(long id, String serial, String issuerId, String status, String reason, String keyHash,
-            String deviceId, String profile) {
-    }
-
-    /** Maps {@code id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile}. */
-    private static final org.springframework.jdbc.core.RowMapper<Row> ROW = (rs, n) -> new Row(rs.getLong(1),
-            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-            rs.getString(8));
 
     /**
      * The earliest invalidity date accepted. Not the certificate's notBefore: a key can be
@@ -86,21 +81,20 @@ public class RevocationService {
         if (invalidityDate != null && invalidityDate.isBefore(EARLIEST_INVALIDITY)) {
             throw ProblemException.invalidRequest("invalidityDate may not lie before " + EARLIEST_INVALIDITY + ".");
         }
-        Row row = lock(serial);
+        Revocable row = lock(serial);
         apply(row, reason, invalidityDate, now, actor, null);
         return reload(row.serial());
     }
 
     @Transactional
     public Certificate unhold(String serial, String actor) {
-        Row row = lock(serial);
-        if (!"REVOKED".equals(row.status()) || !RevocationReason.certificateHold.name().equals(row.reason())) {
+        Revocable row = lock(serial);
+        if (row.status() != CertificateStatus.REVOKED || !RevocationReason.certificateHold.name().equals(row.reason())) {
             throw conflict("not-on-hold", "Certificate not on hold", "Certificate " + row.serial()
                     + (row.reason() == null ? " is not revoked" : " is revoked with reason " + row.reason())
                     + "; only a certificateHold can be released.");
         }
-        jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
-                + "invalidity_date = null where id = ?", row.id());
+        writes.release(row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
         events.publishEvent(CertificateEvent.unheld(row.serial(), row.deviceId(), row.profile(), clock.instant()));
         metrics.released();
@@ -122,26 +116,50 @@ public class RevocationService {
      */
     @Transactional
     public BulkResult revokeAll(Selection selection, RevocationReason reason, boolean dryRun, String actor) {
-        List<Row> rows = select(selection, reason, !dryRun);
-        List<String> serials = rows.stream().map(Row::serial).toList();
+        int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
+                + (selection.batchId() != null ? 1 : 0);
+        if (criteria != 1) {
+            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+                    + "or batchId.");
+        }
+        List<Revocable> rows = certificates.selectForBulk(selection.deviceId(), selection.profile(),
+                selection.batchId(), reason.name(), !dryRun);
+        List<String> serials = rows.stream().map(Revocable::serial).toList();
         if (!dryRun) {
-            revokeRows(rows, selection, reason, actor);
+            Instant now = clock.instant();
+            UUID bulkId = UUID.randomUUID();
+            for (Revocable row : rows) {
+                apply(row, reason, null, now, actor, bulkId);
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("bulkId", bulkId.toString());
+            details.put("reason", reason.name());
+            details.put("selection", selection.toString());
+            details.put("count", rows.size());
+            audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
         }
         return new BulkResult(dryRun, reason.name(), serials.size(), serials);
     }
 
     /**
      * What a bulk revocation would do: the certificates the selection matches, and (for
-     * keyCompromise) the others it also revokes by the same rule as {@link #blockKey} (same key,
-     * renewals). {@code digest} names both lists, for {@link #revokeAllAsPlanned}.
+     * keyCompromise) the others it also revokes by the rule {@link #blockKey} applies (same key,
+     * renewals, down the lineage). {@code digest} names both lists, for {@link #revokeAllAsPlanned}.
      */
     public record BulkPlan(String reason, List<String> selected, List<String> cascade, String digest) {
     }
 
-    /** The dry run of a bulk revocation, with its cascade. */
-    @Transactional(readOnly = true)
+    /** The outcome of {@link #revokeAllAsPlanned}: the plan as it stands, and the revocation if it was done. */
+    public record PlannedResult(BulkPlan plan, java.util.Optional<BulkResult> done) {
+    }
+
+    /**
+     * The dry run of a bulk revocation, with its cascade. (Not read-only: the cascade comes from
+     * the very queries that revoking locks with, held only for this short transaction.)
+     */
+    @Transactional
     public BulkPlan planAll(Selection selection, RevocationReason reason) {
-        return plan(select(selection, reason, false), reason, false);
+        return plan(selectBulk(selection, reason, false), reason);
     }
 
     /**
@@ -152,36 +170,49 @@ public class RevocationService {
     @Transactional
     public PlannedResult revokeAllAsPlanned(Selection selection, RevocationReason reason, String digest,
             String actor) {
-        List<Row> rows = select(selection, reason, true);
-        BulkPlan now = plan(rows, reason, true);
+        List<Revocable> rows = selectBulk(selection, reason, true);
+        BulkPlan now = plan(rows, reason);
         if (!now.digest().equals(digest)) {
             return new PlannedResult(now, java.util.Optional.empty());
         }
-        revokeRows(rows, selection, reason, actor);
-        List<String> serials = rows.stream().map(Row::serial).toList();
-        return new PlannedResult(now,
-                java.util.Optional.of(new BulkResult(false, reason.name(), serials.size(), serials)));
+        BulkResult done = revokeAll(selection, reason, false, actor);
+        return new PlannedResult(now, java.util.Optional.of(done));
     }
 
-    /** The outcome of {@link #revokeAllAsPlanned}: the plan as it stands, and the revocation if it was done. */
-    public record PlannedResult(BulkPlan plan, java.util.Optional<BulkResult> done) {
+    /** What a keyCompromise of this one certificate would also revoke (same key, renewals), by {@link #blockKey}'s rule. */
+    @Transactional
+    public List<String> keyCompromiseCascade(String serial) {
+        String canonical = SerialNumbers.canonical(serial);
+        return canonical == null ? List.of() : certificates.lockDelivered(canonical)
+                .map(row -> plan(List.of(row), RevocationReason.keyCompromise).cascade()).orElse(List.of());
     }
 
-    private BulkPlan plan(List<Row> rows, RevocationReason reason, boolean lock) {
-        List<String> selected = rows.stream().map(Row::serial).toList();
+    private List<Revocable> selectBulk(Selection selection, RevocationReason reason, boolean lock) {
+        int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
+                + (selection.batchId() != null ? 1 : 0);
+        if (criteria != 1) {
+            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+                    + "or batchId.");
+        }
+        return certificates.selectForBulk(selection.deviceId(), selection.profile(), selection.batchId(),
+                reason.name(), lock);
+    }
+
+    private BulkPlan plan(List<Revocable> rows, RevocationReason reason) {
+        List<String> selected = rows.stream().map(Revocable::serial).toList();
         java.util.Set<String> cascade = new java.util.LinkedHashSet<>();
         if (reason == RevocationReason.keyCompromise) {
             java.util.Set<Long> seen = new java.util.HashSet<>();
             rows.forEach(r -> seen.add(r.id()));
-            java.util.ArrayDeque<Row> todo = new java.util.ArrayDeque<>(rows);
+            java.util.ArrayDeque<Revocable> todo = new java.util.ArrayDeque<>(rows);
             while (!todo.isEmpty()) {
-                Row source = todo.poll();
-                for (Row other : sameKey(source, lock)) {
+                Revocable source = todo.poll();
+                for (Revocable other : certificates.lockOthersOfKey(source.keyHash(), source.id())) {
                     if (seen.add(other.id())) {
                         cascade.add(other.serial());
                     }
                 }
-                for (Row renewal : renewals(source, lock)) {
+                for (Revocable renewal : certificates.lockRenewalsOf(source.id())) {
                     if (seen.add(renewal.id())) {
                         cascade.add(renewal.serial());
                         todo.add(renewal);
@@ -197,60 +228,17 @@ public class RevocationService {
         }
         sha.update((reason.name() + "\n" + String.join(",", selected) + "\n" + String.join(",", cascade))
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        return new BulkPlan(reason.name(), selected, List.copyOf(cascade), java.util.HexFormat.of().formatHex(sha.digest()));
+        return new BulkPlan(reason.name(), selected, List.copyOf(cascade),
+                java.util.HexFormat.of().formatHex(sha.digest()));
     }
 
-    private void revokeRows(List<Row> rows, Selection selection, RevocationReason reason, String actor) {
-        Instant now = clock.instant();
-        UUID bulkId = UUID.randomUUID();
-        for (Row row : rows) {
-            apply(row, reason, null, now, actor, bulkId);
-        }
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("bulkId", bulkId.toString());
-        details.put("reason", reason.name());
-        details.put("selection", selection.toString());
-        details.put("count", rows.size());
-        audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
-    }
-
-    private List<Row> select(Selection selection, RevocationReason reason, boolean lock) {
-        StringBuilder where = new StringBuilder(" (c.status = 'ISSUED' or (c.status = 'REVOKED' and "
-                + "c.revocation_reason = 'certificateHold' and ? <> 'certificateHold'))");
-        List<Object> args = new ArrayList<>();
-        args.add(reason.name());
-        int criteria = 0;
-        if (selection.deviceId() != null) {
-            where.append(" and c.device_id = ?");
-            args.add(selection.deviceId());
-            criteria++;
-        }
-        if (selection.profile() != null) {
-            where.append(" and c.profile = ?");
-            args.add(selection.profile());
-            criteria++;
-        }
-        if (selection.batchId() != null) {
-            where.append(" and c.token_id in (select id from enrollment_token where batch_id = ?)");
-            args.add(selection.batchId());
-            criteria++;
-        }
-        if (criteria != 1) {
-            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
-                    + "or batchId.");
-        }
-        String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256, c.device_id, c.profile "
-                + "from certificate c where" + where + " order by c.id" + (lock ? " for update" : "");
-        return jdbc.query(sql, ROW, args.toArray());
-    }
-
-    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+    private void apply(Revocable row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
             UUID bulkId) {
         apply(row, reason, invalidityDate, now, actor, bulkId, null);
     }
 
     /** @param renewedFrom the compromised certificate this one was renewed from, when that is why */
-    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+    private void apply(Revocable row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
             UUID bulkId, String renewedFrom) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", reason.name());
@@ -264,9 +252,8 @@ public class RevocationService {
         if (bulkId != null) {
             details.put("bulkId", bulkId.toString());
         }
-        if ("ISSUED".equals(row.status())) {
-            jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
-                    + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
+        if (row.status() == CertificateStatus.ISSUED) {
+            writes.revoke(row.id(), now, reason.name(), invalidityDate);
             audit.record(actor, "certificate.revoked", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), null));
             metrics.revoked(reason);
@@ -279,8 +266,7 @@ public class RevocationService {
                         + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
             }
             // The revocation time stays: the certificate has not been usable since then.
-            jdbc.update("update certificate set revocation_reason = ?, invalidity_date = coalesce(?, invalidity_date) "
-                    + "where id = ?", reason.name(), ts(invalidityDate), row.id());
+            writes.changeReason(row.id(), reason.name(), invalidityDate);
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), row.reason()));
@@ -296,35 +282,30 @@ public class RevocationService {
     }
 
     /** Blocks the key and revokes every other valid or held certificate for it. */
-    private void blockKey(Row source, Instant now, String actor) {
-        int inserted = jdbc.update("insert into blocked_key (public_key_sha256, blocked_at, serial, blocked_by) "
-                + "values (?, ?, ?, ?) on conflict do nothing", source.keyHash(), Timestamp.from(now), source.serial(),
-                actor);
-        if (inserted == 1) {
+    private void blockKey(Revocable source, Instant now, String actor) {
+        if (writes.blockKey(source.keyHash(), now, source.serial(), actor)) {
             audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
             log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
         }
         // An issuance of the same key in progress (reserved, not yet stored) must not complete:
         // its reservation is abandoned here, so its store finds it no longer pending.
-        int inFlight = jdbc.update("update certificate set status = 'ABANDONED' where public_key_sha256 = ? "
-                + "and status = 'PENDING'", source.keyHash());
+        int inFlight = writes.abandonPendingOfKey(source.keyHash());
         if (inFlight > 0) {
             log.warn("Key {} blocked: {} issuance(s) of it in progress abandoned", source.keyHash(), inFlight);
         }
-        List<Row> others = sameKey(source, true);
-        for (Row other : others) {
+        List<Revocable> others = certificates.lockOthersOfKey(source.keyHash(), source.id());
+        for (Revocable other : others) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("reason", RevocationReason.keyCompromise.name());
             details.put("issuerId", other.issuerId());
             details.put("sameKeyAs", source.serial());
-            if ("ISSUED".equals(other.status())) {
-                jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
-                        + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
+            if (other.status() == CertificateStatus.ISSUED) {
+                writes.revoke(other.id(), now, RevocationReason.keyCompromise.name(), null);
                 audit.record(actor, "certificate.revoked", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", null));
                 metrics.revoked(RevocationReason.keyCompromise);
             } else {
-                jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
+                writes.changeReason(other.id(), RevocationReason.keyCompromise.name(), null);
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", other.reason()));
@@ -335,38 +316,10 @@ public class RevocationService {
         // Renewals authenticated by the compromised key are as untrustworthy as it is (a thief
         // could have renewed, rekeying to a key of their own): revoked alike, their keys blocked,
         // and so on down the lineage.
-        List<Row> renewals = renewals(source, true);
-        for (Row renewal : renewals) {
+        List<Revocable> renewals = certificates.lockRenewalsOf(source.id());
+        for (Revocable renewal : renewals) {
             apply(renewal, RevocationReason.keyCompromise, null, now, actor, null, source.serial());
         }
-    }
-
-    /** The other valid or held certificates for the source's key: what its keyCompromise also revokes. */
-    private List<Row> sameKey(Row source, boolean lock) {
-        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
-                + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id" + (lock ? " for update" : ""),
-                ROW, source.keyHash(), source.id());
-    }
-
-    /** The valid or held renewals of the source: what its keyCompromise also revokes (and so on down). */
-    private List<Row> renewals(Row source, boolean lock) {
-        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
-                + "revocation_reason <> 'keyCompromise')) order by id" + (lock ? " for update" : ""),
-                ROW, source.id());
-    }
-
-    /**
-     * What a keyCompromise of this one certificate would also revoke (same key, renewals), by the
-     * rule {@link #blockKey} applies.
-     */
-    @Transactional(readOnly = true)
-    public List<String> keyCompromiseCascade(String serial) {
-        Row row = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where serial = ?", ROW, SerialNumbers.canonical(serial)).stream().findFirst()
-                .orElse(null);
-        return row == null ? List.of() : plan(List.of(row), RevocationReason.keyCompromise, false).cascade();
     }
 
     /**
@@ -378,24 +331,17 @@ public class RevocationService {
         events.publishEvent(new RevocationChanged(issuerId));
     }
 
-    private Row lock(String serial) {
+    private Revocable lock(String serial) {
         String canonical = SerialNumbers.canonical(serial);
         if (canonical == null) {
             throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
-        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where serial = ? and status in ('ISSUED', 'REVOKED') for update",
-                ROW, canonical).stream().findFirst()
-                .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
+        return certificates.lockDelivered(canonical).orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
     }
 
     private Certificate reload(String serial) {
-        return certificates.findBySerial(serial).orElseThrow().toCertificate();
-    }
-
-    private static Timestamp ts(Instant instant) {
-        return instant == null ? null : Timestamp.from(instant);
+        return certificates.bySerial(serial).orElseThrow();
     }
 
     private static ProblemException conflict(String type, String title, String detail) {
