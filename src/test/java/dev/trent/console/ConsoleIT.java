@@ -698,7 +698,7 @@ class ConsoleIT {
 
             assertThat(out.statusCode()).isEqualTo(302);
             assertThat(out.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c)
-                    .startsWith("JSESSIONID=").contains("Path=/console", "Max-Age=0"));
+                    .startsWith("JSESSIONID=;").contains("Path=/console", "Expires=Thu, 01 Jan 1970"));
         }
         String actor = jdbc.queryForObject("select actor from audit_event where action = 'console.login' "
                 + "order by id desc limit 1", String.class);
