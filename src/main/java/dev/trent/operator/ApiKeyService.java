@@ -18,7 +18,6 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
-import dev.trent.ca.CaCeremony;
 import dev.trent.config.TrentProperties;
 import dev.trent.security.Secrets;
 import dev.trent.web.ProblemException;
@@ -141,7 +140,7 @@ public class ApiKeyService {
                         configured != null && !configured.isBlank() ? "TRENT_BOOTSTRAP_ADMIN_TOKEN" : "generated"));
         if (configured == null || configured.isBlank()) {
             Path file = properties.dataDir().resolve("bootstrap-admin-key");
-            CaCeremony.writePrivateFile(file, (secret + "\n").getBytes(StandardCharsets.UTF_8));
+            dev.trent.pki.PrivateFiles.writePrivateFile(file, (secret + "\n").getBytes(StandardCharsets.UTF_8));
             if (structuredConsole) {
                 // The console is a log stream that is shipped and kept: the key stays in the file only.
                 log.info("Created the bootstrap admin API key (id {}); it is in {} (owner-only), not in the log",
