@@ -20,7 +20,7 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-import dev.trent.domain.DomainException;
+import dev.trent.domain.UnavailableException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -172,8 +172,7 @@ public class AuditTrail {
             // Through the proxy, so that checkpoint() runs in its transaction (its advisory lock
             // holds until the checkpoint is stored).
             self.getObject().checkpoint();
-        } catch (DomainException e) {
-            // the CA key cannot sign (CheckpointSigner's only domain failure)
+        } catch (UnavailableException e) {
             log.warn("Audit checkpoint not signed now (the CA cannot sign: {}); next attempt in one interval",
                     e.getMessage());
         } catch (RuntimeException e) {

@@ -15,7 +15,7 @@ public interface CheckpointSigner {
     /**
      * Signs {@code message} with the active issuer's key.
      *
-     * @throws dev.trent.domain.DomainException of kind {@code UNAVAILABLE} when the key cannot sign
+     * @throws dev.trent.domain.UnavailableException when the key cannot sign
      */
     Signature sign(byte[] message);
 

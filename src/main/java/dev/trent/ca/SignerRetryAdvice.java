@@ -4,7 +4,7 @@ import java.util.OptionalLong;
 
 import org.springframework.stereotype.Component;
 
-import dev.trent.domain.DomainException;
+import dev.trent.domain.UnavailableException;
 import dev.trent.web.RetryAdvice;
 
 /**
@@ -24,7 +24,7 @@ class SignerRetryAdvice implements RetryAdvice {
     }
 
     @Override
-    public OptionalLong retryAfterSeconds(DomainException failure) {
+    public OptionalLong retryAfterSeconds(UnavailableException failure) {
         if (!(failure instanceof SigningException) || issuers.active().key().available()) {
             return OptionalLong.empty();
         }

@@ -1,7 +1,7 @@
 package dev.trent.domain;
 
 /**
- * A request that a capability refuses or cannot serve, said in the domain's terms: what kind of
+ * A request that a capability refuses, said in the domain's terms: what kind of
  * failure it is, a stable code naming it (documented in docs/, e.g. {@code manufacturer-ca-exists})
  * and a detail that tells the client what was wrong and how to fix it. The web layer
  * ({@code dev.trent.web.ProblemHandler}) maps the kind to an HTTP status and the code to a problem
@@ -18,9 +18,7 @@ public class DomainException extends RuntimeException {
         /** The addressed resource does not exist. */
         NOT_FOUND,
         /** The request contradicts the current state (a duplicate, the last of something...). */
-        CONFLICT,
-        /** A component the request needs (the CA key) is not working now; nothing was done. */
-        UNAVAILABLE
+        CONFLICT
     }
 
     private final Kind kind;
@@ -28,11 +26,7 @@ public class DomainException extends RuntimeException {
     private final String title;
 
     public DomainException(Kind kind, String code, String title, String detail) {
-        this(kind, code, title, detail, null);
-    }
-
-    public DomainException(Kind kind, String code, String title, String detail, Throwable cause) {
-        super(detail, cause);
+        super(detail);
         this.kind = kind;
         this.code = code;
         this.title = title;
@@ -50,16 +44,6 @@ public class DomainException extends RuntimeException {
     /** A short summary, the same for every failure with this code. */
     public String title() {
         return title;
-    }
-
-    /** What the client is told; the message unless the message is for the log only. */
-    public String publicDetail() {
-        return getMessage();
-    }
-
-    /** Whether this failure is Trent's side failing (logged as an error with its cause). */
-    public boolean serverFault() {
-        return kind == Kind.UNAVAILABLE;
     }
 
     public static DomainException invalid(String detail) {

@@ -69,9 +69,8 @@ public class ProblemException extends RuntimeException {
             case FORBIDDEN -> HttpStatus.FORBIDDEN;
             case NOT_FOUND -> HttpStatus.NOT_FOUND;
             case CONFLICT -> HttpStatus.CONFLICT;
-            case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
         };
-        return new ProblemException(status, e.code(), e.title(), e.publicDetail());
+        return new ProblemException(status, e.code(), e.title(), e.getMessage());
     }
 
     public static ProblemException notFound(String detail) {

@@ -16,6 +16,7 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 import dev.trent.domain.DomainException;
+import dev.trent.domain.UnavailableException;
 
 /**
  * Turns every error into problem+json: Trent's own {@link ProblemException}s, Spring MVC's
@@ -52,18 +53,21 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return respond(pd, e.challenge());
     }
 
-    /**
-     * A capability's own failure ({@link DomainException}): mapped as {@link ProblemException#of}
-     * says and then answered like any problem. When the failure is Trent's (the CA key failed),
-     * it is logged with its cause, and a {@link RetryAdvice} may add {@code Retry-After}.
-     */
+    /** A capability's refusal ({@link DomainException}), mapped as {@link ProblemException#of} says. */
     @ExceptionHandler(DomainException.class)
     ResponseEntity<ProblemDetail> domain(DomainException e, jakarta.servlet.http.HttpServletRequest request) {
-        if (!e.serverFault()) {
-            return problem(ProblemException.of(e), request);
-        }
+        return problem(ProblemException.of(e), request);
+    }
+
+    /**
+     * A component failed (the CA key): a 503 that says only what the exception makes public; the
+     * cause is logged, and a {@link RetryAdvice} (the ca package's) may add {@code Retry-After}.
+     */
+    @ExceptionHandler(UnavailableException.class)
+    ResponseEntity<ProblemDetail> unavailable(UnavailableException e) {
         log.error("{}: {}", e.title(), e.getMessage(), e);
-        ResponseEntity<ProblemDetail> r = respond(ProblemException.of(e).toProblemDetail());
+        ResponseEntity<ProblemDetail> r = respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, e.code(),
+                e.title(), e.publicDetail()).toProblemDetail());
         java.util.OptionalLong seconds = java.util.OptionalLong.empty();
         for (RetryAdvice advice : retry) {
             seconds = advice.retryAfterSeconds(e);

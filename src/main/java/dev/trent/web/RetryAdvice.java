@@ -2,7 +2,7 @@ package dev.trent.web;
 
 import java.util.OptionalLong;
 
-import dev.trent.domain.DomainException;
+import dev.trent.domain.UnavailableException;
 
 /**
  * Whether the same request will succeed once a component is back, and after how many seconds to
@@ -10,5 +10,5 @@ import dev.trent.domain.DomainException;
  */
 public interface RetryAdvice {
 
-    OptionalLong retryAfterSeconds(DomainException failure);
+    OptionalLong retryAfterSeconds(UnavailableException failure);
 }

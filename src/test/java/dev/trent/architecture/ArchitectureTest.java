@@ -55,12 +55,9 @@ class ArchitectureTest {
      * {@code ProblemException}). Shrinks as they get domain exceptions; never grows.
      */
     private static final Set<String> KNOWN_SERVICE_PROBLEMS = Set.of(
-            "dev.trent.ca.IssuerRegistry",
             "dev.trent.manufacturer.ManufacturerCas",
-            "dev.trent.operator.ApiKeyService",
             "dev.trent.revocation.RevocationService",
             "dev.trent.tls.SecureChannel",
-            "dev.trent.webhook.WebhookService",
             "dev.trent.enrollment.EnrollmentService",
             "dev.trent.enrollment.EnrollmentTokenService",
             "dev.trent.enrollment.EnrollmentMetrics",
