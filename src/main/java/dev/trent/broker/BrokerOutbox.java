@@ -4,18 +4,18 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import dev.trent.inventory.CertificateStore;
+
 /**
  * The table {@code broker_sync}: one row per device whose broker state must be brought in line
  * with the inventory, and the inventory queries that decide that state. Every statement on the
- * table is here.
+ * table is here; the certificate side is asked of {@link CertificateStore}.
  */
 final class BrokerOutbox {
 
@@ -26,13 +26,13 @@ final class BrokerOutbox {
     private final JdbcTemplate jdbc;
     private final Clock clock;
     private final List<String> profiles;
-    private final String profileIn;
+    private final CertificateStore certificates;
 
-    BrokerOutbox(JdbcTemplate jdbc, Clock clock, List<String> profiles) {
+    BrokerOutbox(JdbcTemplate jdbc, Clock clock, List<String> profiles, CertificateStore certificates) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.profiles = List.copyOf(profiles);
-        this.profileIn = "(" + String.join(", ", profiles.stream().map(p -> "?").toList()) + ")";
+        this.certificates = certificates;
     }
 
     Instant now() {
@@ -116,15 +116,7 @@ final class BrokerOutbox {
         if (deviceIds.isEmpty()) {
             return Set.of();
         }
-        Instant now = clock.instant();
-        List<Object> args = new ArrayList<>(deviceIds);
-        args.addAll(profiles);
-        args.add(ts(now));
-        args.add(ts(now));
-        String in = "(" + String.join(", ", deviceIds.stream().map(d -> "?").toList()) + ")";
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id in " + in
-                + " and profile in " + profileIn + " and status = 'ISSUED' and not_before <= ? and not_after > ?",
-                String.class, args.toArray()));
+        return certificates.devicesWithValidCertificate(deviceIds, profiles, clock.instant());
     }
 
     /**
@@ -133,21 +125,12 @@ final class BrokerOutbox {
      * {@code not_after}) and queues them; the relay then decides from the inventory.
      */
     Set<String> devicesExpiredBetween(Instant from, Instant to) {
-        List<Object> args = new ArrayList<>(profiles);
-        args.add(ts(from));
-        args.add(ts(to));
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in " + profileIn
-                + " and not_after > ? and not_after <= ?", String.class, args.toArray()));
+        return certificates.devicesExpiredBetween(profiles, from, to);
     }
 
     /** Every device that should have broker access now. */
     Set<String> devicesWithValidCertificate() {
-        Instant now = clock.instant();
-        List<Object> args = new ArrayList<>(profiles);
-        args.add(ts(now));
-        args.add(ts(now));
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in " + profileIn
-                + " and status = 'ISSUED' and not_before <= ? and not_after > ?", String.class, args.toArray()));
+        return certificates.devicesWithValidCertificate(profiles, clock.instant());
     }
 
     /** Rows waiting, and the due time of the oldest, for health. */

@@ -17,9 +17,10 @@ import dev.trent.config.TrentProperties;
 class MosquittoConfiguration {
 
     @Bean
-    BrokerRelay brokerRelay(TrentProperties properties, JdbcTemplate jdbc, Clock clock, PlatformTransactionManager txm) {
+    BrokerRelay brokerRelay(TrentProperties properties, JdbcTemplate jdbc, Clock clock, PlatformTransactionManager txm,
+            dev.trent.inventory.CertificateStore certificates) {
         TrentProperties.Mosquitto settings = properties.mosquitto();
-        return new BrokerRelay(settings, new BrokerOutbox(jdbc, clock, settings.profiles()), new TransactionTemplate(txm));
+        return new BrokerRelay(settings, new BrokerOutbox(jdbc, clock, settings.profiles(), certificates), new TransactionTemplate(txm));
     }
 
     @Bean("mosquitto")

@@ -62,6 +62,8 @@ public class IssuerRegistry {
     private static final Duration PUBLISHING_REFRESH = Duration.ofMinutes(1);
 
     private final JdbcTemplate jdbc;
+    /** Certificate state (delivered, unexpired) of retired issuers. */
+    private final LiveCertificates certificates;
     private final URI base;
     private final Clock clock;
     private final CaKeySource source;
@@ -90,8 +92,9 @@ public class IssuerRegistry {
 
     IssuerRegistry(CaSigner configured, CaKeySource source, TrentProperties properties, JdbcTemplate jdbc, Clock clock,
             TransactionTemplate tx, AuditLog audit, SignerMetrics signerMetrics,
-            org.springframework.context.ApplicationEventPublisher events) {
+            LiveCertificates certificates, org.springframework.context.ApplicationEventPublisher events) {
         this.signerMetrics = signerMetrics;
+        this.certificates = certificates;
         this.events = events;
         this.jdbc = jdbc;
         this.base = properties.publicBaseUrl();
@@ -109,7 +112,7 @@ public class IssuerRegistry {
     }
 
     /** Trent's own certificates (replaced from the active issuer): not what a retired issuer must keep answering for. */
-    private static final String OWN_PROFILES = "('tls-server', 'ocsp-responder')";
+    private static final List<String> OWN_PROFILES = List.of("tls-server", "ocsp-responder");
 
     /**
      * Sent (synchronously, after the activation committed) when an issuer stops being the active
@@ -136,12 +139,9 @@ public class IssuerRegistry {
             if ("ACTIVE".equals(r.state()) || loaded.containsKey(r.id())) {
                 continue;
             }
-            Map<String, Object> live = jdbc.queryForMap("select count(*) as n, max(not_after) as last from certificate "
-                    + "where issuer_id = ? and status in ('ISSUED', 'REVOKED') and not_after > ? "
-                    + "and profile not in " + OWN_PROFILES, r.id(), Timestamp.from(clock.instant()));
-            long n = ((Number) live.get("n")).longValue();
-            if (n > 0) {
-                out.add(new Orphaned(r.id(), r.keyLabel(), n, ((Timestamp) live.get("last")).toInstant()));
+            LiveCertificates.Live live = certificates.live(r.id(), clock.instant(), OWN_PROFILES);
+            if (live.count() > 0) {
+                out.add(new Orphaned(r.id(), r.keyLabel(), live.count(), live.lastNotAfter()));
             }
         }
         return out;
@@ -456,20 +456,18 @@ public class IssuerRegistry {
         List<Issuer> answers = new ArrayList<>();
         Map<String, Instant> until = new java.util.HashMap<>();
         out.add(current);
-        Timestamp now = Timestamp.from(clock.instant());
+        Instant now = clock.instant();
         for (Row r : rows()) {
             if (r.id().equals(current.id())) {
                 continue;
             }
-            Instant delivered = lastDelivered(r.id(), now.toInstant());
+            Instant delivered = lastDelivered(r.id(), now);
             if (delivered != null) {
                 until.put(r.id(), delivered);
             }
             Issuer i = loaded.get(r.id());
             if (i != null) {
-                Boolean live = jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
-                        + "and not_after > ? and status in ('ISSUED', 'REVOKED'))", Boolean.class, i.id(), now);
-                if (Boolean.TRUE.equals(live)) {
+                if (certificates.hasLive(i.id(), now)) {
                     out.add(i);
                 }
             } else if (delivered != null) {
@@ -500,10 +498,8 @@ public class IssuerRegistry {
         LastDelivered known = lastDelivered.get(issuerId);
         if (known == null || now.isAfter(known.read().plus(LAST_DELIVERED_REFRESH))
                 || known.notAfter() != null && !now.isBefore(known.notAfter())) {
-            Timestamp last = jdbc.queryForObject("select max(not_after) from certificate where issuer_id = ? "
-                    + "and not_after > ? and status in ('ISSUED', 'REVOKED') and profile not in " + OWN_PROFILES,
-                    Timestamp.class, issuerId, Timestamp.from(now));
-            known = new LastDelivered(last == null ? null : last.toInstant(), now);
+            LiveCertificates.Live live = certificates.live(issuerId, now, OWN_PROFILES);
+            known = new LastDelivered(live.count() == 0 ? null : live.lastNotAfter(), now);
             lastDelivered.put(issuerId, known);
         }
         return known.notAfter();

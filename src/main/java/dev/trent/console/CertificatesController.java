@@ -33,7 +33,7 @@ import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateRenderer;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.issuance.SerialNumbers;
 import dev.trent.operator.OperatorPrincipal;
 import dev.trent.revocation.RevocationReason;
@@ -51,12 +51,12 @@ class CertificatesController {
     static final int PAGE_SIZE = 50;
 
     private final ConsoleQueries queries;
-    private final CertificateRepository certificates;
+    private final CertificateStore certificates;
     private final CertificateRenderer renderer;
     private final IssuerRegistry issuers;
     private final RevocationService revocation;
 
-    CertificatesController(ConsoleQueries queries, CertificateRepository certificates, CertificateRenderer renderer,
+    CertificatesController(ConsoleQueries queries, CertificateStore certificates, CertificateRenderer renderer,
             IssuerRegistry issuers, RevocationService revocation) {
         this.queries = queries;
         this.certificates = certificates;
@@ -125,9 +125,8 @@ class CertificatesController {
             throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
-        return certificates.findBySerial(canonical).filter(r -> r.status().delivered())
-                .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."))
-                .toCertificate();
+        return certificates.bySerial(canonical).filter(r -> r.status().delivered())
+                .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
     }
 
     /** A decoded field of the certificate, as shown. */
@@ -259,7 +258,7 @@ class CertificatesController {
             Certificate c = load(serial);
             model.addAttribute("c", renderer.summary(c));
             model.addAttribute("invalidityDate", nz(blank(invalidityDate)));
-            model.addAttribute("sameKey", queries.sameKey(c.publicKeySha256(), c.serial()));
+            model.addAttribute("sameKey", certificates.countOthersOfKey(c.publicKeySha256(), c.serial()));
             return "console/confirm-key-compromise";
         }
         Certificate c = revocation.revoke(serial, r, invalidity, OperatorPrincipal.current().actor());

@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * What the console reads and the API has no query for: counts for the overview, the keyset-paged
  * certificate search, token batches and their use. Read-only: every change goes through the
- * services the API uses.
+ * services the API uses. Reporting only: a rule of certificate state (what a revocation would
+ * change) is asked of {@code CertificateStore}.
  */
 @Component
 class ConsoleQueries {
@@ -217,12 +218,5 @@ class ConsoleQueries {
     List<TokenRow> singleTokens(int limit) {
         return jdbc.query(TOKEN_COLUMNS + "where t.batch_id is null order by t.id desc limit ?", (rs, n) -> token(rs),
                 limit);
-    }
-
-    /** How many other valid or held certificates share this public key (what a keyCompromise also revokes). */
-    long sameKey(String publicKeySha256, String serial) {
-        return jdbc.queryForObject("select count(*) from certificate where public_key_sha256 = ? and serial <> ? "
-                + "and (status = 'ISSUED' or (status = 'REVOKED' and revocation_reason <> 'keyCompromise'))",
-                Long.class, publicKeySha256, serial);
     }
 }

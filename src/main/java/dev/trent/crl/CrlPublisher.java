@@ -17,8 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
-import javax.sql.DataSource;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -33,6 +31,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
 import dev.trent.revocation.RevocationReason;
 import dev.trent.revocation.RevocationService;
@@ -68,7 +67,7 @@ public class CrlPublisher {
     private static final int CRL_LOCK = 0x43524c;
 
     private final JdbcTemplate jdbc;
-    private final JdbcTemplate streaming;
+    private final CertificateStore certificates;
     private final TransactionTemplate snapshot;
     private final IssuerRegistry issuers;
     private final Clock clock;
@@ -81,14 +80,13 @@ public class CrlPublisher {
     /** The CRL number of each issuer as last written to the CRL files; touched by the scheduler only. */
     private Map<String, Long> filed = Map.of();
 
-    CrlPublisher(JdbcTemplate jdbc, DataSource dataSource, PlatformTransactionManager txm, IssuerRegistry issuers,
+    CrlPublisher(JdbcTemplate jdbc, CertificateStore certificates, PlatformTransactionManager txm, IssuerRegistry issuers,
             Clock clock, TrentProperties properties, CrlMetrics metrics, CrlFiles files, DatabaseUnavailable outage) {
         this.metrics = metrics;
         this.outage = outage;
         this.files = files;
         this.jdbc = jdbc;
-        this.streaming = new JdbcTemplate(dataSource);
-        this.streaming.setFetchSize(10_000);
+        this.certificates = certificates;
         this.snapshot = new TransactionTemplate(txm);
         // One snapshot for the change marker and the entries: the CRL states which change it includes.
         this.snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
@@ -252,17 +250,14 @@ public class CrlPublisher {
             byte[] der;
             int entries;
             try (CrlEncoder encoder = new CrlEncoder()) {
-                streaming.query("select serial, revoked_at, revocation_reason, invalidity_date from certificate "
-                        + "where issuer_id = ? and revoked_at is not null and not_after > ? order by id", rs -> {
-                            try {
-                                Timestamp invalidity = rs.getTimestamp(4);
-                                encoder.add(new CrlEncoder.Entry(new BigInteger(rs.getString(1), 16),
-                                        rs.getTimestamp(2).toInstant(), reasonCode(rs.getString(3)),
-                                        invalidity == null ? null : invalidity.toInstant()));
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        }, issuer.id(), Timestamp.from(thisUpdate));
+                certificates.forEachRevoked(issuer.id(), thisUpdate, e -> {
+                    try {
+                        encoder.add(new CrlEncoder.Entry(new BigInteger(e.serialHex(), 16), e.revokedAt(),
+                                reasonCode(e.reason()), e.invalidityDate()));
+                    } catch (IOException x) {
+                        throw new UncheckedIOException(x);
+                    }
+                });
                 entries = (int) encoder.count();
                 der = encoder.finish(issuer.certificate(), issuer.signer().contentSigner(), thisUpdate, nextUpdate,
                         BigInteger.valueOf(number), settings.issuingDistributionPoint() ? distributionPoint(issuer)

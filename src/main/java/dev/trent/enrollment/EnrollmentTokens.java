@@ -12,7 +12,7 @@ import org.springframework.stereotype.Component;
 /**
  * Reads enrollment tokens for enrollment, locking the row. Plain JDBC, like the rest of the
  * enrollment hot path; the token is consumed by the issuance pipeline in the statement that
- * reserves the certificate's serial ({@code dev.trent.issuance.CertificateStore}).
+ * reserves the certificate's serial ({@code dev.trent.inventory.CertificateStore}).
  */
 @Component
 class EnrollmentTokens {
@@ -51,14 +51,6 @@ class EnrollmentTokens {
                             used == null ? null : used.toInstant(), rs.getObject("certificate_id", Long.class));
                 }, (Object) hash);
         return found.stream().findFirst();
-    }
-
-    /**
-     * Locks the certificate row with this serial until the transaction ends (renewal against a
-     * concurrent revocation, hold or renewal). False when there is none.
-     */
-    boolean lockCertificate(String serial) {
-        return !jdbc.queryForList("select id from certificate where serial = ? for update", Long.class, serial).isEmpty();
     }
 
     /**

@@ -136,7 +136,7 @@ class EstController {
         byte[] body = readBounded(request);
         dev.trent.enrollment.EnrollmentService.Outcome outcome = enrollment.renew(clientCertificates(request), body,
                 dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"), label,
-                dev.trent.enrollment.EnrollmentService.CsrNames.IDENTICAL);
+                EstRequests.SAME_NAMES_AS_CERTIFICATE);
         return certsOnly(List.of(certificate(outcome.certificate().der())), CacheControl.noStore());
     }
 
@@ -159,7 +159,7 @@ class EstController {
         requirePkcs10(request.getContentType());
         // Required by RFC 7030 4.4.1 and checked (well-formed, no key-encryption request) before the
         // token is touched; its key and subject are not used: Trent makes the key and decides the content.
-        enrollment.checkServerKeygenCsr(readBounded(request),
+        EstRequests.checkServerKeygenCsr(readBounded(request),
                 dev.trent.enrollment.CsrDecoder.encodingFor("application/pkcs10"));
         dev.trent.enrollment.EnrollmentService.Generated g = withBasicChallenge(
                 () -> enrollment.enrollWithGeneratedKey(basic[1], basic[0], label));

@@ -18,7 +18,7 @@ import jakarta.persistence.Table;
 
 /**
  * One issued certificate as recorded in PostgreSQL, for queries. Read-only here: rows are
- * written by the issuance pipeline ({@code dev.trent.issuance.CertificateStore}).
+ * written by {@link CertificateStore} only.
  */
 @Entity
 @Immutable

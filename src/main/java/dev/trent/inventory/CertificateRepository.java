@@ -5,7 +5,7 @@ import java.util.Optional;
 import org.springframework.data.jpa.repository.JpaRepository;
 import org.springframework.data.jpa.repository.JpaSpecificationExecutor;
 
-public interface CertificateRepository
+interface CertificateRepository
         extends JpaRepository<CertificateRecord, Long>, JpaSpecificationExecutor<CertificateRecord> {
 
     Optional<CertificateRecord> findBySerial(String serial);

@@ -1,5 +1,9 @@
 package dev.trent.inventory;
 
+/**
+ * A certificate record's state, as the {@code status} column holds it (V15's check constraint).
+ * Only {@link CertificateStore} writes it.
+ */
 public enum CertificateStatus {
     /**
      * Reserved: the row (serial, TBS hash) is committed before the signature; the DER follows in
@@ -14,6 +18,11 @@ public enum CertificateStatus {
      * (RFC 6960 2.2); the serial is never used again.
      */
     ABANDONED;
+
+    /** This status as an SQL literal ({@code 'ISSUED'}), for the statements of {@link CertificateStore}. */
+    String sql() {
+        return "'" + name() + "'";
+    }
 
     /** A certificate that was delivered: listed, served, revocable. */
     public boolean delivered() {

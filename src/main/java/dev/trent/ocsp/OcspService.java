@@ -44,6 +44,7 @@ import org.springframework.transaction.event.TransactionalEventListener;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
 import dev.trent.pki.Providers;
 import dev.trent.revocation.RevocationReason;
@@ -63,6 +64,7 @@ public class OcspService {
     private static final Logger log = LoggerFactory.getLogger(OcspService.class);
 
     private final JdbcTemplate jdbc;
+    private final CertificateStore certificates;
     private final IssuerRegistry issuers;
     private final OcspResponderKey responderKey;
     private final Clock clock;
@@ -88,11 +90,12 @@ public class OcspService {
     private volatile boolean databaseReachable = true;
     private final DatabaseUnavailable outage;
 
-    OcspService(JdbcTemplate jdbc, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
+    OcspService(JdbcTemplate jdbc, CertificateStore certificates, IssuerRegistry issuers, OcspResponderKey responderKey, Clock clock,
             TrentProperties properties, OcspMetrics metrics, DatabaseUnavailable outage) throws OperatorCreationException {
         this.metrics = metrics;
         this.outage = outage;
         this.jdbc = jdbc;
+        this.certificates = certificates;
         this.issuers = issuers;
         this.responderKey = responderKey;
         this.clock = clock;
@@ -368,21 +371,18 @@ public class OcspService {
      * reserved or whose issuance is still in progress.
      */
     private CertificateStatus loadStatus(Issuer issuer, BigInteger serial) {
-        List<Map<String, Object>> rows = jdbc.queryForList("select status, revoked_at, revocation_reason "
-                + "from certificate where issuer_id = ? and serial = ?", issuer.id(), serial.toString(16));
-        if (rows.isEmpty() || "PENDING".equals(rows.get(0).get("status"))) {
+        CertificateStore.Status row = certificates.status(issuer.id(), serial.toString(16)).orElse(null);
+        if (row == null || row.status() == dev.trent.inventory.CertificateStatus.PENDING) {
             return new UnknownStatus();
         }
-        if ("ABANDONED".equals(rows.get(0).get("status"))) {
+        if (row.status() == dev.trent.inventory.CertificateStatus.ABANDONED) {
             return new NonIssued();
         }
-        Map<String, Object> row = rows.get(0);
-        if (!"REVOKED".equals(row.get("status"))) {
+        if (row.status() != dev.trent.inventory.CertificateStatus.REVOKED) {
             return CertificateStatus.GOOD;
         }
-        Date revokedAt = Date.from(((java.sql.Timestamp) row.get("revoked_at")).toInstant()
-                .truncatedTo(ChronoUnit.SECONDS));
-        RevocationReason reason = RevocationReason.parse((String) row.get("revocation_reason"));
+        Date revokedAt = Date.from(row.revokedAt().truncatedTo(ChronoUnit.SECONDS));
+        RevocationReason reason = RevocationReason.parse(row.revocationReason());
         CRLReason crlReason = reason == RevocationReason.unspecified ? null : CRLReason.lookup(reason.code());
         return new RevokedStatus(new RevokedInfo(new ASN1GeneralizedTime(revokedAt), crlReason));
     }

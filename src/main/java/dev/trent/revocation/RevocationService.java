@@ -1,9 +1,7 @@
 package dev.trent.revocation;
 
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +18,10 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.trent.audit.AuditLog;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.CertificateStatus;
+import dev.trent.inventory.CertificateRevocations;
+import dev.trent.inventory.CertificateStore;
+import dev.trent.inventory.CertificateStore.Revocable;
 import dev.trent.issuance.SerialNumbers;
 import dev.trent.web.ProblemException;
 
@@ -41,17 +42,20 @@ public class RevocationService {
     private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
 
     private final JdbcTemplate jdbc;
-    private final CertificateRepository certificates;
+    private final CertificateStore certificates;
+    /** The writes of revocation (the store's statements, reached only from here). */
+    private final CertificateRevocations writes;
     private final AuditLog audit;
     private final Clock clock;
     private final ApplicationEventPublisher events;
     private final RevocationMetrics metrics;
 
-    RevocationService(JdbcTemplate jdbc, CertificateRepository certificates, AuditLog audit, Clock clock,
+    RevocationService(JdbcTemplate jdbc, CertificateStore certificates, CertificateRevocations writes, AuditLog audit, Clock clock,
             ApplicationEventPublisher events, RevocationMetrics metrics) {
         this.metrics = metrics;
         this.jdbc = jdbc;
         this.certificates = certificates;
+        this.writes = writes;
         this.audit = audit;
         this.clock = clock;
         this.events = events;
@@ -61,36 +65,26 @@ public class RevocationService {
     public record RevocationChanged(String issuerId) {
     }
 
-    private record Row(long id, String serial, String issuerId, String status, String reason, String keyHash,
-            String deviceId, String profile) {
-    }
-
-    /** Maps {@code id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile}. */
-    private static final org.springframework.jdbc.core.RowMapper<Row> ROW = (rs, n) -> new Row(rs.getLong(1),
-            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-            rs.getString(8));
-
     @Transactional
     public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
         Instant now = clock.instant();
         if (invalidityDate != null && invalidityDate.isAfter(now)) {
             throw ProblemException.invalidRequest("invalidityDate may not lie in the future.");
         }
-        Row row = lock(serial);
+        Revocable row = lock(serial);
         apply(row, reason, invalidityDate, now, actor, null);
         return reload(row.serial());
     }
 
     @Transactional
     public Certificate unhold(String serial, String actor) {
-        Row row = lock(serial);
-        if (!"REVOKED".equals(row.status()) || !RevocationReason.certificateHold.name().equals(row.reason())) {
+        Revocable row = lock(serial);
+        if (row.status() != CertificateStatus.REVOKED || !RevocationReason.certificateHold.name().equals(row.reason())) {
             throw conflict("not-on-hold", "Certificate not on hold", "Certificate " + row.serial()
                     + (row.reason() == null ? " is not revoked" : " is revoked with reason " + row.reason())
                     + "; only a certificateHold can be released.");
         }
-        jdbc.update("update certificate set status = 'ISSUED', revoked_at = null, revocation_reason = null, "
-                + "invalidity_date = null where id = ?", row.id());
+        writes.release(row.id());
         audit.record(actor, "certificate.unheld", row.serial(), Map.of("issuerId", row.issuerId()));
         events.publishEvent(CertificateEvent.unheld(row.serial(), row.deviceId(), row.profile(), clock.instant()));
         metrics.released();
@@ -112,38 +106,19 @@ public class RevocationService {
      */
     @Transactional
     public BulkResult revokeAll(Selection selection, RevocationReason reason, boolean dryRun, String actor) {
-        StringBuilder where = new StringBuilder(" (c.status = 'ISSUED' or (c.status = 'REVOKED' and "
-                + "c.revocation_reason = 'certificateHold' and ? <> 'certificateHold'))");
-        List<Object> args = new ArrayList<>();
-        args.add(reason.name());
-        int criteria = 0;
-        if (selection.deviceId() != null) {
-            where.append(" and c.device_id = ?");
-            args.add(selection.deviceId());
-            criteria++;
-        }
-        if (selection.profile() != null) {
-            where.append(" and c.profile = ?");
-            args.add(selection.profile());
-            criteria++;
-        }
-        if (selection.batchId() != null) {
-            where.append(" and c.token_id in (select id from enrollment_token where batch_id = ?)");
-            args.add(selection.batchId());
-            criteria++;
-        }
+        int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
+                + (selection.batchId() != null ? 1 : 0);
         if (criteria != 1) {
             throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
                     + "or batchId.");
         }
-        String sql = "select c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256, c.device_id, c.profile "
-                + "from certificate c where" + where + " order by c.id" + (dryRun ? "" : " for update");
-        List<Row> rows = jdbc.query(sql, ROW, args.toArray());
-        List<String> serials = rows.stream().map(Row::serial).toList();
+        List<Revocable> rows = certificates.selectForBulk(selection.deviceId(), selection.profile(),
+                selection.batchId(), reason.name(), !dryRun);
+        List<String> serials = rows.stream().map(Revocable::serial).toList();
         if (!dryRun) {
             Instant now = clock.instant();
             UUID bulkId = UUID.randomUUID();
-            for (Row row : rows) {
+            for (Revocable row : rows) {
                 apply(row, reason, null, now, actor, bulkId);
             }
             Map<String, Object> details = new LinkedHashMap<>();
@@ -156,13 +131,13 @@ public class RevocationService {
         return new BulkResult(dryRun, reason.name(), serials.size(), serials);
     }
 
-    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+    private void apply(Revocable row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
             UUID bulkId) {
         apply(row, reason, invalidityDate, now, actor, bulkId, null);
     }
 
     /** @param renewedFrom the compromised certificate this one was renewed from, when that is why */
-    private void apply(Row row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
+    private void apply(Revocable row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,
             UUID bulkId, String renewedFrom) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", reason.name());
@@ -176,9 +151,8 @@ public class RevocationService {
         if (bulkId != null) {
             details.put("bulkId", bulkId.toString());
         }
-        if ("ISSUED".equals(row.status())) {
-            jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = ?, "
-                    + "invalidity_date = ? where id = ?", Timestamp.from(now), reason.name(), ts(invalidityDate), row.id());
+        if (row.status() == CertificateStatus.ISSUED) {
+            writes.revoke(row.id(), now, reason.name(), invalidityDate);
             audit.record(actor, "certificate.revoked", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), null));
             metrics.revoked(reason);
@@ -191,8 +165,7 @@ public class RevocationService {
                         + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
             }
             // The revocation time stays: the certificate has not been usable since then.
-            jdbc.update("update certificate set revocation_reason = ?, invalidity_date = coalesce(?, invalidity_date) "
-                    + "where id = ?", reason.name(), ts(invalidityDate), row.id());
+            writes.changeReason(row.id(), reason.name(), invalidityDate);
             details.put("previousReason", row.reason());
             audit.record(actor, "certificate.revocation-changed", row.serial(), details);
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), row.reason()));
@@ -208,38 +181,30 @@ public class RevocationService {
     }
 
     /** Blocks the key and revokes every other valid or held certificate for it. */
-    private void blockKey(Row source, Instant now, String actor) {
-        int inserted = jdbc.update("insert into blocked_key (public_key_sha256, blocked_at, serial, blocked_by) "
-                + "values (?, ?, ?, ?) on conflict do nothing", source.keyHash(), Timestamp.from(now), source.serial(),
-                actor);
-        if (inserted == 1) {
+    private void blockKey(Revocable source, Instant now, String actor) {
+        if (writes.blockKey(source.keyHash(), now, source.serial(), actor)) {
             audit.record(actor, "key.blocked", source.keyHash(), Map.of("serial", source.serial()));
             log.warn("Key {} blocked after keyCompromise of certificate {}", source.keyHash(), source.serial());
         }
         // An issuance of the same key in progress (reserved, not yet stored) must not complete:
         // its reservation is abandoned here, so its store finds it no longer pending.
-        int inFlight = jdbc.update("update certificate set status = 'ABANDONED' where public_key_sha256 = ? "
-                + "and status = 'PENDING'", source.keyHash());
+        int inFlight = writes.abandonPendingOfKey(source.keyHash());
         if (inFlight > 0) {
             log.warn("Key {} blocked: {} issuance(s) of it in progress abandoned", source.keyHash(), inFlight);
         }
-        List<Row> others = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where public_key_sha256 = ? and id <> ? and (status = 'ISSUED' or "
-                + "(status = 'REVOKED' and revocation_reason <> 'keyCompromise')) order by id for update",
-                ROW, source.keyHash(), source.id());
-        for (Row other : others) {
+        List<Revocable> others = certificates.lockOthersOfKey(source.keyHash(), source.id());
+        for (Revocable other : others) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("reason", RevocationReason.keyCompromise.name());
             details.put("issuerId", other.issuerId());
             details.put("sameKeyAs", source.serial());
-            if ("ISSUED".equals(other.status())) {
-                jdbc.update("update certificate set status = 'REVOKED', revoked_at = ?, revocation_reason = "
-                        + "'keyCompromise' where id = ?", Timestamp.from(now), other.id());
+            if (other.status() == CertificateStatus.ISSUED) {
+                writes.revoke(other.id(), now, RevocationReason.keyCompromise.name(), null);
                 audit.record(actor, "certificate.revoked", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", null));
                 metrics.revoked(RevocationReason.keyCompromise);
             } else {
-                jdbc.update("update certificate set revocation_reason = 'keyCompromise' where id = ?", other.id());
+                writes.changeReason(other.id(), RevocationReason.keyCompromise.name(), null);
                 details.put("previousReason", other.reason());
                 audit.record(actor, "certificate.revocation-changed", other.serial(), details);
                 events.publishEvent(CertificateEvent.revoked(other.serial(), other.deviceId(), other.profile(), now, "keyCompromise", other.reason()));
@@ -250,11 +215,8 @@ public class RevocationService {
         // Renewals authenticated by the compromised key are as untrustworthy as it is (a thief
         // could have renewed, rekeying to a key of their own): revoked alike, their keys blocked,
         // and so on down the lineage.
-        List<Row> renewals = jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where renewed_from = ? and (status = 'ISSUED' or (status = 'REVOKED' and "
-                + "revocation_reason <> 'keyCompromise')) order by id for update",
-                ROW, source.id());
-        for (Row renewal : renewals) {
+        List<Revocable> renewals = certificates.lockRenewalsOf(source.id());
+        for (Revocable renewal : renewals) {
             apply(renewal, RevocationReason.keyCompromise, null, now, actor, null, source.serial());
         }
     }
@@ -268,24 +230,17 @@ public class RevocationService {
         events.publishEvent(new RevocationChanged(issuerId));
     }
 
-    private Row lock(String serial) {
+    private Revocable lock(String serial) {
         String canonical = SerialNumbers.canonical(serial);
         if (canonical == null) {
             throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
-        return jdbc.query("select id, serial, issuer_id, status, revocation_reason, public_key_sha256, device_id, profile "
-                + "from certificate where serial = ? and status in ('ISSUED', 'REVOKED') for update",
-                ROW, canonical).stream().findFirst()
-                .orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
+        return certificates.lockDelivered(canonical).orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
     }
 
     private Certificate reload(String serial) {
-        return certificates.findBySerial(serial).orElseThrow().toCertificate();
-    }
-
-    private static Timestamp ts(Instant instant) {
-        return instant == null ? null : Timestamp.from(instant);
+        return certificates.bySerial(serial).orElseThrow();
     }
 
     private static ProblemException conflict(String type, String title, String detail) {

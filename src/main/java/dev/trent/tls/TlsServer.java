@@ -46,7 +46,7 @@ import org.springframework.stereotype.Component;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.ca.SigningException;
 import dev.trent.config.TrentProperties;
-import dev.trent.inventory.CertificateRepository;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.issuance.SerialNumbers;
@@ -85,7 +85,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
     private final ObjectProvider<IssuanceService> issuance;
     private final ObjectProvider<IssuerRegistry> issuers;
     private final ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers;
-    private final ObjectProvider<CertificateRepository> certificates;
+    private final ObjectProvider<CertificateStore> certificates;
     private final TlsKeyFiles kept;
     private final SecureRandom random;
     private final Clock clock;
@@ -101,7 +101,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
 
     TlsServer(TrentProperties properties, ObjectProvider<IssuanceService> issuance, ObjectProvider<IssuerRegistry> issuers,
             ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers,
-            ObjectProvider<CertificateRepository> certificates, SecureRandom random, Clock clock) {
+            ObjectProvider<CertificateStore> certificates, SecureRandom random, Clock clock) {
         this.manufacturers = manufacturers;
         this.certificates = certificates;
         this.kept = new TlsKeyFiles(properties.dataDir().resolve("tls"));
@@ -365,7 +365,7 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         } catch (GeneralSecurityException e) {
             return "the key cannot sign for the certificate: " + e.getMessage();
         }
-        boolean issuedHere = certificates.getObject().findBySerial(SerialNumbers.toHex(leaf.getSerialNumber()))
+        boolean issuedHere = certificates.getObject().bySerial(SerialNumbers.toHex(leaf.getSerialNumber()))
                 .filter(r -> r.status() == CertificateStatus.ISSUED).isPresent();
         return issuedHere ? null : "not in the inventory as issued";
     }

@@ -37,6 +37,7 @@ class WebhookOutbox {
     private static final List<String> OWN_PROFILES = List.of("ocsp-responder", "tls-server");
 
     private final JdbcTemplate jdbc;
+    private final dev.trent.inventory.CertificateStore certificates;
     private final JsonMapper json;
     private final SecureRandom random;
     private final Clock clock;
@@ -46,9 +47,10 @@ class WebhookOutbox {
     /** Certificates announced per transaction; the job goes on while batches are full. */
     private static final int EXPIRING_BATCH = 1000;
 
-    WebhookOutbox(JdbcTemplate jdbc, JsonMapper json, SecureRandom random, Clock clock, WebhookDispatcher dispatcher,
+    WebhookOutbox(JdbcTemplate jdbc, dev.trent.inventory.CertificateStore certificates, JsonMapper json, SecureRandom random, Clock clock, WebhookDispatcher dispatcher,
             TrentProperties properties, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.certificates = certificates;
         this.tx = new TransactionTemplate(transactions);
         this.json = json;
         this.random = random;
@@ -84,12 +86,9 @@ class WebhookOutbox {
         if (endpoints.isEmpty()) {
             return;
         }
-        List<Data> rows = jdbc.query("select serial, issuer_id, device_id, profile, not_before, not_after, status, "
-                + "revoked_at from certificate where serial = ?", (rs, n) -> new Data(rs.getString(1),
-                        rs.getString(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant(),
-                        rs.getTimestamp(6).toInstant(), rs.getString(7), event.reason(), event.previousReason(),
-                        event.previousSerial(), rs.getTimestamp(8) == null ? null : rs.getTimestamp(8).toInstant()),
-                event.serial());
+        List<Data> rows = certificates.facts(event.serial()).map(f -> new Data(f.serial(), f.issuerId(),
+                f.deviceId(), f.profile(), f.notBefore(), f.notAfter(), f.status().name(), event.reason(),
+                event.previousReason(), event.previousSerial(), f.revokedAt())).stream().toList();
         if (rows.isEmpty()) {
             // Cannot happen (the event is published after the row is written); never fail the
             // certificate change over its webhook.
@@ -124,23 +123,9 @@ class WebhookOutbox {
             return 0;
         }
         Instant now = clock.instant();
-        List<Data> expiring = jdbc.query("""
-                with due as (
-                    select c.id from certificate c
-                    where c.status = 'ISSUED' and c.not_after > ? and c.not_after <= ?
-                      and c.profile <> all (?)
-                      and not exists (select 1 from webhook_expiring_announced a where a.certificate_id = c.id)
-                    order by c.not_after limit ?),
-                claimed as (
-                    insert into webhook_expiring_announced (certificate_id, announced_at)
-                    select id, ? from due on conflict do nothing returning certificate_id)
-                select c.serial, c.issuer_id, c.device_id, c.profile, c.not_before, c.not_after, c.status
-                from certificate c join claimed on c.id = claimed.certificate_id
-                """, (rs, n) -> new Data(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getTimestamp(5).toInstant(), rs.getTimestamp(6).toInstant(), rs.getString(7), null, null,
-                        null, null),
-                Timestamp.from(now), Timestamp.from(now.plus(settings.expiringBefore())),
-                OWN_PROFILES.toArray(String[]::new), EXPIRING_BATCH, Timestamp.from(now));
+        List<Data> expiring = certificates.claimExpiring(now, now.plus(settings.expiringBefore()), OWN_PROFILES,
+                EXPIRING_BATCH, now).stream().map(f -> new Data(f.serial(), f.issuerId(), f.deviceId(), f.profile(),
+                        f.notBefore(), f.notAfter(), f.status().name(), null, null, null, null)).toList();
         for (Data d : expiring) {
             write(WebhookEventType.EXPIRING, now, d, endpoints);
         }

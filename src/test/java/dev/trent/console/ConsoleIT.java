@@ -274,6 +274,8 @@ class ConsoleIT {
 
             assertThat(b.text("h1")).isEqualTo("Revoke as keyCompromise?");
             assertThat(b.text("#key-blocking")).contains("blocked", "enrollment and renewal refuse it");
+            // Counted by the store with revocation's own selection: no other certificate of this key.
+            assertThat(b.text("#same-key")).isEqualTo("0");
             assertThat(status(serial)).as("nothing happens before the confirmation").isEqualTo("ISSUED");
             b.screenshot(DOCS.resolve("console-key-compromise.png"));
 

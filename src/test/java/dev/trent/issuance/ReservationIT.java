@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import dev.trent.inventory.CertificateReservations;
+import dev.trent.inventory.CertificateStore;
 import dev.trent.support.IntegrationTest;
 import dev.trent.support.TestCsrs;
 import dev.trent.support.TrentClient;
@@ -38,7 +40,10 @@ import dev.trent.support.TrentClient;
 class ReservationIT extends IntegrationTest {
 
     @Autowired
-    private CertificateStore store;
+    private CertificateReservations store;
+
+    @Autowired
+    private CertificateStore certificates;
 
     @Autowired
     private ReservationSweeper sweeper;
@@ -81,7 +86,9 @@ class ReservationIT extends IntegrationTest {
     void pendingReservationThenOcspUnknownAndNotListed_sweptThenAbandonedAndOcspRevokedAsNonIssued() throws Exception {
         String serial = "7f" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
         String device = deviceId("swept");
-        long id = store.reserve(pending(serial, device, Instant.now().minus(java.time.Duration.ofMinutes(10))));
+        long id = store.reserve(pending(serial, device, Instant.now()));
+        // Reserved 10 minutes ago by the database's clock (the one the sweeper goes by).
+        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id = ?", id);
         X509Certificate issuer = client().get("/api/v1/ca/chain", null, null).certificates().get(0);
         BigInteger number = new BigInteger(serial, 16);
 
@@ -94,6 +101,10 @@ class ReservationIT extends IntegrationTest {
         assertThat(swept).contains(serial);
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
                 .isEqualTo("ABANDONED");
+        // Audited once, with what the row says, in the sweep's own transaction.
+        assertThat(jdbc.queryForList("select actor || ' ' || (details ->> 'deviceId') || ' ' || (details ->> 'profile') "
+                + "from audit_event where action = 'certificate.abandoned' and subject = ?", String.class, serial))
+                .containsExactly("system " + device + " device");
         // RFC 6960 2.2: revoked, certificateHold, 1970-01-01, and the extended revoked definition.
         BasicOCSPResp basic = basic(issuer, number);
         SingleResp answer = basic.getResponses()[0];
@@ -126,14 +137,28 @@ class ReservationIT extends IntegrationTest {
     }
 
     @Test
+    void sweepWhenTheReservingInstancesClockLagsThenGoesByTheDatabasesClock() {
+        // created_at is the reserving instance's clock, an hour behind here; reserved_at is PostgreSQL's.
+        String serial = "7b" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long id = store.reserve(pending(serial, deviceId("skewed"), Instant.now().minus(java.time.Duration.ofHours(1))));
+
+        assertThat(sweeper.sweep()).doesNotContain(serial);
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
+                .isEqualTo("PENDING");
+        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.abandoned' "
+                + "and subject = ?", Integer.class, serial)).isZero();
+        store.abandon(id);
+    }
+
+    @Test
     void issuedCertificateWhenStoredThenSweeperNeverTouchesIt() {
         TrentClient c = client();
         String device = deviceId("kept");
         TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, device, "device", null), "application/x-pem-file",
                 TestCsrs.ecP256("x").pem().getBytes(), null);
         assertThat(r.status()).isEqualTo(201);
-        jdbc.update("update certificate set created_at = ? where device_id = ?",
-                Timestamp.from(Instant.now().minus(java.time.Duration.ofHours(1))), device);
+        jdbc.update("update certificate set created_at = ?, reserved_at = now() - interval '1 hour' "
+                + "where device_id = ?", Timestamp.from(Instant.now().minus(java.time.Duration.ofHours(1))), device);
 
         sweeper.sweep();
 
@@ -163,10 +188,46 @@ class ReservationIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, inFlight))
                 .isEqualTo("ABANDONED");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
-                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, null, Instant.now())))
+                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, "22".repeat(32), null, Instant.now())))
                 .isInstanceOf(CertificateStore.KeyBlockedException.class);
         assertThat(jdbc.queryForObject("select der is null from certificate where id = ?", Boolean.class, inFlight))
                 .isTrue();
+    }
+
+    @Test
+    void storeWhenTheSignedTbsIsNotTheReservedOneThenNothingStored() {
+        String serial = "7a" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long id = store.reserve(pending(serial, deviceId("tbs-differs"), Instant.now()));
+
+        // The reservation holds "11..." as the TBS hash; a DER whose TBS hashes otherwise is refused.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
+                status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "33".repeat(32), null, Instant.now())))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("TBS hash");
+        assertThat(jdbc.queryForObject("select status || ' ' || (der is null) from certificate where id = ?",
+                String.class, id)).isEqualTo("PENDING true");
+        tx.executeWithoutResult(status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "11".repeat(32), null,
+                Instant.now()));
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
+                .isEqualTo("ISSUED");
+        jdbc.update("delete from certificate where id = ?", id);
+    }
+
+    @Test
+    void liveWhenNoProfileIsExcludedThenEveryDeliveredCertificateCounts() {
+        TrentClient c = client();
+        TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, deviceId("live"), "device", null),
+                "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(), null);
+        assertThat(r.status()).isEqualTo(201);
+        String issuerId = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        Instant now = Instant.now();
+        long all = jdbc.queryForObject("select count(*) from certificate where issuer_id = ? and not_after > ? "
+                + "and status in ('ISSUED', 'REVOKED')", Long.class, issuerId, Timestamp.from(now));
+        long devices = jdbc.queryForObject("select count(*) from certificate where issuer_id = ? and not_after > ? "
+                + "and status in ('ISSUED', 'REVOKED') and profile <> 'device'", Long.class, issuerId,
+                Timestamp.from(now));
+
+        assertThat(certificates.live(issuerId, now, List.of()).count()).isEqualTo(all).isPositive();
+        assertThat(certificates.live(issuerId, now, List.of("device")).count()).isEqualTo(devices).isLessThan(all);
     }
 
     private CertificateStore.Pending pending(String serial, String device, Instant createdAt) {

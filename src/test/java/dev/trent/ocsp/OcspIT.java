@@ -18,7 +18,6 @@ import java.security.cert.PKIXParameters;
 import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
@@ -272,7 +271,7 @@ class OcspIT extends IntegrationTest {
     }
 
     @Test
-    void ocspGetWhenNoNonceThenRfc5019CacheHeadersAndRevocationVisibleWithinTwoSeconds() throws Exception {
+    void ocspGetWhenNoNonceThenRfc5019CacheHeadersAndRevocationVisibleAtOnce() throws Exception {
         X509Certificate issuer = chain().get(0);
         X509Certificate cert = enroll();
         String path = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(
@@ -318,12 +317,9 @@ class OcspIT extends IntegrationTest {
         assertThat(basic(posted).getResponses()[0].getCertStatus()).isNull();
 
         revoke(cert, "superseded");
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        // The revocation's commit empties this instance's cache before the revoke's response is
+        // sent (an after-commit listener in the request's thread): the very next GET is revoked.
         Object status = basic(client().get(path, null, null)).getResponses()[0].getCertStatus();
-        while (!(status instanceof RevokedStatus) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            status = basic(client().get(path, null, null)).getResponses()[0].getCertStatus();
-        }
         assertThat(status).isInstanceOf(RevokedStatus.class);
         assertThat(((RevokedStatus) status).getRevocationReason()).isEqualTo(4);
     }

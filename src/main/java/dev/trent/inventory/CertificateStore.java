@@ -1,0 +1,512 @@
+package dev.trent.inventory;
+
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import javax.sql.DataSource;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Component;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.trent.config.TrentProperties;
+
+/**
+ * The one owner of certificate state: every statement that reads or changes a certificate's
+ * status, a blocked key or an IDevID enrollment is here, with the status typed
+ * ({@link CertificateStatus}); other packages ask this port. Plain JDBC on purpose: enrollment
+ * and OCSP are hot paths (bench/README.md); each method is the one statement its caller made
+ * before, so no path gained a round trip. The operator search stays on the JPA repository
+ * ({@link CertificateRepository}, this package's own).
+ *
+ * <p><b>Reservations commit on their own.</b> {@link #reserve} inserts the PENDING row on a
+ * connection of a small pool of its own in autocommit mode, so the row is durable (PostgreSQL's
+ * synchronous commit) before anything is signed, while the request's transaction, which holds
+ * the token's lock, is still open. A separate pool, not a second connection from the main one:
+ * requests that each hold a main connection and wait for a second could exhaust the main pool
+ * and wait on each other. The reservation takes no lock that the request's transaction holds (it
+ * names no token; the token is linked when the DER is stored). Its {@code reserved_at} is the
+ * database's clock (V17), so the sweep compares like with like whatever the instances' clocks.
+ *
+ * <p>The writes are package-private: issuance reaches reserve, store and abandon through
+ * {@link CertificateReservations}, revocation its writes through {@link CertificateRevocations}
+ * ({@code StorePortsTest} checks that no other package uses those ports).
+ */
+@Component
+public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertificates {
+
+    private static final Logger log = LoggerFactory.getLogger(CertificateStore.class);
+
+    private static final String PENDING = CertificateStatus.PENDING.sql();
+    private static final String ISSUED = CertificateStatus.ISSUED.sql();
+    private static final String REVOKED = CertificateStatus.REVOKED.sql();
+    private static final String ABANDONED = CertificateStatus.ABANDONED.sql();
+    /** Delivered: listed, served, revocable ({@link CertificateStatus#delivered()}). */
+    private static final String DELIVERED = "(" + ISSUED + ", " + REVOKED + ")";
+
+    /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
+    private static final String RESERVE = """
+            insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
+                not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
+            select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
+            where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
+            returning id""".formatted(PENDING);
+
+    private static final String STORE_SIGNED = "update certificate set der = ?, status = " + ISSUED
+            + " where id = ? and status = " + PENDING + " and tbs_sha256 = ?";
+
+    /** Stores the DER, links the token and marks it used, in one statement: all or nothing. */
+    private static final String STORE_SIGNED_AND_USE_TOKEN = """
+            with c as (update certificate set der = ?, status = %s, token_id = ?
+                       where id = ? and status = %s and tbs_sha256 = ? returning id)
+            update enrollment_token set used_at = ?, certificate_id = (select id from c)
+            where id = ? and used_at is null and exists (select 1 from c)
+            returning certificate_id""".formatted(ISSUED, PENDING);
+
+    /** The columns of {@link Revocable}, in its order. */
+    private static final String REVOCABLE_COLUMNS =
+            "c.id, c.serial, c.issuer_id, c.status, c.revocation_reason, c.public_key_sha256, c.device_id, c.profile";
+
+    /** Valid, or revoked with a reason that {@code keyCompromise} may still replace. */
+    private static final String NOT_YET_COMPROMISED = "(c.status = " + ISSUED + " or (c.status = " + REVOKED
+            + " and c.revocation_reason <> 'keyCompromise'))";
+
+    private static final RowMapper<Revocable> REVOCABLE = (rs, n) -> new Revocable(rs.getLong(1), rs.getString(2),
+            rs.getString(3), CertificateStatus.valueOf(rs.getString(4)), rs.getString(5), rs.getString(6),
+            rs.getString(7), rs.getString(8));
+
+    private final JdbcTemplate jdbc;
+    private final JdbcTemplate reservations;
+    /** The CRL's entries, read in batches (a large issuer's revoked list is never held whole). */
+    private final JdbcTemplate streaming;
+    private final HikariDataSource ownPool;
+    private final CertificateRepository repository;
+
+    CertificateStore(JdbcTemplate jdbc, DataSource dataSource, TrentProperties properties,
+            CertificateRepository repository) {
+        this.jdbc = jdbc;
+        this.repository = repository;
+        this.streaming = new JdbcTemplate(dataSource);
+        this.streaming.setFetchSize(10_000);
+        if (dataSource instanceof HikariDataSource main) {
+            // Everything the main pool is configured with (URL, credentials, driver properties,
+            // trent.database.* timeouts, init SQL, lifetimes), then what differs.
+            HikariConfig config = new HikariConfig();
+            main.copyStateTo(config);
+            config.setPoolName("trent-reservations");
+            config.setAutoCommit(true);
+            config.setMaximumPoolSize(properties.issuance().reservationPoolSize());
+            config.setMinimumIdle(1);
+            this.ownPool = new HikariDataSource(config);
+            this.reservations = new JdbcTemplate(ownPool);
+        } else {
+            // Not a Hikari pool (a test's DataSource): a connection of its own per statement,
+            // outside any Spring transaction since the DataSource object differs.
+            this.ownPool = null;
+            this.reservations = new JdbcTemplate(new org.springframework.jdbc.datasource.DelegatingDataSource(dataSource));
+            log.warn("The DataSource is not a Hikari pool; reservations share its connections");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ownPool != null) {
+            ownPool.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- issuance
+
+    /** The record's facts, fixed before signing. */
+    public record Pending(String issuerId, String serial, String deviceId, String profile, String subjectDn,
+            List<String> dnsNames, Instant notBefore, Instant notAfter, String keyType, String publicKeySha256,
+            String tbsSha256, Instant createdAt) {
+    }
+
+    /**
+     * Commits the record as PENDING (the unique constraints reserve its serial), durably, before
+     * anything is signed; outside the caller's transaction.
+     *
+     * @return the record's id
+     * @throws KeyBlockedException when the key was reported compromised (nothing written)
+     */
+    long reserve(Pending p) {
+        List<Long> ids = reservations.query(con -> {
+            PreparedStatement ps = con.prepareStatement(RESERVE);
+            int i = 1;
+            ps.setString(i++, p.issuerId());
+            ps.setString(i++, p.serial());
+            ps.setString(i++, p.deviceId());
+            ps.setString(i++, p.profile());
+            ps.setString(i++, p.subjectDn());
+            ps.setArray(i++, con.createArrayOf("text", p.dnsNames().toArray()));
+            ps.setTimestamp(i++, Timestamp.from(p.notBefore()));
+            ps.setTimestamp(i++, Timestamp.from(p.notAfter()));
+            ps.setString(i++, p.keyType());
+            ps.setString(i++, p.publicKeySha256());
+            ps.setString(i++, p.tbsSha256());
+            ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
+            ps.setString(i, p.publicKeySha256());
+            return ps;
+        }, (rs, n) -> rs.getLong(1));
+        if (ids.size() == 1) {
+            return ids.get(0);
+        }
+        throw new KeyBlockedException();
+    }
+
+    /**
+     * In the caller's transaction: stores the signed DER of a PENDING record whose reserved TBS
+     * hash is {@code tbsSha256} (the signed certificate's TBSCertificate, checked in the same
+     * statement), which makes it ISSUED, and when it was authorised by an enrollment token, links that token and marks it
+     * used by it.
+     *
+     * @throws KeyBlockedException   when a keyCompromise of this key abandoned the reservation meanwhile
+     * @throws IllegalStateException when the record is no longer PENDING (the sweeper abandoned
+     *                               it) or the token was already used (its row lock should have
+     *                               made that impossible): the caller's transaction rolls back
+     */
+    void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
+        boolean stored = tokenId == null ? jdbc.update(STORE_SIGNED, der, id, tbsSha256) == 1
+                : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, tbsSha256,
+                        Timestamp.from(at), tokenId).size() == 1;
+        if (stored) {
+            return;
+        }
+        // A keyCompromise of this key abandoned the reservation meanwhile (abandonPendingOfKey).
+        if (Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate c join blocked_key b "
+                + "on b.public_key_sha256 = c.public_key_sha256 where c.id = ?)", Boolean.class, id))) {
+            throw new KeyBlockedException();
+        }
+        throw new IllegalStateException("certificate record " + id + " is no longer pending (abandoned by the "
+                + "sweeper after trent.issuance.pending-timeout?), or its reserved TBS hash is not that of the signed "
+                + "certificate" + (tokenId == null ? "" : ", or enrollment token " + tokenId + " was already used"));
+    }
+
+    /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
+    boolean abandon(long id) {
+        return reservations.update("update certificate set status = " + ABANDONED + " where id = ? and status = "
+                + PENDING, id) == 1;
+    }
+
+    /** A reservation the sweeper abandoned. */
+    public record Abandoned(String serial, String issuerId, String deviceId, String profile) {
+    }
+
+    /**
+     * Reservations still PENDING that were reserved longer than {@code age} ago by the
+     * database's clock (never an instance's: a skewed instance cannot abandon a live reservation
+     * early): ABANDONED, and returned. In the caller's transaction (with its audit events).
+     */
+    List<Abandoned> abandonPendingOlderThan(Duration age) {
+        return jdbc.query("update certificate set status = " + ABANDONED + " where status = " + PENDING
+                + " and reserved_at < now() - make_interval(secs => ?) returning serial, issuer_id, device_id, profile",
+                (rs, n) -> new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
+                age.toMillis() / 1000.0);
+    }
+
+    /** The public key was reported compromised; nothing was written. */
+    public static final class KeyBlockedException extends RuntimeException {
+        public KeyBlockedException() {
+            super("public key is blocked");
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /** The certificate with this record id. */
+    public Optional<Certificate> byId(long id) {
+        return repository.findById(id).map(CertificateRecord::toCertificate);
+    }
+
+    /** The certificate with this (canonical) serial, whatever its status. */
+    public Optional<Certificate> bySerial(String serial) {
+        return repository.findBySerial(serial).map(CertificateRecord::toCertificate);
+    }
+
+    /**
+     * Locks the certificate row with this serial until the transaction ends (renewal against a
+     * concurrent revocation, hold or renewal). False when there is none.
+     */
+    public boolean lock(String serial) {
+        return !jdbc.queryForList("select id from certificate where serial = ? for update", Long.class, serial).isEmpty();
+    }
+
+    /** What OCSP needs of a row: status and, when revoked, when and why. */
+    public record Status(CertificateStatus status, Instant revokedAt, String revocationReason) {
+    }
+
+    /** The status of the serial (lowercase hex) under this issuer; empty when it never reserved it. */
+    public Optional<Status> status(String issuerId, String serialHex) {
+        List<Status> rows = jdbc.query("select status, revoked_at, revocation_reason "
+                + "from certificate where issuer_id = ? and serial = ?", (rs, n) -> {
+                    Timestamp revoked = rs.getTimestamp(2);
+                    return new Status(CertificateStatus.valueOf(rs.getString(1)),
+                            revoked == null ? null : revoked.toInstant(), rs.getString(3));
+                }, issuerId, serialHex);
+        return rows.stream().findFirst();
+    }
+
+    /** One entry of a CRL. */
+    public record RevokedEntry(String serialHex, Instant revokedAt, String reason, Instant invalidityDate) {
+    }
+
+    /**
+     * Every certificate of the issuer revoked (or on hold) and not expired at {@code at}, in
+     * record order, read in batches.
+     */
+    public void forEachRevoked(String issuerId, Instant at, Consumer<RevokedEntry> entries) {
+        streaming.query("select serial, revoked_at, revocation_reason, invalidity_date from certificate "
+                + "where issuer_id = ? and revoked_at is not null and not_after > ? order by id", rs -> {
+                    Timestamp invalidity = rs.getTimestamp(4);
+                    entries.accept(new RevokedEntry(rs.getString(1), rs.getTimestamp(2).toInstant(), rs.getString(3),
+                            invalidity == null ? null : invalidity.toInstant()));
+                }, issuerId, Timestamp.from(at));
+    }
+
+    @Override
+    public Live live(String issuerId, Instant at, Collection<String> excludedProfiles) {
+        // "<> all" of an empty array is true: no profile excluded (where "not in ()" is a syntax error).
+        return jdbc.queryForObject("select count(*) as n, max(not_after) as last from certificate "
+                + "where issuer_id = ? and status in " + DELIVERED + " and not_after > ? and profile <> all(?)",
+                (rs, n) -> new Live(rs.getLong(1), rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()),
+                issuerId, Timestamp.from(at), excludedProfiles.toArray(String[]::new));
+    }
+
+    @Override
+    public boolean hasLive(String issuerId, Instant at) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate where issuer_id = ? "
+                + "and not_after > ? and status in " + DELIVERED + ")", Boolean.class, issuerId, Timestamp.from(at)));
+    }
+
+    /** Those of {@code deviceIds} with a valid (ISSUED, within its validity at {@code at}) certificate of {@code profiles}. */
+    public Set<String> devicesWithValidCertificate(Collection<String> deviceIds, Collection<String> profiles,
+            Instant at) {
+        List<Object> args = new ArrayList<>(deviceIds);
+        args.addAll(profiles);
+        args.add(Timestamp.from(at));
+        args.add(Timestamp.from(at));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id in "
+                + placeholders(deviceIds.size()) + " and profile in " + placeholders(profiles.size()) + " and status = "
+                + ISSUED + " and not_before <= ? and not_after > ?", String.class, args.toArray()));
+    }
+
+    /** Every device with a valid certificate of {@code profiles} at {@code at}. */
+    public Set<String> devicesWithValidCertificate(Collection<String> profiles, Instant at) {
+        List<Object> args = new ArrayList<>(profiles);
+        args.add(Timestamp.from(at));
+        args.add(Timestamp.from(at));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in "
+                + placeholders(profiles.size()) + " and status = " + ISSUED + " and not_before <= ? and not_after > ?",
+                String.class, args.toArray()));
+    }
+
+    /** Devices with a certificate of {@code profiles} whose notAfter fell in {@code (from, to]} (an index range). */
+    public Set<String> devicesExpiredBetween(Collection<String> profiles, Instant from, Instant to) {
+        List<Object> args = new ArrayList<>(profiles);
+        args.add(Timestamp.from(from));
+        args.add(Timestamp.from(to));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in "
+                + placeholders(profiles.size()) + " and not_after > ? and not_after <= ?", String.class,
+                args.toArray()));
+    }
+
+    /** A certificate's facts as an event announces them. */
+    public record Facts(String serial, String issuerId, String deviceId, String profile, Instant notBefore,
+            Instant notAfter, CertificateStatus status, Instant revokedAt) {
+    }
+
+    /** The facts of the certificate with this serial, for an event about it. */
+    public Optional<Facts> facts(String serial) {
+        return jdbc.query("select serial, issuer_id, device_id, profile, not_before, not_after, status, "
+                + "revoked_at from certificate where serial = ?", (rs, n) -> new Facts(rs.getString(1),
+                        rs.getString(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant(),
+                        rs.getTimestamp(6).toInstant(), CertificateStatus.valueOf(rs.getString(7)),
+                        rs.getTimestamp(8) == null ? null : rs.getTimestamp(8).toInstant()), serial)
+                .stream().findFirst();
+    }
+
+    /**
+     * Claims up to {@code limit} valid certificates (not of {@code excludedProfiles}) whose
+     * notAfter lies in {@code (from, to]} and that were never announced as expiring, in
+     * {@code webhook_expiring_announced} (in the caller's transaction, so two instances never
+     * announce one twice), and returns their facts. One statement.
+     */
+    public List<Facts> claimExpiring(Instant from, Instant to, Collection<String> excludedProfiles, int limit,
+            Instant at) {
+        return jdbc.query("""
+                with due as (
+                    select c.id from certificate c
+                    where c.status = %s and c.not_after > ? and c.not_after <= ?
+                      and c.profile <> all (?)
+                      and not exists (select 1 from webhook_expiring_announced a where a.certificate_id = c.id)
+                    order by c.not_after limit ?),
+                claimed as (
+                    insert into webhook_expiring_announced (certificate_id, announced_at)
+                    select id, ? from due on conflict do nothing returning certificate_id)
+                select c.serial, c.issuer_id, c.device_id, c.profile, c.not_before, c.not_after, c.status
+                from certificate c join claimed on c.id = claimed.certificate_id
+                """.formatted(ISSUED), (rs, n) -> new Facts(rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4), rs.getTimestamp(5).toInstant(), rs.getTimestamp(6).toInstant(),
+                        CertificateStatus.valueOf(rs.getString(7)), null),
+                Timestamp.from(from), Timestamp.from(to), excludedProfiles.toArray(String[]::new), limit,
+                Timestamp.from(at));
+    }
+
+    // ---------------------------------------------------------------- revocation
+
+    /** A delivered certificate's row as revocation sees it (locked while the transaction lasts). */
+    public record Revocable(long id, String serial, String issuerId, CertificateStatus status, String reason,
+            String keyHash, String deviceId, String profile) {
+    }
+
+    /** The delivered certificate with this serial, locked until the transaction ends. */
+    public Optional<Revocable> lockDelivered(String serial) {
+        return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where c.serial = ? and c.status in "
+                + DELIVERED + " for update", REVOCABLE, serial).stream().findFirst();
+    }
+
+    /**
+     * A bulk revocation's selection (exactly one criterion set): valid certificates, and held
+     * ones unless {@code reason} is a hold; locked unless {@code lock} is false (a dry run).
+     */
+    public List<Revocable> selectForBulk(String deviceId, String profile, UUID batchId, String reason, boolean lock) {
+        StringBuilder where = new StringBuilder(" (c.status = " + ISSUED + " or (c.status = " + REVOKED + " and "
+                + "c.revocation_reason = 'certificateHold' and ? <> 'certificateHold'))");
+        List<Object> args = new ArrayList<>();
+        args.add(reason);
+        if (deviceId != null) {
+            where.append(" and c.device_id = ?");
+            args.add(deviceId);
+        }
+        if (profile != null) {
+            where.append(" and c.profile = ?");
+            args.add(profile);
+        }
+        if (batchId != null) {
+            where.append(" and c.token_id in (select id from enrollment_token where batch_id = ?)");
+            args.add(batchId);
+        }
+        return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where" + where + " order by c.id"
+                + (lock ? " for update" : ""), REVOCABLE, args.toArray());
+    }
+
+    /** Other certificates of the same key that a keyCompromise still changes, locked. */
+    public List<Revocable> lockOthersOfKey(String keyHash, long exceptId) {
+        return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where c.public_key_sha256 = ? and "
+                + "c.id <> ? and " + NOT_YET_COMPROMISED + " order by c.id for update", REVOCABLE, keyHash, exceptId);
+    }
+
+    /**
+     * How many other certificates of the same key a keyCompromise of {@code serial} would change
+     * ({@link #lockOthersOfKey}'s selection, counted without locking: the console's confirmation).
+     */
+    public long countOthersOfKey(String keyHash, String serial) {
+        return jdbc.queryForObject("select count(*) from certificate c where c.public_key_sha256 = ? and c.serial <> ? "
+                + "and " + NOT_YET_COMPROMISED, Long.class, keyHash, serial);
+    }
+
+    /** Certificates renewed from this one that a keyCompromise still changes, locked. */
+    public List<Revocable> lockRenewalsOf(long id) {
+        return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where c.renewed_from = ? and "
+                + NOT_YET_COMPROMISED + " order by c.id for update", REVOCABLE, id);
+    }
+
+    /** ISSUED becomes REVOKED. */
+    void revoke(long id, Instant at, String reason, Instant invalidityDate) {
+        jdbc.update("update certificate set status = " + REVOKED + ", revoked_at = ?, revocation_reason = ?, "
+                + "invalidity_date = ? where id = ?", Timestamp.from(at), reason, ts(invalidityDate), id);
+    }
+
+    /** A revoked certificate's reason replaced; the revocation time stays. */
+    void changeReason(long id, String reason, Instant invalidityDate) {
+        jdbc.update("update certificate set revocation_reason = ?, invalidity_date = coalesce(?, invalidity_date) "
+                + "where id = ?", reason, ts(invalidityDate), id);
+    }
+
+    /** A hold released: ISSUED again. */
+    void release(long id) {
+        jdbc.update("update certificate set status = " + ISSUED + ", revoked_at = null, revocation_reason = null, "
+                + "invalidity_date = null where id = ?", id);
+    }
+
+    /** Blocks a key; false when it was blocked already. */
+    boolean blockKey(String keyHash, Instant at, String serial, String actor) {
+        return jdbc.update("insert into blocked_key (public_key_sha256, blocked_at, serial, blocked_by) "
+                + "values (?, ?, ?, ?) on conflict do nothing", keyHash, Timestamp.from(at), serial, actor) == 1;
+    }
+
+    /**
+     * Issuances of this key in progress (reserved, not yet stored) abandoned, so that their
+     * store finds them no longer pending; how many.
+     */
+    int abandonPendingOfKey(String keyHash) {
+        return jdbc.update("update certificate set status = " + ABANDONED + " where public_key_sha256 = ? "
+                + "and status = " + PENDING, keyHash);
+    }
+
+    // ---------------------------------------------------------------- renewal and IDevID
+
+    /** Records that {@code serial} was renewed from {@code previousSerial}. */
+    public void linkRenewal(String previousIssuerId, String previousSerial, String issuerId, String serial) {
+        jdbc.update("update certificate set renewed_from = (select id from certificate where issuer_id = ? and serial = ?) "
+                + "where issuer_id = ? and serial = ?", previousIssuerId, previousSerial, issuerId, serial);
+    }
+
+    /** An earlier IDevID enrollment: of which factory certificate, and its certificate's record id. */
+    public record IdevidEnrollment(String idevidSha256, long certificateId) {
+    }
+
+    /**
+     * The earlier IDevID enrollment of this factory certificate, else one of this device id.
+     */
+    public Optional<IdevidEnrollment> earlierIdevidEnrollment(String idevidSha256, String deviceId) {
+        return jdbc.query("select e.idevid_sha256, e.certificate_id from "
+                + "idevid_enrollment e where e.idevid_sha256 = ? or e.device_id = ? "
+                + "order by (e.idevid_sha256 = ?) desc", (rs, n) -> new IdevidEnrollment(rs.getString(1), rs.getLong(2)),
+                idevidSha256, deviceId, idevidSha256).stream().findFirst();
+    }
+
+    /**
+     * Whether a device id is in use otherwise: a delivered certificate for it (a PENDING row is
+     * an interrupted attempt) or an enrollment token.
+     */
+    public boolean deviceIdTaken(String deviceId) {
+        Integer taken = jdbc.queryForObject("select (select count(*) from certificate where device_id = ? "
+                + "and status in " + DELIVERED + ") "
+                + "+ (select count(*) from enrollment_token where device_id = ?)", Integer.class, deviceId, deviceId);
+        return taken != null && taken > 0;
+    }
+
+    /** Records an IDevID enrollment and the certificate it gave. */
+    public void recordIdevidEnrollment(String idevidSha256, long manufacturerCaId, String idevidSubject,
+            String idevidSerial, String deviceId, String issuerId, String serial, Instant at) {
+        jdbc.update("insert into idevid_enrollment (idevid_sha256, manufacturer_ca_id, idevid_subject, idevid_serial, "
+                + "device_id, certificate_id, enrolled_at) values (?, ?, ?, ?, ?, (select id from certificate where "
+                + "issuer_id = ? and serial = ?), ?)", idevidSha256, manufacturerCaId, idevidSubject, idevidSerial,
+                deviceId, issuerId, serial, Timestamp.from(at));
+    }
+
+    private static String placeholders(int n) {
+        return "(" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
+    }
+
+    private static Timestamp ts(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
+    }
+}
