@@ -1,6 +1,5 @@
 package dev.trent.audit;
 
-import java.io.OutputStream;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
@@ -12,7 +11,6 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import org.bouncycastle.operator.ContentSigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -22,9 +20,7 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-import dev.trent.ca.Issuer;
-import dev.trent.ca.IssuerRegistry;
-import dev.trent.ca.SigningException;
+import dev.trent.domain.UnavailableException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -44,18 +40,18 @@ public class AuditTrail {
 
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
-    private final ObjectProvider<IssuerRegistry> issuers;
+    private final CheckpointSigner keys;
     private final Clock clock;
     private final JsonMapper json = JsonMapper.builder().build();
 
     private final ObjectProvider<AuditTrail> self;
 
-    AuditTrail(JdbcTemplate jdbc, DataSource dataSource, ObjectProvider<IssuerRegistry> issuers, Clock clock,
+    AuditTrail(JdbcTemplate jdbc, DataSource dataSource, CheckpointSigner keys, Clock clock,
             ObjectProvider<AuditTrail> self) {
         this.self = self;
         this.jdbc = jdbc;
         this.dataSource = dataSource;
-        this.issuers = issuers;
+        this.keys = keys;
         this.clock = clock;
     }
 
@@ -108,14 +104,10 @@ public class AuditTrail {
     public AuditVerifier.Report verify(AuditVerifier.Expectation expected) {
         // Trust for checkpoint signatures comes from the CA's key container (keystore, token or
         // chain file), not from the database being verified.
-        java.util.Set<java.security.cert.X509Certificate> roots = new java.util.LinkedHashSet<>();
-        for (Issuer issuer : issuers.getObject().all()) {
-            List<java.security.cert.X509Certificate> chain = issuer.signer().chain();
-            roots.add(chain.get(chain.size() - 1));
-        }
+        List<java.security.cert.X509Certificate> roots = keys.roots();
         java.sql.Connection c = DataSourceUtils.getConnection(dataSource);
         try {
-            return AuditVerifier.verify(c, List.copyOf(roots), expected);
+            return AuditVerifier.verify(c, roots, expected);
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the audit log: " + e.getMessage(), e);
         } finally {
@@ -180,7 +172,7 @@ public class AuditTrail {
             // Through the proxy, so that checkpoint() runs in its transaction (its advisory lock
             // holds until the checkpoint is stored).
             self.getObject().checkpoint();
-        } catch (SigningException e) {
+        } catch (UnavailableException e) {
             log.warn("Audit checkpoint not signed now (the CA cannot sign: {}); next attempt in one interval",
                     e.getMessage());
         } catch (RuntimeException e) {
@@ -208,33 +200,16 @@ public class AuditTrail {
         if (signed != null && signed >= seq) {
             return null;
         }
-        Issuer issuer = issuers.getObject().active();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         long micros = ChronoUnit.MICROS.between(Instant.EPOCH, now);
-        ContentSigner signer = issuer.signer().contentSigner();
-        try (OutputStream out = signer.getOutputStream()) {
-            out.write(AuditVerifier.checkpointMessage(seq, hash, micros));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] signature;
-        try {
-            signature = signer.getSignature();
-        } catch (RuntimeException e) {
-            throw new SigningException("the CA key could not sign the audit checkpoint", e);
-        }
-        try {
-            jdbc.update("insert into audit_checkpoint (seq, hash, created_at, issuer_id, signature_algorithm, signature, "
-                    + "signer_certificate) values (?, ?, ?, ?, ?, ?, ?)", seq, hash, Timestamp.from(now), issuer.id(),
-                    signer.getAlgorithmIdentifier().getAlgorithm().getId(), signature,
-                    issuer.certificate().getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        CheckpointSigner.Signature signature = keys.sign(AuditVerifier.checkpointMessage(seq, hash, micros));
+        jdbc.update("insert into audit_checkpoint (seq, hash, created_at, issuer_id, signature_algorithm, signature, "
+                + "signer_certificate) values (?, ?, ?, ?, ?, ?, ?)", seq, hash, Timestamp.from(now), signature.issuerId(),
+                signature.algorithmOid(), signature.value(), signature.signerCertificate());
         // Recorded outside the database too: an auditor can later check that the chain still
         // holds this hash at this entry (audit verify --expect), whatever the database owner did.
         log.info("Audit checkpoint: entry {} hash {} signed by issuer {}", seq, HexFormat.of().formatHex(hash),
-                issuer.id());
+                signature.issuerId());
         return seq;
     }
 }

@@ -7,8 +7,6 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -49,6 +47,7 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 import dev.trent.pki.KeyIds;
 import dev.trent.pki.Pem;
+import dev.trent.pki.PrivateFiles;
 import dev.trent.pki.Providers;
 import dev.trent.profile.KeyType;
 
@@ -244,58 +243,6 @@ public final class CaCeremony {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
     }
 
-    // ---- files ---------------------------------------------------------------------------
-
-    /** Creates a directory readable only by its owner (where the file system has POSIX modes). */
-    public static void createPrivateDirectory(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        setMode(dir, "rwx------");
-    }
-
-    /**
-     * Makes an existing file owner-only (0600) where the file system has POSIX permissions.
-     *
-     * @return whether its permissions were changed
-     */
-    public static boolean restrictToOwner(Path file) throws IOException {
-        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                || !Files.getFileStore(file).supportsFileAttributeView("posix")) {
-            return false;
-        }
-        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = PosixFilePermissions.fromString(
-                "rw-------");
-        if (Files.getPosixFilePermissions(file).equals(ownerOnly)) {
-            return false;
-        }
-        Files.setPosixFilePermissions(file, ownerOnly);
-        return true;
-    }
-
-    /** Writes a file atomically with owner-only permissions. */
-    public static void writePrivateFile(Path file, byte[] content) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".tmp-", ".part");
-        try {
-            setMode(tmp, "rw-------");
-            Files.write(tmp, content);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    public static void writePublicFile(Path file, String content) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.writeString(file, content, StandardCharsets.US_ASCII);
-    }
-
-    private static void setMode(Path path, String mode) throws IOException {
-        if (Files.getFileStore(path).supportsFileAttributeView("posix")) {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
-        }
-    }
-
     /**
      * Adds or replaces one key entry in an existing keystore, keeping its other entries (the
      * keys of the next or former issuers), written atomically.
@@ -317,7 +264,7 @@ public final class CaCeremony {
             ks.setKeyEntry(alias, entry.privateKey(), password, entry.chain().toArray(new X509Certificate[0]));
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             ks.store(out, password);
-            writePrivateFile(file, out.toByteArray());
+            PrivateFiles.writePrivateFile(file, out.toByteArray());
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot update keystore " + file + ": " + e.getMessage(), e);
         }
@@ -330,7 +277,7 @@ public final class CaCeremony {
             ks.setKeyEntry(ALIAS, entry.privateKey(), password, entry.chain().toArray(new X509Certificate[0]));
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             ks.store(out, password);
-            writePrivateFile(file, out.toByteArray());
+            PrivateFiles.writePrivateFile(file, out.toByteArray());
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot write keystore " + file, e);
         }
@@ -408,7 +355,7 @@ public final class CaCeremony {
     }
 
     public static void writeCertificates(Path file, List<X509Certificate> certs) throws IOException {
-        writePublicFile(file, Pem.certificates(certs));
+        PrivateFiles.writePublicFile(file, Pem.certificates(certs));
     }
 
     // ---- checks --------------------------------------------------------------------------

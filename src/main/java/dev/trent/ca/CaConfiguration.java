@@ -167,7 +167,7 @@ class CaConfiguration {
         if (Files.exists(files.intermediateKeystore())) {
             // Data directories made before the certificates were owner-only like the rest.
             for (Path pem : List.of(files.rootPem(), files.chainPem())) {
-                if (CaCeremony.restrictToOwner(pem)) {
+                if (dev.trent.pki.PrivateFiles.restrictToOwner(pem)) {
                     log.info("Made {} owner-only, like every file in {}", pem, files.dir());
                 }
             }
@@ -178,18 +178,18 @@ class CaConfiguration {
                 ca.keyAlgorithm());
         CaCeremony.Hierarchy h = ceremony.createHierarchy(ca.keyAlgorithm(), ca.organization(), ca.rootValidity(),
                 ca.intermediateValidity());
-        CaCeremony.createPrivateDirectory(files.dir());
+        dev.trent.pki.PrivateFiles.createPrivateDirectory(files.dir());
         String rootPassword = ceremony.newPassword();
-        CaCeremony.writePrivateFile(files.rootPassword(), rootPassword.getBytes(StandardCharsets.UTF_8));
+        dev.trent.pki.PrivateFiles.writePrivateFile(files.rootPassword(), rootPassword.getBytes(StandardCharsets.UTF_8));
         CaCeremony.writeKeystore(files.rootKeystore(), h.root(), rootPassword.toCharArray());
         // Owner-only like everything in this directory: one rule to check; the root is public at
         // /api/v1/ca/root for whoever needs it.
-        CaCeremony.writePrivateFile(files.rootPem(),
+        dev.trent.pki.PrivateFiles.writePrivateFile(files.rootPem(),
                 Pem.certificates(h.root().chain()).getBytes(StandardCharsets.US_ASCII));
-        CaCeremony.writePrivateFile(files.chainPem(),
+        dev.trent.pki.PrivateFiles.writePrivateFile(files.chainPem(),
                 Pem.certificates(h.intermediate().chain()).getBytes(StandardCharsets.US_ASCII));
         String password = ceremony.newPassword();
-        CaCeremony.writePrivateFile(files.intermediatePassword(), password.getBytes(StandardCharsets.UTF_8));
+        dev.trent.pki.PrivateFiles.writePrivateFile(files.intermediatePassword(), password.getBytes(StandardCharsets.UTF_8));
         // Written last: its presence marks a finished ceremony.
         CaCeremony.writeKeystore(files.intermediateKeystore(), h.intermediate(), password.toCharArray());
         log.info("Created root {} and intermediate {}. The root key ({}) is not used again by the service; "

@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.bouncycastle.operator.ContentSigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -32,7 +31,7 @@ import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
 import dev.trent.pki.KeyIds;
 import dev.trent.pki.Pem;
-import dev.trent.web.ProblemException;
+import dev.trent.domain.DomainException;
 
 /**
  * The issuers Trent knows, and which one is active.
@@ -365,7 +364,7 @@ public class IssuerRegistry {
      */
     public synchronized Issuer rotate(String keyLabel, boolean allowNewRoot, String actor) {
         if (keyLabel == null || keyLabel.isBlank()) {
-            throw new ProblemException(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+            throw new DomainException(DomainException.Kind.INVALID, "invalid-request", "Invalid request",
                     "keyLabel is required: the label (alias) of the new issuer's key in " + source.describe() + ".");
         }
         Issuer next = loadedWithLabel(keyLabel);
@@ -374,7 +373,7 @@ public class IssuerRegistry {
                 CaSigner signer = source.load(keyLabel);
                 next = loaded.getOrDefault(issuer(signer).id(), issuer(signer));
             } catch (CaUnavailableException e) {
-                throw new ProblemException(HttpStatus.CONFLICT, "issuer-key-unavailable", "Issuer key unavailable",
+                throw new DomainException(DomainException.Kind.CONFLICT, "issuer-key-unavailable", "Issuer key unavailable",
                         e.getMessage());
             }
         }
@@ -384,7 +383,7 @@ public class IssuerRegistry {
             return current;
         }
         if (!allowNewRoot && !next.signer().rootCertificate().equals(current.signer().rootCertificate())) {
-            throw new ProblemException(HttpStatus.CONFLICT, "issuer-root-differs", "Different root",
+            throw new DomainException(DomainException.Kind.CONFLICT, "issuer-root-differs", "Different root",
                     "Key '" + keyLabel + "' chains to " + next.signer().rootCertificate().getSubjectX500Principal()
                             + ", not to the current root " + current.signer().rootCertificate().getSubjectX500Principal()
                             + ". Devices and relying parties that trust only the current root would reject its "
@@ -393,7 +392,7 @@ public class IssuerRegistry {
         register(next, keyLabel);
         loaded.put(next.id(), next);
         if (!activate(next, actor, current.id(), keyLabel)) {
-            throw new ProblemException(HttpStatus.CONFLICT, "issuer-rotation-conflict", "Concurrent rotation",
+            throw new DomainException(DomainException.Kind.CONFLICT, "issuer-rotation-conflict", "Concurrent rotation",
                     "The active issuer changed while this rotation was being made; check GET /api/v1/issuers and "
                             + "retry if still wanted.");
         }

@@ -237,7 +237,7 @@ public final class CaCli implements Callable<Integer> {
                     dir.resolve("chain.pem"));
             CaCeremony.Hierarchy h = ca.ceremony.createHierarchy(keyType, organization, rootValidity,
                     intermediateValidity);
-            CaCeremony.createPrivateDirectory(dir);
+            dev.trent.pki.PrivateFiles.createPrivateDirectory(dir);
             CaCeremony.writeKeystore(rootKs, h.root(), ca.newKeystorePassword(rootKs));
             CaCeremony.writeKeystore(intKs, h.intermediate(), ca.newKeystorePassword(intKs));
             CaCeremony.writeCertificates(dir.resolve("root.pem"), h.root().chain());
@@ -271,7 +271,7 @@ public final class CaCli implements Callable<Integer> {
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("cannot store the chain in the token: " + Pkcs11Token.cause(e), e);
             }
-            CaCeremony.createPrivateDirectory(dir);
+            dev.trent.pki.PrivateFiles.createPrivateDirectory(dir);
             CaCeremony.writeKeystore(rootKs, root, ca.newKeystorePassword(rootKs));
             CaCeremony.writeCertificates(dir.resolve("root.pem"), root.chain());
             CaCeremony.writeCertificates(dir.resolve("chain.pem"), chain);
@@ -330,10 +330,10 @@ public final class CaCli implements Callable<Integer> {
                 refuseOverwrite(ks, csrFile, passwordFileFor(ks));
                 KeyPair keys = ca.ceremony.generateKeyPair(keyType);
                 PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name);
-                CaCeremony.createPrivateDirectory(dir);
+                dev.trent.pki.PrivateFiles.createPrivateDirectory(dir);
                 CaCeremony.writeKeystore(ks, new CaCeremony.KeyAndChain(keys.getPrivate(),
                         List.of(ca.ceremony.placeholder(keys, name))), ca.newKeystorePassword(ks));
-                CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+                dev.trent.pki.PrivateFiles.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
                 ca.out.println("key:  " + ks + " (with a placeholder certificate until 'ca import')");
                 ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate "
                         + "(pathLen 0)");
@@ -354,7 +354,7 @@ public final class CaCli implements Callable<Integer> {
                     List.of(ca.ceremony.placeholder(keys, name))), false);
             PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name);
             Files.createDirectories(csrFile.getParent());
-            CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+            dev.trent.pki.PrivateFiles.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
             ca.out.println("key:  '" + label + "' added to " + ks + " (with a placeholder certificate until "
                     + "'ca import')");
             ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
@@ -370,7 +370,7 @@ public final class CaCli implements Callable<Integer> {
             KeyPair keys = generateInToken(session, label, keyType, name, ca.ceremony);
             PKCS10CertificationRequest csr = ca.ceremony.createCsr(keys, name, session.provider());
             Files.createDirectories(out);
-            CaCeremony.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
+            dev.trent.pki.PrivateFiles.writePublicFile(csrFile, Pem.encode("CERTIFICATE REQUEST", csr.getEncoded()));
             ca.out.println("key:  '" + label + "' generated in " + pkcs11.describe() + " (sensitive, not "
                     + "extractable; a placeholder certificate until 'ca import')");
             ca.out.println("CSR:  " + csrFile + " -> have the offline root sign it as a CA certificate (pathLen 0)");
@@ -725,7 +725,7 @@ public final class CaCli implements Callable<Integer> {
             return env.toCharArray();
         }
         String generated = ceremony.newPassword();
-        CaCeremony.writePrivateFile(passwordFileFor(keystore), generated.getBytes(StandardCharsets.UTF_8));
+        dev.trent.pki.PrivateFiles.writePrivateFile(passwordFileFor(keystore), generated.getBytes(StandardCharsets.UTF_8));
         return generated.toCharArray();
     }
 

@@ -30,7 +30,6 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.trent.ca.CaCeremony;
 
 /**
  * With no {@code spring.datasource.url}, Trent runs its own PostgreSQL whose data lives in
@@ -82,7 +81,7 @@ class EmbeddedPostgresConfiguration {
         Path dataDir = properties.dataDir().toAbsolutePath();
         Path dir = dataDir.resolve("postgres");
         Path passwordFile = dataDir.resolve("postgres.password");
-        CaCeremony.createPrivateDirectory(dataDir);
+        dev.trent.pki.PrivateFiles.createPrivateDirectory(dataDir);
         FileChannel lockFile = FileChannel.open(dataDir.resolve("postgres.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         try {
@@ -104,7 +103,7 @@ class EmbeddedPostgresConfiguration {
                 }
                 byte[] bytes = new byte[24];
                 random.nextBytes(bytes);
-                CaCeremony.writePrivateFile(passwordFile, Base64.getUrlEncoder().withoutPadding()
+                dev.trent.pki.PrivateFiles.writePrivateFile(passwordFile, Base64.getUrlEncoder().withoutPadding()
                         .encodeToString(bytes).getBytes(StandardCharsets.US_ASCII));
             }
             String password = Files.readString(passwordFile, StandardCharsets.US_ASCII).strip();

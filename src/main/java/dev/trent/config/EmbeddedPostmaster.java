@@ -392,7 +392,7 @@ final class EmbeddedPostmaster implements AutoCloseable {
      * counted on the next line): a client that makes PostgreSQL refuse statements cannot grow the
      * log faster than that.
      */
-    private static final dev.trent.web.LineLimit SERVER_LOG_LIMIT = new dev.trent.web.LineLimit(20);
+    private static final LineLimit SERVER_LOG_LIMIT = new LineLimit(20);
 
     private static void pump(Process p, String name) {
         Thread t = new Thread(() -> {

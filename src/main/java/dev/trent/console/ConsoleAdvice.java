@@ -43,6 +43,12 @@ class ConsoleAdvice {
         return p != null && p.role() == dev.trent.operator.Role.ADMIN;
     }
 
+    /** A service's refusal ({@link dev.trent.domain.DomainException}), shown as its problem would be. */
+    @ExceptionHandler(dev.trent.domain.DomainException.class)
+    String domain(dev.trent.domain.DomainException e, Model model, HttpServletResponse response) {
+        return problem(ProblemException.of(e), model, response);
+    }
+
     @ExceptionHandler(ProblemException.class)
     String problem(ProblemException e, Model model, HttpServletResponse response) {
         response.setStatus(e.status().value());

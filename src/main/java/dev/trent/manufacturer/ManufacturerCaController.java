@@ -26,11 +26,11 @@ import dev.trent.operator.OperatorPrincipal;
 class ManufacturerCaController {
 
     private final ManufacturerCas cas;
-    private final dev.trent.tls.TlsServer tls;
+    private final org.springframework.context.ApplicationEventPublisher events;
 
-    ManufacturerCaController(ManufacturerCas cas, dev.trent.tls.TlsServer tls) {
+    ManufacturerCaController(ManufacturerCas cas, org.springframework.context.ApplicationEventPublisher events) {
         this.cas = cas;
-        this.tls = tls;
+        this.events = events;
     }
 
     record Register(String name, String certificate, String profile, String deviceIdPrefix, String deviceIdAttribute) {
@@ -43,7 +43,7 @@ class ManufacturerCaController {
         }
         ManufacturerCas.View view = cas.register(body.name(), body.certificate(), body.profile(), body.deviceIdPrefix(),
                 body.deviceIdAttribute(), OperatorPrincipal.current().actor());
-        tls.refreshClientCaNames();
+        events.publishEvent(new ManufacturerCasChanged());
         return ResponseEntity.status(HttpStatus.CREATED).location(URI.create("/api/v1/manufacturer-cas/" + view.id()))
                 .body(view);
     }
@@ -56,7 +56,7 @@ class ManufacturerCaController {
     @DeleteMapping("/{id}")
     ManufacturerCas.View remove(@PathVariable long id) {
         ManufacturerCas.View view = cas.remove(id, OperatorPrincipal.current().actor());
-        tls.refreshClientCaNames();
+        events.publishEvent(new ManufacturerCasChanged());
         return view;
     }
 }

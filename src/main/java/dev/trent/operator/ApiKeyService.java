@@ -18,10 +18,9 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
-import dev.trent.ca.CaCeremony;
 import dev.trent.config.TrentProperties;
 import dev.trent.security.Secrets;
-import dev.trent.web.ProblemException;
+import dev.trent.domain.DomainException;
 
 /** Operator API keys: creation, lookup for authentication, revocation and the first admin key. */
 @Service
@@ -73,10 +72,10 @@ public class ApiKeyService {
     @Transactional
     public ApiKeyView create(String name, Role role, String actor) {
         if (name == null || name.isBlank() || name.strip().length() > 100) {
-            throw ProblemException.invalidRequest("name is required and must be at most 100 characters.");
+            throw DomainException.invalid("name is required and must be at most 100 characters.");
         }
         if (role == null) {
-            throw ProblemException.invalidRequest("role is required: one of ADMIN, OPERATOR, AUDITOR.");
+            throw DomainException.invalid("role is required: one of ADMIN, OPERATOR, AUDITOR.");
         }
         String secret = Secrets.newSecret(Secrets.API_KEY_PREFIX, random);
         ApiKey key = keys.saveAndFlush(new ApiKey(name.strip(), role, Secrets.hash(secret), clock.instant(), actor));
@@ -91,13 +90,13 @@ public class ApiKeyService {
 
     @Transactional
     public ApiKeyView revoke(long id, String actor) {
-        ApiKey key = keys.findById(id).orElseThrow(() -> ProblemException.notFound("No API key with id " + id + "."));
+        ApiKey key = keys.findById(id).orElseThrow(() -> DomainException.notFound("No API key with id " + id + "."));
         if (key.revokedAt() == null && key.role() == Role.ADMIN) {
             jdbc.queryForList("select pg_advisory_xact_lock(?)", BOOTSTRAP_LOCK);
             Integer admins = jdbc.queryForObject("select count(*) from api_key where role = 'ADMIN' and "
                     + "revoked_at is null", Integer.class);
             if (admins != null && admins <= 1) {
-                throw new ProblemException(org.springframework.http.HttpStatus.CONFLICT, "last-admin-key",
+                throw new DomainException(DomainException.Kind.CONFLICT, "last-admin-key",
                         "Last admin key", "This is the last active ADMIN key; create another before revoking it.");
             }
         }
@@ -141,7 +140,7 @@ public class ApiKeyService {
                         configured != null && !configured.isBlank() ? "TRENT_BOOTSTRAP_ADMIN_TOKEN" : "generated"));
         if (configured == null || configured.isBlank()) {
             Path file = properties.dataDir().resolve("bootstrap-admin-key");
-            CaCeremony.writePrivateFile(file, (secret + "\n").getBytes(StandardCharsets.UTF_8));
+            dev.trent.pki.PrivateFiles.writePrivateFile(file, (secret + "\n").getBytes(StandardCharsets.UTF_8));
             if (structuredConsole) {
                 // The console is a log stream that is shipped and kept: the key stays in the file only.
                 log.info("Created the bootstrap admin API key (id {}); it is in {} (owner-only), not in the log",

@@ -13,8 +13,6 @@ import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
-import dev.trent.operator.ApiKeyService;
-import dev.trent.operator.OperatorPrincipal;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,12 +26,12 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ApiKeyAuthenticationFilter.class);
 
-    private final ApiKeyService apiKeys;
+    private final ApiKeyAuthenticator apiKeys;
     private final dev.trent.audit.FailureBursts bursts;
 
     private final dev.trent.web.ClientErrorLog clientErrors;
 
-    ApiKeyAuthenticationFilter(ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+    ApiKeyAuthenticationFilter(ApiKeyAuthenticator apiKeys, dev.trent.audit.FailureBursts bursts,
             dev.trent.web.ClientErrorLog clientErrors) {
         this.apiKeys = apiKeys;
         this.bursts = bursts;
@@ -60,16 +58,16 @@ final class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             unauthorized(request, response, "Enrollment tokens are not valid on the operator API; use an API key.");
             return;
         }
-        Optional<OperatorPrincipal> principal = apiKeys.authenticate(presented);
+        Optional<ApiKeyAuthenticator.Operator> principal = apiKeys.authenticate(presented);
         if (principal.isEmpty()) {
             clientErrors.refusedCredential(request, "Unknown or revoked API key");
             bursts.failed(request.getRemoteAddr(), "api-key");
             unauthorized(request, response, "The API key is unknown or revoked.");
             return;
         }
-        OperatorPrincipal p = principal.get();
-        UsernamePasswordAuthenticationToken auth = UsernamePasswordAuthenticationToken.authenticated(p, null,
-                List.of(new SimpleGrantedAuthority("ROLE_" + p.role().name())));
+        ApiKeyAuthenticator.Operator p = principal.get();
+        UsernamePasswordAuthenticationToken auth = UsernamePasswordAuthenticationToken.authenticated(p.principal(),
+                null, List.of(new SimpleGrantedAuthority("ROLE_" + p.role())));
         SecurityContext context = SecurityContextHolder.createEmptyContext();
         context.setAuthentication(auth);
         SecurityContextHolder.setContext(context);

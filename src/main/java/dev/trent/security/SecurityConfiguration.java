@@ -11,7 +11,6 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 
-import dev.trent.operator.ApiKeyService;
 
 /**
  * Separate filter chains for separate surfaces. Devices: enrollment, authenticated by one-time
@@ -101,7 +100,7 @@ class SecurityConfiguration {
      */
     @Bean
     @Order(3)
-    SecurityFilterChain actuatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+    SecurityFilterChain actuatorChain(HttpSecurity http, ApiKeyAuthenticator apiKeys, dev.trent.audit.FailureBursts bursts,
             dev.trent.web.ClientErrorLog clientErrors)
             throws Exception {
         return stateless(http.securityMatcher(ACTUATOR_PATHS))
@@ -115,7 +114,7 @@ class SecurityConfiguration {
 
     @Bean
     @Order(4)
-    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyService apiKeys, dev.trent.audit.FailureBursts bursts,
+    SecurityFilterChain operatorChain(HttpSecurity http, ApiKeyAuthenticator apiKeys, dev.trent.audit.FailureBursts bursts,
             dev.trent.web.ClientErrorLog clientErrors)
             throws Exception {
         return stateless(http.securityMatcher(OPERATOR_PATHS))

@@ -19,7 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ssl.pem.PemContent;
 
-import dev.trent.ca.CaCeremony;
 import dev.trent.pki.Pem;
 
 /**
@@ -68,10 +67,10 @@ final class TlsKeyFiles {
 
     /** Replaces the kept key and chain (each file written atomically; the chain last). */
     void write(PrivateKey key, List<X509Certificate> chain) throws IOException {
-        CaCeremony.createPrivateDirectory(dir);
-        CaCeremony.writePrivateFile(dir.resolve("key.pem"),
+        dev.trent.pki.PrivateFiles.createPrivateDirectory(dir);
+        dev.trent.pki.PrivateFiles.writePrivateFile(dir.resolve("key.pem"),
                 Pem.encode("PRIVATE KEY", key.getEncoded()).getBytes(StandardCharsets.US_ASCII));
-        CaCeremony.writePrivateFile(dir.resolve("chain.pem"), Pem.certificates(chain).getBytes(StandardCharsets.US_ASCII));
+        dev.trent.pki.PrivateFiles.writePrivateFile(dir.resolve("chain.pem"), Pem.certificates(chain).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The certificate's DNS names and IP addresses, normalized as {@link #normalized} does. */

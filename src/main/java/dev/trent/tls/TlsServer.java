@@ -268,6 +268,12 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
     }
 
+    /** A manufacturer CA was registered or removed: the CertificateRequest names the new set. */
+    @org.springframework.context.event.EventListener
+    void manufacturerCasChanged(dev.trent.manufacturer.ManufacturerCasChanged changed) {
+        refreshClientCaNames();
+    }
+
     /** Re-reads the CAs the CertificateRequest names (Trent's issuers, registered manufacturer CAs). */
     public void refreshClientCaNames() {
         if (connector != null) {

@@ -7,6 +7,8 @@ import org.springframework.stereotype.Component;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import dev.trent.config.LineLimit;
+
 /**
  * Logs client errors (4xx that Trent did not expect to be worth a line elsewhere: undecodable
  * requests, refused media types; values PostgreSQL cannot store at WARN) at INFO in one line without a

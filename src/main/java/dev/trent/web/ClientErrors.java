@@ -30,6 +30,9 @@ public final class ClientErrors {
             if (t instanceof ProblemException p) {
                 return Optional.of(p);
             }
+            if (t instanceof dev.trent.domain.DomainException d) {
+                return Optional.of(ProblemException.of(d));
+            }
             if (t instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
                 return Optional.of(ProblemException.invalidRequest("The request body cannot be read as its "
                         + "Content-Type says."));

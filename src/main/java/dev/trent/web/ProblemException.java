@@ -59,6 +59,20 @@ public class ProblemException extends RuntimeException {
         return new ProblemException(HttpStatus.BAD_REQUEST, type, title, detail);
     }
 
+    /**
+     * The problem a domain failure is answered with: its kind decides the status, its code the
+     * type, so that a service need not know HTTP.
+     */
+    public static ProblemException of(dev.trent.domain.DomainException e) {
+        HttpStatus status = switch (e.kind()) {
+            case INVALID -> HttpStatus.BAD_REQUEST;
+            case FORBIDDEN -> HttpStatus.FORBIDDEN;
+            case NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case CONFLICT -> HttpStatus.CONFLICT;
+        };
+        return new ProblemException(status, e.code(), e.title(), e.getMessage());
+    }
+
     public static ProblemException notFound(String detail) {
         return new ProblemException(HttpStatus.NOT_FOUND, "not-found", "Not found", detail);
     }

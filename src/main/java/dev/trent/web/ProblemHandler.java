@@ -15,7 +15,8 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
-import dev.trent.ca.SigningException;
+import dev.trent.domain.DomainException;
+import dev.trent.domain.UnavailableException;
 
 /**
  * Turns every error into problem+json: Trent's own {@link ProblemException}s, Spring MVC's
@@ -26,81 +27,59 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
-    private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit;
-    private final org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts;
+    private final org.springframework.beans.factory.ObjectProvider<ProblemListener> listeners;
 
-    private final org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers;
+    private final org.springframework.beans.factory.ObjectProvider<RetryAdvice> retry;
 
     private final ClientErrorLog clientErrors;
 
-    ProblemHandler(org.springframework.beans.factory.ObjectProvider<dev.trent.audit.AuditLog> audit,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.audit.FailureBursts> bursts,
-            org.springframework.beans.factory.ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
-            ClientErrorLog clientErrors) {
+    ProblemHandler(org.springframework.beans.factory.ObjectProvider<ProblemListener> listeners,
+            org.springframework.beans.factory.ObjectProvider<RetryAdvice> retry, ClientErrorLog clientErrors) {
         this.clientErrors = clientErrors;
-        this.issuers = issuers;
-        this.audit = audit;
-        this.bursts = bursts;
+        this.listeners = listeners;
+        this.retry = retry;
     }
 
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> problem(ProblemException e, jakarta.servlet.http.HttpServletRequest request) {
         ProblemDetail pd = e.toProblemDetail();
-        auditRefusal(e, pd, request);
+        for (ProblemListener listener : listeners) {
+            try {
+                listener.answered(request, e, pd);
+            } catch (RuntimeException failure) {
+                log.error("A problem listener failed; the answer stands", failure);
+            }
+        }
         return respond(pd, e.challenge());
     }
 
-    /**
-     * Enrollment refusals in the audit log. A refusal of a request whose credential Trent had
-     * accepted (a known token, a Trent or factory certificate; see
-     * {@code EnrollmentService.CREDENTIAL_ACCEPTED}) is recorded as {@code enrollment.refused}
-     * with the device as actor; any other refusal (no or an unknown credential) is counted per
-     * address and recorded only as a burst, so that anonymous traffic cannot flood the log.
-     * Protocol errors (413, 415, 404, tls-required) are not security decisions and stay out.
-     */
-    private void auditRefusal(ProblemException e, ProblemDetail pd, jakarta.servlet.http.HttpServletRequest request) {
-        String path = request.getRequestURI();
-        if (!dev.trent.security.DevicePaths.matches(path)) {
-            return;
-        }
-        String type = pd.getType().toString().substring(ProblemException.TYPE_BASE.length());
-        int status = e.status().value();
-        if (type.equals("tls-required") || status != 400 && status != 401 && status != 403 && status != 409) {
-            return;
-        }
-        Object device = request.getAttribute(dev.trent.enrollment.EnrollmentService.CREDENTIAL_ACCEPTED);
-        try {
-            if (device == null) {
-                bursts.getObject().failed(request.getRemoteAddr(), "enrollment");
-                return;
-            }
-            java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
-            details.put("path", path);
-            details.put("status", status);
-            details.put("problem", type);
-            details.put("detail", e.getMessage());
-            details.put("remoteAddress", request.getRemoteAddr());
-            audit.getObject().recordStandalone("device:" + device, "enrollment.refused", path, details);
-        } catch (RuntimeException failure) {
-            // The refusal itself stands; losing its record is logged, not turned into a 500.
-            log.error("Could not record the refusal in the audit log", failure);
-        }
+    /** A capability's refusal ({@link DomainException}), mapped as {@link ProblemException#of} says. */
+    @ExceptionHandler(DomainException.class)
+    ResponseEntity<ProblemDetail> domain(DomainException e, jakarta.servlet.http.HttpServletRequest request) {
+        return problem(ProblemException.of(e), request);
     }
 
-    @ExceptionHandler(SigningException.class)
-    ResponseEntity<ProblemDetail> signing(SigningException e) {
-        log.error("CA signer failed", e);
-        ResponseEntity<ProblemDetail> r = respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE,
-                "signer-unavailable", "CA signer unavailable", "The CA could not sign; nothing was issued. Try again "
-                        + "later.").toProblemDetail());
-        dev.trent.ca.IssuerRegistry registry = issuers.getIfAvailable();
-        if (registry == null || registry.active().key().available()) {
-            return r; // the key is reachable yet failed: waiting is no cure, so no Retry-After
+    /**
+     * A component failed (the CA key): a 503 that says only what the exception makes public; the
+     * cause is logged, and a {@link RetryAdvice} (the ca package's) may add {@code Retry-After}.
+     */
+    @ExceptionHandler(UnavailableException.class)
+    ResponseEntity<ProblemDetail> unavailable(UnavailableException e) {
+        log.error("{}: {}", e.title(), e.getMessage(), e);
+        ResponseEntity<ProblemDetail> r = respond(new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, e.code(),
+                e.title(), e.publicDetail()).toProblemDetail());
+        java.util.OptionalLong seconds = java.util.OptionalLong.empty();
+        for (RetryAdvice advice : retry) {
+            seconds = advice.retryAfterSeconds(e);
+            if (seconds.isPresent()) {
+                break;
+            }
         }
-        // RFC 9110 10.2.3: the key is unreachable (an HSM outage); the same request succeeds once
-        // it is back, nothing having been consumed.
-        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.RETRY_AFTER, "30")
-                .body(r.getBody());
+        if (seconds.isEmpty()) {
+            return r;
+        }
+        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
+                .header(HttpHeaders.RETRY_AFTER, Long.toString(seconds.getAsLong())).body(r.getBody());
     }
 
     /** The unexpected, unless {@link ClientErrors} knows it as the client's fault (then a 4xx, logged in one line). */

@@ -24,7 +24,7 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.audit.AuditLog;
-import dev.trent.web.ProblemException;
+import dev.trent.domain.DomainException;
 import dev.trent.pki.SecretBox;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -91,28 +91,28 @@ public class WebhookService {
     @Transactional
     public EndpointView create(String url, List<String> eventTypes, String description, String actor) {
         if (url == null || url.isBlank()) {
-            throw ProblemException.invalidRequest("url is required: the http or https URL to send events to.");
+            throw DomainException.invalid("url is required: the http or https URL to send events to.");
         }
         URI uri;
         try {
             uri = addresses.parse(url);
         } catch (AddressPolicy.RefusedException e) {
-            throw ProblemException.badRequest("webhook-url-refused", "Webhook URL refused", e.getMessage());
+            throw DomainException.invalid("webhook-url-refused", "Webhook URL refused", e.getMessage());
         }
         if (eventTypes == null || eventTypes.isEmpty()) {
-            throw ProblemException.invalidRequest("eventTypes is required: one or more of "
+            throw DomainException.invalid("eventTypes is required: one or more of "
                     + WebhookEventType.allNames() + ".");
         }
         Set<String> types = new LinkedHashSet<>();
         for (String t : eventTypes) {
             if (t == null || WebhookEventType.of(t).isEmpty()) {
-                throw ProblemException.badRequest("webhook-event-type-unknown", "Unknown event type",
+                throw DomainException.invalid("webhook-event-type-unknown", "Unknown event type",
                         "Unknown event type '" + t + "'; the event types are " + WebhookEventType.allNames() + ".");
             }
             types.add(t);
         }
         if (description != null && description.strip().length() > 200) {
-            throw ProblemException.invalidRequest("description must be at most 200 characters.");
+            throw DomainException.invalid("description must be at most 200 characters.");
         }
         String desc = description == null || description.isBlank() ? null : description.strip();
         byte[] secret = new byte[WebhookSignature.SECRET_BYTES];
@@ -201,8 +201,8 @@ public class WebhookService {
         return new DeliveryPage(items, page, size, totalItems, (int) ((totalItems + size - 1) / size));
     }
 
-    private static ProblemException notFound(long id) {
-        return ProblemException.notFound("No webhook with id " + id + ".");
+    private static DomainException notFound(long id) {
+        return DomainException.notFound("No webhook with id " + id + ".");
     }
 
     private static EndpointView endpoint(ResultSet rs, int n) throws SQLException {

@@ -1,4 +1,4 @@
-package dev.trent.web;
+package dev.trent.config;
 
 /**
  * At most a number of log lines a second (a fixed one-second window): {@link #admit} says whether

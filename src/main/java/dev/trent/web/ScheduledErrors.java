@@ -1,4 +1,4 @@
-package dev.trent.config;
+package dev.trent.web;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,7 +8,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.ErrorHandler;
 
-import dev.trent.web.DatabaseUnavailable;
 
 /**
  * Background tasks ({@code @Scheduled}: pollers, relays, the audit seal) that fail because

@@ -1,4 +1,4 @@
-package dev.trent.ca;
+package dev.trent.pki;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,7 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link CaCeremony#restrictToOwner}: how an embedded CA's certificates of an older data directory become 0600. */
+/** {@link PrivateFiles#restrictToOwner}: how an embedded CA's certificates of an older data directory become 0600. */
 class RestrictToOwnerTest {
 
     @TempDir
@@ -20,15 +20,15 @@ class RestrictToOwnerTest {
         Path pem = Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n");
         Files.setPosixFilePermissions(pem, PosixFilePermissions.fromString("rw-r--r--"));
 
-        assertThat(CaCeremony.restrictToOwner(pem)).isTrue();
+        assertThat(PrivateFiles.restrictToOwner(pem)).isTrue();
         assertThat(Files.getPosixFilePermissions(pem)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-        assertThat(CaCeremony.restrictToOwner(pem)).as("already owner-only").isFalse();
+        assertThat(PrivateFiles.restrictToOwner(pem)).as("already owner-only").isFalse();
         assertThat(Files.readString(pem)).isEqualTo("-----BEGIN CERTIFICATE-----\n");
     }
 
     @Test
     void restrictToOwnerWhenMissingThenNothing() throws Exception {
-        assertThat(CaCeremony.restrictToOwner(dir.resolve("chain.pem"))).isFalse();
+        assertThat(PrivateFiles.restrictToOwner(dir.resolve("chain.pem"))).isFalse();
         assertThat(dir.resolve("chain.pem")).doesNotExist();
     }
 }
