@@ -44,8 +44,9 @@ class ConsoleErrors implements HandlerExceptionResolver, Ordered {
         String detail;
         if (ex instanceof ErrorResponse er && er.getStatusCode().is4xxClientError()) {
             status = er.getStatusCode();
-            title = er.getBody().getTitle();
-            detail = er.getBody().getDetail();
+            org.springframework.http.HttpStatus known = org.springframework.http.HttpStatus.resolve(status.value());
+            title = known == null ? null : known.getReasonPhrase();
+            detail = ex.getMessage();
             er.getHeaders().forEach((name, values) -> values.forEach(v -> response.addHeader(name, v)));
         } else if (ex instanceof TypeMismatchException tm) {
             status = HttpStatusCode.valueOf(400);
