@@ -20,8 +20,11 @@ import jakarta.servlet.http.HttpSession;
 /**
  * Bulk revocation by device, profile or token batch, always in two steps: the dry run (how
  * many, a sample, how they divide between profiles), kept in the session, then its
- * confirmation, which can only name a dry run this session was shown. Both steps are
- * {@link RevocationService#revokeAll}, as in the API.
+ * confirmation, which can only name a dry run this session was shown. The dry run is
+ * {@link RevocationService#planAll} (with what keyCompromise also revokes, by the service's own
+ * rule); the confirmation is {@link RevocationService#revokeAllAsPlanned}, which locks, compares
+ * with the dry run's digest and revokes in one transaction. The session keeps a dry run's
+ * counts, digest and a sample, never every serial.
  */
 @Controller
 class BulkRevocationController {
@@ -38,8 +41,8 @@ class BulkRevocationController {
     }
 
     /** A dry run shown to the operator: what the confirmation will revoke. */
-    record Preview(RevocationService.Selection selection, RevocationReason reason, String describe,
-            List<String> serials) {
+    record Preview(RevocationService.Selection selection, RevocationReason reason, String describe, int count,
+            int cascade, String digest) {
     }
 
     @GetMapping("/console/revoke/bulk")
@@ -60,22 +63,29 @@ class BulkRevocationController {
 
     private String preview(RevocationService.Selection selection, RevocationReason reason, String describe,
             Model model, HttpSession session) {
-        RevocationService.BulkResult dry = revocation.revokeAll(selection, reason, true,
-                OperatorPrincipal.current().actor());
+        return show(revocation.planAll(selection, reason), selection, reason, describe, model, session);
+    }
+
+    private String show(RevocationService.BulkPlan plan, RevocationService.Selection selection,
+            RevocationReason reason, String describe, Model model, HttpSession session) {
         String id = UUID.randomUUID().toString();
-        previews(session).put(id, new Preview(selection, reason, describe, dry.serials()));
+        previews(session).put(id, new Preview(selection, reason, describe, plan.selected().size(),
+                plan.cascade().size(), plan.digest()));
         model.addAttribute("previewId", id);
         model.addAttribute("describe", describe);
         model.addAttribute("reason", reason.name());
-        model.addAttribute("count", dry.count());
-        model.addAttribute("sample", dry.serials().subList(0, Math.min(SAMPLE, dry.serials().size())));
-        model.addAttribute("byProfile", queries.byProfile(dry.serials()));
+        model.addAttribute("count", plan.selected().size());
+        model.addAttribute("cascade", plan.cascade().size());
+        model.addAttribute("cascadeSample", plan.cascade().subList(0, Math.min(SAMPLE, plan.cascade().size())));
+        model.addAttribute("sample", plan.selected().subList(0, Math.min(SAMPLE, plan.selected().size())));
+        model.addAttribute("byProfile", queries.byProfile(plan.selected()));
         return "console/bulk-preview";
     }
 
     /**
-     * Revokes what the dry run showed. When the selection no longer matches the same certificates
-     * (some were issued or revoked since), nothing is revoked and the new dry run is shown instead.
+     * Revokes what the dry run showed. When the selection or what it also revokes no longer
+     * matches the same certificates (some were issued or revoked since), nothing is revoked and
+     * the new dry run is shown instead.
      */
     @PostMapping("/console/revoke/bulk/confirm")
     String confirm(@RequestParam String previewId, Model model, HttpSession session) {
@@ -84,19 +94,22 @@ class BulkRevocationController {
             throw ProblemException.badRequest("no-dry-run", "No dry run", "This confirmation names no dry run shown "
                     + "in this session (or it was already confirmed); run the dry run again.");
         }
-        RevocationService.BulkResult now = revocation.revokeAll(p.selection(), p.reason(), true,
-                OperatorPrincipal.current().actor());
-        if (!now.serials().equals(p.serials())) {
+        RevocationService.PlannedResult result = revocation.revokeAllAsPlanned(p.selection(), p.reason(),
+                p.digest(), OperatorPrincipal.current().actor());
+        if (result.done().isEmpty()) {
+            RevocationService.BulkPlan now = result.plan();
             model.addAttribute("changed", "The selection matches other certificates than the dry run showed ("
-                    + p.serials().size() + " then, " + now.count() + " now): nothing was revoked. Review this dry run.");
-            return preview(p.selection(), p.reason(), p.describe(), model, session);
+                    + p.count() + (p.cascade() > 0 ? " + " + p.cascade() : "") + " then, " + now.selected().size()
+                    + (now.cascade().isEmpty() ? "" : " + " + now.cascade().size())
+                    + " now): nothing was revoked. Review this dry run.");
+            return show(now, p.selection(), p.reason(), p.describe(), model, session);
         }
-        RevocationService.BulkResult done = revocation.revokeAll(p.selection(), p.reason(), false,
-                OperatorPrincipal.current().actor());
+        RevocationService.BulkResult done = result.done().get();
         model.addAttribute("describe", p.describe());
         model.addAttribute("reason", done.reason());
         model.addAttribute("count", done.count());
-        model.addAttribute("serials", done.serials());
+        model.addAttribute("cascade", result.plan().cascade().size());
+        model.addAttribute("serials", done.serials().subList(0, Math.min(SAMPLE, done.serials().size())));
         return "console/bulk-done";
     }
 

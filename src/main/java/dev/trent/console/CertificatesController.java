@@ -55,9 +55,11 @@ class CertificatesController {
     private final CertificateRenderer renderer;
     private final IssuerRegistry issuers;
     private final RevocationService revocation;
+    private final dev.trent.profile.Profiles profiles;
 
     CertificatesController(ConsoleQueries queries, CertificateStore certificates, CertificateRenderer renderer,
-            IssuerRegistry issuers, RevocationService revocation) {
+            IssuerRegistry issuers, RevocationService revocation, dev.trent.profile.Profiles profiles) {
+        this.profiles = profiles;
         this.queries = queries;
         this.certificates = certificates;
         this.renderer = renderer;
@@ -82,7 +84,8 @@ class CertificatesController {
         model.addAttribute("first", before != null);
         model.addAttribute("q", Map.of("deviceId", nz(deviceId), "status", nz(status), "profile", nz(profile),
                 "issuer", nz(issuer), "expiringBefore", nz(expiringBefore)));
-        model.addAttribute("profiles", queries.profiles());
+        // The configured profiles, not a scan of the certificates.
+        model.addAttribute("profiles", profiles.names());
         model.addAttribute("issuers", issuers.summaries());
         return "console/certificates";
     }
@@ -258,7 +261,7 @@ class CertificatesController {
             Certificate c = load(serial);
             model.addAttribute("c", renderer.summary(c));
             model.addAttribute("invalidityDate", nz(blank(invalidityDate)));
-            model.addAttribute("sameKey", certificates.countOthersOfKey(c.publicKeySha256(), c.serial()));
+            model.addAttribute("sameKey", revocation.keyCompromiseCascade(c.serial()).size());
             return "console/confirm-key-compromise";
         }
         Certificate c = revocation.revoke(serial, r, invalidity, OperatorPrincipal.current().actor());

@@ -10,14 +10,18 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param idleTimeout     a session unused this long ends (the servlet session's inactivity limit)
  * @param absoluteTimeout a session ends this long after its login, however busy
+ * @param maxSessions     at most this many sessions at once (Tomcat's maxActiveSessions); a
+ *                        login beyond it is refused until one ends
  */
 @ConfigurationProperties("trent.console")
-record ConsoleProperties(@DefaultValue("15m") Duration idleTimeout, @DefaultValue("8h") Duration absoluteTimeout) {
+record ConsoleProperties(@DefaultValue("15m") Duration idleTimeout, @DefaultValue("8h") Duration absoluteTimeout,
+        @DefaultValue("1000") int maxSessions) {
 
     ConsoleProperties {
         if (idleTimeout.isNegative() || idleTimeout.isZero() || absoluteTimeout.isNegative()
-                || absoluteTimeout.isZero()) {
-            throw new IllegalArgumentException("trent.console.idle-timeout and absolute-timeout must be positive");
+                || absoluteTimeout.isZero() || maxSessions < 1) {
+            throw new IllegalArgumentException(
+                    "trent.console.idle-timeout, absolute-timeout and max-sessions must be positive");
         }
     }
 }

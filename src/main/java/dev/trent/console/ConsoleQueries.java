@@ -98,7 +98,7 @@ class ConsoleQueries {
      * Newest first, {@code size} rows after the keyset cursor {@code beforeId} (exclusive; null
      * for the first page), plus one more to tell whether there is a next page. Keyset paging on
      * the primary key stays as fast on the millionth row as on the first (an offset would scan
-     * every skipped row); V20 indexes device id prefixes.
+     * every skipped row); V20 indexes device id prefixes, V21 (status|profile|issuer, id).
      */
     List<Row> search(Search s, Long beforeId, int size) {
         StringBuilder sql = new StringBuilder("select id, serial, device_id, profile, issuer_id, status, not_after, "
@@ -135,11 +135,6 @@ class ConsoleQueries {
         return jdbc.query(sql.toString(), (rs, n) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
                 rs.getString(4), rs.getString(5), rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getString(8)),
                 args.toArray());
-    }
-
-    /** The profiles that certificates have (for the search form). */
-    List<String> profiles() {
-        return jdbc.queryForList("select distinct profile from certificate order by profile", String.class);
     }
 
     record Lineage(String renewedFrom, List<String> renewedTo) {

@@ -56,7 +56,8 @@ class ConsoleSecurityConfiguration {
     @Bean
     @Order(0)
     SecurityFilterChain consoleChain(HttpSecurity http, ApiKeyService apiKeys, FailureBursts bursts,
-            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock) throws Exception {
+            dev.trent.web.ClientErrorLog clientErrors, ConsoleProperties properties, Clock clock,
+            dev.trent.audit.AuditLog audit) throws Exception {
         AuthenticationProvider byApiKey = new AuthenticationProvider() {
             @Override
             public Authentication authenticate(Authentication authentication) {
@@ -79,23 +80,55 @@ class ConsoleSecurityConfiguration {
                 .authenticationManager(new ProviderManager(byApiKey))
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED)
                         .sessionFixation(f -> f.changeSessionId()))
+                // The CSRF token lives in a cookie, not the session: an anonymous visit creates no
+                // server-side state (the session starts at a successful login).
+                .csrf(c -> c.csrfTokenRepository(csrfCookies()))
+                .addFilterBefore(new LoginGate(), org.springframework.security.web.authentication
+                        .UsernamePasswordAuthenticationFilter.class)
+                .addFilterBefore(new ChannelAsSecureChannelSays(),
+                        org.springframework.security.web.session.DisableEncodeUrlFilter.class)
                 .formLogin(f -> f.loginPage("/console/login").loginProcessingUrl("/console/login")
                         .usernameParameter("operator").passwordParameter("apiKey")
                         .successHandler((req, res, auth) -> {
                             HttpSession session = req.getSession();
                             session.setMaxInactiveInterval((int) properties.idleTimeout().toSeconds());
                             session.setAttribute(LOGIN_AT, clock.instant());
+                            if (req.isSecure()) {
+                                // Tomcat marks its cookie Secure only on its own TLS listener;
+                                // behind a trusted proxy this later copy (the one a browser keeps) is.
+                                res.addHeader(org.springframework.http.HttpHeaders.SET_COOKIE,
+                                        org.springframework.http.ResponseCookie.from("JSESSIONID", session.getId())
+                                                .path("/console").httpOnly(true).secure(true).sameSite("Strict")
+                                                .build().toString());
+                            }
+                            if (auth.getPrincipal() instanceof OperatorPrincipal p) {
+                                audit.recordStandalone(p.actor(), "console.login", "api-key:" + p.apiKeyId(),
+                                        java.util.Map.of("remoteAddress", req.getRemoteAddr()));
+                            }
                             res.sendRedirect(req.getContextPath() + "/console/");
                         })
                         .failureHandler((req, res, e) -> {
                             // As the API's ApiKeyAuthenticationFilter: logged (rate-limited) and counted.
                             clientErrors.refusedCredential(req, "Console login with an unknown or revoked API key");
                             bursts.failed(req.getRemoteAddr(), "api-key");
+                            HttpSession started = req.getSession(false);
+                            if (started != null) {
+                                started.invalidate();
+                            }
                             res.sendRedirect(req.getContextPath() + "/console/login?error");
                         })
                         .permitAll())
                 .logout(l -> l.logoutUrl("/console/logout").logoutSuccessUrl("/console/login?logout")
-                        .invalidateHttpSession(true).deleteCookies("JSESSIONID"))
+                        .invalidateHttpSession(true)
+                        // deleteCookies would clear Path=/ (the context path); the cookie's path is /console.
+                        .addLogoutHandler(new org.springframework.security.web.authentication.logout
+                                .CookieClearingLogoutHandler(consoleCookie("JSESSIONID")))
+                        .addLogoutHandler((req, res, auth) -> {
+                            if (auth != null && auth.getPrincipal() instanceof OperatorPrincipal p) {
+                                audit.recordStandalone(p.actor(), "console.logout", "api-key:" + p.apiKeyId(),
+                                        java.util.Map.of("remoteAddress", req.getRemoteAddr()));
+                            }
+                        }))
                 .httpBasic(b -> b.disable())
                 .requestCache(r -> r.disable())
                 .headers(h -> h.contentSecurityPolicy(c -> c.policyDirectives(CSP))
@@ -112,7 +145,6 @@ class ConsoleSecurityConfiguration {
                         .requestMatchers(HttpMethod.POST, "/console/logout").authenticated()
                         .requestMatchers(HttpMethod.POST, "/console/certificates/**", "/console/revoke/**",
                                 "/console/tokens", "/console/tokens/**").hasRole("OPERATOR")
-                        .requestMatchers(HttpMethod.GET, "/console/tokens/batch/*/csv").hasRole("OPERATOR")
                         .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("AUDITOR")
                         .anyRequest().hasRole("ADMIN"))
                 .exceptionHandling(e -> e.accessDeniedHandler((req, res, ex) -> {
@@ -120,6 +152,93 @@ class ConsoleSecurityConfiguration {
                     req.getRequestDispatcher("/console/denied").forward(req, res);
                 }))
                 .build();
+    }
+
+    /** The CSRF cookie: HttpOnly (forms carry the token), SameSite=Strict, limited to the console; Secure on HTTPS. */
+    static org.springframework.security.web.csrf.CookieCsrfTokenRepository csrfCookies() {
+        org.springframework.security.web.csrf.CookieCsrfTokenRepository r =
+                new org.springframework.security.web.csrf.CookieCsrfTokenRepository();
+        r.setCookieName(CSRF_COOKIE);
+        r.setCookiePath("/console");
+        r.setCookieCustomizer(c -> c.httpOnly(true).sameSite("Strict"));
+        return r;
+    }
+
+    static final String CSRF_COOKIE = "TRENT-CONSOLE-CSRF";
+
+    /** A cookie that clears the console's cookie of this name (its path is /console). */
+    static jakarta.servlet.http.Cookie consoleCookie(String name) {
+        jakarta.servlet.http.Cookie c = new jakarta.servlet.http.Cookie(name, null);
+        c.setPath("/console");
+        c.setMaxAge(0);
+        c.setHttpOnly(true);
+        return c;
+    }
+
+    /**
+     * The console's requests say {@code isSecure()} exactly when {@link dev.trent.tls.SecureChannel}
+     * does (Trent's HTTPS listener or a trusted TLS-terminating proxy), so that its cookies are
+     * Secure and HSTS is sent behind such a proxy as well.
+     */
+    static final class ChannelAsSecureChannelSays extends OncePerRequestFilter {
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            boolean secure = dev.trent.tls.SecureChannel.secure(request);
+            chain.doFilter(secure == request.isSecure() ? request
+                    : new jakarta.servlet.http.HttpServletRequestWrapper(request) {
+                        @Override
+                        public boolean isSecure() {
+                            return secure;
+                        }
+                    }, response);
+        }
+    }
+
+    /**
+     * Ahead of the login form's processing: refuses a login in clear text (an API key is a
+     * secret: as {@link dev.trent.tls.SecureChannel#require}), and starts the session the login will use, so that a
+     * full session store ({@code trent.console.max-sessions}, Tomcat's maxActiveSessions) is a
+     * clear refusal on the login page rather than an error after authentication.
+     */
+    static final class LoginGate extends OncePerRequestFilter {
+
+        @Override
+        protected boolean shouldNotFilter(HttpServletRequest request) {
+            return !"POST".equals(request.getMethod())
+                    || !"/console/login".equals(request.getRequestURI().substring(request.getContextPath().length()));
+        }
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            if (!dev.trent.tls.SecureChannel.secure(request)) {
+                response.sendRedirect(request.getContextPath() + "/console/login?tls");
+                return;
+            }
+            try {
+                request.getSession(true);
+            } catch (IllegalStateException e) {
+                // org.apache.catalina.session.TooManyActiveSessionsException
+                response.sendRedirect(request.getContextPath() + "/console/login?busy");
+                return;
+            }
+            chain.doFilter(request, response);
+        }
+    }
+
+    /** Caps the servlet sessions (only the console has any): a login beyond it is refused by {@link LoginGate}. */
+    @Bean
+    org.springframework.boot.web.server.WebServerFactoryCustomizer<org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory> consoleSessionCap(
+            ConsoleProperties properties) {
+        return factory -> factory.addContextCustomizers(context -> {
+            org.apache.catalina.session.StandardManager manager = new org.apache.catalina.session.StandardManager();
+            manager.setMaxActiveSessions(properties.maxSessions());
+            // No sessions written to disk at shutdown: a restart ends every console session.
+            manager.setPathname(null);
+            context.setManager(manager);
+        });
     }
 
     /**

@@ -69,14 +69,14 @@ class TokensController {
         return "console/token-created";
     }
 
+    /** Hours as seconds; the service decides what is allowed (trent.enrollment max TTL), as for the API. */
     private static Long ttl(Long hours) {
         if (hours == null) {
             return null;
         }
-        if (hours < 1 || hours > 24L * 366) {
-            throw ProblemException.invalidRequest("The validity is given in hours, from 1 to 8784.");
-        }
-        return hours * 3600;
+        // Saturated rather than overflowed: an absurd value stays absurd, and the service refuses it.
+        long limit = Long.MAX_VALUE / 3600;
+        return hours > limit ? Long.MAX_VALUE : hours < -limit ? Long.MIN_VALUE : hours * 3600;
     }
 
     @PostMapping("/console/tokens/batch")
@@ -105,8 +105,11 @@ class TokensController {
         return "console/token-batch";
     }
 
-    /** The batch's CSV, once: it leaves the session as it is sent. */
-    @GetMapping("/console/tokens/batch/{id}/csv")
+    /**
+     * The batch's CSV, once: it leaves the session as it is sent. A POST with the CSRF token, so
+     * that no prefetch, HEAD or link preview consumes it (GET and HEAD are refused: 405).
+     */
+    @PostMapping("/console/tokens/batch/{id}/csv")
     ResponseEntity<?> csv(@PathVariable String id, HttpSession session) {
         UUID batchId = uuid(id);
         String csv = pending(session).remove(batchId.toString());

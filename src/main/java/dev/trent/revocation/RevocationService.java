@@ -65,11 +65,21 @@ public class RevocationService {
     public record RevocationChanged(String issuerId) {
     }
 
+    /**
+     * The earliest invalidity date accepted. Not the certificate's notBefore: a key can be
+     * compromised before a certificate for it was issued (RFC 5280 section 5.3.2 dates the key's
+     * compromise); but not so far back that the date overflows a timestamp.
+     */
+    static final Instant EARLIEST_INVALIDITY = Instant.parse("1970-01-01T00:00:00Z");
+
     @Transactional
     public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
         Instant now = clock.instant();
         if (invalidityDate != null && invalidityDate.isAfter(now)) {
             throw ProblemException.invalidRequest("invalidityDate may not lie in the future.");
+        }
+        if (invalidityDate != null && invalidityDate.isBefore(EARLIEST_INVALIDITY)) {
+            throw ProblemException.invalidRequest("invalidityDate may not lie before " + EARLIEST_INVALIDITY + ".");
         }
         Revocable row = lock(serial);
         apply(row, reason, invalidityDate, now, actor, null);
@@ -129,6 +139,97 @@ public class RevocationService {
             audit.record(actor, "certificate.bulk-revoked", "bulk:" + bulkId, details);
         }
         return new BulkResult(dryRun, reason.name(), serials.size(), serials);
+    }
+
+    /**
+     * What a bulk revocation would do: the certificates the selection matches, and (for
+     * keyCompromise) the others it also revokes by the rule {@link #blockKey} applies (same key,
+     * renewals, down the lineage). {@code digest} names both lists, for {@link #revokeAllAsPlanned}.
+     */
+    public record BulkPlan(String reason, List<String> selected, List<String> cascade, String digest) {
+    }
+
+    /** The outcome of {@link #revokeAllAsPlanned}: the plan as it stands, and the revocation if it was done. */
+    public record PlannedResult(BulkPlan plan, java.util.Optional<BulkResult> done) {
+    }
+
+    /**
+     * The dry run of a bulk revocation, with its cascade. (Not read-only: the cascade comes from
+     * the very queries that revoking locks with, held only for this short transaction.)
+     */
+    @Transactional
+    public BulkPlan planAll(Selection selection, RevocationReason reason) {
+        return plan(selectBulk(selection, reason, false), reason);
+    }
+
+    /**
+     * Revokes as {@link #planAll} planned, in one transaction: the selection and its cascade are
+     * locked, and when they are no longer what the plan with this {@code digest} named, nothing
+     * is revoked and the current plan is returned instead ({@code done} empty).
+     */
+    @Transactional
+    public PlannedResult revokeAllAsPlanned(Selection selection, RevocationReason reason, String digest,
+            String actor) {
+        List<Revocable> rows = selectBulk(selection, reason, true);
+        BulkPlan now = plan(rows, reason);
+        if (!now.digest().equals(digest)) {
+            return new PlannedResult(now, java.util.Optional.empty());
+        }
+        BulkResult done = revokeAll(selection, reason, false, actor);
+        return new PlannedResult(now, java.util.Optional.of(done));
+    }
+
+    /** What a keyCompromise of this one certificate would also revoke (same key, renewals), by {@link #blockKey}'s rule. */
+    @Transactional
+    public List<String> keyCompromiseCascade(String serial) {
+        String canonical = SerialNumbers.canonical(serial);
+        return canonical == null ? List.of() : certificates.lockDelivered(canonical)
+                .map(row -> plan(List.of(row), RevocationReason.keyCompromise).cascade()).orElse(List.of());
+    }
+
+    private List<Revocable> selectBulk(Selection selection, RevocationReason reason, boolean lock) {
+        int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
+                + (selection.batchId() != null ? 1 : 0);
+        if (criteria != 1) {
+            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+                    + "or batchId.");
+        }
+        return certificates.selectForBulk(selection.deviceId(), selection.profile(), selection.batchId(),
+                reason.name(), lock);
+    }
+
+    private BulkPlan plan(List<Revocable> rows, RevocationReason reason) {
+        List<String> selected = rows.stream().map(Revocable::serial).toList();
+        java.util.Set<String> cascade = new java.util.LinkedHashSet<>();
+        if (reason == RevocationReason.keyCompromise) {
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            rows.forEach(r -> seen.add(r.id()));
+            java.util.ArrayDeque<Revocable> todo = new java.util.ArrayDeque<>(rows);
+            while (!todo.isEmpty()) {
+                Revocable source = todo.poll();
+                for (Revocable other : certificates.lockOthersOfKey(source.keyHash(), source.id())) {
+                    if (seen.add(other.id())) {
+                        cascade.add(other.serial());
+                    }
+                }
+                for (Revocable renewal : certificates.lockRenewalsOf(source.id())) {
+                    if (seen.add(renewal.id())) {
+                        cascade.add(renewal.serial());
+                        todo.add(renewal);
+                    }
+                }
+            }
+        }
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        sha.update((reason.name() + "\n" + String.join(",", selected) + "\n" + String.join(",", cascade))
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return new BulkPlan(reason.name(), selected, List.copyOf(cascade),
+                java.util.HexFormat.of().formatHex(sha.digest()));
     }
 
     private void apply(Revocable row, RevocationReason reason, Instant invalidityDate, Instant now, String actor,

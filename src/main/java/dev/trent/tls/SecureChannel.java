@@ -18,8 +18,16 @@ public final class SecureChannel {
     private SecureChannel() {
     }
 
+    /**
+     * Whether the request came over TLS: Trent's HTTPS listener, or a trusted TLS-terminating
+     * proxy. The one rule for every part that needs to know (the console too).
+     */
+    public static boolean secure(HttpServletRequest request) {
+        return request.isSecure() || Boolean.TRUE.equals(request.getAttribute(TRUSTED_PROXY));
+    }
+
     public static void require(HttpServletRequest request) {
-        if (request.isSecure() || Boolean.TRUE.equals(request.getAttribute(TRUSTED_PROXY))) {
+        if (secure(request)) {
             return;
         }
         throw new ProblemException(HttpStatus.FORBIDDEN, "tls-required", "TLS required",

@@ -25,7 +25,7 @@ import dev.trent.operator.Role;
 class SessionLimitsTest {
 
     private static final Instant LOGIN = Instant.parse("2026-12-01T08:00:00Z");
-    private final ConsoleProperties properties = new ConsoleProperties(Duration.ofMinutes(15), Duration.ofHours(8));
+    private final ConsoleProperties properties = new ConsoleProperties(Duration.ofMinutes(15), Duration.ofHours(8), 1000);
     private final AtomicBoolean keyActive = new AtomicBoolean(true);
 
     @AfterEach

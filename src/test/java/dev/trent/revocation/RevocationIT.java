@@ -73,6 +73,17 @@ class RevocationIT extends IntegrationTest {
     }
 
     @Test
+    void revokeWhenInvalidityDateFarInThePastThen400NamingTheFieldAndNothingChanges() {
+        String serial = enroll(deviceId("rv-old"));
+
+        TrentClient.Response r = revoke(serial, "keyCompromise", "-584552020-09-30T09:34:09Z");
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(400);
+        assertThat(r.json().get("detail").asText()).contains("invalidityDate", "1970-01-01");
+        assertThat(get(serial).get("status").asText()).isEqualTo("ISSUED");
+    }
+
+    @Test
     void revokeWhenRepeatedWithSameReasonThenIdempotent() {
         String serial = enroll(deviceId("rv"));
         String first = revoke(serial, "cessationOfOperation", null).json().get("revokedAt").asText();

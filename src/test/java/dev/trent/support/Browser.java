@@ -149,9 +149,11 @@ public final class Browser implements AutoCloseable {
     public HttpResponse<String> request(String method, String path, String formBody) throws IOException,
             InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
-        String cookie = sessionCookie();
-        if (cookie != null) {
-            b.header("Cookie", "JSESSIONID=" + cookie);
+        // Every cookie the browser holds (the session's and the CSRF token's), as it would send them.
+        String cookies = driver.manage().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())
+                .collect(java.util.stream.Collectors.joining("; "));
+        if (!cookies.isEmpty()) {
+            b.header("Cookie", cookies);
         }
         if (formBody != null) {
             b.header("Content-Type", "application/x-www-form-urlencoded");
