@@ -156,10 +156,13 @@ class DatabaseFaultIT {
             assertThat(text.split("Embedded PostgreSQL started as pid", -1)).as("PostgreSQL started once:%n%s", text)
                     .hasSize(2);
             assertThat(text).doesNotContain("restarting it on").doesNotContain("Embedded PostgreSQL restarted");
-            // PostgreSQL stopped after Trent closed its pools, not with the signal: no backend of a
-            // pooled connection was terminated by the shutdown.
-            assertThat(text).as("PostgreSQL got the SIGINT meant for the JVM").contains("received fast shutdown request")
-                    .doesNotContain("terminating connection due to administrator command");
+            // PostgreSQL stopped after Trent closed its pools, not with the signal. (Backends of the connections just closed may still be exiting when the fast shutdown
+            // comes, on a loaded machine: their "terminating connection" lines prove nothing.)
+            int poolsClosed = text.indexOf("trent-embedded - Shutdown completed");
+            int fast = text.indexOf("received fast shutdown request");
+            assertThat(poolsClosed).as("Trent closed its pool:%n%s", text).isNotNegative();
+            assertThat(fast).as("PostgreSQL got the SIGINT meant for the JVM, before Trent closed its pool:%n%s", text)
+                    .isGreaterThan(poolsClosed);
         }
         // And the next start finds the directory as a clean stop leaves it.
         try (ChildTrent again = ChildTrent.start(data, tmp.resolve("again.log"))) {
@@ -240,6 +243,14 @@ class DatabaseFaultIT {
                 cluster.add(ProcessHandle.of(postmaster).orElseThrow());
                 ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(cluster::add);
                 signal("STOP", cluster);
+                // A backend forked between the listing and the signal would still answer (a pooled
+                // connection's readiness check, say): list again until every process is stopped.
+                for (int i = 0; i < 3; i++) {
+                    List<ProcessHandle> more = ProcessHandle.of(postmaster).orElseThrow().descendants()
+                            .filter(h -> !cluster.contains(h)).toList();
+                    signal("STOP", more);
+                    cluster.addAll(more);
+                }
                 try {
                     // Configured: 2 s to connect, 3 s per statement, so the driver gives up after 5 s;
                     // the 20 s bound fails the old behaviour (a 30 s wait for a connection, then 500).
