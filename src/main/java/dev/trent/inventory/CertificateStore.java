@@ -123,6 +123,27 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
         }
     }
 
+    /**
+     * Whether the reservation pool hands out a working connection now (within the configured
+     * connect timeout). Its own pool recovers from an outage on its own schedule: Hikari retries a
+     * failed connect with a backoff of up to 5 s, so the main pool can be back while the first
+     * reservation would still time out; readiness waits for both ({@link ReservationPoolHealth}).
+     */
+    boolean reservationPoolReachable() {
+        if (ownPool == null) {
+            return true; // reservations share the application's DataSource, which "db" checks
+        }
+        var pool = ownPool.getHikariPoolMXBean();
+        if (pool != null && pool.getTotalConnections() == 0) {
+            return false; // it keeps one: none means it is reconnecting (answered at once, not after a timeout)
+        }
+        try (java.sql.Connection c = ownPool.getConnection()) {
+            return c.isValid(Math.max(1, (int) (ownPool.getValidationTimeout() / 1000)));
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         if (ownPool != null) {

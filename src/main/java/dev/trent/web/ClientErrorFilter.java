@@ -42,12 +42,10 @@ class ClientErrorFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         boolean ocsp = Problems.isOcspPath(request.getRequestURI());
-        if (!ocsp) {
-            ProblemException refused = refuse(request);
-            if (refused != null) {
-                write(request, response, refused);
-                return;
-            }
+        ProblemException refused = ocsp ? refuseOcsp(request) : refuse(request);
+        if (refused != null) {
+            write(request, response, refused);
+            return;
         }
         if (blank(request.getHeader(HttpHeaders.ACCEPT))) {
             request = new WithoutAccept(request);
@@ -69,10 +67,23 @@ class ClientErrorFilter extends OncePerRequestFilter {
         }
     }
 
+    /**
+     * An OCSP URL with a path parameter: no OCSP request has one (base64 has no ';'), and Spring
+     * would fail to decode a broken %-escape in it before any of Trent's code ran (a 500).
+     */
+    private static ProblemException refuseOcsp(HttpServletRequest request) {
+        String uri = request.getRequestURI();
+        return uri != null && uri.indexOf(';') >= 0 ? noPathParameters() : null;
+    }
+
+    private static ProblemException noPathParameters() {
+        return ProblemException.invalidRequest("Trent's URLs take no path parameters (';').");
+    }
+
     private static ProblemException refuse(HttpServletRequest request) {
         String uri = request.getRequestURI();
         if (uri != null && uri.indexOf(';') >= 0) {
-            return ProblemException.invalidRequest("Trent's URLs take no path parameters (';').");
+            return noPathParameters();
         }
         if (uri != null && uri.toLowerCase(Locale.ROOT).contains("%2f")) {
             return ProblemException.notFound("No such resource (an encoded slash, %2F, is only meaningful in an "

@@ -41,6 +41,12 @@ public final class ClientErrors {
                 return Optional.of(ProblemException.invalidRequest("The query string or form body cannot be decoded: "
                         + "a bad %-escape, bytes that are not UTF-8, or too many parameters."));
             }
+            if (t instanceof org.springframework.security.web.firewall.RequestRejectedException) {
+                // The firewall checks parameter names and header values when they are first read,
+                // which may be in a controller; its message quotes the input, so it is not echoed.
+                return Optional.of(ProblemException.invalidRequest("A parameter name or value, or a header, contains "
+                        + "a character Trent does not accept (a control character or a line break)."));
+            }
             if (t instanceof org.apache.coyote.BadRequestException) {
                 return Optional.of(ProblemException.invalidRequest("The request body is malformed (its chunked "
                         + "transfer encoding cannot be read)."));

@@ -42,6 +42,13 @@ class ProblemErrorReportValve extends ErrorReportValve {
             status = client.get().status().value();
             type = client.get().type();
             detail = client.get().getMessage();
+        } else if (status == 501 && request.getHeader("Transfer-Encoding") != null) {
+            // Tomcat's 501 for a transfer coding it does not implement (RFC 9112 6.1 suggests 501;
+            // Trent answers what a client sends with a 4xx).
+            status = 400;
+            type = Problems.typeFor(status);
+            detail = "The Transfer-Encoding " + ClientErrorLog.clean(request.getHeader("Transfer-Encoding"))
+                    + " is not supported: Trent reads a body sent as is (with Content-Length) or chunked.";
         } else if (status == 501) {
             status = 405;
             type = Problems.typeFor(status);
@@ -77,7 +84,8 @@ class ProblemErrorReportValve extends ErrorReportValve {
     private static String detail(int status, String tomcatMessage) {
         String what = tomcatMessage == null || tomcatMessage.isBlank() ? null : ClientErrorLog.clean(tomcatMessage);
         return switch (status) {
-            case 400 -> "The request cannot be parsed (a malformed URL or %-escape, a control character, or a header "
+            case 400 -> what != null && what.startsWith("The request was rejected") ? what // the firewall's reason
+                    : "The request cannot be parsed (a malformed URL or %-escape, a control character, or a header "
                     + "too large)" + (what == null ? "." : ": " + what);
             case 404 -> "No such resource.";
             case 405 -> "This method is not allowed here.";

@@ -176,7 +176,7 @@ class ObservabilityIT extends IntegrationTest {
 
         JsonNode readiness = c.get("/actuator/health/readiness", ADMIN_KEY, null).json();
         assertThat(readiness.get("components").properties().stream().map(Map.Entry::getKey).toList())
-                .contains("readinessState", "db", "signer", "crl");
+                .contains("readinessState", "db", "reservations", "signer", "crl");
     }
 
     @Test

@@ -67,10 +67,12 @@ public final class HttpFuzzer {
      * A request as sent; {@code ocsp} when its target is an OCSP endpoint (status-agnostic check);
      * {@code chunked} when {@code body} is already in chunked transfer coding (else a
      * Content-Length is added); {@code keepAlive} when a second, well-formed request follows it on
-     * the same connection.
+     * the same connection; {@code pipelined} when bytes after the end of the chunked body form a
+     * (malformed) request of their own, which the server must answer, with a 400, before the
+     * request that follows.
      */
     record Request(long index, String method, String target, List<String> headers, byte[] body, boolean ocsp,
-            boolean chunked, boolean keepAlive) {
+            boolean chunked, boolean keepAlive, boolean pipelined) {
         String describe() {
             String b = body.length > 300 ? printable(java.util.Arrays.copyOf(body, 300)) + "...(" + body.length
                     + " bytes)" : printable(body);
@@ -324,25 +326,30 @@ public final class HttpFuzzer {
         // (a body read wrongly would leave bytes that the server reads as the next request). Not
         // after HEAD: its answer has a Content-Length and no body.
         boolean chunked = wantsBody && r.nextInt(100) < 15;
+        boolean pipelined = false;
         if (chunked) {
             if (r.nextInt(100) < 20) {
                 headers.add("Content-Length: " + body.length);
             }
             headers.add(pick(r, new String[] {"Transfer-Encoding: chunked", "Transfer-Encoding: chunked",
                 "Transfer-Encoding: Chunked", "transfer-encoding: chunked"}));
-            body = chunk(r, body);
+            Chunked coded = chunk(r, body);
+            body = coded.wire();
+            pipelined = coded.pipelined();
         }
         boolean keepAlive = !method.equalsIgnoreCase("HEAD") && r.nextInt(100) < 15;
-        return new Request(index, method, target, headers, body, ocsp, chunked, keepAlive);
+        return new Request(index, method, target, headers, body, ocsp, chunked, keepAlive, pipelined);
     }
 
     /**
      * The body in chunked coding: one to four chunks (sizes in hex, some upper-case, some with a
      * chunk extension), the last chunk, sometimes a trailer; one in ten malformed in a way that
      * is complete on the wire (a size that is not hex, a negative or huge size, a missing CRLF),
-     * so the server can refuse it at once rather than wait for bytes that never come.
+     * so the server can refuse it at once rather than wait for bytes that never come; or
+     * followed by bytes that are not part of the message (RFC 9112 7.1: the message ends at the
+     * last chunk and its trailer), which a server reads as the next request on the connection.
      */
-    private static byte[] chunk(Random r, byte[] body) {
+    private static Chunked chunk(Random r, byte[] body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int malformed = r.nextInt(100) < 10 ? r.nextInt(5) : -1;
         int pieces = body.length == 0 ? 0 : 1 + r.nextInt(Math.min(4, body.length));
@@ -369,7 +376,11 @@ public final class HttpFuzzer {
         if (malformed == 4) {
             out.writeBytes("GARBAGE AFTER THE LAST CHUNK\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         }
-        return out.toByteArray();
+        return new Chunked(out.toByteArray(), malformed == 4);
+    }
+
+    /** A body in chunked coding as sent; {@code pipelined} when a request line follows its end. */
+    private record Chunked(byte[] wire, boolean pipelined) {
     }
 
     private String pathValue(Random r, Operation op, Param p) {
@@ -740,7 +751,13 @@ public final class HttpFuzzer {
         if (r.status() >= 400 && !ocspAnswer && !type.startsWith("application/problem+json")) {
             return "error " + r.status() + " is not problem+json (" + r.contentType() + ")";
         }
-        if (q.keepAlive() && r.probeStatus() != 0 && r.probeStatus() != 200) {
+        if (q.keepAlive() && q.pipelined()) {
+            // The bytes after the message are the next request: the answer after the first is theirs.
+            if (r.probeStatus() != 0 && r.probeStatus() != 400) {
+                return "the bytes after the last chunk (the next request on the connection) got " + r.probeStatus()
+                        + " instead of 400";
+            }
+        } else if (q.keepAlive() && r.probeStatus() != 0 && r.probeStatus() != 200) {
             return "the request after it on the connection got " + r.probeStatus() + " instead of 200 (the body was "
                     + "framed wrongly)";
         }
