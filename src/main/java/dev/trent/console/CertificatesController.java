@@ -34,7 +34,7 @@ import dev.trent.ca.IssuerRegistry;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateRenderer;
 import dev.trent.inventory.CertificateStore;
-import dev.trent.issuance.SerialNumbers;
+import dev.trent.pki.SerialNumbers;
 import dev.trent.operator.OperatorPrincipal;
 import dev.trent.revocation.RevocationReason;
 import dev.trent.revocation.RevocationService;

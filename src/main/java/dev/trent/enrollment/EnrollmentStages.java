@@ -248,7 +248,7 @@ final class EnrollmentStages {
             Certificate current;
             try {
                 byte[] der = leaf.getEncoded();
-                String serial = dev.trent.issuance.SerialNumbers.toHex(leaf.getSerialNumber());
+                String serial = dev.trent.pki.SerialNumbers.toHex(leaf.getSerialNumber());
                 certificates.lock(serial);
                 current = certificates.bySerial(serial).filter(c -> java.util.Arrays.equals(c.der(), der))
                         .orElseThrow(() -> EnrollmentService.clientCertificate("client-certificate-invalid",

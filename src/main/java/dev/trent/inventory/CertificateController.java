@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.trent.issuance.SerialNumbers;
+import dev.trent.pki.SerialNumbers;
 import dev.trent.web.ProblemException;
 
 /** {@code /api/v1/certificates}: search and fetch issued certificates (AUDITOR and up). */

@@ -1,5 +1,6 @@
 package dev.trent.issuance;
 
+import dev.trent.pki.SerialNumbers;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package dev.trent.issuance;
 
+import dev.trent.pki.SerialNumbers;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;

@@ -22,7 +22,7 @@ import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateRevocations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.inventory.CertificateStore.Revocable;
-import dev.trent.issuance.SerialNumbers;
+import dev.trent.pki.SerialNumbers;
 import dev.trent.web.ProblemException;
 
 /**

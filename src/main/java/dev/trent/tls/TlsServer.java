@@ -49,7 +49,7 @@ import dev.trent.config.TrentProperties;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.issuance.IssuanceService;
-import dev.trent.issuance.SerialNumbers;
+import dev.trent.pki.SerialNumbers;
 import dev.trent.pki.Hashes;
 
 /**

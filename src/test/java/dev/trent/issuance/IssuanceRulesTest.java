@@ -1,5 +1,6 @@
 package dev.trent.issuance;
 
+import dev.trent.pki.SerialNumbers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;

@@ -1,4 +1,4 @@
-package dev.trent.issuance;
+package dev.trent.pki;
 
 import java.math.BigInteger;
 import java.security.SecureRandom;
