@@ -13,6 +13,8 @@ public class DomainException extends RuntimeException {
     public enum Kind {
         /** The request is malformed or asks for something that does not exist in the configuration. */
         INVALID,
+        /** The request's credential is missing, unknown, expired or used up (who is asking is not known). */
+        UNAUTHENTICATED,
         /** The caller may not do this (a credential or channel is not accepted). */
         FORBIDDEN,
         /** The addressed resource does not exist. */
@@ -60,6 +62,10 @@ public class DomainException extends RuntimeException {
 
     public static DomainException conflict(String code, String title, String detail) {
         return new DomainException(Kind.CONFLICT, code, title, detail);
+    }
+
+    public static DomainException unauthenticated(String code, String title, String detail) {
+        return new DomainException(Kind.UNAUTHENTICATED, code, title, detail);
     }
 
     public static DomainException forbidden(String code, String title, String detail) {
