@@ -20,6 +20,7 @@
 # BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>),
 # BENCH_TRENT_VARIANTS (default "jar"): how Trent is run, each measured every round:
 #   jar        java -jar with the Spring Boot jar, on the default java (JDK 17): the image today;
+#   base       the same with another build's jar, BENCH_BASE_JAR (a change's before and after, same run);
 #   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
 #   aot        the same with an AOT cache (JDK 25, JEP 483/514/515: classes loaded and linked, method
 #              profiles) made by a training run of BENCH_AOT_TRAIN (5000) enrollments beforehand;
@@ -97,9 +98,10 @@ ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
 trent_variant() {
     case $1 in
         jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
+        base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
-        *) echo "unknown Trent variant $1 (jar, extracted, aot)" >&2; exit 2 ;;
+        *) echo "unknown Trent variant $1 (jar, base, extracted, aot)" >&2; exit 2 ;;
     esac
 }
 
