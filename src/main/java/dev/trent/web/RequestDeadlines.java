@@ -132,9 +132,69 @@ class RequestDeadlines implements DisposableBean {
             inService.put(key, request.getCoyoteRequest());
             try {
                 getNext().invoke(request, response);
+                drainUnreadBody(request);
             } finally {
                 inService.remove(key);
             }
+        }
+    }
+
+    /** Where Tomcat puts the bytes read for {@link #drainUnreadBody}: nowhere. */
+    private static final class Discard implements org.apache.tomcat.util.net.ApplicationBufferHandler {
+        private java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(0);
+
+        @Override
+        public void setByteBuffer(java.nio.ByteBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        @Override
+        public java.nio.ByteBuffer getByteBuffer() {
+            return buffer;
+        }
+
+        @Override
+        public void expand(int size) {
+            // never asked for when reading the request body
+        }
+    }
+
+    /** The most of a body left unread by the application that is read and discarded (see below). */
+    static final int DRAIN_LIMIT = 64 * 1024;
+
+    /**
+     * A body the application did not read (a request refused before its body: 401, 415; a GET
+     * with a body) is read and discarded here, up to {@link #DRAIN_LIMIT} bytes, where the body
+     * deadline still applies; the connection then carries the next request (Tomcat's
+     * max-swallow-size is the same limit, so an answer sent before the drain kept the
+     * connection). Closing a connection with unread input makes the kernel send a reset, which
+     * can destroy the answer before the client has read it (the fuzzer saw "connection reset" for
+     * a 12 KB body on {@code GET /openapi.yaml}). A longer body, or one that cannot be read, is
+     * not swallowed: the connection closes after the answer, as it did for every unread body.
+     */
+    static void drainUnreadBody(org.apache.catalina.connector.Request request) {
+        Request coyote = request.getCoyoteRequest();
+        if (coyote.isFinished() || request.isAsync()) {
+            return;
+        }
+        boolean drained = false;
+        if (coyote.getContentLengthLong() <= DRAIN_LIMIT) {
+            try {
+                // From the connection (the servlet's stream is closed once the application is done).
+                Discard sink = new Discard();
+                long read = 0;
+                int n = 0;
+                while (read <= DRAIN_LIMIT && (n = coyote.doRead(sink)) >= 0) {
+                    read += n;
+                }
+                drained = n < 0;
+            } catch (IOException | RuntimeException e) {
+                // A malformed chunk, or the deadline's close.
+            }
+        }
+        if (!drained) {
+            // Tomcat must not swallow it outside the deadline: the connection closes after the answer.
+            coyote.action(org.apache.coyote.ActionCode.DISABLE_SWALLOW_INPUT, null);
         }
     }
 
