@@ -14,6 +14,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateStore;
@@ -40,7 +41,7 @@ class EnrollmentStagesTest {
     }
 
     private static String type(Throwable t) {
-        return ((ProblemException) t).type();
+        return ((DomainException) t).code();
     }
 
     @Test
@@ -170,7 +171,7 @@ class EnrollmentStagesTest {
     @Test
     void tokenUnusedWhenTokenWasUsedThenConflict() {
         assertThatThrownBy(() -> new EnrollmentStages.TokenUnused().apply(usedToken(TestCsrs.ecP256("x"))))
-                .isInstanceOfSatisfying(ProblemException.class,
-                        p -> assertThat(p.status().value()).isEqualTo(409));
+                .isInstanceOfSatisfying(DomainException.class,
+                        p -> assertThat(ProblemException.of(p).status().value()).isEqualTo(409));
     }
 }
