@@ -138,9 +138,9 @@ final class EnrollmentStages {
             Certificate earlier = certificates.byId(e.token.certificateId()).orElseThrow();
             boolean sameKey = earlier.publicKeySha256().equals(e.csr.publicKeySha256());
             if (sameKey && earlier.status() == CertificateStatus.REVOKED) {
-                throw DomainException.conflict("enrollment-token-used",
-                        "Enrollment token already used", "The certificate issued for this token has since been "
-                                + "revoked; ask the operator for a new token.");
+                throw DomainException.conflict("enrollment-token-used", "Enrollment token already used",
+                        "The certificate issued for this token has since been revoked; ask the operator for a new "
+                                + "token.");
             }
             if (sameKey) {
                 proofOfPossession.apply(e);
@@ -158,9 +158,9 @@ final class EnrollmentStages {
         @Override
         public void apply(Enrollment e) {
             if (e.token.isUsed()) {
-                throw DomainException.conflict("enrollment-token-used",
-                        "Enrollment token already used", "This enrollment token was already used. A key Trent "
-                                + "generated is handed out once and never stored; ask the operator for a new token.");
+                throw DomainException.conflict("enrollment-token-used", "Enrollment token already used",
+                        "This enrollment token was already used. A key Trent generated is handed out once and never "
+                                + "stored; ask the operator for a new token.");
             }
         }
     }
@@ -253,8 +253,8 @@ final class EnrollmentStages {
                         .orElseThrow(() -> EnrollmentProblems.clientCertificate("client-certificate-invalid",
                                 "Client certificate not accepted", "The client certificate was not issued by this CA."));
             } catch (java.security.cert.CertificateEncodingException x) {
-                throw EnrollmentProblems.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
-                        "The client certificate cannot be read.");
+                throw EnrollmentProblems.clientCertificate("client-certificate-invalid",
+                        "Client certificate not accepted", "The client certificate cannot be read.");
             }
             EnrollmentService.credentialAccepted(current.deviceId());
             e.profileName(current.profile());

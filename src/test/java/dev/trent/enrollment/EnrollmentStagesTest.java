@@ -174,4 +174,18 @@ class EnrollmentStagesTest {
                 .isInstanceOfSatisfying(DomainException.class,
                         p -> assertThat(ProblemException.of(p).status().value()).isEqualTo(409));
     }
+
+    @Test
+    void currentCertificateWhenNonePresentedThen401WithTheEstChallengeWhereTokensGetBearer() {
+        assertThatThrownBy(() -> new EnrollmentStages.CurrentCertificate(mock(CertificateStore.class))
+                .apply(request(new byte[0]))).isInstanceOfSatisfying(DomainException.class, d -> {
+                    ProblemException p = ProblemException.of(d);
+                    assertThat(p.status().value()).isEqualTo(401);
+                    assertThat(p.type()).isEqualTo("client-certificate-required");
+                    assertThat(p.challenge()).isEqualTo("Basic realm=\"trent-est\"");
+                });
+        ProblemException token = ProblemException.of(EnrollmentProblems.tokenInvalid("unknown"));
+        assertThat(token.status().value()).isEqualTo(401);
+        assertThat(token.challenge()).isEqualTo("Bearer");
+    }
 }
