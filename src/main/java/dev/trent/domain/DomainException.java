@@ -26,12 +26,21 @@ public class DomainException extends RuntimeException {
     private final Kind kind;
     private final String code;
     private final String title;
+    private final String challenge;
 
     public DomainException(Kind kind, String code, String title, String detail) {
+        this(kind, code, title, detail, null);
+    }
+
+    /**
+     * @param challenge see {@link #challenge()}; null for the default
+     */
+    public DomainException(Kind kind, String code, String title, String detail, String challenge) {
         super(detail);
         this.kind = kind;
         this.code = code;
         this.title = title;
+        this.challenge = challenge;
     }
 
     public Kind kind() {
@@ -46,6 +55,18 @@ public class DomainException extends RuntimeException {
     /** A short summary, the same for every failure with this code. */
     public String title() {
         return title;
+    }
+
+    /**
+     * How the client should authenticate instead, for an {@link Kind#UNAUTHENTICATED} refusal
+     * whose credential is not the usual bearer token: an RFC 9110 challenge such as
+     * {@code Basic realm="trent-est"} (a renewal's credential is the TLS client certificate, as on
+     * EST); null for the default. The web layer sends it as {@code WWW-Authenticate}.
+     *
+     * @see <a href="https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1">RFC 9110 11.6.1</a>
+     */
+    public String challenge() {
+        return challenge;
     }
 
     public static DomainException invalid(String detail) {
@@ -66,6 +87,11 @@ public class DomainException extends RuntimeException {
 
     public static DomainException unauthenticated(String code, String title, String detail) {
         return new DomainException(Kind.UNAUTHENTICATED, code, title, detail);
+    }
+
+    /** An {@link Kind#UNAUTHENTICATED} refusal that names its own {@link #challenge()}. */
+    public static DomainException unauthenticated(String code, String title, String detail, String challenge) {
+        return new DomainException(Kind.UNAUTHENTICATED, code, title, detail, challenge);
     }
 
     public static DomainException forbidden(String code, String title, String detail) {

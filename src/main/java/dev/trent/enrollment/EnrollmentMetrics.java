@@ -12,7 +12,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 import dev.trent.ca.SigningException;
 import dev.trent.config.TrentProperties;
-import dev.trent.web.ProblemException;
+import dev.trent.domain.DomainException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -20,8 +20,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@code trent.enrollments}: one count per enrollment attempt that reached the enrollment
  * service, tagged {@code method} (token, keygen, idevid, renewal), {@code profile} (a configured
  * profile, or {@code unknown} before the token or certificate is known), {@code outcome}
- * (issued, retried, refused, signer-unavailable, error) and {@code problem} (the problem type
- * slug of a refusal, else {@code none}). Successes count once their transaction commits.
+ * (issued, retried, refused, signer-unavailable, error) and {@code problem} (the code of a
+ * refusal, a {@link DomainException}: the slug of the problem type the client sees; else
+ * {@code none}). Successes count once their transaction commits.
  * Every series except the refusals is registered at start, so they read 0 before the first
  * enrollment; refusals are registered at their first occurrence (slugs are a fixed set in code).
  */
@@ -125,8 +126,8 @@ class EnrollmentMetrics {
 
         /** Counts a failure and returns it for rethrowing. */
         RuntimeException failed(RuntimeException e) {
-            if (e instanceof ProblemException p) {
-                refusals.computeIfAbsent(new RefusalKey(profile, method, p.type()),
+            if (e instanceof DomainException d) {
+                refusals.computeIfAbsent(new RefusalKey(profile, method, d.code()),
                         k -> counter(k.profile(), k.method(), "refused", k.problem())).increment();
             } else if (e instanceof SigningException) {
                 count(Outcome.SIGNER_UNAVAILABLE);

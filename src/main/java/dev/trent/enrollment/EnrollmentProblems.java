@@ -1,25 +1,38 @@
 package dev.trent.enrollment;
 
-import org.springframework.http.HttpStatus;
+import dev.trent.domain.DomainException;
 
-import dev.trent.web.ProblemException;
-
-/** The problem+json errors of device enrollment. */
+/**
+ * The refusals of device enrollment that several stages or endpoints share, as domain
+ * exceptions; {@code dev.trent.web} maps them to problem+json.
+ */
 final class EnrollmentProblems {
 
     private EnrollmentProblems() {
     }
 
-    static ProblemException tokenInvalid(String detail) {
-        return new ProblemException(HttpStatus.UNAUTHORIZED, "enrollment-token-invalid",
+    /** 401 {@code enrollment-token-invalid}: the bearer token is missing, unknown or expired. */
+    static DomainException tokenInvalid(String detail) {
+        return DomainException.unauthenticated("enrollment-token-invalid",
                 "Enrollment token missing, unknown or expired", detail);
     }
 
-    static ProblemException from(CsrException e) {
+    static DomainException from(CsrException e) {
         return switch (e.kind()) {
-            case MALFORMED -> ProblemException.badRequest("csr-malformed", "Malformed CSR", e.getMessage());
-            case BAD_SIGNATURE -> ProblemException.badRequest("csr-signature-invalid", "CSR signature invalid",
+            case MALFORMED -> DomainException.invalid("csr-malformed", "Malformed CSR", e.getMessage());
+            case BAD_SIGNATURE -> DomainException.invalid("csr-signature-invalid", "CSR signature invalid",
                     "Proof of possession failed: " + e.getMessage());
         };
+    }
+
+    /**
+     * 401 when no certificate was presented (the challenge names the EST realm; the credential
+     * is the TLS client certificate), 403 when the one presented is not accepted.
+     */
+    static DomainException clientCertificate(String code, String title, String detail) {
+        if (code.equals("client-certificate-required")) {
+            return DomainException.unauthenticated(code, title, detail, "Basic realm=\"trent-est\"");
+        }
+        return DomainException.forbidden(code, title, detail);
     }
 }

@@ -9,7 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -19,7 +18,6 @@ import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.issuance.IssuanceService;
 import dev.trent.profile.Profiles;
-import dev.trent.web.ProblemException;
 
 /**
  * Device enrollment: four flows (token, renewal, IDevID, keygen), each a short, ordered list of
@@ -190,18 +188,6 @@ public class EnrollmentService {
             CsrDecoder.Encoding encoding, String requestedProfile) {
         return run(EnrollmentMetrics.Method.IDEVID, idevid, attempt -> new Enrollment(attempt, null, presented, body,
                 encoding, null, requestedProfile, CsrNames.IGNORED));
-    }
-
-    /**
-     * 401 when no certificate was presented (the challenge names the EST realm; the credential
-     * is the TLS client certificate), 403 when the one presented is not accepted.
-     */
-    static ProblemException clientCertificate(String type, String title, String detail) {
-        if (type.equals("client-certificate-required")) {
-            return new ProblemException(HttpStatus.UNAUTHORIZED, type, title, detail).withChallenge(
-                    "Basic realm=\"trent-est\"");
-        }
-        return new ProblemException(HttpStatus.FORBIDDEN, type, title, detail);
     }
 
     @Transactional

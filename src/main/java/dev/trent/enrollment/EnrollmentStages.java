@@ -9,9 +9,9 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.http.HttpStatus;
 
 import dev.trent.audit.AuditLog;
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateStatus;
@@ -22,7 +22,6 @@ import dev.trent.profile.KeyPolicy;
 import dev.trent.profile.KeyType;
 import dev.trent.profile.Profiles;
 import dev.trent.security.Secrets;
-import dev.trent.web.ProblemException;
 
 /**
  * The stage types device enrollment flows are composed of ({@link EnrollmentService}): each
@@ -80,7 +79,7 @@ final class EnrollmentStages {
         public void apply(Enrollment e) {
             KeyPolicy.Verdict verdict = KeyPolicy.check(e.profile, e.csr.publicKeyInfo(), e.csr.publicKey());
             if (!verdict.accepted()) {
-                throw ProblemException.badRequest("key-refused", "Key refused", verdict.refusal());
+                throw DomainException.invalid("key-refused", "Key refused", verdict.refusal());
             }
             e.keyType = verdict.keyType();
         }
@@ -104,7 +103,7 @@ final class EnrollmentStages {
                 throw EnrollmentProblems.tokenInvalid("The enrollment token is unknown.");
             }
             if (e.requestedProfile != null && !e.requestedProfile.equals(token.profile())) {
-                throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "This enrollment token is "
+                throw DomainException.invalid("profile-mismatch", "Profile mismatch", "This enrollment token is "
                         + "for profile '" + token.profile() + "', not '" + e.requestedProfile + "'.");
             }
             if (!token.isUsed() && token.isExpired(clock.instant())) {
@@ -120,7 +119,7 @@ final class EnrollmentStages {
 
     /** A token's profile that is no longer configured: 400 {@code profile-unavailable}. */
     static RuntimeException tokenProfileMissing(Enrollment e) {
-        return ProblemException.badRequest("profile-unavailable", "Profile unavailable", "The token's profile '"
+        return DomainException.invalid("profile-unavailable", "Profile unavailable", "The token's profile '"
                 + e.token.profile() + "' is no longer configured.");
     }
 
@@ -139,9 +138,9 @@ final class EnrollmentStages {
             Certificate earlier = certificates.byId(e.token.certificateId()).orElseThrow();
             boolean sameKey = earlier.publicKeySha256().equals(e.csr.publicKeySha256());
             if (sameKey && earlier.status() == CertificateStatus.REVOKED) {
-                throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used",
-                        "Enrollment token already used", "The certificate issued for this token has since been "
-                                + "revoked; ask the operator for a new token.");
+                throw DomainException.conflict("enrollment-token-used", "Enrollment token already used",
+                        "The certificate issued for this token has since been revoked; ask the operator for a new "
+                                + "token.");
             }
             if (sameKey) {
                 proofOfPossession.apply(e);
@@ -149,7 +148,7 @@ final class EnrollmentStages {
                 e.answer = new EnrollmentService.Outcome(earlier, false);
                 return;
             }
-            throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used", "Enrollment token already used",
+            throw DomainException.conflict("enrollment-token-used", "Enrollment token already used",
                     "This enrollment token was already used, with another key. Ask the operator for a new token.");
         }
     }
@@ -159,9 +158,9 @@ final class EnrollmentStages {
         @Override
         public void apply(Enrollment e) {
             if (e.token.isUsed()) {
-                throw new ProblemException(HttpStatus.CONFLICT, "enrollment-token-used",
-                        "Enrollment token already used", "This enrollment token was already used. A key Trent "
-                                + "generated is handed out once and never stored; ask the operator for a new token.");
+                throw DomainException.conflict("enrollment-token-used", "Enrollment token already used",
+                        "This enrollment token was already used. A key Trent generated is handed out once and never "
+                                + "stored; ask the operator for a new token.");
             }
         }
     }
@@ -174,7 +173,7 @@ final class EnrollmentStages {
             KeyType type = profile.keyTypes().contains(KeyType.EC_P256) ? KeyType.EC_P256
                     : profile.keyTypes().contains(KeyType.EC_P384) ? KeyType.EC_P384 : null;
             if (type == null) {
-                throw ProblemException.badRequest("key-refused", "Key refused", "Profile '" + profile.name()
+                throw DomainException.invalid("key-refused", "Key refused", "Profile '" + profile.name()
                         + "' allows no EC key type; server-side key generation makes EC P-256 or P-384 keys only.");
             }
             try {
@@ -241,7 +240,7 @@ final class EnrollmentStages {
         @Override
         public void apply(Enrollment e) {
             if (e.presented == null || e.presented.length == 0) {
-                throw EnrollmentService.clientCertificate("client-certificate-required", "Client certificate required",
+                throw EnrollmentProblems.clientCertificate("client-certificate-required", "Client certificate required",
                         "Renewal is authenticated by the current certificate: present it in the TLS handshake.");
             }
             java.security.cert.X509Certificate leaf = e.presented[0];
@@ -251,11 +250,11 @@ final class EnrollmentStages {
                 String serial = dev.trent.pki.SerialNumbers.toHex(leaf.getSerialNumber());
                 certificates.lock(serial);
                 current = certificates.bySerial(serial).filter(c -> java.util.Arrays.equals(c.der(), der))
-                        .orElseThrow(() -> EnrollmentService.clientCertificate("client-certificate-invalid",
+                        .orElseThrow(() -> EnrollmentProblems.clientCertificate("client-certificate-invalid",
                                 "Client certificate not accepted", "The client certificate was not issued by this CA."));
             } catch (java.security.cert.CertificateEncodingException x) {
-                throw EnrollmentService.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
-                        "The client certificate cannot be read.");
+                throw EnrollmentProblems.clientCertificate("client-certificate-invalid",
+                        "Client certificate not accepted", "The client certificate cannot be read.");
             }
             EnrollmentService.credentialAccepted(current.deviceId());
             e.profileName(current.profile());
@@ -268,7 +267,7 @@ final class EnrollmentStages {
 
     /** The current certificate's profile is not configured here: not renewed (client-certificate-invalid). */
     static RuntimeException renewalProfileMissing(Enrollment e) {
-        return EnrollmentService.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+        return EnrollmentProblems.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
                 "Certificates of profile '" + e.current.profile() + "' are not renewed here.");
     }
 
@@ -283,18 +282,18 @@ final class EnrollmentStages {
             Certificate current = e.current;
             CertificateProfile profile = e.profile;
             if (current.status() == CertificateStatus.REVOKED) {
-                throw EnrollmentService.clientCertificate("client-certificate-revoked", "Client certificate revoked",
+                throw EnrollmentProblems.clientCertificate("client-certificate-revoked", "Client certificate revoked",
                         "The client certificate is revoked (or on hold); it cannot renew.");
             }
             java.time.Duration grace = properties.profiles().get(profile.name()).renewalGrace();
             if (clock.instant().isAfter(current.notAfter().plus(grace))) {
-                throw EnrollmentService.clientCertificate("client-certificate-expired", "Client certificate expired",
+                throw EnrollmentProblems.clientCertificate("client-certificate-expired", "Client certificate expired",
                         "The client certificate expired at " + current.notAfter() + (grace.isZero()
                                 ? "; profile '" + profile.name() + "' allows no renewal after expiry."
                                 : ", longer ago than profile '" + profile.name() + "' allows (" + grace + ")."));
             }
             if (e.requestedProfile != null && !e.requestedProfile.equals(current.profile())) {
-                throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "The client certificate is "
+                throw DomainException.invalid("profile-mismatch", "Profile mismatch", "The client certificate is "
                         + "of profile '" + current.profile() + "', not '" + e.requestedProfile + "'.");
             }
         }
@@ -350,7 +349,7 @@ final class EnrollmentStages {
             e.deviceId = match.deviceId();
             EnrollmentService.credentialAccepted(e.deviceId);
             if (e.requestedProfile != null && !e.requestedProfile.equals(match.ca().profile())) {
-                throw ProblemException.badRequest("profile-mismatch", "Profile mismatch", "Manufacturer CA '"
+                throw DomainException.invalid("profile-mismatch", "Profile mismatch", "Manufacturer CA '"
                         + match.ca().name() + "' authorises profile '" + match.ca().profile() + "', not '"
                         + e.requestedProfile + "'.");
             }
@@ -387,7 +386,7 @@ final class EnrollmentStages {
                     e.answer = new EnrollmentService.Outcome(before, false);
                     return;
                 }
-                throw new ProblemException(HttpStatus.CONFLICT, "idevid-already-enrolled", "Device already enrolled",
+                throw DomainException.conflict("idevid-already-enrolled", "Device already enrolled",
                         "Device '" + deviceId + "' already enrolled with "
                                 + (sameIdevid ? "this factory certificate" : "another factory certificate")
                                 + " (certificate " + before.serial() + "). It renews with its operational certificate "
@@ -396,7 +395,7 @@ final class EnrollmentStages {
             // Delivered certificates only: a PENDING row is this device's own interrupted attempt (an
             // IDevID request holds the device's advisory lock; a token's row is counted too).
             if (certificates.deviceIdTaken(deviceId)) {
-                throw new ProblemException(HttpStatus.CONFLICT, "device-id-taken", "Device id taken", "The device id '"
+                throw DomainException.conflict("device-id-taken", "Device id taken", "The device id '"
                         + deviceId + "' that this factory certificate names is already in use (an enrollment token "
                         + "or a certificate). Give the manufacturer CA a device id prefix of its own, or ask the "
                         + "operator.");
@@ -405,7 +404,7 @@ final class EnrollmentStages {
                     match.idevid().getSubjectX500Principal().getEncoded()).toString();
             String idevidSerial = match.idevid().getSerialNumber().toString(16);
             if (idevidSerial.length() > 64 || idevidSubject.indexOf('\0') >= 0) {
-                throw ProblemException.badRequest("client-certificate-invalid", "Client certificate not accepted",
+                throw DomainException.invalid("client-certificate-invalid", "Client certificate not accepted",
                         "The factory certificate's serial number or subject cannot be recorded.");
             }
             e.auditDetails.put("manufacturerCa", match.ca().name());
@@ -416,7 +415,7 @@ final class EnrollmentStages {
 
     /** A manufacturer CA's profile that is no longer configured: 400 {@code profile-unavailable}. */
     static RuntimeException factoryProfileMissing(Enrollment e) {
-        return ProblemException.badRequest("profile-unavailable", "Profile unavailable", "Manufacturer CA '"
+        return DomainException.invalid("profile-unavailable", "Profile unavailable", "Manufacturer CA '"
                 + e.factory.ca().name() + "' names profile '" + e.factory.ca().profile()
                 + "', which is no longer configured.");
     }
@@ -427,7 +426,7 @@ final class EnrollmentStages {
         public void apply(Enrollment e) {
             String factoryKey = dev.trent.pki.Hashes.sha256Hex(e.factory.idevid().getPublicKey().getEncoded());
             if (factoryKey.equals(e.csr.publicKeySha256())) {
-                throw ProblemException.badRequest("key-refused", "Key refused", "The CSR carries the factory "
+                throw DomainException.invalid("key-refused", "Key refused", "The CSR carries the factory "
                         + "certificate's key. Generate a new key pair for the operational certificate.");
             }
         }

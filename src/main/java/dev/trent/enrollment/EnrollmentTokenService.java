@@ -23,11 +23,11 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
+import dev.trent.domain.DomainException;
 import dev.trent.issuance.DnsNames;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.Profiles;
 import dev.trent.security.Secrets;
-import dev.trent.web.ProblemException;
 
 /** Creates one-time enrollment tokens for operators, one at a time or by the batch. */
 @Service
@@ -95,14 +95,14 @@ public class EnrollmentTokenService {
     public Batch createBatch(List<String> deviceIds, String profileName, Long ttlSeconds, String actor) {
         CertificateProfile profile = profile(profileName);
         if (deviceIds == null || deviceIds.isEmpty()) {
-            throw ProblemException.invalidRequest("deviceIds must list at least one device id.");
+            throw DomainException.invalid("deviceIds must list at least one device id.");
         }
         if (deviceIds.size() > settings.maxBatchSize()) {
-            throw ProblemException.invalidRequest("A batch holds at most " + settings.maxBatchSize()
+            throw DomainException.invalid("A batch holds at most " + settings.maxBatchSize()
                     + " device ids; this one has " + deviceIds.size() + ".");
         }
         if (profile.dnsNamesRequired()) {
-            throw ProblemException.invalidRequest("Profile '" + profile.name()
+            throw DomainException.invalid("Profile '" + profile.name()
                     + "' needs DNS names per device; create its tokens one at a time.");
         }
         Set<String> seen = new HashSet<>();
@@ -110,7 +110,7 @@ public class EnrollmentTokenService {
             checkDeviceId(id);
             checkNotReserved(id, profile);
             if (!seen.add(id)) {
-                throw ProblemException.invalidRequest("Device id '" + id + "' appears twice in the batch.");
+                throw DomainException.invalid("Device id '" + id + "' appears twice in the batch.");
             }
         }
         Instant expiresAt = expiry(ttlSeconds);
@@ -155,9 +155,9 @@ public class EnrollmentTokenService {
 
     private CertificateProfile profile(String name) {
         if (name == null || name.isBlank()) {
-            throw ProblemException.invalidRequest("profile is required: one of " + profiles.names() + ".");
+            throw DomainException.invalid("profile is required: one of " + profiles.names() + ".");
         }
-        return profiles.get(name).orElseThrow(() -> ProblemException.invalidRequest(
+        return profiles.get(name).orElseThrow(() -> DomainException.invalid(
                 "Unknown profile '" + name + "'; configured profiles are " + profiles.names() + "."));
     }
 
@@ -168,7 +168,7 @@ public class EnrollmentTokenService {
 
     static void checkDeviceId(String deviceId) {
         if (deviceId == null || !DEVICE_ID.matcher(deviceId).matches()) {
-            throw ProblemException.invalidRequest("deviceId must be 1 to 64 characters of letters, digits and "
+            throw DomainException.invalid("deviceId must be 1 to 64 characters of letters, digits and "
                     + "._:@- starting with a letter or digit; got "
                     + (deviceId == null ? "none" : "'" + abbreviate(deviceId) + "'") + ".");
         }
@@ -185,7 +185,7 @@ public class EnrollmentTokenService {
             for (String raw : requested) {
                 String n = DnsNames.normalize(raw);
                 if (!DnsNames.isValid(n)) {
-                    throw ProblemException.invalidRequest("'" + (raw == null ? "null" : abbreviate(raw))
+                    throw DomainException.invalid("'" + (raw == null ? "null" : abbreviate(raw))
                             + "' is not a valid DNS name (letters, digits and hyphens in dot-separated labels; "
                             + "no wildcards).");
                 }
@@ -193,14 +193,14 @@ public class EnrollmentTokenService {
             }
         }
         if (!names.isEmpty() && !profile.dnsNamesAllowed()) {
-            throw ProblemException.invalidRequest("Profile '" + profile.name() + "' does not allow DNS names.");
+            throw DomainException.invalid("Profile '" + profile.name() + "' does not allow DNS names.");
         }
         if (names.isEmpty() && profile.dnsNamesRequired()) {
-            throw ProblemException.invalidRequest("Profile '" + profile.name() + "' requires at least one DNS name "
+            throw DomainException.invalid("Profile '" + profile.name() + "' requires at least one DNS name "
                     + "in dnsNames.");
         }
         if (names.size() > profile.maxDnsNames()) {
-            throw ProblemException.invalidRequest("Profile '" + profile.name() + "' allows at most "
+            throw DomainException.invalid("Profile '" + profile.name() + "' allows at most "
                     + profile.maxDnsNames() + " DNS names.");
         }
         return List.copyOf(names);
@@ -209,7 +209,7 @@ public class EnrollmentTokenService {
     private Instant expiry(Long ttlSeconds) {
         Duration ttl = ttlSeconds == null ? settings.defaultTtl() : Duration.ofSeconds(ttlSeconds);
         if (ttl.compareTo(Duration.ofMinutes(1)) < 0 || ttl.compareTo(settings.maxTtl()) > 0) {
-            throw ProblemException.invalidRequest("ttlSeconds must be between 60 and " + settings.maxTtl().toSeconds()
+            throw DomainException.invalid("ttlSeconds must be between 60 and " + settings.maxTtl().toSeconds()
                     + ".");
         }
         return clock.instant().plus(ttl);

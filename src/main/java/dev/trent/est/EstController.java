@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.trent.ca.IssuerRegistry;
+import dev.trent.domain.DomainException;
 import dev.trent.profile.Profiles;
 import dev.trent.web.ProblemException;
 
@@ -284,12 +285,16 @@ class EstController {
         }
     }
 
-    /** Runs an enrollment authenticated by HTTP Basic: its 401s carry the Basic challenge. */
+    /**
+     * Runs an enrollment authenticated by HTTP Basic: its refusals of the credential (401) carry
+     * the Basic challenge, not the bearer one of {@code /api/v1/enroll}.
+     */
     private static <T> T withBasicChallenge(java.util.function.Supplier<T> enrollment) {
         try {
             return enrollment.get();
-        } catch (ProblemException e) {
-            throw e.status() == HttpStatus.UNAUTHORIZED ? e.withChallenge(CHALLENGE) : e;
+        } catch (DomainException e) {
+            throw e.kind() == DomainException.Kind.UNAUTHENTICATED ? ProblemException.of(e).withChallenge(CHALLENGE)
+                    : e;
         }
     }
 

@@ -14,10 +14,10 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralNames;
 
+import dev.trent.domain.DomainException;
 import dev.trent.enrollment.CsrDecoder;
 import dev.trent.enrollment.DecodedCsr;
 import dev.trent.enrollment.EnrollmentService;
-import dev.trent.web.ProblemException;
 
 /**
  * EST's own rules on the requests it passes to enrollment (RFC 7030): what simplereenroll
@@ -39,7 +39,7 @@ final class EstRequests {
         try {
             X500Name certSubject = X500Name.getInstance(leaf.getSubjectX500Principal().getEncoded());
             if (!Arrays.equals(csr.request().getSubject().getEncoded(), certSubject.getEncoded())) {
-                throw ProblemException.badRequest("subject-mismatch", "Subject mismatch", "The CSR's subject ("
+                throw DomainException.invalid("subject-mismatch", "Subject mismatch", "The CSR's subject ("
                         + csr.request().getSubject() + ") must be identical to the current certificate's ("
                         + certSubject + ").");
             }
@@ -54,12 +54,12 @@ final class EstRequests {
             boolean same = have == null ? wanted == null
                     : wanted != null && Arrays.equals(have.getEncoded(), wanted.getEncoded());
             if (!same) {
-                throw ProblemException.badRequest("subject-mismatch", "Subject mismatch", "The CSR's subjectAltName "
+                throw DomainException.invalid("subject-mismatch", "Subject mismatch", "The CSR's subjectAltName "
                         + "must be identical to the current certificate's (" + (have == null ? "none" : "as issued")
                         + ").");
             }
         } catch (IOException e) {
-            throw ProblemException.badRequest("csr-malformed", "Malformed CSR", "The CSR's names cannot be read.");
+            throw DomainException.invalid("csr-malformed", "Malformed CSR", "The CSR's names cannot be read.");
         }
     }
 
@@ -73,7 +73,7 @@ final class EstRequests {
         DecodedCsr csr = EnrollmentService.decode(body, encoding);
         for (String oid : List.of("1.2.840.113549.1.9.16.2.37", "1.2.840.113549.1.9.16.2.54")) {
             if (csr.request().getAttributes(new ASN1ObjectIdentifier(oid)).length > 0) {
-                throw ProblemException.badRequest("key-encryption-unsupported", "Key encryption unsupported",
+                throw DomainException.invalid("key-encryption-unsupported", "Key encryption unsupported",
                         "The CSR asks for the private key encrypted (" + (oid.endsWith("37") ? "DecryptKeyIdentifier"
                                 : "AsymmetricDecryptKeyIdentifier") + "); Trent returns it protected by TLS only. "
                                 + "Send the CSR without that attribute.");

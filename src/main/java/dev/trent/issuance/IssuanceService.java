@@ -16,12 +16,12 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateReservations;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.KeyType;
-import dev.trent.web.ProblemException;
 
 /**
  * The issuance pipeline after the request is authorised and the key accepted, as three short
@@ -134,7 +134,7 @@ public class IssuanceService {
      */
     public static void checkNotReserved(TrentProperties.Mosquitto broker, String deviceId, CertificateProfile profile) {
         if (broker.reserves(deviceId, profile.name())) {
-            throw ProblemException.badRequest("device-id-reserved", "Device id reserved", "Device id '" + deviceId
+            throw DomainException.invalid("device-id-reserved", "Device id reserved", "Device id '" + deviceId
                     + "' is the name of the Mosquitto client Trent administers the broker as "
                     + "(trent.mosquitto.username); a certificate with it would log in to the broker as that client.");
         }

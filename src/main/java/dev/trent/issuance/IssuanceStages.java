@@ -12,11 +12,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 import dev.trent.audit.AuditLog;
 import dev.trent.config.TrentProperties;
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
 import dev.trent.profile.CertificateProfile;
-import dev.trent.web.ProblemException;
 
 /**
  * The stage types every issuance flow is composed of, in the order flows use them: validity
@@ -104,7 +104,7 @@ final class IssuanceStages {
             int size = CertificateFactory.maxDerBytes(i.tbs(), i.signer().getAlgorithmIdentifier(),
                     i.issuer().certificate().getPublicKey());
             if (size > profile.maxDerBytes()) {
-                throw ProblemException.badRequest("certificate-too-large", "Certificate too large", "The certificate "
+                throw DomainException.invalid("certificate-too-large", "Certificate too large", "The certificate "
                         + "would be up to " + size + " bytes DER; profile '" + profile.name() + "' allows at most "
                         + profile.maxDerBytes() + " (trent.profiles." + profile.name() + ".max-der-bytes). A shorter "
                         + "device id or fewer and shorter DNS names would fit; the operator can also leave out the "
@@ -146,7 +146,7 @@ final class IssuanceStages {
                         s.profileName(), CertificateFactory.subject(s.name()).toString(), s.dnsNames(), i.notBefore(),
                         i.notAfter(), s.keyType().name(), s.publicKeySha256(), Hashes.sha256Hex(i.tbs()), now));
             } catch (CertificateStore.KeyBlockedException e) {
-                throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
+                throw DomainException.invalid("key-refused", "Key refused", "This public key was reported "
                         + "compromised (keyCompromise) and will not be certified again. Generate a new key pair.");
             }
             i.reserved(id, now);
@@ -207,7 +207,7 @@ final class IssuanceStages {
             } catch (IOException e) {
                 throw new IllegalStateException("signed certificate cannot be encoded", e);
             } catch (CertificateStore.KeyBlockedException e) {
-                throw ProblemException.badRequest("key-refused", "Key refused", "This public key was reported "
+                throw DomainException.invalid("key-refused", "Key refused", "This public key was reported "
                         + "compromised (keyCompromise) while the certificate was being issued; nothing was issued. "
                         + "Generate a new key pair.");
             }

@@ -61,7 +61,8 @@ public class ProblemException extends RuntimeException {
 
     /**
      * The problem a domain failure is answered with: its kind decides the status, its code the
-     * type, so that a service need not know HTTP.
+     * type, its challenge (if any) a 401's {@code WWW-Authenticate}, so that a service need not
+     * know HTTP.
      */
     public static ProblemException of(dev.trent.domain.DomainException e) {
         HttpStatus status = switch (e.kind()) {
@@ -71,7 +72,8 @@ public class ProblemException extends RuntimeException {
             case NOT_FOUND -> HttpStatus.NOT_FOUND;
             case CONFLICT -> HttpStatus.CONFLICT;
         };
-        return new ProblemException(status, e.code(), e.title(), e.getMessage());
+        ProblemException p = new ProblemException(status, e.code(), e.title(), e.getMessage());
+        return e.challenge() == null ? p : p.withChallenge(e.challenge());
     }
 
     public static ProblemException notFound(String detail) {

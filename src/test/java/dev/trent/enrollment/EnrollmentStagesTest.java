@@ -14,6 +14,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStatus;
 import dev.trent.inventory.CertificateStore;
@@ -40,7 +41,7 @@ class EnrollmentStagesTest {
     }
 
     private static String type(Throwable t) {
-        return ((ProblemException) t).type();
+        return ((DomainException) t).code();
     }
 
     @Test
@@ -170,7 +171,21 @@ class EnrollmentStagesTest {
     @Test
     void tokenUnusedWhenTokenWasUsedThenConflict() {
         assertThatThrownBy(() -> new EnrollmentStages.TokenUnused().apply(usedToken(TestCsrs.ecP256("x"))))
-                .isInstanceOfSatisfying(ProblemException.class,
-                        p -> assertThat(p.status().value()).isEqualTo(409));
+                .isInstanceOfSatisfying(DomainException.class,
+                        p -> assertThat(ProblemException.of(p).status().value()).isEqualTo(409));
+    }
+
+    @Test
+    void currentCertificateWhenNonePresentedThen401WithTheEstChallengeWhereTokensGetBearer() {
+        assertThatThrownBy(() -> new EnrollmentStages.CurrentCertificate(mock(CertificateStore.class))
+                .apply(request(new byte[0]))).isInstanceOfSatisfying(DomainException.class, d -> {
+                    ProblemException p = ProblemException.of(d);
+                    assertThat(p.status().value()).isEqualTo(401);
+                    assertThat(p.type()).isEqualTo("client-certificate-required");
+                    assertThat(p.challenge()).isEqualTo("Basic realm=\"trent-est\"");
+                });
+        ProblemException token = ProblemException.of(EnrollmentProblems.tokenInvalid("unknown"));
+        assertThat(token.status().value()).isEqualTo(401);
+        assertThat(token.challenge()).isEqualTo("Bearer");
     }
 }

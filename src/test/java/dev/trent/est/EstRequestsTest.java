@@ -14,10 +14,10 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 
+import dev.trent.domain.DomainException;
 import dev.trent.enrollment.CsrDecoder;
 import dev.trent.enrollment.DecodedCsr;
 import dev.trent.support.TestCsrs;
-import dev.trent.web.ProblemException;
 
 /** EST's own request rules (RFC 7030 4.2.2, 4.4.1), alone. */
 class EstRequestsTest {
@@ -41,8 +41,8 @@ class EstRequestsTest {
         EstRequests.SAME_NAMES_AS_CERTIFICATE.check(csr("sensor-7"), current);
 
         assertThatThrownBy(() -> EstRequests.SAME_NAMES_AS_CERTIFICATE.check(csr("sensor-8"), current))
-                .isInstanceOfSatisfying(ProblemException.class,
-                        p -> assertThat(p.type()).endsWith("subject-mismatch"));
+                .isInstanceOfSatisfying(DomainException.class,
+                        p -> assertThat(p.code()).endsWith("subject-mismatch"));
     }
 
     @Test
@@ -50,6 +50,6 @@ class EstRequestsTest {
         EstRequests.checkServerKeygenCsr(TestCsrs.ecP256("x").der(), CsrDecoder.Encoding.PKCS10);
 
         assertThatThrownBy(() -> EstRequests.checkServerKeygenCsr(new byte[] {1, 2, 3}, CsrDecoder.Encoding.PKCS10))
-                .isInstanceOfSatisfying(ProblemException.class, p -> assertThat(p.type()).endsWith("csr-malformed"));
+                .isInstanceOfSatisfying(DomainException.class, p -> assertThat(p.code()).endsWith("csr-malformed"));
     }
 }

@@ -32,6 +32,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import dev.trent.ca.CaCeremony;
 import dev.trent.ca.Issuer;
 import dev.trent.ca.KeystoreCaSigner;
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.CertificateReservations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.pki.Hashes;
@@ -39,7 +40,6 @@ import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.ExtendedKeyUsageName;
 import dev.trent.profile.KeyType;
 import dev.trent.profile.KeyUsageName;
-import dev.trent.web.ProblemException;
 
 /** Each issuance stage alone, against a real CA key (no database: the store is a mock). */
 class IssuanceStagesTest {
@@ -171,7 +171,7 @@ class IssuanceStagesTest {
         Issuance i = IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs()), device(tiny, List.of()));
 
         assertThatThrownBy(() -> new IssuanceStages.CheckSize().apply(i)).isInstanceOfSatisfying(
-                ProblemException.class, e -> assertThat(e.getMessage()).contains("300"));
+                DomainException.class, e -> assertThat(e.getMessage()).contains("300"));
     }
 
     @Test
@@ -206,7 +206,7 @@ class IssuanceStagesTest {
 
         assertThatThrownBy(() -> IssuanceStage.run(List.of(WINDOW, new IssuanceStages.BuildTbs(),
                 new IssuanceStages.Reserve(store, CLOCK), new IssuanceStages.Sign()), i))
-                .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.getMessage()).contains("compromised"));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.getMessage()).contains("compromised"));
         assertThat(i.der()).isNull();
         assertThat(TransactionSynchronizationManager.getSynchronizations()).isEmpty();
     }
