@@ -126,14 +126,20 @@ class EnrollmentMetrics {
         /** Counts a failure and returns it for rethrowing. */
         RuntimeException failed(RuntimeException e) {
             if (e instanceof ProblemException p) {
-                refusals.computeIfAbsent(new RefusalKey(profile, method, p.type()),
-                        k -> counter(k.profile(), k.method(), "refused", k.problem())).increment();
+                refused(p.type());
+            } else if (e instanceof dev.trent.domain.DomainException d) {
+                refused(d.code()); // a manufacturer CA's refusal of the factory certificate
             } else if (e instanceof SigningException) {
                 count(Outcome.SIGNER_UNAVAILABLE);
             } else {
                 count(Outcome.ERROR);
             }
             return e;
+        }
+
+        private void refused(String problem) {
+            refusals.computeIfAbsent(new RefusalKey(profile, method, problem),
+                    k -> counter(k.profile(), k.method(), "refused", k.problem())).increment();
         }
 
         private void count(Outcome outcome) {
