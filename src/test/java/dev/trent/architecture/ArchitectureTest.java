@@ -31,14 +31,9 @@ class ArchitectureTest {
     /**
      * Classes outside {@code web} that still build HTTP problems although they are no
      * controllers: the services and stages of the packages just refactored (issuance,
-     * enrollment, est), and manufacturer, revocation and tls, whose refusals also pass through
-     * enrollment's refusal counting ({@code EnrollmentMetrics}) or the revocation store work of
-     * issue 13. Shrinks as they get domain exceptions; never grows.
+     * enrollment, est). Shrinks as they get domain exceptions; never grows.
      */
     private static final Set<String> KNOWN_SERVICE_PROBLEMS = Set.of(
-            "dev.trent.manufacturer.ManufacturerCas",
-            "dev.trent.revocation.RevocationService",
-            "dev.trent.tls.SecureChannel",
             "dev.trent.enrollment.EnrollmentService",
             "dev.trent.enrollment.EnrollmentTokenService",
             "dev.trent.enrollment.EnrollmentMetrics",
