@@ -32,6 +32,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -67,14 +68,16 @@ public class ManufacturerCas {
     private final AuditLog audit;
     private final Profiles profiles;
     private final ObjectProvider<IssuerRegistry> issuers;
+    private final ApplicationEventPublisher events;
 
     ManufacturerCas(JdbcTemplate jdbc, Clock clock, AuditLog audit, Profiles profiles,
-            ObjectProvider<IssuerRegistry> issuers) {
+            ObjectProvider<IssuerRegistry> issuers, ApplicationEventPublisher events) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.audit = audit;
         this.profiles = profiles;
         this.issuers = issuers;
+        this.events = events;
     }
 
     /** A registered manufacturer CA, as the API shows it. */
@@ -104,7 +107,8 @@ public class ManufacturerCas {
      * implementation reads alike, a CA certificate (basicConstraints cA, keyCertSign), self-signed
      * or followed by its issuers up to a self-signed root, every signature verifying
      * ({@link CaCertificates#registrable}); valid now, and not one of Trent's own (those
-     * authenticate renewal, not first enrollment); the profile must exist.
+     * authenticate renewal, not first enrollment); the profile must exist. Publishes
+     * {@link ManufacturerCasChanged}, whoever registers (the API or the console).
      */
     @Transactional
     public View register(String name, String certificatePem, String profile, String deviceIdPrefix,
@@ -188,10 +192,14 @@ public class ManufacturerCas {
         details.put("deviceIdPrefix", prefix);
         details.put("deviceIdAttribute", attribute);
         audit.record(actor, "manufacturer-ca.registered", String.valueOf(id), details);
+        events.publishEvent(new ManufacturerCasChanged());
         return view;
     }
 
-    /** Removes a manufacturer CA: it authorises no further enrollment; operational certificates stay. */
+    /**
+     * Removes a manufacturer CA: it authorises no further enrollment; operational certificates
+     * stay. Publishes {@link ManufacturerCasChanged}.
+     */
     @Transactional
     public View remove(long id, String actor) {
         View view = current().stream().map(Row::view).filter(v -> v.id() == id).findFirst()
@@ -200,6 +208,7 @@ public class ManufacturerCas {
                 Timestamp.from(clock.instant()), actor, id);
         audit.record(actor, "manufacturer-ca.removed", String.valueOf(id), Map.of("name", view.name(),
                 "sha256", view.sha256()));
+        events.publishEvent(new ManufacturerCasChanged());
         return view;
     }
 
