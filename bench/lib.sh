@@ -14,13 +14,14 @@ trent_jar() {
 
 TRENT_PIDS=()
 
-# start_trent JAR PORT DATA_DIR LOG [JVM option...]: starts Trent in the background on
-# 127.0.0.1:PORT. Further settings come from the caller's environment, e.g.
+# start_trent JAR PORT DATA_DIR LOG [JVM option...]: starts Trent (with $TRENT_JAVA, default
+# java) in the background on 127.0.0.1:PORT. Further settings come from the caller's environment, e.g.
 # `SPRING_DATASOURCE_URL=... start_trent ...`.
 start_trent() {
     local jar=$1 port=$2 data=$3 log=$4
     shift 4
-    TRENT_DATA_DIR="$data" SERVER_PORT="$port" java "$@" -jar "$jar" --server.address=127.0.0.1 > "$log" 2>&1 &
+    TRENT_DATA_DIR="$data" SERVER_PORT="$port" "${TRENT_JAVA:-java}" "$@" -jar "$jar" --server.address=127.0.0.1 \
+        > "$log" 2>&1 &
     TRENT_PIDS+=($!)
 }
 

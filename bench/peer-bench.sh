@@ -17,11 +17,21 @@
 # ratios Trent/cfssl (issue 13's targets: steady >= 1.5, cold >= 1.0, Trent's steady p99 < 50 ms).
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000), BENCH_COUNT (10000),
-# BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>).
+# BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>),
+# BENCH_TRENT_VARIANTS (default "jar"): how Trent is run, each measured every round:
+#   jar        java -jar with the Spring Boot jar, on the default java (JDK 17): the image today;
+#   base       the same with another build's jar, BENCH_BASE_JAR (a change's before and after, same run);
+#   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
+#   aot        the same with an AOT cache (JDK 25, JEP 483/514/515: classes loaded and linked, method
+#              profiles) made by a training run of BENCH_AOT_TRAIN (5000) enrollments beforehand;
+# BENCH_JAVA25 (the first /usr/lib/jvm/*25*/bin/java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${BENCH_ROUNDS:-3}
+VARIANTS=${BENCH_TRENT_VARIANTS:-jar}
+JAVA25=${BENCH_JAVA25:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1 || true)}
+AOT_TRAIN=${BENCH_AOT_TRAIN:-5000}
 COLD=${BENCH_COLD_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20000}
 COUNT=${BENCH_COUNT:-10000}
@@ -62,6 +72,7 @@ log "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPOR
 
 # ---- the same CSRs for every run: a fresh key per request ----
 NEEDED=$(( COLD * 1500 + WARMUP + COUNT ))
+(( NEEDED < AOT_TRAIN )) && NEEDED=$AOT_TRAIN
 t0=$(date +%s)
 java bench/PeerLoad.java --make-csrs "$NEEDED" --out "$TMP/csrs.txt" --threads "$(nproc)"
 log "made $NEEDED P-256 CSRs in $(( $(date +%s) - t0 )) s"
@@ -83,33 +94,54 @@ create table ocsp_responses (serial_number bytea not null, authority_key_identif
 SQL
 
 ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
+# trent_variant NAME: sets TRENT_JAVA, VARIANT_JAR and VARIANT_OPTS for start_trent.
+trent_variant() {
+    case $1 in
+        jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
+        base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
+        extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
+        aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
+        *) echo "unknown Trent variant $1 (jar, base, extracted, aot)" >&2; exit 2 ;;
+    esac
+}
+
+# tokens_for PORT FILE COUNT PREFIX: COUNT one-time enrollment tokens (batch API) as CSV lines.
+tokens_for() {
+    local port=$1 file=$2 count=$3 prefix=$4 from to
+    : > "$file"
+    for (( from = 1; from <= count; from += 10000 )); do
+        to=$(( from + 9999 )); (( to > count )) && to=$count
+        { printf '{"profile":"device","deviceIds":['; seq -f "\"$prefix-%.0f\"" "$from" "$to" | paste -sd, -
+          printf ']}'; } > "$TMP/batch.json"
+        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:$port/api/v1/enrollment-tokens/batch" \
+            -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
+            --data-binary @"$TMP/batch.json" | tr -d '\r' | grep -v '^device_id,' >> "$file"
+    done
+}
+
 run_trent() {
-    local round=$1 db=trent_r$1 port
+    local round=$1 variant=$2 db=trent_r$1_$2 port
+    trent_variant "$variant"
     port=$(free_port)
     $PSQL -c "create database $db"
     export SPRING_DATASOURCE_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$db" SPRING_DATASOURCE_USERNAME=postgres \
         SPRING_DATASOURCE_PASSWORD= TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0
-    start_trent "$JAR" "$port" "$TMP/trent-$round" "$OUT/trent-$round-setup.log"
-    wait_up "$port" "$OUT/trent-$round-setup.log"
-    local tokens=$TMP/tokens-$round.csv from to
-    : > "$tokens"
-    for (( from = 1; from <= NEEDED; from += 10000 )); do
-        to=$(( from + 9999 )); (( to > NEEDED )) && to=$NEEDED
-        { printf '{"profile":"device","deviceIds":['; seq -f "\"peer-$round-%.0f\"" "$from" "$to" | paste -sd, -
-          printf ']}'; } > "$TMP/batch.json"
-        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:$port/api/v1/enrollment-tokens/batch" \
-            -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
-            --data-binary @"$TMP/batch.json" | tr -d '\r' | grep -v '^device_id,' >> "$tokens"
-    done
+    start_trent "$VARIANT_JAR" "$port" "$TMP/trent-$round-$variant" "$OUT/trent-$round-$variant-setup.log" \
+        ${VARIANT_OPTS[@]+"${VARIANT_OPTS[@]}"}
+    wait_up "$port" "$OUT/trent-$round-$variant-setup.log"
+    local tokens=$TMP/tokens-$round-$variant.csv
+    tokens_for "$port" "$tokens" "$NEEDED" "peer-$round-$variant"
     stop_trents
     TRENT_PIDS=()
     local started
     started=$(date +%s.%N)
-    start_trent "$JAR" "$port" "$TMP/trent-$round" "$OUT/trent-$round.log"
-    wait_up "$port" "$OUT/trent-$round.log"
-    log "trent round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
+    start_trent "$VARIANT_JAR" "$port" "$TMP/trent-$round-$variant" "$OUT/trent-$round-$variant.log" \
+        ${VARIANT_OPTS[@]+"${VARIANT_OPTS[@]}"}
+    wait_up "$port" "$OUT/trent-$round-$variant.log"
+    log "trent ($variant) round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
     java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
-        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" | tee -a "$OUT/result.txt"
+        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
+        | sed -u "s/target=trent /target=trent:$variant /" | tee -a "$OUT/result.txt"
     stop_trents
     TRENT_PIDS=()
     unset SPRING_DATASOURCE_URL SPRING_DATASOURCE_USERNAME SPRING_DATASOURCE_PASSWORD TRENT_BOOTSTRAP_ADMIN_TOKEN TRENT_TLS_PORT
@@ -141,8 +173,40 @@ run_cfssl() {
     CFSSL_PID=
 }
 
+# ---- the variants' layout and AOT cache ----
+XJAR=
+if [[ " $VARIANTS " == *" extracted "* || " $VARIANTS " == *" aot "* ]]; then
+    [[ -x "$JAVA25" ]] || { echo "the extracted and aot variants need a JDK 25 (BENCH_JAVA25)" >&2; exit 2; }
+    "$JAVA25" -Djarmode=tools -jar "$JAR" extract --destination "$TMP/x" > /dev/null
+    XJAR=$TMP/x/$(basename "$JAR")
+fi
+if [[ " $VARIANTS " == *" aot "* ]]; then
+    # A training run on a database of its own: start, AOT_TRAIN enrollments, stop; the JVM writes
+    # the cache at exit. Only the cache is kept.
+    $PSQL -c "create database trent_train"
+    t0=$(date +%s)
+    SPRING_DATASOURCE_URL="jdbc:postgresql://127.0.0.1:$PGPORT/trent_train" SPRING_DATASOURCE_USERNAME=postgres \
+        SPRING_DATASOURCE_PASSWORD= TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0 TRENT_JAVA=$JAVA25 \
+        start_trent "$XJAR" 18499 "$TMP/trent-train" "$OUT/trent-aot-training.log" "-XX:AOTCacheOutput=$TMP/x/trent.aot"
+    wait_up 18499 "$OUT/trent-aot-training.log"
+    tokens_for 18499 "$TMP/tokens-train.csv" "$AOT_TRAIN" train
+    java bench/PeerLoad.java --target trent --url http://127.0.0.1:18499 --csrs "$TMP/csrs.txt" \
+        --tokens "$TMP/tokens-train.csv" --cold-seconds 1 --warmup $(( AOT_TRAIN - 1500 )) --count 100 \
+        --concurrency "$CONC" > "$OUT/trent-aot-training-load.txt"
+    stop_trents
+    TRENT_PIDS=()
+    [[ -s "$TMP/x/trent.aot" ]] || { echo "no AOT cache was written: $OUT/trent-aot-training.log" >&2; exit 1; }
+    log "AOT cache: $(du -m "$TMP/x/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s)"
+fi
+
 for (( r = 1; r <= ROUNDS; r++ )); do
-    if (( r % 2 == 1 )); then run_trent "$r"; run_cfssl "$r"; else run_cfssl "$r"; run_trent "$r"; fi
+    if (( r % 2 == 1 )); then
+        for v in $VARIANTS; do run_trent "$r" "$v"; done
+        run_cfssl "$r"
+    else
+        run_cfssl "$r"
+        for v in $VARIANTS; do run_trent "$r" "$v"; done
+    fi
 done
 
 # ---- summary ----
@@ -152,19 +216,21 @@ lines = [l for l in open(sys.argv[1]) if l.startswith("RESULT ")]
 rows = [dict(kv.split("=") for kv in l.split()[1:]) for l in lines]
 def runs(target, phase):
     return [r for r in rows if r["target"] == target and r["phase"] == phase]
-print("\nround  phase    trent/s  cfssl/s  ratio   trent p99 ms  cfssl p99 ms")
-ratios = {"cold": [], "steady": []}
-for phase in ("cold", "steady"):
-    t, c = runs("trent", phase), runs("cfssl", phase)
-    for i, (a, b) in enumerate(zip(t, c), 1):
-        ratio = float(a["per_s"]) / float(b["per_s"])
-        ratios[phase].append(ratio)
-        print(f"{i:5d}  {phase:7s} {float(a['per_s']):8.1f} {float(b['per_s']):8.1f} {ratio:6.2f} {float(a['p99_ms']):13.1f} {float(b['p99_ms']):13.1f}")
-for phase in ("cold", "steady"):
-    if ratios[phase]:
-        t = statistics.median(float(r["per_s"]) for r in runs("trent", phase))
-        c = statistics.median(float(r["per_s"]) for r in runs("cfssl", phase))
-        p99 = statistics.median(float(r["p99_ms"]) for r in runs("trent", phase))
-        print(f"median {phase}: trent {t:.1f}/s, cfssl {c:.1f}/s, ratio (median of per-round ratios) "
-              f"{statistics.median(ratios[phase]):.2f}; trent p99 {p99:.1f} ms")
+variants = sorted({r["target"] for r in rows if r["target"].startswith("trent")}, key=lambda v: v != "trent:jar")
+for v in variants:
+    print(f"\n{v}\nround  phase    trent/s  cfssl/s  ratio   trent p99 ms  cfssl p99 ms")
+    ratios = {"cold": [], "steady": []}
+    for phase in ("cold", "steady"):
+        t, c = runs(v, phase), runs("cfssl", phase)
+        for i, (a, b) in enumerate(zip(t, c), 1):
+            ratio = float(a["per_s"]) / float(b["per_s"])
+            ratios[phase].append(ratio)
+            print(f"{i:5d}  {phase:7s} {float(a['per_s']):8.1f} {float(b['per_s']):8.1f} {ratio:6.2f} {float(a['p99_ms']):13.1f} {float(b['p99_ms']):13.1f}")
+    for phase in ("cold", "steady"):
+        if ratios[phase]:
+            t = statistics.median(float(r["per_s"]) for r in runs(v, phase))
+            c = statistics.median(float(r["per_s"]) for r in runs("cfssl", phase))
+            p99 = statistics.median(float(r["p99_ms"]) for r in runs(v, phase))
+            print(f"median {phase}: {v} {t:.1f}/s, cfssl {c:.1f}/s, ratio (median of per-round ratios) "
+                  f"{statistics.median(ratios[phase]):.2f}; trent p99 {p99:.1f} ms")
 PY

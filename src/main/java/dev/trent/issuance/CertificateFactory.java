@@ -2,7 +2,6 @@ package dev.trent.issuance;
 
 import java.io.IOException;
 import java.security.cert.X509Certificate;
-import java.util.Date;
 import java.util.List;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -25,12 +24,12 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.operator.ContentSigner;
 
 import dev.trent.ca.Issuer;
 import dev.trent.ca.SigningException;
+import dev.trent.pki.Asn1Times;
 import dev.trent.pki.KeyIds;
 import dev.trent.profile.ExtendedKeyUsageName;
 import dev.trent.profile.KeyType;
@@ -201,8 +200,9 @@ public final class CertificateFactory {
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore, java.time.Instant notAfter,
             int keyUsage, ExtendedKeyUsage extendedKeyUsage) throws IOException, java.security.GeneralSecurityException {
         X509Certificate issuerCert = issuer.certificate();
-        X509v3CertificateBuilder b = new X509v3CertificateBuilder(new JcaX509CertificateHolder(issuerCert).getSubject(),
-                serial, Date.from(notBefore), Date.from(notAfter), subject(name), key);
+        X509v3CertificateBuilder b = new X509v3CertificateBuilder(
+                org.bouncycastle.asn1.x500.X500Name.getInstance(issuerCert.getSubjectX500Principal().getEncoded()),
+                serial, Asn1Times.time(notBefore), Asn1Times.time(notAfter), subject(name), key);
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
         b.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage);

@@ -27,6 +27,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 
 import dev.trent.ca.Issuer;
+import dev.trent.pki.Asn1Times;
 import dev.trent.profile.CertificateProfile;
 import dev.trent.profile.ExtendedKeyUsageName;
 import dev.trent.profile.KeyType;
@@ -97,8 +98,17 @@ public final class PreSigningLinter {
         if (!Arrays.equals(der(t.getIssuer()), issuer.certificate().getSubjectX500Principal().getEncoded())) {
             problems.add("issuer name differs from the issuer certificate's subject (RFC 5280 4.1.2.4)");
         }
-        Instant notBefore = t.getStartDate().getDate().toInstant();
-        Instant notAfter = t.getEndDate().getDate().toInstant();
+        Instant notBefore;
+        Instant notAfter;
+        try {
+            notBefore = Asn1Times.instant(t.getStartDate());
+            notAfter = Asn1Times.instant(t.getEndDate());
+        } catch (IllegalArgumentException e) {
+            problems.add("validity times must be UTCTime to 2049 and GeneralizedTime from 2050, in UTC with seconds "
+                    + "(RFC 5280 4.1.2.5): " + e.getMessage());
+            fail(problems);
+            return;
+        }
         if (!notBefore.isBefore(notAfter)) {
             problems.add("notBefore must precede notAfter");
         }

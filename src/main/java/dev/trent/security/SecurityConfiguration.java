@@ -72,6 +72,17 @@ class SecurityConfiguration {
         return connector -> connector.setEncodedSolidusHandling("decode");
     }
 
+    /**
+     * No Micrometer observations of Spring Security's filters, authentication and authorization:
+     * Trent exports no traces, its metrics are its own (trent.*, http.server.requests), and the
+     * observation wrapper around each of the chain's filters was about 4% of an enrollment's CPU
+     * (a JFR profile of the enrollment load, bench/README.md).
+     */
+    @Bean
+    static org.springframework.security.config.observation.SecurityObservationSettings securityObservations() {
+        return org.springframework.security.config.observation.SecurityObservationSettings.noObservations();
+    }
+
     @Bean
     static RoleHierarchy roleHierarchy() {
         return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_AUDITOR");
