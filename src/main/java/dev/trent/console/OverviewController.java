@@ -92,10 +92,13 @@ class OverviewController {
             if (s.publishing()) {
                 Issuer issuer = issuers.byId(s.id()).orElse(null);
                 try {
+                    // A peek: showing the state must not issue a responder certificate (OCSP does when asked).
                     var current = issuer == null ? java.util.Optional.<OcspResponderKey.Responder>empty()
-                            : responders.current(issuer);
+                            : responders.peek(issuer);
                     responder = current.map(r -> r.certificate().getNotAfter().toInstant()).orElse(null);
-                    responderError = current.isEmpty() ? "no valid responder (the issuer's key is not here)" : null;
+                    responderError = current.isPresent() ? null : s.keyLoaded()
+                            ? "none yet (issued at the first OCSP request)"
+                            : "no valid responder (the issuer's key is not here)";
                 } catch (RuntimeException e) {
                     responderError = "no responder: " + e.getClass().getSimpleName();
                 }

@@ -36,11 +36,15 @@ class EnrollmentController {
     private final EnrollmentService enrollment;
     private final CertificateRenderer renderer;
     private final int maxBytes;
+    /** Spring's, configured once for the application (not a fresh one per response). */
+    private final tools.jackson.databind.json.JsonMapper mapper;
 
-    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties) {
+    EnrollmentController(EnrollmentService enrollment, CertificateRenderer renderer, TrentProperties properties,
+            tools.jackson.databind.json.JsonMapper mapper) {
         this.enrollment = enrollment;
         this.renderer = renderer;
         this.maxBytes = properties.issuance().maxCsrBytes();
+        this.mapper = mapper;
     }
 
     /**
@@ -80,7 +84,7 @@ class EnrollmentController {
                 json.put("privateKey", dev.trent.pki.Pem.encode("PRIVATE KEY", key));
                 json.put("certificate", dev.trent.pki.Pem.encode("CERTIFICATE", leaf));
                 json.put("chain", dev.trent.pki.Pem.certificates(chain));
-                body = tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(json);
+                body = mapper.writeValueAsBytes(json);
             }
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException(e);

@@ -306,7 +306,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
         return jdbc.queryForObject("select count(*) as n, max(not_after) as last from certificate "
                 + "where issuer_id = ? and status in " + DELIVERED + " and not_after > ? and profile <> all(?)",
                 (rs, n) -> new Live(rs.getLong(1), rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()),
-                issuerId, Timestamp.from(at), excludedProfiles.toArray(String[]::new));
+                issuerId, Timestamp.from(at), array(excludedProfiles));
     }
 
     @Override
@@ -315,36 +315,30 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
                 + "and not_after > ? and status in " + DELIVERED + ")", Boolean.class, issuerId, Timestamp.from(at)));
     }
 
-    /** Those of {@code deviceIds} with a valid (ISSUED, within its validity at {@code at}) certificate of {@code profiles}. */
+    /**
+     * Those of {@code deviceIds} with a valid (ISSUED, within its validity at {@code at}) certificate
+     * of {@code profiles}. Here and below the lists are bound as SQL arrays ({@code = any(?)}): one
+     * statement shape whatever their sizes, and no limit from the protocol's 65,535 bind parameters.
+     */
     public Set<String> devicesWithValidCertificate(Collection<String> deviceIds, Collection<String> profiles,
             Instant at) {
-        List<Object> args = new ArrayList<>(deviceIds);
-        args.addAll(profiles);
-        args.add(Timestamp.from(at));
-        args.add(Timestamp.from(at));
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id in "
-                + placeholders(deviceIds.size()) + " and profile in " + placeholders(profiles.size()) + " and status = "
-                + ISSUED + " and not_before <= ? and not_after > ?", String.class, args.toArray()));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where device_id = any(?) "
+                + "and profile = any(?) and status = " + ISSUED + " and not_before <= ? and not_after > ?", String.class,
+                array(deviceIds), array(profiles), Timestamp.from(at), Timestamp.from(at)));
     }
 
     /** Every device with a valid certificate of {@code profiles} at {@code at}. */
     public Set<String> devicesWithValidCertificate(Collection<String> profiles, Instant at) {
-        List<Object> args = new ArrayList<>(profiles);
-        args.add(Timestamp.from(at));
-        args.add(Timestamp.from(at));
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in "
-                + placeholders(profiles.size()) + " and status = " + ISSUED + " and not_before <= ? and not_after > ?",
-                String.class, args.toArray()));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile = any(?) "
+                + "and status = " + ISSUED + " and not_before <= ? and not_after > ?", String.class, array(profiles),
+                Timestamp.from(at), Timestamp.from(at)));
     }
 
     /** Devices with a certificate of {@code profiles} whose notAfter fell in {@code (from, to]} (an index range). */
     public Set<String> devicesExpiredBetween(Collection<String> profiles, Instant from, Instant to) {
-        List<Object> args = new ArrayList<>(profiles);
-        args.add(Timestamp.from(from));
-        args.add(Timestamp.from(to));
-        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile in "
-                + placeholders(profiles.size()) + " and not_after > ? and not_after <= ?", String.class,
-                args.toArray()));
+        return new HashSet<>(jdbc.queryForList("select distinct device_id from certificate where profile = any(?) "
+                + "and not_after > ? and not_after <= ?", String.class, array(profiles), Timestamp.from(from),
+                Timestamp.from(to)));
     }
 
     /** A certificate's facts as an event announces them. */
@@ -523,8 +517,9 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
                 deviceId, issuerId, serial, Timestamp.from(at));
     }
 
-    private static String placeholders(int n) {
-        return "(" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
+    /** A bind value for {@code = any(?)} and {@code <> all(?)}: the JDBC driver sends a {@code String[]} as text[]. */
+    private static String[] array(Collection<String> values) {
+        return values.toArray(String[]::new);
     }
 
     private static Timestamp ts(Instant instant) {

@@ -26,11 +26,9 @@ import dev.trent.operator.OperatorPrincipal;
 class ManufacturerCaController {
 
     private final ManufacturerCas cas;
-    private final org.springframework.context.ApplicationEventPublisher events;
 
-    ManufacturerCaController(ManufacturerCas cas, org.springframework.context.ApplicationEventPublisher events) {
+    ManufacturerCaController(ManufacturerCas cas) {
         this.cas = cas;
-        this.events = events;
     }
 
     record Register(String name, String certificate, String profile, String deviceIdPrefix, String deviceIdAttribute) {
@@ -43,7 +41,6 @@ class ManufacturerCaController {
         }
         ManufacturerCas.View view = cas.register(body.name(), body.certificate(), body.profile(), body.deviceIdPrefix(),
                 body.deviceIdAttribute(), OperatorPrincipal.current().actor());
-        events.publishEvent(new ManufacturerCasChanged());
         return ResponseEntity.status(HttpStatus.CREATED).location(URI.create("/api/v1/manufacturer-cas/" + view.id()))
                 .body(view);
     }
@@ -55,8 +52,6 @@ class ManufacturerCaController {
 
     @DeleteMapping("/{id}")
     ManufacturerCas.View remove(@PathVariable long id) {
-        ManufacturerCas.View view = cas.remove(id, OperatorPrincipal.current().actor());
-        events.publishEvent(new ManufacturerCasChanged());
-        return view;
+        return cas.remove(id, OperatorPrincipal.current().actor());
     }
 }

@@ -32,17 +32,17 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.http.HttpStatus;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
 import dev.trent.ca.IssuerRegistry;
+import dev.trent.domain.DomainException;
 import dev.trent.pki.Hashes;
 import dev.trent.pki.Pem;
 import dev.trent.profile.Profiles;
-import dev.trent.web.ProblemException;
 
 /**
  * Manufacturer CAs the operator registered for IDevID enrollment (IEEE 802.1AR style): a device
@@ -68,14 +68,16 @@ public class ManufacturerCas {
     private final AuditLog audit;
     private final Profiles profiles;
     private final ObjectProvider<IssuerRegistry> issuers;
+    private final ApplicationEventPublisher events;
 
     ManufacturerCas(JdbcTemplate jdbc, Clock clock, AuditLog audit, Profiles profiles,
-            ObjectProvider<IssuerRegistry> issuers) {
+            ObjectProvider<IssuerRegistry> issuers, ApplicationEventPublisher events) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.audit = audit;
         this.profiles = profiles;
         this.issuers = issuers;
+        this.events = events;
     }
 
     /** A registered manufacturer CA, as the API shows it. */
@@ -105,39 +107,40 @@ public class ManufacturerCas {
      * implementation reads alike, a CA certificate (basicConstraints cA, keyCertSign), self-signed
      * or followed by its issuers up to a self-signed root, every signature verifying
      * ({@link CaCertificates#registrable}); valid now, and not one of Trent's own (those
-     * authenticate renewal, not first enrollment); the profile must exist.
+     * authenticate renewal, not first enrollment); the profile must exist. Publishes
+     * {@link ManufacturerCasChanged}, whoever registers (the API or the console).
      */
     @Transactional
     public View register(String name, String certificatePem, String profile, String deviceIdPrefix,
             String deviceIdAttribute, String actor) {
         if (name == null || name.isBlank() || name.length() > 100) {
-            throw ProblemException.invalidRequest("'name' is required (1 to 100 characters).");
+            throw DomainException.invalid("'name' is required (1 to 100 characters).");
         }
         String prefix = deviceIdPrefix == null ? "" : deviceIdPrefix;
         if (!PREFIX.matcher(prefix).matches()) {
-            throw ProblemException.invalidRequest("'deviceIdPrefix' may hold up to 32 of A-Z a-z 0-9 . _ : @ - and, "
+            throw DomainException.invalid("'deviceIdPrefix' may hold up to 32 of A-Z a-z 0-9 . _ : @ - and, "
                     + "when set, must end with one of - _ . : @ (so that 'ab' + 'c' and 'a' + 'bc' cannot meet).");
         }
         String attribute = deviceIdAttribute == null ? "serialNumber" : deviceIdAttribute;
         if (!attribute.equals("serialNumber") && !attribute.equals("commonName")) {
-            throw ProblemException.invalidRequest("'deviceIdAttribute' is 'serialNumber' (IEEE 802.1AR, the default) "
+            throw DomainException.invalid("'deviceIdAttribute' is 'serialNumber' (IEEE 802.1AR, the default) "
                     + "or 'commonName'.");
         }
         String profileName = profile == null || profile.isBlank() ? "device" : profile;
         if (profiles.get(profileName).isEmpty()) {
-            throw ProblemException.badRequest("profile-unavailable", "Profile unavailable", "No certificate profile '"
+            throw DomainException.invalid("profile-unavailable", "Profile unavailable", "No certificate profile '"
                     + profileName + "'; configured: " + profiles.names() + ".");
         }
         X509Certificate cert;
         try {
             cert = CaCertificates.registrable(certificatePem);
         } catch (CaCertificates.Refused e) {
-            throw e.type().equals("invalid-request") ? ProblemException.invalidRequest(e.getMessage())
-                    : ProblemException.badRequest(e.type(), TITLES.get(e.type()), e.getMessage());
+            throw e.type().equals("invalid-request") ? DomainException.invalid(e.getMessage())
+                    : DomainException.invalid(e.type(), TITLES.get(e.type()), e.getMessage());
         }
         Instant now = clock.instant();
         if (now.isAfter(cert.getNotAfter().toInstant()) || now.isBefore(cert.getNotBefore().toInstant())) {
-            throw ProblemException.badRequest("certificate-not-valid", "Certificate not valid now", "The certificate is "
+            throw DomainException.invalid("certificate-not-valid", "Certificate not valid now", "The certificate is "
                     + "valid from " + cert.getNotBefore().toInstant() + " to " + cert.getNotAfter().toInstant() + ".");
         }
         byte[] der = encoded(cert);
@@ -147,7 +150,7 @@ public class ManufacturerCas {
         for (byte[] issuerDer : jdbc.queryForList("select certificate_der from issuer", byte[].class)) {
             X509Certificate own = parse(issuerDer);
             if (Arrays.equals(own.getPublicKey().getEncoded(), spki)) {
-                throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This certificate carries "
+                throw DomainException.invalid("own-ca-certificate", "Trent's own CA", "This certificate carries "
                         + "the key of one of Trent's own issuers. Devices with a Trent certificate renew with it "
                         + "(simplereenroll, /api/v1/renew); they do not enroll as new devices.");
             }
@@ -155,16 +158,16 @@ public class ManufacturerCas {
         for (dev.trent.ca.Issuer issuer : issuers.getObject().all()) {
             for (X509Certificate own : issuer.signer().chain()) {
                 if (Arrays.equals(own.getPublicKey().getEncoded(), spki)) {
-                    throw ProblemException.badRequest("own-ca-certificate", "Trent's own CA", "This certificate "
+                    throw DomainException.invalid("own-ca-certificate", "Trent's own CA", "This certificate "
                             + "carries the key of one of Trent's own CAs.");
                 }
             }
         }
         String sha256 = Hashes.sha256Hex(der);
-        ProblemException exists = new ProblemException(HttpStatus.CONFLICT, "manufacturer-ca-exists",
-                "Manufacturer CA exists", "A manufacturer CA with this certificate, the name '" + name
-                        + "' or the device id prefix '" + prefix + "' is already registered (each needs its own "
-                        + "prefix, so that device ids of different manufacturers never meet).");
+        DomainException exists = DomainException.conflict("manufacturer-ca-exists", "Manufacturer CA exists",
+                "A manufacturer CA with this certificate, the name '" + name + "' or the device id prefix '" + prefix
+                        + "' is already registered (each needs its own prefix, so that device ids of different "
+                        + "manufacturers never meet).");
         if (current().stream().anyMatch(r -> r.view().sha256().equals(sha256) || r.view().name().equals(name)
                 || r.view().deviceIdPrefix().equals(prefix))) {
             throw exists;
@@ -189,18 +192,23 @@ public class ManufacturerCas {
         details.put("deviceIdPrefix", prefix);
         details.put("deviceIdAttribute", attribute);
         audit.record(actor, "manufacturer-ca.registered", String.valueOf(id), details);
+        events.publishEvent(new ManufacturerCasChanged());
         return view;
     }
 
-    /** Removes a manufacturer CA: it authorises no further enrollment; operational certificates stay. */
+    /**
+     * Removes a manufacturer CA: it authorises no further enrollment; operational certificates
+     * stay. Publishes {@link ManufacturerCasChanged}.
+     */
     @Transactional
     public View remove(long id, String actor) {
         View view = current().stream().map(Row::view).filter(v -> v.id() == id).findFirst()
-                .orElseThrow(() -> ProblemException.notFound("No registered manufacturer CA " + id + "."));
+                .orElseThrow(() -> DomainException.notFound("No registered manufacturer CA " + id + "."));
         jdbc.update("update manufacturer_ca set removed_at = ?, removed_by = ? where id = ? and removed_at is null",
                 Timestamp.from(clock.instant()), actor, id);
         audit.record(actor, "manufacturer-ca.removed", String.valueOf(id), Map.of("name", view.name(),
                 "sha256", view.sha256()));
+        events.publishEvent(new ManufacturerCasChanged());
         return view;
     }
 
@@ -215,7 +223,7 @@ public class ManufacturerCas {
 
     /**
      * The registered CA that {@code presented} (leaf first, as in the TLS handshake) chains to,
-     * and the device id it gives; 403 when none does.
+     * and the device id it gives; refused ({@code FORBIDDEN}, {@code client-certificate-invalid}) when none does.
      */
     public Match match(X509Certificate[] presented) {
         X509Certificate leaf = presented[0];
@@ -375,8 +383,7 @@ public class ManufacturerCas {
         }
     }
 
-    private static ProblemException refused(String detail) {
-        return new ProblemException(HttpStatus.FORBIDDEN, "client-certificate-invalid", "Client certificate not accepted",
-                detail);
+    private static DomainException refused(String detail) {
+        return DomainException.forbidden("client-certificate-invalid", "Client certificate not accepted", detail);
     }
 }

@@ -1,9 +1,10 @@
 package dev.trent.manufacturer;
 
 /**
- * Published (synchronously, as a Spring application event) once a manufacturer CA was registered
- * or removed and committed, so that the TLS listener names the current set in its
- * CertificateRequest.
+ * Published inside the transaction that registers or removes a manufacturer CA, by
+ * {@link ManufacturerCas} itself (so the console's calls publish it as the API's do); listeners
+ * act after the commit ({@code @TransactionalEventListener}), as the TLS listener does to name
+ * the current set in its CertificateRequest.
  */
 public record ManufacturerCasChanged() {
 }

@@ -164,6 +164,21 @@ public class OcspResponderKey {
         }
     }
 
+    /**
+     * The issuer's responder if there is one already: the one in memory while valid, else the
+     * newest valid persisted one this instance can open. Never issues one, so that a page that
+     * only shows the state (the console's overview) signs nothing on a GET; {@link #current}
+     * issues when OCSP needs one.
+     */
+    public Optional<Responder> peek(Issuer issuer) {
+        Instant now = clock.instant();
+        Responder r = current.get(issuer.id());
+        if (r != null && r.validAt(now)) {
+            return Optional.of(r);
+        }
+        return Optional.ofNullable(newestPersisted(issuer, now));
+    }
+
     private Responder choose(Issuer issuer, Instant now) {
         boolean canSign = issuers.keyLoaded(issuer.id());
         Responder persisted = newestPersisted(issuer, now);

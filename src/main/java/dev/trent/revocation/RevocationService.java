@@ -10,12 +10,12 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
+import dev.trent.domain.DomainException;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateEvent;
 import dev.trent.inventory.CertificateStatus;
@@ -23,7 +23,6 @@ import dev.trent.inventory.CertificateRevocations;
 import dev.trent.inventory.CertificateStore;
 import dev.trent.inventory.CertificateStore.Revocable;
 import dev.trent.pki.SerialNumbers;
-import dev.trent.web.ProblemException;
 
 /**
  * Revocation, holds and their release, one certificate or many. Each change locks the
@@ -76,10 +75,10 @@ public class RevocationService {
     public Certificate revoke(String serial, RevocationReason reason, Instant invalidityDate, String actor) {
         Instant now = clock.instant();
         if (invalidityDate != null && invalidityDate.isAfter(now)) {
-            throw ProblemException.invalidRequest("invalidityDate may not lie in the future.");
+            throw DomainException.invalid("invalidityDate may not lie in the future.");
         }
         if (invalidityDate != null && invalidityDate.isBefore(EARLIEST_INVALIDITY)) {
-            throw ProblemException.invalidRequest("invalidityDate may not lie before " + EARLIEST_INVALIDITY + ".");
+            throw DomainException.invalid("invalidityDate may not lie before " + EARLIEST_INVALIDITY + ".");
         }
         Revocable row = lock(serial);
         apply(row, reason, invalidityDate, now, actor, null);
@@ -90,7 +89,7 @@ public class RevocationService {
     public Certificate unhold(String serial, String actor) {
         Revocable row = lock(serial);
         if (row.status() != CertificateStatus.REVOKED || !RevocationReason.certificateHold.name().equals(row.reason())) {
-            throw conflict("not-on-hold", "Certificate not on hold", "Certificate " + row.serial()
+            throw DomainException.conflict("not-on-hold", "Certificate not on hold", "Certificate " + row.serial()
                     + (row.reason() == null ? " is not revoked" : " is revoked with reason " + row.reason())
                     + "; only a certificateHold can be released.");
         }
@@ -119,7 +118,7 @@ public class RevocationService {
         int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
                 + (selection.batchId() != null ? 1 : 0);
         if (criteria != 1) {
-            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+            throw DomainException.invalid("Select the certificates by exactly one of deviceId, profile "
                     + "or batchId.");
         }
         List<Revocable> rows = certificates.selectForBulk(selection.deviceId(), selection.profile(),
@@ -191,7 +190,7 @@ public class RevocationService {
         int criteria = (selection.deviceId() != null ? 1 : 0) + (selection.profile() != null ? 1 : 0)
                 + (selection.batchId() != null ? 1 : 0);
         if (criteria != 1) {
-            throw ProblemException.invalidRequest("Select the certificates by exactly one of deviceId, profile "
+            throw DomainException.invalid("Select the certificates by exactly one of deviceId, profile "
                     + "or batchId.");
         }
         return certificates.selectForBulk(selection.deviceId(), selection.profile(), selection.batchId(),
@@ -262,8 +261,8 @@ public class RevocationService {
         } else if (RevocationReason.certificateHold.name().equals(row.reason())
                 || reason == RevocationReason.keyCompromise) {
             if (reason == RevocationReason.certificateHold) {
-                throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
-                        + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
+                throw DomainException.conflict("revocation-conflict", "Revocation conflict", "Certificate "
+                        + row.serial() + " is revoked with reason " + row.reason() + " and cannot be put on hold.");
             }
             // The revocation time stays: the certificate has not been usable since then.
             writes.changeReason(row.id(), reason.name(), invalidityDate);
@@ -272,7 +271,7 @@ public class RevocationService {
             events.publishEvent(CertificateEvent.revoked(row.serial(), row.deviceId(), row.profile(), now, reason.name(), row.reason()));
             metrics.revoked(reason);
         } else {
-            throw conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
+            throw DomainException.conflict("revocation-conflict", "Revocation conflict", "Certificate " + row.serial()
                     + " is already revoked with reason " + row.reason() + "; only keyCompromise can replace it.");
         }
         changed(row.issuerId());
@@ -334,17 +333,14 @@ public class RevocationService {
     private Revocable lock(String serial) {
         String canonical = SerialNumbers.canonical(serial);
         if (canonical == null) {
-            throw ProblemException.invalidRequest("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
+            throw DomainException.invalid("'" + serial.replaceAll("[^\\x20-\\x7e]", "?")
                     + "' is not a serial number (hexadecimal, optionally with colons).");
         }
-        return certificates.lockDelivered(canonical).orElseThrow(() -> ProblemException.notFound("No certificate with serial " + canonical + "."));
+        return certificates.lockDelivered(canonical)
+                .orElseThrow(() -> DomainException.notFound("No certificate with serial " + canonical + "."));
     }
 
     private Certificate reload(String serial) {
         return certificates.bySerial(serial).orElseThrow();
-    }
-
-    private static ProblemException conflict(String type, String title, String detail) {
-        return new ProblemException(HttpStatus.CONFLICT, type, title, detail);
     }
 }

@@ -1,8 +1,6 @@
 package dev.trent.tls;
 
-import org.springframework.http.HttpStatus;
-
-import dev.trent.web.ProblemException;
+import dev.trent.domain.DomainException;
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
@@ -30,7 +28,7 @@ public final class SecureChannel {
         if (secure(request)) {
             return;
         }
-        throw new ProblemException(HttpStatus.FORBIDDEN, "tls-required", "TLS required",
+        throw DomainException.forbidden("tls-required", "TLS required",
                 "This operation carries a secret (an enrollment token, or a private key in the answer); use Trent's "
                         + "HTTPS listener (trent.tls.port) or a trusted TLS-terminating proxy.");
     }

@@ -268,10 +268,18 @@ public class TlsServer implements WebServerFactoryCustomizer<TomcatServletWebSer
         }
     }
 
-    /** A manufacturer CA was registered or removed: the CertificateRequest names the new set. */
-    @org.springframework.context.event.EventListener
+    /**
+     * A manufacturer CA was registered or removed (by the API or the console) and committed: the
+     * CertificateRequest names the new set. A failure to read it leaves the minute's refresh
+     * ({@link #renewIfDue}) to pick it up; the registration itself stands.
+     */
+    @org.springframework.transaction.event.TransactionalEventListener
     void manufacturerCasChanged(dev.trent.manufacturer.ManufacturerCasChanged changed) {
-        refreshClientCaNames();
+        try {
+            refreshClientCaNames();
+        } catch (RuntimeException e) {
+            log.warn("Cannot refresh the client CA names now: {}; retried within a minute", e.getMessage());
+        }
     }
 
     /** Re-reads the CAs the CertificateRequest names (Trent's issuers, registered manufacturer CAs). */

@@ -1,19 +1,14 @@
 package dev.trent.architecture;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
-import static com.tngtech.archunit.lang.conditions.ArchPredicates.are;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
-import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Set;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -27,20 +22,6 @@ import com.tngtech.archunit.core.importer.ImportOption;
 class ArchitectureTest {
 
     private static final String ROOT = "dev.trent.";
-
-    /**
-     * Classes outside {@code web} that still build HTTP problems although they are no
-     * controllers: manufacturer, revocation and tls, whose refusals also pass through
-     * enrollment's refusal counting ({@code EnrollmentMetrics}) or the revocation store work of
-     * issue 13. Shrinks as they get domain exceptions; never grows.
-     */
-    private static final Set<String> KNOWN_SERVICE_PROBLEMS = Set.of(
-            "dev.trent.manufacturer.ManufacturerCas",
-            "dev.trent.revocation.RevocationService",
-            "dev.trent.tls.SecureChannel");
-
-    private static final Set<String> PROBLEM_TYPES = Set.of("dev.trent.web.ProblemException",
-            "org.springframework.http.ProblemDetail");
 
     private static JavaClasses classes;
 
@@ -77,7 +58,6 @@ class ArchitectureTest {
                 .and().areNotAnnotatedWith(org.springframework.web.bind.annotation.ControllerAdvice.class)
                 .and().areNotAnnotatedWith(org.springframework.web.bind.annotation.RestControllerAdvice.class)
                 .and().doNotImplement(dev.trent.web.ProblemListener.class)
-                .and(are(not(belongToAnyOf(knownServiceProblems()))))
                 .should().dependOnClassesThat().haveFullyQualifiedName("dev.trent.web.ProblemException")
                 .orShould().dependOnClassesThat().haveFullyQualifiedName("org.springframework.http.ProblemDetail")
                 .because("services throw domain exceptions; web (ProblemHandler) and the controllers map them to "
@@ -90,23 +70,4 @@ class ArchitectureTest {
         slices().matching("dev.trent.(*)..").should().beFreeOfCycles().check(classes);
     }
 
-    @Test
-    void knownServiceProblemsStillBuildProblems() {
-        for (String name : KNOWN_SERVICE_PROBLEMS) {
-            assertThat(classes.stream().filter(c -> c.getName().equals(name) || c.getName().startsWith(name + "$"))
-                    .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
-                    .anyMatch(d -> PROBLEM_TYPES.contains(d.getTargetClass().getName())))
-                    .as("%s no longer builds problems: remove it from KNOWN_SERVICE_PROBLEMS", name).isTrue();
-        }
-    }
-
-    private static Class<?>[] knownServiceProblems() {
-        return KNOWN_SERVICE_PROBLEMS.stream().map(n -> {
-            try {
-                return Class.forName(n, false, ArchitectureTest.class.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new AssertionError(n + " is gone: remove it from KNOWN_SERVICE_PROBLEMS", e);
-            }
-        }).toArray(Class<?>[]::new);
-    }
 }

@@ -65,6 +65,9 @@ class ManufacturerCaValidationIT extends IntegrationTest {
     @Autowired
     private TlsServer tls;
 
+    @Autowired
+    private ManufacturerCas manufacturerCas;
+
     @TempDir
     Path dir;
 
@@ -265,6 +268,42 @@ class ManufacturerCaValidationIT extends IntegrationTest {
             }
             tls.refreshClientCaNames();
         }
+    }
+
+    /**
+     * The console registers and removes through the service, not the API: the CertificateRequest
+     * follows at once all the same, with no refresh in between (the service's event, acted on
+     * after the commit), and not a minute later.
+     */
+    @Test
+    void certificateRequestWhenACaIsRegisteredAndRemovedThroughTheServiceThenNamesItAtOnceAndThenNoMore()
+            throws Exception {
+        Openssl.assumeAvailable();
+        X500Name caName = name("Console Registered");
+        String cn = "CN = " + caName.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN)[0].getFirst().getValue();
+        Files.writeString(dir.resolve("root.pem"), Pem.certificate(root()));
+
+        ManufacturerCas.View view = manufacturerCas.register("console " + deviceId("k"),
+                Pem.encode("CERTIFICATE", selfSignedCa(caName, p256())), null, deviceId("k") + "-", null,
+                "api-key:0:console-test");
+        String named = acceptableClientCaNames();
+        manufacturerCas.remove(view.id(), "api-key:0:console-test");
+        String afterRemoval = acceptableClientCaNames();
+
+        assertThat(named).as("named once registered").contains(cn);
+        assertThat(afterRemoval).as("no longer named once removed").doesNotContain(cn);
+    }
+
+    /** The names {@code openssl s_client} prints of a TLS 1.2 CertificateRequest's certificate_authorities. */
+    private String acceptableClientCaNames() {
+        Openssl.Result r = Openssl.run(dir, "s_client", "-connect", "127.0.0.1:" + tls.port(), "-CAfile", "root.pem",
+                "-tls1_2");
+        String out = r.output();
+        int from = out.indexOf("Acceptable client certificate CA names");
+        int to = out.indexOf("Client Certificate Types", from);
+        assertThat(from).as(r.toString()).isNotNegative();
+        assertThat(to).as(r.toString()).isPositive();
+        return out.substring(from, to);
     }
 
     private void opensslHandshakes(String acmeCn) {
