@@ -9,17 +9,24 @@ package dev.trent.config;
 public final class LineLimit {
 
     private final int perSecond;
-    private long window = -1;
+    private final java.util.function.LongSupplier nanoTime;
+    private long window = Long.MIN_VALUE;
     private int lines;
     private long suppressed;
 
     public LineLimit(int perSecond) {
+        this(perSecond, System::nanoTime);
+    }
+
+    /** With its own time source in nanoseconds (a test moves it instead of sleeping). */
+    public LineLimit(int perSecond, java.util.function.LongSupplier nanoTime) {
         this.perSecond = perSecond;
+        this.nanoTime = nanoTime;
     }
 
     /** -1 when this second's lines are used up (the line is counted, not written), else how many were dropped before it. */
     public synchronized long admit() {
-        long second = System.nanoTime() / 1_000_000_000L;
+        long second = Math.floorDiv(nanoTime.getAsLong(), 1_000_000_000L);
         if (second != window) {
             window = second;
             lines = 0;
