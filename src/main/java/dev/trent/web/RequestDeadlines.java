@@ -132,7 +132,7 @@ class RequestDeadlines implements DisposableBean {
             inService.put(key, request.getCoyoteRequest());
             try {
                 getNext().invoke(request, response);
-                drainUnreadBody(request);
+                drainUnreadBody(request, response);
             } finally {
                 inService.remove(key);
             }
@@ -172,7 +172,8 @@ class RequestDeadlines implements DisposableBean {
      * a 12 KB body on {@code GET /openapi.yaml}). A longer body, or one that cannot be read, is
      * not swallowed: the connection closes after the answer, as it did for every unread body.
      */
-    static void drainUnreadBody(org.apache.catalina.connector.Request request) {
+    static void drainUnreadBody(org.apache.catalina.connector.Request request,
+            org.apache.catalina.connector.Response response) {
         Request coyote = request.getCoyoteRequest();
         if (coyote.isFinished() || request.isAsync()) {
             return;
@@ -193,7 +194,18 @@ class RequestDeadlines implements DisposableBean {
             }
         }
         if (!drained) {
-            // Tomcat must not swallow it outside the deadline: the connection closes after the answer.
+            // Tomcat must not swallow it outside the deadline: the connection closes after the
+            // answer. The answer is sent first, as Tomcat would frame it: disabling the swallow
+            // marks the request failed, which would turn an answer not yet sent into a 500.
+            try {
+                if (!response.isCommitted() && response.getCoyoteResponse().getContentLengthLong() < 0
+                        && !"HEAD".equals(request.getMethod())) {
+                    response.setContentLengthLong(response.getContentWritten());
+                }
+                response.flushBuffer();
+            } catch (IOException e) {
+                // the client is gone
+            }
             coyote.action(org.apache.coyote.ActionCode.DISABLE_SWALLOW_INPUT, null);
         }
     }

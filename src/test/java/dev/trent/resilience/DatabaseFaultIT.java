@@ -729,10 +729,24 @@ class DatabaseFaultIT {
             }
         }
 
+        /**
+         * kill -9 if still running, then waits (30 s at most) for its embedded PostgreSQL, which
+         * dies with the JVM but a moment later: until its processes are gone they write to the
+         * data directory, which the test's temporary directory cleanup would then fail to delete.
+         */
         @Override
         public void close() throws InterruptedException {
+            List<ProcessHandle> tree = process.descendants().toList(); // before they are reparented
             if (process.isAlive()) {
                 kill();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            for (ProcessHandle p : tree) {
+                try {
+                    p.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // gone already, or left to the next test's start (which stops a leftover postmaster)
+                }
             }
         }
     }
