@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
  * java bench/PeerLoad.java --make-csrs N --out csrs.txt [--threads 2]
  * java bench/PeerLoad.java --target trent|cfssl --url http://127.0.0.1:PORT --csrs csrs.txt
  *     [--tokens tokens.csv] [--cold-seconds 30] [--warmup W] [--count M] [--concurrency 16]
- *     [--max-seconds 300]
+ *     [--max-seconds 300] [--cpu-pids server=PID,postgres=PID]
  * </pre>
  *
  * The CSRs are made up front (keys and signatures cost the generator ~1 ms each with the JDK),
@@ -93,8 +93,52 @@ public final class PeerLoad {
             print(target, run("warm-up", target, client, base, csrs, tokens, cursor, available, warmup, maxSeconds,
                     concurrency));
         }
-        print(target, run("steady", target, client, base, csrs, tokens, cursor, available, count, maxSeconds,
-                concurrency));
+        Map<String, Long> before = cpu(o.getOrDefault("cpu-pids", ""));
+        Phase steady = run("steady", target, client, base, csrs, tokens, cursor, available, count, maxSeconds,
+                concurrency);
+        Map<String, Long> after = cpu(o.getOrDefault("cpu-pids", ""));
+        print(target, steady);
+        if (steady.ok() > 0) {
+            // CPU per certificate in the steady phase: each named process with its descendants
+            // (a PostgreSQL's backends), and this load generator; the throughput ratio of servers
+            // sharing the cores with their load generator hides what each server costs.
+            StringBuilder line = new StringBuilder("RESULT target=" + target + " phase=steady-cpu");
+            StringBuilder text = new StringBuilder("[" + target + "] steady CPU per certificate:");
+            for (String name : after.keySet()) {
+                double ms = (after.get(name) - before.getOrDefault(name, 0L)) / 1e6 / steady.ok();
+                line.append(String.format(Locale.ROOT, " %s_ms=%.3f", name, ms));
+                text.append(String.format(Locale.ROOT, " %s %.3f ms", name, ms));
+            }
+            System.out.println(text);
+            System.out.println(line);
+        }
+    }
+
+    /**
+     * CPU time so far, in nanoseconds, of each {@code name=pid} in {@code spec} (the process and
+     * its live descendants) and of this process ({@code client}).
+     */
+    static Map<String, Long> cpu(String spec) {
+        Map<String, Long> cpu = new TreeMap<>();
+        for (String entry : spec.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String[] kv = entry.split("=", 2);
+            long total = 0;
+            var root = ProcessHandle.of(Long.parseLong(kv[1].trim()));
+            if (root.isPresent()) {
+                total += cpuNanos(root.get());
+                total += root.get().descendants().mapToLong(PeerLoad::cpuNanos).sum();
+            }
+            cpu.put(kv[0].trim(), total);
+        }
+        cpu.put("client", cpuNanos(ProcessHandle.current()));
+        return cpu;
+    }
+
+    static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     static Phase run(String name, String target, HttpClient client, URI base, List<String> csrs, List<String> tokens,

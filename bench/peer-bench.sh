@@ -13,7 +13,8 @@
 #   cfssl: `cfssl serve` with a P-256 CA (cfssl gencert -initca) and a db-config for the same
 #          PostgreSQL, then the same load at /api/v1/cfssl/sign (no authentication: cfssl's
 #          cheapest path).
-# Prints per round and as medians: certificates/s and p99 for the cold and steady phases, and the
+# Prints per round and as medians: certificates/s and p99 for the cold and steady phases, the CPU
+# per certificate in the steady phase of each server, its PostgreSQL and the load generator, and the
 # ratios Trent/cfssl (issue 13's targets: steady >= 1.5, cold >= 1.0, Trent's steady p99 < 50 ms).
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000), BENCH_COUNT (10000),
@@ -68,6 +69,7 @@ as_pg "$PGBIN/initdb -D $TMP/pg -A trust -U postgres" > "$OUT/initdb.log"
 as_pg "$PGBIN/pg_ctl -D $TMP/pg -l $TMP/pg/server.log -o \"-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 \
     -c max_connections=200 -c fsync=on -c synchronous_commit=on\" -w start" > /dev/null
 PSQL="psql -q -h 127.0.0.1 -p $PGPORT -U postgres"
+pg_pid() { head -1 "$TMP/pg/postmaster.pid"; }
 log "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT (fsync=on, synchronous_commit=on)"
 
 # ---- the same CSRs for every run: a fresh key per request ----
@@ -141,6 +143,7 @@ run_trent() {
     log "trent ($variant) round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
     java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
         --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
+        --cpu-pids "server=${TRENT_PIDS[-1]},postgres=$(pg_pid)" \
         | sed -u "s/target=trent /target=trent:$variant /" | tee -a "$OUT/result.txt"
     stop_trents
     TRENT_PIDS=()
@@ -165,7 +168,8 @@ run_cfssl() {
     done
     log "cfssl round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start"
     java bench/PeerLoad.java --target cfssl --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" \
-        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" | tee -a "$OUT/result.txt"
+        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
+        --cpu-pids "server=$CFSSL_PID,postgres=$(pg_pid)" | tee -a "$OUT/result.txt"
     local stored
     stored=$($PSQL -At -d "$db" -c "select count(*) from certificates")
     log "cfssl round $round: $stored certificates in its certdb"
@@ -233,4 +237,11 @@ for v in variants:
             p99 = statistics.median(float(r["p99_ms"]) for r in runs(v, phase))
             print(f"median {phase}: {v} {t:.1f}/s, cfssl {c:.1f}/s, ratio (median of per-round ratios) "
                   f"{statistics.median(ratios[phase]):.2f}; trent p99 {p99:.1f} ms")
+for target in variants + ["cfssl"]:
+    cpu = runs(target, "steady-cpu")
+    if cpu:
+        med = {k: statistics.median(float(r[k]) for r in cpu) for k in ("server_ms", "postgres_ms", "client_ms")}
+        print(f"steady CPU per certificate, median: {target}: server {med['server_ms']:.3f} ms, its PostgreSQL "
+              f"{med['postgres_ms']:.3f} ms (together {med['server_ms'] + med['postgres_ms']:.3f}), "
+              f"load generator {med['client_ms']:.3f} ms")
 PY
