@@ -26,13 +26,12 @@ final class EnrollmentProblems {
     }
 
     /**
-     * 401 when no certificate was presented (the challenge names the EST realm; the credential
-     * is the TLS client certificate), 403 when the one presented is not accepted.
+     * 401 {@code client-certificate-required}: no certificate was presented (the challenge names
+     * the EST realm; the credential is the TLS client certificate). A certificate presented but
+     * not accepted is a 403 ({@link DomainException#forbidden}).
      */
-    static DomainException clientCertificate(String code, String title, String detail) {
-        if (code.equals("client-certificate-required")) {
-            return DomainException.unauthenticated(code, title, detail, "Basic realm=\"trent-est\"");
-        }
-        return DomainException.forbidden(code, title, detail);
+    static DomainException clientCertificateRequired(String detail) {
+        return DomainException.unauthenticated("client-certificate-required", "Client certificate required", detail,
+                "Basic realm=\"trent-est\"");
     }
 }

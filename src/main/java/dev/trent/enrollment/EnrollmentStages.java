@@ -240,7 +240,7 @@ final class EnrollmentStages {
         @Override
         public void apply(Enrollment e) {
             if (e.presented == null || e.presented.length == 0) {
-                throw EnrollmentProblems.clientCertificate("client-certificate-required", "Client certificate required",
+                throw EnrollmentProblems.clientCertificateRequired(
                         "Renewal is authenticated by the current certificate: present it in the TLS handshake.");
             }
             java.security.cert.X509Certificate leaf = e.presented[0];
@@ -250,10 +250,10 @@ final class EnrollmentStages {
                 String serial = dev.trent.pki.SerialNumbers.toHex(leaf.getSerialNumber());
                 certificates.lock(serial);
                 current = certificates.bySerial(serial).filter(c -> java.util.Arrays.equals(c.der(), der))
-                        .orElseThrow(() -> EnrollmentProblems.clientCertificate("client-certificate-invalid",
+                        .orElseThrow(() -> DomainException.forbidden("client-certificate-invalid",
                                 "Client certificate not accepted", "The client certificate was not issued by this CA."));
             } catch (java.security.cert.CertificateEncodingException x) {
-                throw EnrollmentProblems.clientCertificate("client-certificate-invalid",
+                throw DomainException.forbidden("client-certificate-invalid",
                         "Client certificate not accepted", "The client certificate cannot be read.");
             }
             EnrollmentService.credentialAccepted(current.deviceId());
@@ -267,7 +267,7 @@ final class EnrollmentStages {
 
     /** The current certificate's profile is not configured here: not renewed (client-certificate-invalid). */
     static RuntimeException renewalProfileMissing(Enrollment e) {
-        return EnrollmentProblems.clientCertificate("client-certificate-invalid", "Client certificate not accepted",
+        return DomainException.forbidden("client-certificate-invalid", "Client certificate not accepted",
                 "Certificates of profile '" + e.current.profile() + "' are not renewed here.");
     }
 
@@ -282,12 +282,12 @@ final class EnrollmentStages {
             Certificate current = e.current;
             CertificateProfile profile = e.profile;
             if (current.status() == CertificateStatus.REVOKED) {
-                throw EnrollmentProblems.clientCertificate("client-certificate-revoked", "Client certificate revoked",
+                throw DomainException.forbidden("client-certificate-revoked", "Client certificate revoked",
                         "The client certificate is revoked (or on hold); it cannot renew.");
             }
             java.time.Duration grace = properties.profiles().get(profile.name()).renewalGrace();
             if (clock.instant().isAfter(current.notAfter().plus(grace))) {
-                throw EnrollmentProblems.clientCertificate("client-certificate-expired", "Client certificate expired",
+                throw DomainException.forbidden("client-certificate-expired", "Client certificate expired",
                         "The client certificate expired at " + current.notAfter() + (grace.isZero()
                                 ? "; profile '" + profile.name() + "' allows no renewal after expiry."
                                 : ", longer ago than profile '" + profile.name() + "' allows (" + grace + ")."));

@@ -29,6 +29,8 @@ public final class Asn1Times {
             .withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter GENERALIZED_TIME = DateTimeFormatter
             .ofPattern("uuuuMMddHHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final java.util.regex.Pattern UTC_FORM = java.util.regex.Pattern.compile("[0-9]{12}Z");
+    private static final java.util.regex.Pattern GENERALIZED_FORM = java.util.regex.Pattern.compile("[0-9]{14}Z");
     private static final DateTimeFormatter PARSE_GENERALIZED = DateTimeFormatter.ofPattern("uuuuMMddHHmmss",
             Locale.ROOT);
 
@@ -70,7 +72,7 @@ public final class Asn1Times {
         } else {
             throw new IllegalArgumentException("not a UTCTime or GeneralizedTime");
         }
-        if (!text.matches(utc ? "[0-9]{12}Z" : "[0-9]{14}Z")) {
+        if (!(utc ? UTC_FORM : GENERALIZED_FORM).matcher(text).matches()) {
             throw new IllegalArgumentException("not in RFC 5280's form (" + (utc ? "YYMMDDHHMMSSZ" : "YYYYMMDDHHMMSSZ")
                     + ")");
         }

@@ -42,7 +42,7 @@ class ClientErrorFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         boolean ocsp = Problems.isOcspPath(request.getRequestURI());
-        ProblemException refused = ocsp ? refuseOcsp(request) : refuse(request);
+        ProblemException refused = refuse(request, ocsp);
         if (refused != null) {
             write(request, response, refused);
             return;
@@ -68,22 +68,17 @@ class ClientErrorFilter extends OncePerRequestFilter {
     }
 
     /**
-     * An OCSP URL with a path parameter: no OCSP request has one (base64 has no ';'), and Spring
-     * would fail to decode a broken %-escape in it before any of Trent's code ran (a 500).
+     * Why the request is refused before anything parses it, or null. Under {@code /ocsp} only a
+     * path parameter: no OCSP request has one (base64 has no ';'), and Spring would fail to decode
+     * a broken %-escape in it before any of Trent's code ran (a 500).
      */
-    private static ProblemException refuseOcsp(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        return uri != null && uri.indexOf(';') >= 0 ? noPathParameters() : null;
-    }
-
-    private static ProblemException noPathParameters() {
-        return ProblemException.invalidRequest("Trent's URLs take no path parameters (';').");
-    }
-
-    private static ProblemException refuse(HttpServletRequest request) {
+    private static ProblemException refuse(HttpServletRequest request, boolean ocsp) {
         String uri = request.getRequestURI();
         if (uri != null && uri.indexOf(';') >= 0) {
-            return noPathParameters();
+            return ProblemException.invalidRequest("Trent's URLs take no path parameters (';').");
+        }
+        if (ocsp) {
+            return null;
         }
         if (uri != null && uri.toLowerCase(Locale.ROOT).contains("%2f")) {
             return ProblemException.notFound("No such resource (an encoded slash, %2F, is only meaningful in an "
