@@ -207,6 +207,12 @@ class ClientErrorsIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select count(*) from api_key where revoked_at is null", Integer.class))
                 .as("the bootstrap key (id 1) is still active").isPositive();
         assertProblem(send("GET", "/api/v1/audit?limit=+5", "", AUTH), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/certificates?page=0x1", "", AUTH), 400, "invalid-request");
+        assertProblem(send("GET", "/api/v1/audit?beforeSeq=1.0", "", AUTH), 400, "invalid-request");
+        // Empty values: a defaulted number takes its default, an optional one is absent.
+        assertThat(send("GET", "/api/v1/certificates?page=&size=", "", AUTH).status()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/audit?beforeSeq=&limit=", "", AUTH).status()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/audit?beforeSeq=5&limit=5", "", AUTH).status()).isEqualTo(200);
     }
 
     @Test
