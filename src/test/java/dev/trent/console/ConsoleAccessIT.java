@@ -1,0 +1,365 @@
+package dev.trent.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.trent.support.MovableClock;
+import dev.trent.support.TrentApp;
+import dev.trent.support.TrentClient;
+import dev.trent.pki.Pem;
+
+/**
+ * The console's login, sessions and roles over plain HTTP (the browser adds nothing to these
+ * rules; ConsoleIT drives the pages in chromium): a login without its CSRF token, the session id
+ * changing at login, the idle and absolute limits reached by moving Trent's clock (never by
+ * sleeping), and an OPERATOR refused every ADMIN page and form. One application with a clock of
+ * its own; tests that move it only move it forward.
+ */
+class ConsoleAccessIT {
+
+    static final String ADMIN_KEY = "trent_ak_console-access-admin-0123456789abcdefgh";
+
+    @TempDir
+    static Path dir;
+
+    private static final MovableClock clock = new MovableClock();
+    private static TrentApp app;
+
+    @BeforeAll
+    static void start() {
+        app = TrentApp.start(Map.of("trent.data-dir", dir.resolve("data").toString(),
+                "trent.bootstrap-admin-token", ADMIN_KEY,
+                // As behind a TLS-terminating proxy on this host (ConsoleIT does the same): the
+                // console refuses a login in clear text otherwise.
+                "trent.tls.client-cert-header", "X-Client-Cert",
+                "trent.tls.trusted-proxies", "127.0.0.1,::1"), clock);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    /** A client with its own cookie jar, which follows no redirect (each answer is asserted). */
+    static final class Visitor {
+
+        private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        private static final Pattern CSRF = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"");
+
+        final Map<String, String> cookies = new LinkedHashMap<>();
+        /** Every JSESSIONID value the server has set, in order. */
+        final List<String> sessionIds = new ArrayList<>();
+        /** The form token of the last page that had one. */
+        String csrf;
+
+        HttpResponse<String> send(String method, String path, String form) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + path))
+                    .timeout(Duration.ofSeconds(30));
+            if (!cookies.isEmpty()) {
+                b.header("Cookie", cookies.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                        .collect(Collectors.joining("; ")));
+            }
+            if (form != null) {
+                b.header("Content-Type", "application/x-www-form-urlencoded");
+            }
+            b.method(method, form == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(form));
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            for (String c : r.headers().allValues("Set-Cookie")) {
+                String pair = c.substring(0, c.indexOf(';') < 0 ? c.length() : c.indexOf(';'));
+                String name = pair.substring(0, pair.indexOf('='));
+                String value = pair.substring(pair.indexOf('=') + 1);
+                if (value.isEmpty() || c.contains("Max-Age=0")) {
+                    cookies.remove(name);
+                } else {
+                    cookies.put(name, value);
+                    if ("JSESSIONID".equals(name)) {
+                        sessionIds.add(value);
+                    }
+                }
+            }
+            Matcher m = CSRF.matcher(r.body());
+            if (m.find()) {
+                csrf = m.group(1);
+            }
+            return r;
+        }
+
+        HttpResponse<String> get(String path) throws Exception {
+            return send("GET", path, null);
+        }
+
+        /** A form POST with the current CSRF token appended. */
+        HttpResponse<String> post(String path, String form) throws Exception {
+            return send("POST", path, (form.isEmpty() ? "" : form + "&") + "_csrf=" + enc(csrf));
+        }
+
+        String session() {
+            return cookies.get("JSESSIONID");
+        }
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    static String location(HttpResponse<?> r) {
+        return URI.create(r.headers().firstValue("Location").orElseThrow()).getPath()
+                + (URI.create(r.headers().firstValue("Location").orElseThrow()).getQuery() == null ? ""
+                        : "?" + URI.create(r.headers().firstValue("Location").orElseThrow()).getQuery());
+    }
+
+    /** Logs in as a browser would: the login page (CSRF cookie and token), then the form. */
+    static Visitor login(Visitor v, String key) throws Exception {
+        assertThat(v.get("/console/login").statusCode()).isEqualTo(200);
+        HttpResponse<String> r = v.post("/console/login", "apiKey=" + enc(key));
+        assertThat(r.statusCode()).isEqualTo(302);
+        assertThat(location(r)).isEqualTo("/console/");
+        return v;
+    }
+
+    /** What a request with only this session id (and a CSRF cookie) gets at the overview: 200, or where it is sent. */
+    static String overviewWith(String sessionId) throws Exception {
+        Visitor other = new Visitor();
+        other.cookies.put("JSESSIONID", sessionId);
+        HttpResponse<String> r = other.get("/console/");
+        return r.statusCode() == 200 ? "200" : r.statusCode() + " " + location(r);
+    }
+
+    static String apiKey(String role) {
+        TrentClient.Response r = app.client().postJson("/api/v1/api-keys", ADMIN_KEY,
+                Map.of("name", role.toLowerCase(java.util.Locale.ROOT) + "-" + UUID.randomUUID().toString()
+                        .substring(0, 8), "role", role));
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("key").asText();
+    }
+
+    static int logins() {
+        return app.jdbc().queryForObject("select count(*) from audit_event where action = 'console.login'",
+                Integer.class);
+    }
+
+    @Test
+    void loginWhenCsrfTokenMissingThen403AndNotLoggedIn() throws Exception {
+        int before = logins();
+        Visitor v = new Visitor();
+        assertThat(v.get("/console/login").statusCode()).isEqualTo(200);
+        assertThat(v.cookies).containsKey(ConsoleSecurityConfiguration.CSRF_COOKIE);
+
+        HttpResponse<String> withoutToken = v.send("POST", "/console/login", "apiKey=" + enc(ADMIN_KEY));
+        Visitor bare = new Visitor();
+        HttpResponse<String> withoutCookieOrToken = bare.send("POST", "/console/login", "apiKey=" + enc(ADMIN_KEY));
+        HttpResponse<String> withAnotherToken = v.send("POST", "/console/login", "apiKey=" + enc(ADMIN_KEY)
+                + "&_csrf=forged");
+
+        for (HttpResponse<String> r : List.of(withoutToken, withoutCookieOrToken, withAnotherToken)) {
+            assertThat(r.statusCode()).isEqualTo(403);
+            assertThat(r.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("JSESSIONID="));
+        }
+        assertThat(v.session()).isNull();
+        HttpResponse<String> overview = v.get("/console/");
+        assertThat(overview.statusCode()).isEqualTo(302);
+        assertThat(location(overview)).isEqualTo("/console/login");
+        assertThat(logins()).as("no console.login audited").isEqualTo(before);
+    }
+
+    @Test
+    void loginWhenASessionExistedThenItsIdChangesAndTheOldIdIsNotLoggedIn() throws Exception {
+        // The fixation attack: someone holds a live session id (here their own AUDITOR login) and
+        // plants it in the victim's browser before the victim logs in.
+        Visitor attacker = login(new Visitor(), apiKey("AUDITOR"));
+        String planted = attacker.session();
+        assertThat(overviewWith(planted)).isEqualTo("200");
+        Visitor victim = new Visitor();
+        victim.cookies.put("JSESSIONID", planted);
+
+        login(victim, ADMIN_KEY);
+
+        assertThat(victim.session()).isNotNull().isNotEqualTo(planted);
+        assertThat(victim.get("/console/api-keys").statusCode()).as("the new id is the ADMIN's").isEqualTo(200);
+        assertThat(overviewWith(planted)).as("the planted id is logged in as nobody").isEqualTo("302 /console/login");
+        assertThat(attacker.get("/console/api-keys").statusCode()).isEqualTo(302);
+    }
+
+    @Test
+    void loginWhenFreshThenEverySessionIdBeforeTheLastIsNotLoggedIn() throws Exception {
+        Visitor v = login(new Visitor(), ADMIN_KEY);
+
+        // The login starts a session before it checks the key, and changes its id once it has.
+        List<String> ids = v.sessionIds.stream().distinct().toList();
+        assertThat(ids).as("the id the login started with, then the one it ended with").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(ids).last().isEqualTo(v.session());
+        assertThat(overviewWith(v.session())).isEqualTo("200");
+        for (String earlier : ids.subList(0, ids.size() - 1)) {
+            assertThat(overviewWith(earlier)).as(earlier).isEqualTo("302 /console/login");
+        }
+    }
+
+    @Test
+    void sessionWhenUnusedForTheIdleTimeoutThenEndsButUseKeepsItAlive() throws Exception {
+        Visitor v = login(new Visitor(), ADMIN_KEY);
+        Duration idle = Duration.ofMinutes(15);
+
+        clock.advance(idle.minusSeconds(30));
+        assertThat(v.get("/console/").statusCode()).isEqualTo(200);
+        clock.advance(idle.minusSeconds(30));
+        assertThat(v.get("/console/").statusCode()).as("29 minutes after the login, 14.5 after its last use")
+                .isEqualTo(200);
+
+        clock.advance(idle);
+        HttpResponse<String> idleOut = v.get("/console/");
+
+        assertThat(idleOut.statusCode()).isEqualTo(302);
+        assertThat(location(idleOut)).isEqualTo("/console/login?expired");
+        HttpResponse<String> again = v.get("/console/");
+        assertThat(location(again)).as("the session is gone, not only refused once").isEqualTo("/console/login");
+        assertThat(v.get("/console/login?expired").body()).contains("Your session has ended");
+    }
+
+    @Test
+    void sessionWhenKeptBusyThenEndsAtTheAbsoluteTimeoutAfterItsLogin() throws Exception {
+        Visitor v = login(new Visitor(), ADMIN_KEY);
+        Instant loginAt = clock.instant();
+        Instant end = loginAt.plus(Duration.ofHours(8));
+
+        while (clock.instant().plus(Duration.ofMinutes(10)).isBefore(end)) {
+            clock.advance(Duration.ofMinutes(10));
+            assertThat(v.get("/console/").statusCode()).as(clock.instant().toString()).isEqualTo(200);
+        }
+        clock.advance(Duration.between(clock.instant(), end));
+        HttpResponse<String> over = v.get("/console/");
+
+        assertThat(over.statusCode()).isEqualTo(302);
+        assertThat(location(over)).isEqualTo("/console/login?expired");
+        assertThat(location(v.get("/console/"))).isEqualTo("/console/login");
+    }
+
+    /** A fingerprint of what the ADMIN-only forms change, and of their audit events. */
+    static String adminState() {
+        return app.jdbc().queryForObject("select concat_ws(' | ', "
+                + "(select string_agg(id || ':' || name || ':' || role || ':' || coalesce(revoked_at::text, '-'), ',' "
+                + "  order by id) from api_key), "
+                + "(select string_agg(id || ':' || state, ',' order by id) from issuer), "
+                + "(select string_agg(id || ':' || name, ',' order by id) from manufacturer_ca), "
+                + "(select string_agg(id || ':' || url, ',' order by id) from webhook_endpoint), "
+                + "(select count(*) from audit_event where action similar to "
+                + "'(api-key|webhook|manufacturer-ca|issuer)[.]%'))", String.class);
+    }
+
+    static String manufacturerCaPem() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair keys = g.generateKeyPair();
+        X500Name name = new X500Name("CN=Console Access Test Device Root CA,O=Test");
+        Instant now = Instant.now();
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name,
+                new BigInteger(64, new java.security.SecureRandom()).setBit(0), Date.from(now.minus(Duration.ofDays(1))),
+                Date.from(now.plus(Duration.ofDays(3650))), name, keys.getPublic());
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        return Pem.certificates(List.of(new JcaX509CertificateConverter().getCertificate(
+                b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())))));
+    }
+
+    /**
+     * Each ADMIN form as an OPERATOR (with a valid CSRF token): 403 and nothing changes; then the
+     * same form as an ADMIN does what it says, so the refusal was the role's and not a bad form.
+     */
+    @Test
+    void operatorWhenAdminPagesOrFormsThen403AndNothingChanges() throws Exception {
+        Visitor operator = login(new Visitor(), apiKey("OPERATOR"));
+        Visitor admin = login(new Visitor(), ADMIN_KEY);
+        assertThat(operator.get("/console/tokens").statusCode()).isEqualTo(200);
+        assertThat(admin.get("/console/").statusCode()).isEqualTo(200);
+        String activeIssuer = app.jdbc().queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        String activeLabel = app.jdbc().queryForObject("select coalesce(key_label, 'none') from issuer where id = ?",
+                String.class, activeIssuer);
+
+        for (String page : List.of("/console/api-keys", "/console/webhooks", "/console/webhooks/1")) {
+            assertThat(operator.get(page).statusCode()).as(page).isEqualTo(403);
+        }
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String pem = manufacturerCaPem();
+        Map<String, String> creates = new LinkedHashMap<>();
+        creates.put("/console/api-keys", "name=forged-" + suffix + "&role=ADMIN");
+        creates.put("/console/webhooks", "url=" + enc("http://127.0.0.1:9/forged-" + suffix)
+                + "&eventTypes=certificate.revoked");
+        creates.put("/console/manufacturer-cas", "name=forged-" + suffix + "&certificatePem=" + enc(pem)
+                + "&profile=device&deviceIdPrefix=forged-" + suffix + "-");
+        creates.put("/console/issuers/rotate", "keyLabel=" + enc(activeLabel) + "&allowNewRoot=yes");
+
+        for (Map.Entry<String, String> form : creates.entrySet()) {
+            String before = adminState();
+            HttpResponse<String> r = operator.post(form.getKey(), form.getValue());
+            assertThat(r.statusCode()).as(form.getKey()).isEqualTo(403);
+            assertThat(r.body()).as(form.getKey()).contains("id=\"denied\"");
+            assertThat(adminState()).as(form.getKey()).isEqualTo(before);
+        }
+
+        // The same creations as the ADMIN (the rotation to the active key changes nothing anyway).
+        for (String path : List.of("/console/api-keys", "/console/webhooks", "/console/manufacturer-cas")) {
+            String before = adminState();
+            HttpResponse<String> r = admin.post(path, creates.get(path));
+            assertThat(r.statusCode()).as(path + ": " + r.body()).isIn(200, 302);
+            assertThat(adminState()).as(path).isNotEqualTo(before);
+        }
+        long keyId = app.jdbc().queryForObject("select id from api_key where name = ?", Long.class, "forged-" + suffix);
+        long hookId = app.jdbc().queryForObject("select id from webhook_endpoint where url = ?", Long.class,
+                "http://127.0.0.1:9/forged-" + suffix);
+        long caId = app.jdbc().queryForObject("select id from manufacturer_ca where name = ?", Long.class,
+                "forged-" + suffix);
+        assertThat(operator.get("/console/webhooks/" + hookId).statusCode()).isEqualTo(403);
+
+        List<String> removals = List.of("/console/api-keys/" + keyId + "/revoke", "/console/webhooks/" + hookId
+                + "/delete", "/console/manufacturer-cas/" + caId + "/remove");
+        for (String path : removals) {
+            String before = adminState();
+            assertThat(operator.post(path, "").statusCode()).as(path).isEqualTo(403);
+            assertThat(adminState()).as(path).isEqualTo(before);
+        }
+        for (String path : removals) {
+            String before = adminState();
+            assertThat(admin.post(path, "").statusCode()).as(path).isEqualTo(302);
+            assertThat(adminState()).as(path).isNotEqualTo(before);
+        }
+        assertThat(app.jdbc().queryForObject("select id from issuer where state = 'ACTIVE'", String.class))
+                .isEqualTo(activeIssuer);
+    }
+}
