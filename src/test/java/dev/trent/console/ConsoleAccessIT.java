@@ -361,4 +361,43 @@ class ConsoleAccessIT {
         assertThat(app.jdbc().queryForObject("select id from issuer where state = 'ACTIVE'", String.class))
                 .isEqualTo(activeIssuer);
     }
+
+    /** A connection with the database owner's rights (as AuditChainIT opens), triggers switched off. */
+    static java.sql.Connection owner() throws java.sql.SQLException {
+        com.zaxxer.hikari.HikariDataSource ds = (com.zaxxer.hikari.HikariDataSource) app.context()
+                .getBean(javax.sql.DataSource.class);
+        java.sql.Connection c = java.sql.DriverManager.getConnection(ds.getJdbcUrl().replaceAll("\\?.*$", ""),
+                ds.getUsername(), ds.getPassword());
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("set session_replication_role = replica");
+        }
+        return c;
+    }
+
+    @Test
+    void auditWhenAnEventWasEditedInPostgresThenTheVerificationNamesTheFirstBrokenLink() throws Exception {
+        Visitor auditor = login(new Visitor(), apiKey("AUDITOR"));
+        assertThat(auditor.get("/console/audit?verify=1").body()).contains("The chain holds");
+        Map<String, Object> victim = app.jdbc().queryForMap("select ch.seq, e.id, e.details::text as details "
+                + "from audit_event e join audit_chain ch on ch.event_id = e.id where e.action = 'api-key.created' "
+                + "order by e.id limit 1");
+        try (java.sql.Connection db = owner(); java.sql.PreparedStatement edit = db.prepareStatement(
+                "update audit_event set details = ?::jsonb where id = ?")) {
+            edit.setString(1, "{\"role\": \"AUDITOR\", \"edited\": true}");
+            edit.setLong(2, (Long) victim.get("id"));
+            assertThat(edit.executeUpdate()).isEqualTo(1);
+            try {
+                HttpResponse<String> page = auditor.get("/console/audit?verify=1");
+
+                assertThat(page.statusCode()).isEqualTo(200);
+                assertThat(page.body().replaceAll("\\s+", " ")).contains("The chain is broken.",
+                        "First broken link: entry <strong>" + victim.get("seq") + "</strong>",
+                        "(event <span>" + victim.get("id") + "</span>)", "does not match its hash");
+            } finally {
+                edit.setString(1, (String) victim.get("details"));
+                assertThat(edit.executeUpdate()).isEqualTo(1);
+            }
+        }
+        assertThat(auditor.get("/console/audit?verify=1").body()).as("restored").contains("The chain holds");
+    }
 }
