@@ -400,4 +400,52 @@ class ConsoleAccessIT {
         }
         assertThat(auditor.get("/console/audit?verify=1").body()).as("restored").contains("The chain holds");
     }
+
+    /** The serials a certificate search lists, in order. */
+    static List<String> serials(Visitor v, String query) throws Exception {
+        HttpResponse<String> r = v.get("/console/certificates?" + query);
+        assertThat(r.statusCode()).as(query).isEqualTo(200);
+        Matcher m = Pattern.compile("<a class=\"serial mono\" href=\"[^\"]*\">([0-9a-fA-F]+)</a>").matcher(r.body());
+        List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    static String enroll(String device) {
+        TrentClient c = app.client();
+        TrentClient.Response r = c.enroll(c.token(ADMIN_KEY, device, "device", null), "application/x-pem-file",
+                dev.trent.support.TestCsrs.ecP256(device).pem().getBytes(StandardCharsets.US_ASCII), "application/json");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.json().get("serial").asText();
+    }
+
+    @Test
+    void searchWhenFilteredByEachFieldThenOnlyTheMatchingCertificatesNewestFirst() throws Exception {
+        String prefix = "search-" + UUID.randomUUID().toString().substring(0, 8);
+        String a = enroll(prefix + "-a");
+        String b = enroll(prefix + "-b");
+        String other = enroll("elsewhere-" + prefix);
+        assertThat(app.client().postJson("/api/v1/certificates/" + b + "/revoke", ADMIN_KEY,
+                Map.of("reason", "superseded")).status()).isEqualTo(200);
+        String issuer = app.jdbc().queryForObject("select issuer_id from certificate where serial = ?", String.class, a);
+        String tls = app.jdbc().queryForObject("select serial from certificate where profile = 'tls-server' and "
+                + "status = 'ISSUED' order by id desc limit 1", String.class);
+        long newest = app.jdbc().queryForObject("select id from certificate where serial = ?", Long.class, b);
+        Visitor v = login(new Visitor(), apiKey("AUDITOR"));
+
+        assertThat(serials(v, "deviceId=" + prefix)).as("a prefix, newest first").containsExactly(b, a);
+        assertThat(serials(v, "deviceId=" + prefix + "&status=REVOKED")).containsExactly(b);
+        assertThat(serials(v, "deviceId=" + prefix + "&status=issued")).containsExactly(a);
+        assertThat(serials(v, "deviceId=" + prefix + "&profile=device&issuer=" + issuer)).containsExactly(b, a);
+        assertThat(serials(v, "deviceId=" + prefix + "&profile=tls-server")).isEmpty();
+        assertThat(serials(v, "deviceId=" + prefix + "&issuer=" + "0".repeat(40))).isEmpty();
+        assertThat(serials(v, "deviceId=" + prefix + "&before=" + newest)).as("the page after b").containsExactly(a);
+        // Device certificates live a year; Trent's own HTTPS certificate 30 days (by Trent's clock).
+        String inSixtyDays = clock.instant().plus(Duration.ofDays(60)).toString();
+        assertThat(serials(v, "profile=tls-server&expiringBefore=" + inSixtyDays)).contains(tls);
+        assertThat(serials(v, "deviceId=" + prefix + "&expiringBefore=" + inSixtyDays)).isEmpty();
+        assertThat(serials(v, "deviceId=elsewhere-" + prefix)).containsExactly(other);
+    }
 }
