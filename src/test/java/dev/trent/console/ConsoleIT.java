@@ -103,6 +103,21 @@ class ConsoleIT {
             assertThat(b.text("#by-profile")).contains("device");
             assertThat(b.text("#signer")).isEqualTo("UP");
             assertThat(b.text("#issuers")).contains("ACTIVE");
+            assertThat(Long.parseLong(b.text("#expiring-7"))).isEqualTo(expiringWithin(7));
+            assertThat(Long.parseLong(b.text("#expiring-30"))).as("Trent's own HTTPS certificate lives 30 days")
+                    .isEqualTo(expiringWithin(30)).isPositive();
+            var issuerRow = b.all("#issuers tbody tr").get(0).findElements(org.openqa.selenium.By.tagName("td"));
+            String activeIssuer = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+            assertThat(issuerRow.get(0).getText()).contains(activeIssuer);
+            assertThat(jdbc.queryForObject("select count(*) from crl where issuer_id = ? and crl_number = ?",
+                    Integer.class, activeIssuer, Long.parseLong(issuerRow.get(2).getText()))).as("its CRL number")
+                    .isEqualTo(1);
+            assertThat(issuerRow.get(3).getText()).as("the CRL's age").endsWith(" min");
+            assertThat(issuerRow.get(4).getText()).as("its next update").matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+            java.util.List<Long> seqs = b.all("#events tbody tr td:first-child").stream()
+                    .map(e -> Long.parseLong(e.getText())).toList();
+            assertThat(seqs).as("the latest audit events, newest first").isNotEmpty()
+                    .isSortedAccordingTo(java.util.Comparator.reverseOrder());
             assertThat(b.all("svg.chart rect.issued")).hasSize(OverviewController.CHART_DAYS);
             assertThat(b.text("header")).contains("bootstrap-admin", "ADMIN");
             b.screenshot(DOCS.resolve("console-overview.png"));
@@ -117,6 +132,12 @@ class ConsoleIT {
             assertThat(old.statusCode()).as("the old session no longer works").isEqualTo(302);
             assertThat(old.headers().firstValue("Location").orElseThrow()).endsWith("/console/login");
         }
+    }
+
+    /** Valid certificates that expire within {@code days} days, as PostgreSQL counts them now. */
+    long expiringWithin(int days) {
+        return jdbc.queryForObject("select count(*) from certificate where status = 'ISSUED' and not_after >= now() "
+                + "and not_after < now() + make_interval(days => ?)", Long.class, days);
     }
 
     /** A request with the given session cookie, whatever the browser now holds. */
