@@ -448,4 +448,73 @@ class ConsoleAccessIT {
         assertThat(serials(v, "deviceId=" + prefix + "&expiringBefore=" + inSixtyDays)).isEmpty();
         assertThat(serials(v, "deviceId=elsewhere-" + prefix)).containsExactly(other);
     }
+
+    @Test
+    void tokenWhenAnOperatorCreatesOneThenItIsShownOnceAuditedAndEnrollsTheDevice() throws Exception {
+        Visitor operator = login(new Visitor(), apiKey("OPERATOR"));
+        assertThat(operator.get("/console/tokens").statusCode()).isEqualTo(200);
+        String device = "single-" + UUID.randomUUID().toString().substring(0, 8);
+
+        HttpResponse<String> r = operator.post("/console/tokens", "deviceId=" + device + "&profile=device&ttlHours=2");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Cache-Control")).hasValueSatisfying(c -> assertThat(c).contains("no-store"));
+        Matcher m = Pattern.compile("<pre id=\"token\">(trent_et_[^<]+)</pre>").matcher(r.body());
+        assertThat(m.find()).as(r.body()).isTrue();
+        assertThat(app.jdbc().queryForObject("select actor from audit_event where action = 'enrollment-token.created' "
+                + "and subject = ?", String.class, device)).startsWith("api-key:").contains(":operator-");
+        TrentClient.Response enrolled = app.client().enroll(m.group(1), "application/x-pem-file",
+                dev.trent.support.TestCsrs.ecP256(device).pem().getBytes(StandardCharsets.US_ASCII), "application/json");
+        assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
+        assertThat(enrolled.json().get("deviceId").asText()).isEqualTo(device);
+    }
+
+    @Test
+    void bulkWhenByProfileThenTheDryRunCountsTheWholeProfileAndRevokesNothing() throws Exception {
+        enroll("bulk-profile-" + UUID.randomUUID().toString().substring(0, 8));
+        String countIssued = "select count(*) from certificate where profile = 'device' and status = 'ISSUED'";
+        long issued = app.jdbc().queryForObject(countIssued, Long.class);
+        Visitor operator = login(new Visitor(), apiKey("OPERATOR"));
+        assertThat(operator.get("/console/revoke/bulk").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> preview = operator.post("/console/revoke/bulk/preview",
+                "by=profile&value=device&reason=superseded");
+
+        assertThat(preview.statusCode()).isEqualTo(200);
+        assertThat(preview.body()).contains("<strong id=\"count\">" + issued + "</strong>");
+        assertThat(app.jdbc().queryForObject(countIssued, Long.class)).as("a dry run revokes nothing").isEqualTo(issued);
+    }
+
+    @Test
+    void issuersWhenAnAdminRotatesToAPreparedKeyThenItIsActiveAndTheRotationAuditedAsTheAdmin() throws Exception {
+        // The key ceremony, as docs/ca.md describes it: a key and CSR in Trent's keystore, signed by
+        // the root, imported with its chain.
+        Path ca = dir.resolve("data").resolve("ca");
+        String label = "next-" + UUID.randomUUID().toString().substring(0, 8);
+        Path work = java.nio.file.Files.createDirectories(dir.resolve(label));
+        String keystore = ca.resolve("intermediate.p12").toString();
+        dev.trent.support.CaCommand.run("csr", "--out", work.toString(), "--subject", "CN=Next Issuing CA " + label
+                + ",O=Trent", "--key-label", label, "--keystore", keystore);
+        dev.trent.support.CaCommand.run("sign", "--root-keystore", ca.resolve("root.p12").toString(),
+                "--root-password-file", ca.resolve("root.p12.pass").toString(), "--csr",
+                work.resolve("intermediate.csr").toString(), "--out", work.resolve(label + ".pem").toString());
+        dev.trent.support.CaCommand.run("import", "--cert", work.resolve(label + ".pem").toString(), "--chain",
+                ca.resolve("root.pem").toString(), "--key-label", label, "--keystore", keystore);
+        String before = app.jdbc().queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        Visitor admin = login(new Visitor(), ADMIN_KEY);
+        assertThat(admin.get("/console/issuers").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> r = admin.post("/console/issuers/rotate", "keyLabel=" + label);
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(302);
+        assertThat(location(r)).isEqualTo("/console/issuers");
+        String after = app.jdbc().queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+        assertThat(after).isNotEqualTo(before);
+        assertThat(app.jdbc().queryForObject("select state from issuer where id = ?", String.class, before))
+                .isEqualTo("RETIRED");
+        assertThat(admin.get("/console/issuers").body()).contains("Issuer " + after + " is now active; " + before
+                + " is retired");
+        assertThat(app.jdbc().queryForObject("select actor from audit_event where action = 'issuer.activated' "
+                + "order by id desc limit 1", String.class)).isEqualTo("api-key:1:bootstrap-admin");
+    }
 }
