@@ -2,9 +2,18 @@ package dev.trent.issuance;
 
 import java.io.IOException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERBitString;
+import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -18,13 +27,16 @@ import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.TBSCertificate;
+import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.operator.ContentSigner;
 
 import dev.trent.ca.Issuer;
@@ -41,8 +53,53 @@ import dev.trent.profile.KeyUsageName;
  * basicConstraints CA:false, key usage and EKU from the profile, SKI, AKI, a CRL distribution
  * point, an AIA with OCSP and caIssuers as the profile asks, and SANs only when the token granted
  * DNS names.
+ *
+ * <p>The TBSCertificate is assembled with Bouncy Castle's {@link V3TBSCertificateGenerator} from
+ * parts that are the same for every certificate of an issuer (its name, the AKI, CDP and AIA
+ * extensions), made once per {@link Issuer} instance: Bouncy Castle's
+ * {@code X509v3CertificateBuilder} re-encoded them, built a whole certificate around a stand-in
+ * signature and encoded the TBS twice per issuance (about 12% of an enrollment's request-thread
+ * samples in a JFR profile). {@code CertificateFactoryTest} pins the DER, byte for byte, to what
+ * that builder produces.
  */
 public final class CertificateFactory {
+
+    /** The TBSCertificate to sign and its DER encoding (the encoding of exactly that structure). */
+    public record Tbs(TBSCertificate structure, byte[] der) {
+    }
+
+    /** What every certificate of one issuer carries the same: made once per issuer instance. */
+    private record IssuerParts(X500Name name, Extension authorityKeyId, Extension crlDistributionPoint,
+            Extension aiaOcsp, Extension aiaCaIssuers, Extension aiaBoth) {
+
+        static IssuerParts of(Issuer issuer) {
+            X509Certificate cert = issuer.certificate();
+            GeneralName ocsp = new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString());
+            GeneralName caIssuers = new GeneralName(GeneralName.uniformResourceIdentifier,
+                    issuer.caIssuersUrl().toString());
+            AccessDescription ocspAccess = new AccessDescription(AccessDescription.id_ad_ocsp, ocsp);
+            AccessDescription caIssuersAccess = new AccessDescription(AccessDescription.id_ad_caIssuers, caIssuers);
+            DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
+                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
+            return new IssuerParts(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()),
+                    extension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(KeyIds.subjectKeyId(cert))),
+                    extension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp})),
+                    extension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(ocspAccess)),
+                    extension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(caIssuersAccess)),
+                    extension(Extension.authorityInfoAccess, false,
+                            new AuthorityInformationAccess(new AccessDescription[] {ocspAccess, caIssuersAccess})));
+        }
+
+        /** The AIA for these pointers; null when neither is asked for (no AIA then). */
+        Extension aia(boolean withOcsp, boolean withCaIssuers) {
+            return withOcsp ? (withCaIssuers ? aiaBoth : aiaOcsp) : (withCaIssuers ? aiaCaIssuers : null);
+        }
+    }
+
+    /** Weak keys compare by identity: an issuer refreshed by the registry is a new instance, with new parts. */
+    private static final Cache<Issuer, IssuerParts> ISSUER_PARTS = Caffeine.newBuilder().weakKeys().build();
+
+    private static final Extension NOT_A_CA = extension(Extension.basicConstraints, true, new BasicConstraints(false));
 
     private CertificateFactory() {
     }
@@ -51,59 +108,45 @@ public final class CertificateFactory {
         return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, deviceId).build();
     }
 
+    /** Builds and signs {@code t} with its issuer's signer, as issuance does (tests and size bounds). */
     public static X509CertificateHolder sign(CertificateTemplate t) {
-        return build(builder(t), t.issuer(), "certificate " + t.serial().toString(16));
+        ContentSigner signer = t.issuer().signer().contentSigner();
+        return signTbs(tbs(t, signer.getAlgorithmIdentifier()), signer, "certificate " + t.serial().toString(16));
     }
 
     /**
-     * The DER of the TBSCertificate that {@code t} becomes when signed with an algorithm
-     * {@code algorithm}: what is hashed into the reservation and then signed, byte for byte
-     * ({@link #signTbs}). Nothing is signed here.
+     * The TBSCertificate that {@code t} becomes when signed with an algorithm {@code algorithm}:
+     * what is hashed into the reservation and then signed, byte for byte ({@link #signTbs}).
+     * Nothing is signed here.
      */
-    static byte[] tbs(CertificateTemplate t, AlgorithmIdentifier algorithm) {
-        return tbsOf(builder(t), algorithm, "certificate " + t.serial().toString(16));
-    }
-
-    /** The TBSCertificate DER {@code b} builds for a signature algorithm {@code algorithm}; nothing signed. */
-    private static byte[] tbsOf(X509v3CertificateBuilder b, AlgorithmIdentifier algorithm, String what) {
-        ContentSigner standIn = new ContentSigner() {
-            @Override
-            public AlgorithmIdentifier getAlgorithmIdentifier() {
-                return algorithm;
+    static Tbs tbs(CertificateTemplate t, AlgorithmIdentifier algorithm) {
+        IssuerParts issuer = parts(t.issuer());
+        List<Extension> extensions = endEntity(issuer, t.publicKey(), keyUsageBits(t), extendedKeyUsage(t));
+        if (!t.dnsNames().isEmpty()) {
+            GeneralName[] names = new GeneralName[t.dnsNames().size()];
+            for (int n = 0; n < names.length; n++) {
+                names[n] = new GeneralName(GeneralName.dNSName, t.dnsNames().get(n));
             }
-
-            @Override
-            public java.io.OutputStream getOutputStream() {
-                return java.io.OutputStream.nullOutputStream();
-            }
-
-            @Override
-            public byte[] getSignature() {
-                return new byte[0];
-            }
-        };
-        try {
-            return b.build(standIn).toASN1Structure().getTBSCertificate()
-                    .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode " + what, e);
+            extensions.add(extension(Extension.subjectAlternativeName, false, new GeneralNames(names)));
         }
+        addStatusPointers(extensions, issuer, t.profile().ocspUrl(), t.profile().caIssuersUrl());
+        return assemble(issuer, t.serial(), t.deviceId(), t.publicKey(), t.notBefore(), t.notAfter(), algorithm,
+                extensions);
     }
 
     /**
      * Signs exactly {@code tbs} (from {@link #tbs}, with {@code signer}'s algorithm) and
      * assembles the certificate; a signer that fails while signing issues nothing.
      */
-    static X509CertificateHolder signTbs(byte[] tbs, ContentSigner signer, String what) {
+    static X509CertificateHolder signTbs(Tbs tbs, ContentSigner signer, String what) {
         try {
             try (java.io.OutputStream out = signer.getOutputStream()) {
-                out.write(tbs);
+                out.write(tbs.der());
             }
             byte[] signature = signer.getSignature();
             return new X509CertificateHolder(org.bouncycastle.asn1.x509.Certificate.getInstance(
-                    new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
-                        org.bouncycastle.asn1.x509.TBSCertificate.getInstance(tbs), signer.getAlgorithmIdentifier(),
-                        new org.bouncycastle.asn1.DERBitString(signature)})));
+                    new DERSequence(new ASN1Encodable[] {tbs.structure(), signer.getAlgorithmIdentifier(),
+                        new DERBitString(signature)})));
         } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
             throw new SigningException("the CA key could not sign " + what, e);
         } catch (IOException e) {
@@ -127,12 +170,10 @@ public final class CertificateFactory {
      * algorithm and a signature of the largest size {@code issuerKey} produces (an ECDSA
      * signature's DER length varies by a few bytes), assembled without signing.
      */
-    static int maxDerBytes(byte[] tbs, AlgorithmIdentifier algorithm, java.security.PublicKey issuerKey) {
+    static int maxDerBytes(Tbs tbs, AlgorithmIdentifier algorithm, java.security.PublicKey issuerKey) {
         try {
-            return new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
-                org.bouncycastle.asn1.x509.TBSCertificate.getInstance(tbs), algorithm,
-                new org.bouncycastle.asn1.DERBitString(new byte[maxSignatureBytes(issuerKey)])})
-                    .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER).length;
+            return new DERSequence(new ASN1Encodable[] {tbs.structure(), algorithm,
+                new DERBitString(new byte[maxSignatureBytes(issuerKey)])}).getEncoded(ASN1Encoding.DER).length;
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode a certificate", e);
         }
@@ -156,93 +197,18 @@ public final class CertificateFactory {
         return 64; // Ed25519 (RFC 8410)
     }
 
-    private static X509v3CertificateBuilder builder(CertificateTemplate t) {
-        Issuer issuer = t.issuer();
-        try {
-            X509v3CertificateBuilder b = endEntity(issuer, t.serial(), t.deviceId(), t.publicKey(), t.notBefore(),
-                    t.notAfter(), keyUsageBits(t), extendedKeyUsage(t));
-            if (!t.dnsNames().isEmpty()) {
-                GeneralName[] names = t.dnsNames().stream()
-                        .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new);
-                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
-            }
-            addStatusPointers(b, issuer, t.profile().ocspUrl(), t.profile().caIssuersUrl());
-            return b;
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build certificate " + t.serial().toString(16), e);
-        }
-    }
-
     /**
      * The TBS of a delegated OCSP responder certificate, for {@link #signTbs}; see
      * {@code IssuanceService.issueOcspResponder}.
      */
-    static byte[] ocspResponderTbs(Issuer issuer, java.math.BigInteger serial, String name,
-            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore,
-            java.time.Instant notAfter, AlgorithmIdentifier algorithm) {
-        try {
-            X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
-                    KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
-            b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
-                    org.bouncycastle.asn1.DERNull.INSTANCE);
-            return tbsOf(b, algorithm, "the OCSP responder certificate");
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build the OCSP responder certificate", e);
-        }
-    }
-
-    /**
-     * What every end-entity certificate Trent signs starts with: the issuer's name, the
-     * validity, CN = {@code name}, basicConstraints CA:false (critical), keyUsage (critical),
-     * extendedKeyUsage, subjectKeyIdentifier and authorityKeyIdentifier.
-     */
-    private static X509v3CertificateBuilder endEntity(Issuer issuer, java.math.BigInteger serial, String name,
-            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, java.time.Instant notBefore, java.time.Instant notAfter,
-            int keyUsage, ExtendedKeyUsage extendedKeyUsage) throws IOException, java.security.GeneralSecurityException {
-        X509Certificate issuerCert = issuer.certificate();
-        X509v3CertificateBuilder b = new X509v3CertificateBuilder(
-                org.bouncycastle.asn1.x500.X500Name.getInstance(issuerCert.getSubjectX500Principal().getEncoded()),
-                serial, Asn1Times.time(notBefore), Asn1Times.time(notAfter), subject(name), key);
-        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
-        b.addExtension(Extension.extendedKeyUsage, false, extendedKeyUsage);
-        b.addExtension(Extension.subjectKeyIdentifier, false, new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
-        b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(KeyIds.subjectKeyId(issuerCert)));
-        return b;
-    }
-
-    /**
-     * Where relying parties learn the certificate's status and issuer: the issuer's CRL
-     * distribution point always, and in the AIA the OCSP responder and the issuer certificate's
-     * URL when asked for (no AIA when neither is).
-     */
-    private static void addStatusPointers(X509v3CertificateBuilder b, Issuer issuer, boolean ocsp, boolean caIssuers)
-            throws IOException {
-        DistributionPoint cdp = new DistributionPoint(new DistributionPointName(new GeneralNames(
-                new GeneralName(GeneralName.uniformResourceIdentifier, issuer.crlUrl().toString()))), null, null);
-        b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {cdp}));
-        List<AccessDescription> access = new java.util.ArrayList<>(2);
-        if (ocsp) {
-            access.add(new AccessDescription(AccessDescription.id_ad_ocsp,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.ocspUrl().toString())));
-        }
-        if (caIssuers) {
-            access.add(new AccessDescription(AccessDescription.id_ad_caIssuers,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, issuer.caIssuersUrl().toString())));
-        }
-        if (!access.isEmpty()) {
-            b.addExtension(Extension.authorityInfoAccess, false,
-                    new AuthorityInformationAccess(access.toArray(AccessDescription[]::new)));
-        }
-    }
-
-    /** Signs with the issuer's key; a signer that fails while signing (a keystore or HSM fault) issues nothing. */
-    private static X509CertificateHolder build(X509v3CertificateBuilder b, Issuer issuer, String what) {
-        try {
-            return b.build(issuer.signer().contentSigner());
-        } catch (org.bouncycastle.operator.RuntimeOperatorException e) {
-            throw new SigningException("the CA key could not sign " + what, e);
-        }
+    static Tbs ocspResponderTbs(Issuer issuer, java.math.BigInteger serial, String name, SubjectPublicKeyInfo key,
+            java.time.Instant notBefore, java.time.Instant notAfter, AlgorithmIdentifier algorithm) {
+        IssuerParts parts = parts(issuer);
+        List<Extension> extensions = endEntity(parts, key, KeyUsage.digitalSignature,
+                new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
+        extensions.add(extension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
+                org.bouncycastle.asn1.DERNull.INSTANCE));
+        return assemble(parts, serial, name, key, notBefore, notAfter, algorithm, extensions);
     }
 
     /**
@@ -251,24 +217,86 @@ public final class CertificateFactory {
      * first name, keyUsage digitalSignature (critical), EKU serverAuth, SANs with the DNS names
      * and IP addresses, SKI, AKI, and the CDP and AIA every certificate of this issuer carries.
      */
-    static byte[] tlsServerTbs(Issuer issuer, java.math.BigInteger serial, String name,
-            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key, List<String> dnsNames, List<String> ipAddresses,
-            java.time.Instant notBefore, java.time.Instant notAfter, AlgorithmIdentifier algorithm) {
+    static Tbs tlsServerTbs(Issuer issuer, java.math.BigInteger serial, String name, SubjectPublicKeyInfo key,
+            List<String> dnsNames, List<String> ipAddresses, java.time.Instant notBefore, java.time.Instant notAfter,
+            AlgorithmIdentifier algorithm) {
+        IssuerParts parts = parts(issuer);
+        List<Extension> extensions = endEntity(parts, key, KeyUsage.digitalSignature,
+                new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+        List<GeneralName> names = new ArrayList<>();
+        for (String d : dnsNames) {
+            names.add(new GeneralName(GeneralName.dNSName, d));
+        }
+        for (String ip : ipAddresses) {
+            names.add(new GeneralName(GeneralName.iPAddress, ip));
+        }
+        extensions.add(extension(Extension.subjectAlternativeName, false,
+                new GeneralNames(names.toArray(GeneralName[]::new))));
+        addStatusPointers(extensions, parts, true, true);
+        return assemble(parts, serial, name, key, notBefore, notAfter, algorithm, extensions);
+    }
+
+    private static IssuerParts parts(Issuer issuer) {
+        return ISSUER_PARTS.get(issuer, IssuerParts::of);
+    }
+
+    /**
+     * The extensions every end-entity certificate Trent signs starts with: basicConstraints
+     * CA:false (critical), keyUsage (critical), extendedKeyUsage, subjectKeyIdentifier and
+     * authorityKeyIdentifier, in this order.
+     */
+    private static List<Extension> endEntity(IssuerParts issuer, SubjectPublicKeyInfo key, int keyUsage,
+            ExtendedKeyUsage extendedKeyUsage) {
+        List<Extension> extensions = new ArrayList<>(9);
+        extensions.add(NOT_A_CA);
+        extensions.add(extension(Extension.keyUsage, true, new KeyUsage(keyUsage)));
+        extensions.add(extension(Extension.extendedKeyUsage, false, extendedKeyUsage));
+        extensions.add(extension(Extension.subjectKeyIdentifier, false,
+                new SubjectKeyIdentifier(KeyIds.method1(key))));
+        extensions.add(issuer.authorityKeyId());
+        return extensions;
+    }
+
+    /**
+     * Where relying parties learn the certificate's status and issuer: the issuer's CRL
+     * distribution point always, and in the AIA the OCSP responder and the issuer certificate's
+     * URL when asked for (no AIA when neither is).
+     */
+    private static void addStatusPointers(List<Extension> extensions, IssuerParts issuer, boolean ocsp,
+            boolean caIssuers) {
+        extensions.add(issuer.crlDistributionPoint());
+        Extension aia = issuer.aia(ocsp, caIssuers);
+        if (aia != null) {
+            extensions.add(aia);
+        }
+    }
+
+    /** The TBSCertificate (v3) with the issuer's name, the validity, CN = {@code name}, and the extensions. */
+    private static Tbs assemble(IssuerParts issuer, java.math.BigInteger serial, String name, SubjectPublicKeyInfo key,
+            java.time.Instant notBefore, java.time.Instant notAfter, AlgorithmIdentifier algorithm,
+            List<Extension> extensions) {
+        V3TBSCertificateGenerator g = new V3TBSCertificateGenerator();
+        g.setSerialNumber(new ASN1Integer(serial));
+        g.setSignature(algorithm);
+        g.setIssuer(issuer.name());
+        g.setStartDate(Asn1Times.time(notBefore));
+        g.setEndDate(Asn1Times.time(notAfter));
+        g.setSubject(subject(name));
+        g.setSubjectPublicKeyInfo(key);
+        g.setExtensions(new Extensions(extensions.toArray(Extension[]::new)));
+        TBSCertificate tbs = g.generateTBSCertificate();
         try {
-            X509v3CertificateBuilder b = endEntity(issuer, serial, name, key, notBefore, notAfter,
-                    KeyUsage.digitalSignature, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-            List<GeneralName> names = new java.util.ArrayList<>();
-            for (String d : dnsNames) {
-                names.add(new GeneralName(GeneralName.dNSName, d));
-            }
-            for (String ip : ipAddresses) {
-                names.add(new GeneralName(GeneralName.iPAddress, ip));
-            }
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
-            addStatusPointers(b, issuer, true, true);
-            return tbsOf(b, algorithm, "the TLS server certificate");
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build the TLS server certificate", e);
+            return new Tbs(tbs, tbs.getEncoded(ASN1Encoding.DER));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode certificate " + serial.toString(16), e);
+        }
+    }
+
+    private static Extension extension(ASN1ObjectIdentifier oid, boolean critical, ASN1Encodable value) {
+        try {
+            return new Extension(oid, critical, value.toASN1Primitive().getEncoded(ASN1Encoding.DER));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode extension " + oid, e);
         }
     }
 

@@ -40,7 +40,7 @@ final class Issuance {
     private String recordDeviceId;
     private Instant notBefore;
     private Instant notAfter;
-    private byte[] tbs;
+    private CertificateFactory.Tbs tbs;
     private Instant issuedAt;
     private long reservationId = -1;
     private X509CertificateHolder holder;
@@ -100,10 +100,15 @@ final class Issuance {
 
     /** The exact TBSCertificate DER: linted, hashed into the reservation, signed. */
     public byte[] tbs() {
+        return tbs.der();
+    }
+
+    /** The TBSCertificate whose encoding {@link #tbs()} is. */
+    CertificateFactory.Tbs built() {
         return tbs;
     }
 
-    void tbs(byte[] tbs) {
+    void tbs(CertificateFactory.Tbs tbs) {
         this.tbs = tbs;
     }
 

@@ -101,7 +101,7 @@ final class IssuanceStages {
             if (profile == null || profile.maxDerBytes() <= 0) {
                 return;
             }
-            int size = CertificateFactory.maxDerBytes(i.tbs(), i.signer().getAlgorithmIdentifier(),
+            int size = CertificateFactory.maxDerBytes(i.built(), i.signer().getAlgorithmIdentifier(),
                     i.issuer().certificate().getPublicKey());
             if (size > profile.maxDerBytes()) {
                 throw DomainException.invalid("certificate-too-large", "Certificate too large", "The certificate "
@@ -183,7 +183,7 @@ final class IssuanceStages {
                 case TLS_SERVER -> "the TLS server certificate";
                 case OCSP_RESPONDER -> "the OCSP responder certificate";
             };
-            org.bouncycastle.cert.X509CertificateHolder holder = CertificateFactory.signTbs(i.tbs(), i.signer(), what);
+            org.bouncycastle.cert.X509CertificateHolder holder = CertificateFactory.signTbs(i.built(), i.signer(), what);
             try {
                 i.signed(holder, holder.getEncoded());
             } catch (IOException e) {

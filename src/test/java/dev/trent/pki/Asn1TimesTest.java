@@ -44,6 +44,11 @@ class Asn1TimesTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Asn1Times.instant(new Time(new ASN1GeneralizedTime("20501203225107.5Z"))))
                 .isInstanceOf(IllegalArgumentException.class);
+        // Dates and times that do not exist are refused, not moved to a neighbouring one.
+        assertThatThrownBy(() -> Asn1Times.instant(new Time(new ASN1UTCTime("260230120000Z"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a valid date");
+        assertThatThrownBy(() -> Asn1Times.instant(new Time(new ASN1GeneralizedTime("20501203240000Z"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a valid date");
         assertThatThrownBy(() -> Asn1Times.time(Instant.parse("1949-12-31T23:59:59Z")))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -1,0 +1,68 @@
+package dev.trent.inventory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.ConnectionCallback;
+
+import dev.trent.support.IntegrationTest;
+
+/**
+ * The certificate table's indexes: each one is paid for on every issuance (a reservation insert
+ * and the signed DER's update touch them all), so the table keeps exactly those its lookups need,
+ * and those lookups use them (plans with a table scan as the planner's last resort).
+ */
+class CertificateIndexesIT extends IntegrationTest {
+
+    @Test
+    void certificateTableWhenMigratedThenNoIndexRepeatsAnother() {
+        List<String> indexes = jdbc.queryForList("select indexname from pg_indexes where tablename = 'certificate' "
+                + "order by indexname", String.class);
+
+        assertThat(indexes).doesNotContain("certificate_device_idx", "certificate_issuer_id_serial_key");
+        assertThat(indexes).containsExactlyInAnyOrder("certificate_pkey", "certificate_serial_key",
+                "certificate_device_prefix_idx", "certificate_not_after_idx", "certificate_public_key_idx",
+                "certificate_revoked_idx", "certificate_token_uq", "certificate_renewed_from_idx",
+                "certificate_pending_reserved_idx", "certificate_status_id_idx", "certificate_profile_id_idx",
+                "certificate_issuer_id_idx", "certificate_created_at_idx", "certificate_revoked_at_idx");
+    }
+
+    @Test
+    void lookupsWhenByDeviceOrBySerialThenAnIndexServesThem() {
+        assertThat(plan("select id from certificate where device_id = ?", "sensor-1"))
+                .contains("certificate_device_prefix_idx");
+        assertThat(plan("select id from certificate where device_id like ? escape '\\'", "sensor-%"))
+                .contains("certificate_device_prefix_idx");
+        // A lookup by issuer and serial: the serial's unique index finds the one row (the issuer is
+        // checked on it); on a table as small as this one the planner may walk the issuer's index.
+        assertThat(plan("select status, issuer_id from certificate where serial = ?", "1f"))
+                .contains("certificate_serial_key");
+    }
+
+    /** The plan PostgreSQL picks for a query when a table scan is its last resort. */
+    private String plan(String sql, Object... args) {
+        return jdbc.execute((ConnectionCallback<String>) c -> {
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("set enable_seqscan = off");
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("explain " + sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setObject(i + 1, args[i]);
+                }
+                StringBuilder out = new StringBuilder();
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.append(rs.getString(1)).append('\n');
+                    }
+                }
+                return out.toString();
+            } finally {
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute("reset enable_seqscan");
+                }
+            }
+        });
+    }
+}
