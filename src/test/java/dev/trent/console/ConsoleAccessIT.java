@@ -64,7 +64,8 @@ class ConsoleAccessIT {
                 "trent.bootstrap-admin-token", ADMIN_KEY,
                 // As behind a TLS-terminating proxy on this host that forwards no client
                 // certificate: the console refuses a login in clear text otherwise.
-                "trent.tls.trusted-proxies", "127.0.0.1,::1"), clock);
+                "trent.tls.trusted-proxies", "127.0.0.1,::1",
+                "trent.audit.failure-burst", "3"), clock);
     }
 
     @AfterAll
@@ -516,5 +517,58 @@ class ConsoleAccessIT {
                 + " is retired");
         assertThat(app.jdbc().queryForObject("select actor from audit_event where action = 'issuer.activated' "
                 + "order by id desc limit 1", String.class)).isEqualTo("api-key:1:bootstrap-admin");
+    }
+
+    @Test
+    void loginWhenKeyWrongAfterWrongKeysOnTheApiThenTheSameFailureBurst() throws Exception {
+        String bursts = "select count(*) from audit_event where action = 'auth.failure-burst' "
+                + "and details->>'credential' = 'api-key'";
+        long before = app.jdbc().queryForObject(bursts, Long.class);
+        for (int i = 0; i < 2; i++) {
+            assertThat(app.client().get("/api/v1/certificates", "trent_ak_wrong-api-key-" + i, null).status())
+                    .isEqualTo(401);
+        }
+        assertThat(app.jdbc().queryForObject(bursts, Long.class)).as("two failures: no burst yet").isEqualTo(before);
+        Visitor v = new Visitor();
+        v.get("/console/login");
+
+        HttpResponse<String> r = v.post("/console/login", "apiKey=trent_ak_wrong-console-key");
+
+        assertThat(location(r)).isEqualTo("/console/login?error");
+        assertThat(location(v.get("/console/"))).as("not logged in").isEqualTo("/console/login");
+        assertThat(app.jdbc().queryForObject(bursts, Long.class)).as("the console's failure is the third")
+                .isEqualTo(before + 1);
+    }
+
+    @Test
+    void auditWhenMoreEventsThanAPageThenOlderPagesFollowWithoutOverlap() throws Exception {
+        String key = apiKey("OPERATOR");
+        String keyId = UUID.randomUUID().toString().substring(0, 8);
+        TrentClient c = app.client();
+        for (int i = 0; i < AuditPageController.PAGE_SIZE + 2; i++) {
+            c.token(key, "paged-" + keyId + "-" + i, "device", null);
+        }
+        // Chained now (the pages list chained events), as ConsoleIT's audit test does.
+        assertThat(c.postJson("/api/v1/audit/checkpoint", ADMIN_KEY, Map.of()).status()).isIn(200, 201);
+        String operatorActor = app.jdbc().queryForObject("select actor from audit_event where action = "
+                + "'enrollment-token.created' and subject = ?", String.class, "paged-" + keyId + "-0");
+        Visitor v = login(new Visitor(), apiKey("AUDITOR"));
+        Pattern row = Pattern.compile("<td class=\"mono\">(paged-" + keyId + "-\\d+)</td>");
+
+        HttpResponse<String> first = v.get("/console/audit?action=enrollment-token.created&actor=" + enc(operatorActor));
+        Matcher older = Pattern.compile("id=\"older\" href=\"([^\"]+)\"").matcher(first.body());
+        assertThat(older.find()).as("a link to the older page").isTrue();
+        HttpResponse<String> second = v.get(older.group(1).replace("&amp;", "&"));
+
+        List<String> seen = new java.util.ArrayList<>();
+        for (HttpResponse<String> page : List.of(first, second)) {
+            Matcher m = row.matcher(page.body());
+            while (m.find()) {
+                seen.add(m.group(1));
+            }
+        }
+        assertThat(seen).hasSize(AuditPageController.PAGE_SIZE + 2).doesNotHaveDuplicates();
+        assertThat(seen.get(0)).as("newest first").isEqualTo("paged-" + keyId + "-" + (AuditPageController.PAGE_SIZE + 1));
+        assertThat(second.body()).doesNotContain("id=\"older\"");
     }
 }
