@@ -571,4 +571,28 @@ class ConsoleAccessIT {
         assertThat(seen.get(0)).as("newest first").isEqualTo("paged-" + keyId + "-" + (AuditPageController.PAGE_SIZE + 1));
         assertThat(second.body()).doesNotContain("id=\"older\"");
     }
+
+    @Test
+    void certificateWhenDownloadedThenDerIsTheStoredCertificateAndPemCarriesItsChain() throws Exception {
+        String serial = enroll("download-" + UUID.randomUUID().toString().substring(0, 8));
+        byte[] stored = app.jdbc().queryForObject("select der from certificate where serial = ?", byte[].class, serial);
+        Visitor v = login(new Visitor(), apiKey("AUDITOR"));
+
+        HttpResponse<byte[]> der = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:"
+                + app.port() + "/console/certificates/" + serial + "/der")).header("Cookie", "JSESSIONID=" + v.session())
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<String> pem = v.get("/console/certificates/" + serial + "/pem");
+
+        assertThat(der.statusCode()).isEqualTo(200);
+        assertThat(der.headers().firstValue("Content-Type")).hasValue("application/pkix-cert");
+        assertThat(der.headers().firstValue("Content-Disposition").orElseThrow()).startsWith("attachment")
+                .contains(serial + ".cer");
+        assertThat(der.body()).isEqualTo(stored);
+        assertThat(pem.statusCode()).isEqualTo(200);
+        List<? extends java.security.cert.Certificate> chain = java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificates(new java.io.ByteArrayInputStream(pem.body().getBytes(StandardCharsets.US_ASCII)))
+                .stream().toList();
+        assertThat(chain).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(chain.get(0).getEncoded()).isEqualTo(stored);
+    }
 }
