@@ -315,6 +315,15 @@ class ConsoleAccessIT {
         for (String page : List.of("/console/api-keys", "/console/webhooks", "/console/webhooks/1")) {
             assertThat(operator.get(page).statusCode()).as(page).isEqualTo(403);
         }
+        // The pages an OPERATOR may read show no ADMIN form or link (the ADMIN's do).
+        for (String page : List.of("/console/", "/console/issuers", "/console/manufacturer-cas")) {
+            HttpResponse<String> shown = operator.get(page);
+            assertThat(shown.statusCode()).as(page).isEqualTo(200);
+            assertThat(shown.body()).as(page).doesNotContain("/console/api-keys", "/console/webhooks",
+                    "/console/issuers/rotate", "action=\"/console/manufacturer-cas\"");
+        }
+        assertThat(admin.get("/console/issuers").body()).contains("/console/issuers/rotate", "/console/api-keys");
+        assertThat(admin.get("/console/manufacturer-cas").body()).contains("action=\"/console/manufacturer-cas\"");
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String pem = manufacturerCaPem();
         Map<String, String> creates = new LinkedHashMap<>();
