@@ -132,9 +132,42 @@ public final class PeerLoad {
                 total += root.get().descendants().mapToLong(PeerLoad::cpuNanos).sum();
             }
             cpu.put(kv[0].trim(), total);
+            long jit = jitNanos(Long.parseLong(kv[1].trim()));
+            if (jit > 0) {
+                cpu.put(kv[0].trim() + "_jit", jit);
+            }
         }
         cpu.put("client", cpuNanos(ProcessHandle.current()));
         return cpu;
+    }
+
+    /**
+     * CPU time so far of a JVM's JIT compiler threads (Linux: the tasks named "C1 CompilerThre..."
+     * and "C2 CompilerThre..." in /proc; 0 for any other process). Part of the process's CPU,
+     * shown on its own: the compilations that still run in a phase compete with its requests for
+     * the cores. A compiler thread that exits within the phase takes its time with it (HotSpot
+     * starts and stops them as the queue grows and shrinks), so this is a lower bound.
+     */
+    static long jitNanos(long pid) {
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        if (tasks == null) {
+            return 0;
+        }
+        long ticks = 0;
+        for (java.io.File task : tasks) {
+            try {
+                String comm = Files.readString(task.toPath().resolve("comm")).trim();
+                if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
+                    continue;
+                }
+                String stat = Files.readString(task.toPath().resolve("stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            } catch (IOException | RuntimeException e) {
+                // the thread ended meanwhile
+            }
+        }
+        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
     static long cpuNanos(ProcessHandle p) {

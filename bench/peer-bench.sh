@@ -25,6 +25,9 @@
 #   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
 #   aot        the same with an AOT cache (JDK 25, JEP 483/514/515: classes loaded and linked, method
 #              profiles) made by a training run of BENCH_AOT_TRAIN (5000) enrollments beforehand;
+#   c1         the jar on the default java with -XX:TieredStopAtLevel=1 (C1 only: compiled code at
+#              once and no C2 compilations competing with requests for the cores, at a lower peak);
+#   opts       the jar on the default java with BENCH_TRENT_OPTS (JVM options, space-separated);
 # BENCH_JAVA25 (the first /usr/lib/jvm/*25*/bin/java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,7 +106,9 @@ trent_variant() {
         base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
-        *) echo "unknown Trent variant $1 (jar, base, extracted, aot)" >&2; exit 2 ;;
+        c1) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:TieredStopAtLevel=1) ;;
+        opts) TRENT_JAVA=java; VARIANT_JAR=$JAR; read -r -a VARIANT_OPTS <<< "${BENCH_TRENT_OPTS:?the opts variant needs BENCH_TRENT_OPTS}" ;;
+        *) echo "unknown Trent variant $1 (jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
     esac
 }
 
@@ -240,8 +245,10 @@ for v in variants:
 for target in variants + ["cfssl"]:
     cpu = runs(target, "steady-cpu")
     if cpu:
-        med = {k: statistics.median(float(r[k]) for r in cpu) for k in ("server_ms", "postgres_ms", "client_ms")}
-        print(f"steady CPU per certificate, median: {target}: server {med['server_ms']:.3f} ms, its PostgreSQL "
+        med = {k: statistics.median(float(r.get(k, 0)) for r in cpu)
+               for k in ("server_ms", "server_jit_ms", "postgres_ms", "client_ms")}
+        jit = f" (of which JIT compiler threads {med['server_jit_ms']:.3f})" if med["server_jit_ms"] else ""
+        print(f"steady CPU per certificate, median: {target}: server {med['server_ms']:.3f} ms{jit}, its PostgreSQL "
               f"{med['postgres_ms']:.3f} ms (together {med['server_ms'] + med['postgres_ms']:.3f}), "
               f"load generator {med['client_ms']:.3f} ms")
 PY
