@@ -8,7 +8,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * {@code trent.console.*}: the operator console's sessions.
  *
- * @param idleTimeout     a session unused this long ends (the servlet session's inactivity limit)
+ * @param idleTimeout     a session unused this long ends (by the injected Clock; see
+ *                        ConsoleSecurityConfiguration.SessionLimits)
  * @param absoluteTimeout a session ends this long after its login, however busy
  * @param maxSessions     at most this many sessions at once (Tomcat's maxActiveSessions); a
  *                        login beyond it is refused until one ends

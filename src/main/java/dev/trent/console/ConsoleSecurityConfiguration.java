@@ -49,6 +49,14 @@ import jakarta.servlet.http.HttpSession;
 class ConsoleSecurityConfiguration {
 
     static final String LOGIN_AT = ConsoleSecurityConfiguration.class.getName() + ".loginAt";
+    static final String LAST_USED = ConsoleSecurityConfiguration.class.getName() + ".lastUsed";
+
+    /**
+     * How much longer than {@code trent.console.idle-timeout} the servlet container keeps an
+     * unused session: {@link SessionLimits} ends it by the injected Clock; the container's own
+     * (wall-clock) inactivity limit only frees the memory of sessions nobody comes back to.
+     */
+    static final java.time.Duration CONTAINER_GRACE = java.time.Duration.ofMinutes(1);
 
     static final String CSP = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; "
             + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -91,8 +99,11 @@ class ConsoleSecurityConfiguration {
                         .usernameParameter("operator").passwordParameter("apiKey")
                         .successHandler((req, res, auth) -> {
                             HttpSession session = req.getSession();
-                            session.setMaxInactiveInterval((int) properties.idleTimeout().toSeconds());
-                            session.setAttribute(LOGIN_AT, clock.instant());
+                            session.setMaxInactiveInterval(
+                                    (int) properties.idleTimeout().plus(CONTAINER_GRACE).toSeconds());
+                            Instant now = clock.instant();
+                            session.setAttribute(LOGIN_AT, now);
+                            session.setAttribute(LAST_USED, now);
                             if (req.isSecure()) {
                                 // Tomcat marks its cookie Secure only on its own TLS listener;
                                 // behind a trusted proxy this later copy (the one a browser keeps) is.
@@ -242,8 +253,11 @@ class ConsoleSecurityConfiguration {
     }
 
     /**
-     * Ends a session {@code trent.console.absolute-timeout} after its login, however busy (the
-     * idle limit is the servlet session's own), and as soon as its API key is revoked.
+     * Ends a session {@code trent.console.idle-timeout} after its last request,
+     * {@code trent.console.absolute-timeout} after its login however busy, and as soon as its API
+     * key is revoked; both limits by the injected Clock (the servlet container's own inactivity
+     * limit, a little longer, only reclaims abandoned sessions). A request that passes is the
+     * session's last use.
      */
     static final class SessionLimits extends OncePerRequestFilter {
 
@@ -265,7 +279,10 @@ class ConsoleSecurityConfiguration {
             if (session != null && session.getAttribute(LOGIN_AT) instanceof Instant loginAt) {
                 Authentication auth = org.springframework.security.core.context.SecurityContextHolder.getContext()
                         .getAuthentication();
-                boolean expired = !clock.instant().isBefore(loginAt.plus(properties.absoluteTimeout()));
+                Instant now = clock.instant();
+                Instant lastUsed = session.getAttribute(LAST_USED) instanceof Instant t ? t : loginAt;
+                boolean expired = !now.isBefore(loginAt.plus(properties.absoluteTimeout()))
+                        || !now.isBefore(lastUsed.plus(properties.idleTimeout()));
                 boolean revoked = auth != null && auth.getPrincipal() instanceof OperatorPrincipal p
                         && !keyActive.test(p.apiKeyId());
                 if (expired || revoked) {
@@ -274,6 +291,7 @@ class ConsoleSecurityConfiguration {
                     response.sendRedirect(request.getContextPath() + "/console/login?expired");
                     return;
                 }
+                session.setAttribute(LAST_USED, now);
             }
             chain.doFilter(request, response);
         }

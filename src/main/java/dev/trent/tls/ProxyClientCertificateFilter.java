@@ -27,16 +27,23 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * Behind a TLS-terminating reverse proxy: takes the client certificate from a header
- * ({@code trent.tls.client-cert-header}, e.g. nginx's {@code $ssl_client_escaped_cert}), but only
- * on connections from {@code trent.tls.trusted-proxies}; from anywhere else the header is
- * ignored. Off by default. A certificate from Trent's own TLS handshake always wins.
+ * Behind a TLS-terminating reverse proxy ({@code trent.tls.trusted-proxies}; off by default): a
+ * request from a trusted proxy counts as TLS for {@link SecureChannel} unless the proxy says the
+ * client used plain HTTP ({@code X-Forwarded-Proto} other than {@code https}); and, when
+ * {@code trent.tls.client-cert-header} is set, the client certificate is taken from that header
+ * (e.g. nginx's {@code $ssl_client_escaped_cert}), but only on connections from a trusted proxy;
+ * from anywhere else the header is ignored. A certificate from Trent's own TLS handshake always
+ * wins.
  */
 public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyClientCertificateFilter.class);
     static final String ATTRIBUTE = "jakarta.servlet.request.X509Certificate";
 
+    /** The scheme the client used with the proxy (RFC 7239's de-facto predecessor, as nginx's {@code $scheme}). */
+    static final String FORWARDED_PROTO = "X-Forwarded-Proto";
+
+    /** The client certificate's header, or null (the proxy forwards none). */
     private final String header;
     private final List<IpAddressMatcher> trusted;
 
@@ -57,10 +64,10 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         boolean trustedProxy = fromTrustedProxy(request.getRemoteAddr());
-        if (trustedProxy) {
+        if (trustedProxy && tlsToTheProxy(request)) {
             request.setAttribute(SecureChannel.TRUSTED_PROXY, Boolean.TRUE);
         }
-        String value = request.getHeader(header);
+        String value = header == null ? null : request.getHeader(header);
         if (value != null && !value.isBlank() && request.getAttribute(ATTRIBUTE) == null) {
             if (trustedProxy) {
                 X509Certificate[] certs = parse(value);
@@ -76,6 +83,25 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
             }
         }
         chain.doFilter(request, response);
+    }
+
+    /**
+     * Whether the client reached the trusted proxy over TLS: yes unless the proxy says otherwise,
+     * i.e. every {@code X-Forwarded-Proto} value (one per proxy of a chain) is {@code https}, or
+     * there is none (a proxy that only terminates TLS need not send it). A proxy that also serves
+     * plain HTTP must send it ({@code proxy_set_header X-Forwarded-Proto $scheme}), or an API key
+     * typed into its HTTP side would be accepted. Only read from a trusted proxy.
+     */
+    static boolean tlsToTheProxy(HttpServletRequest request) {
+        java.util.Enumeration<String> values = request.getHeaders(FORWARDED_PROTO);
+        while (values != null && values.hasMoreElements()) {
+            for (String proto : values.nextElement().split(",")) {
+                if (!"https".equals(proto.strip().toLowerCase(java.util.Locale.ROOT))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Whether the connection's peer ({@code getRemoteAddr()}, an address literal) is a trusted proxy. */
@@ -138,17 +164,18 @@ public final class ProxyClientCertificateFilter extends OncePerRequestFilter {
         }
     }
 
-    /** Registers the filter ahead of everything else when a header is configured. */
+    /** Registers the filter ahead of everything else when trusted proxies are configured. */
     @Configuration(proxyBeanMethods = false)
     static class Registration {
         @Bean
         FilterRegistrationBean<ProxyClientCertificateFilter> proxyClientCertificate(TrentProperties properties,
                 dev.trent.web.ClientErrorLog clientErrors) {
             TrentProperties.Tls tls = properties.tls();
-            boolean on = tls.clientCertHeader() != null && !tls.clientCertHeader().isBlank();
+            boolean on = !tls.trustedProxies().isEmpty();
+            boolean header = tls.clientCertHeader() != null && !tls.clientCertHeader().isBlank();
             FilterRegistrationBean<ProxyClientCertificateFilter> r = new FilterRegistrationBean<>(
-                    new ProxyClientCertificateFilter(on ? tls.clientCertHeader() : "X-Trent-Unused",
-                            on ? tls.trustedProxies() : List.of(), clientErrors));
+                    new ProxyClientCertificateFilter(header ? tls.clientCertHeader().strip() : null,
+                            tls.trustedProxies(), clientErrors));
             r.setEnabled(on);
             r.setOrder(Ordered.HIGHEST_PRECEDENCE);
             return r;

@@ -9,7 +9,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 
@@ -62,6 +64,30 @@ class ArchitectureTest {
                 .orShould().dependOnClassesThat().haveFullyQualifiedName("org.springframework.http.ProblemDetail")
                 .because("services throw domain exceptions; web (ProblemHandler) and the controllers map them to "
                         + "HTTP problem types (issue 13)")
+                .check(classes);
+    }
+
+    /**
+     * Issue 14: every console action goes through the services the REST API calls. The console
+     * reads the database for its pages, only in ConsoleQueries, which calls no JDBC write (an
+     * {@code insert ... returning} through a query method would escape this rule: review
+     * ConsoleQueries' SQL), and writes nothing itself.
+     */
+    @Test
+    void consoleWhenCheckedThenChangesNothingExceptThroughTheServices() {
+        DescribedPredicate<JavaMethodCall> databaseWrite = DescribedPredicate.describe(
+                "a JdbcOperations write (update, batchUpdate, execute)",
+                call -> call.getTargetOwner().isAssignableTo(org.springframework.jdbc.core.JdbcOperations.class)
+                        && java.util.Set.of("update", "batchUpdate", "execute").contains(call.getName()));
+        noClasses().that().resideInAPackage("dev.trent.console..")
+                .should().callMethodWhere(databaseWrite)
+                .because("a console action must be the API's action: same service, same rules, same audit event")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.trent.console..")
+                .and().doNotHaveSimpleName("ConsoleQueries")
+                .should().dependOnClassesThat().areAssignableTo(org.springframework.jdbc.core.JdbcOperations.class)
+                .orShould().dependOnClassesThat().areAssignableTo(javax.sql.DataSource.class)
+                .because("the console's pages read through ConsoleQueries and act through the services")
                 .check(classes);
     }
 

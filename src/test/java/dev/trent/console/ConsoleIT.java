@@ -3,6 +3,7 @@ package dev.trent.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.security.cert.X509Certificate;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
@@ -102,6 +103,21 @@ class ConsoleIT {
             assertThat(b.text("#by-profile")).contains("device");
             assertThat(b.text("#signer")).isEqualTo("UP");
             assertThat(b.text("#issuers")).contains("ACTIVE");
+            assertThat(Long.parseLong(b.text("#expiring-7"))).isEqualTo(expiringWithin(7));
+            assertThat(Long.parseLong(b.text("#expiring-30"))).as("Trent's own HTTPS certificate lives 30 days")
+                    .isEqualTo(expiringWithin(30)).isPositive();
+            var issuerRow = b.all("#issuers tbody tr").get(0).findElements(org.openqa.selenium.By.tagName("td"));
+            String activeIssuer = jdbc.queryForObject("select id from issuer where state = 'ACTIVE'", String.class);
+            assertThat(issuerRow.get(0).getText()).contains(activeIssuer);
+            assertThat(jdbc.queryForObject("select count(*) from crl where issuer_id = ? and crl_number = ?",
+                    Integer.class, activeIssuer, Long.parseLong(issuerRow.get(2).getText()))).as("its CRL number")
+                    .isEqualTo(1);
+            assertThat(issuerRow.get(3).getText()).as("the CRL's age").endsWith(" min");
+            assertThat(issuerRow.get(4).getText()).as("its next update").matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+            java.util.List<Long> seqs = b.all("#events tbody tr td:first-child").stream()
+                    .map(e -> Long.parseLong(e.getText())).toList();
+            assertThat(seqs).as("the latest audit events, newest first").isNotEmpty()
+                    .isSortedAccordingTo(java.util.Comparator.reverseOrder());
             assertThat(b.all("svg.chart rect.issued")).hasSize(OverviewController.CHART_DAYS);
             assertThat(b.text("header")).contains("bootstrap-admin", "ADMIN");
             b.screenshot(DOCS.resolve("console-overview.png"));
@@ -116,6 +132,12 @@ class ConsoleIT {
             assertThat(old.statusCode()).as("the old session no longer works").isEqualTo(302);
             assertThat(old.headers().firstValue("Location").orElseThrow()).endsWith("/console/login");
         }
+    }
+
+    /** Valid certificates that expire within {@code days} days, as PostgreSQL counts them now. */
+    long expiringWithin(int days) {
+        return jdbc.queryForObject("select count(*) from certificate where status = 'ISSUED' and not_after >= now() "
+                + "and not_after < now() + make_interval(days => ?)", Long.class, days);
     }
 
     /** A request with the given session cookie, whatever the browser now holds. */
@@ -473,6 +495,96 @@ class ConsoleIT {
         assertThat(jdbc.queryForList("select action from audit_event where subject = (select 'api-key:' || id from "
                 + "api_key where name = ?) and actor = 'api-key:1:bootstrap-admin' order by id", String.class, name))
                 .containsExactly("api-key.created", "api-key.revoked");
+    }
+
+    @Test
+    void certificateWhenHeldReleasedAndRenewedThenItsPageShowsTheWholeHistory() throws Exception {
+        String device = unique("history");
+        TestCsrs.Csr csr = TestCsrs.ecP256(device);
+        String serial = enroll(device, csr.keys());
+        X509Certificate current = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(jdbc.queryForObject(
+                        "select der from certificate where serial = ?", byte[].class, serial)));
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("OPERATOR"));
+            b.go("/console/certificates/" + serial).fill("#reason-select", "certificateHold").click("#revoke");
+
+            assertThat(b.text("#reason")).isEqualTo("certificateHold");
+            assertThat(status(serial)).isEqualTo("REVOKED:certificateHold");
+
+            b.click("#unhold");
+
+            assertThat(b.text("#message")).contains("released");
+            assertThat(b.text("#status")).isEqualTo("ISSUED");
+            // The device renews with its current certificate (from the trusted proxy's header).
+            TrentClient.Response renewed = http().send("POST", "/api/v1/renew", Map.of("Content-Type",
+                    "application/pkcs10", "X-Client-Cert", java.net.URLEncoder.encode(dev.trent.pki.Pem.certificates(
+                            java.util.List.of(current)), java.nio.charset.StandardCharsets.UTF_8)), csr.der());
+            assertThat(renewed.status()).as(renewed.toString()).isIn(200, 201);
+            String next = jdbc.queryForObject("select n.serial from certificate n join certificate c on n.renewed_from "
+                    + "= c.id where c.serial = ?", String.class, serial);
+
+            b.go("/console/certificates/" + serial);
+            // A hold is audited as a revocation with its reason, and released as certificate.unheld.
+            assertThat(b.text("#history")).contains("certificate.issued", "certificate.revoked", "certificateHold",
+                    "certificate.unheld", "renewed to");
+            assertThat(b.all("#history a[href$='/console/certificates/" + next + "']")).hasSize(1);
+            b.go("/console/certificates/" + next);
+            assertThat(b.text("#history")).contains("renewed from");
+            assertThat(b.all("#history a[href$='/console/certificates/" + serial + "']")).hasSize(1);
+        }
+    }
+
+    @Test
+    void bulkWhenByTokenBatchThenOnlyTheBatchsCertificatesAndOnlyAfterTheDryRun() throws Exception {
+        String line = unique("bulk-batch");
+        try (Browser b = Browser.open(port)) {
+            login(b, apiKey("OPERATOR"));
+            b.go("/console/tokens").fill("#batch-devices", line + "-1\n" + line + "-2").click("#create-batch");
+            String batchId = b.text("#batch-id");
+            String path = java.net.URI.create(b.find("#download-csv-form").getAttribute("action")).getPath();
+            String[] rows = b.request("POST", path, "_csrf=" + csrf(b)).body().split("\r\n");
+            TrentClient.Response enrolled = http().enroll(rows[1].split(",")[1], "application/x-pem-file",
+                    TestCsrs.ecP256(line + "-1").pem().getBytes(), "application/json");
+            assertThat(enrolled.status()).as(enrolled.toString()).isEqualTo(201);
+            String inBatch = enrolled.json().get("serial").asText();
+            String sameDeviceOutsideTheBatch = enroll(line + "-1");
+
+            b.go("/console/revoke/bulk").fill("#by", "batchId").fill("#value", batchId).click("#dry-run");
+
+            assertThat(b.text("#count")).isEqualTo("1");
+            assertThat(b.text("#sample")).contains(inBatch).doesNotContain(sameDeviceOutsideTheBatch);
+            assertThat(status(inBatch)).isEqualTo("ISSUED");
+
+            b.click("#confirm");
+
+            assertThat(b.text("#done")).contains("1 certificate(s)");
+        }
+    }
+
+    @Test
+    void webhookWhenEventsQueuedThenItsPageShowsTheDeliveriesAndAdminDeletesIt() throws Exception {
+        TrentClient.Response hook = http().postJson("/api/v1/webhooks", ADMIN_KEY, Map.of("url",
+                "http://127.0.0.1:9/" + unique("console-hook"), "eventTypes", java.util.List.of("certificate.held")));
+        assertThat(hook.status()).as(hook.toString()).isEqualTo(201);
+        long id = hook.json().get("id").asLong();
+        String serial = enroll(unique("hooked"));
+        assertThat(http().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY,
+                Map.of("reason", "certificateHold")).status()).isEqualTo(200);
+        try (Browser b = Browser.open(port)) {
+            login(b, ADMIN_KEY);
+            b.go("/console/webhooks");
+            b.click("a[href$='/console/webhooks/" + id + "']");
+
+            assertThat(b.all("#deliveries tbody tr")).isNotEmpty();
+            assertThat(b.text("#deliveries")).contains("certificate.held");
+
+            b.go("/console/webhooks");
+            b.click("form[action$='/webhooks/" + id + "/delete'] button");
+
+            assertThat(b.text("#message")).contains("deleted");
+        }
+        assertThat(jdbc.queryForObject("select count(*) from webhook_endpoint where id = ?", Integer.class, id)).isZero();
     }
 
     @Test

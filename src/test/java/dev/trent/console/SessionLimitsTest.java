@@ -21,7 +21,7 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import dev.trent.operator.OperatorPrincipal;
 import dev.trent.operator.Role;
 
-/** The console session's absolute limit and its end with its API key, on an exact clock. */
+/** The console session's idle and absolute limits and its end with its API key, on an exact clock. */
 class SessionLimitsTest {
 
     private static final Instant LOGIN = Instant.parse("2026-12-01T08:00:00Z");
@@ -56,19 +56,60 @@ class SessionLimitsTest {
         return s;
     }
 
+    /** Keeps the session busy (a request every 10 minutes) from LOGIN until just before {@code until}. */
+    private Instant keepBusy(MockHttpSession s, Instant until) throws Exception {
+        Instant t = LOGIN;
+        while (t.plus(Duration.ofMinutes(10)).isBefore(until)) {
+            t = t.plus(Duration.ofMinutes(10));
+            assertThat(request(t, s)).as(t.toString()).isTrue();
+        }
+        return t;
+    }
+
     @Test
-    void requestWhenBeforeTheAbsoluteLimitThenPasses() throws Exception {
+    void requestWhenBusyUntilJustBeforeTheAbsoluteLimitThenPasses() throws Exception {
         MockHttpSession s = session();
+        keepBusy(s, LOGIN.plus(Duration.ofHours(8)));
         assertThat(request(LOGIN.plus(Duration.ofHours(8)).minusSeconds(1), s)).isTrue();
         assertThat(s.isInvalid()).isFalse();
     }
 
     @Test
-    void requestWhenAbsoluteLimitReachedThenSessionInvalidatedAndSentToLogin() throws Exception {
+    void requestWhenAbsoluteLimitReachedThenSessionInvalidatedAndSentToLoginHoweverBusy() throws Exception {
         MockHttpSession s = session();
+        keepBusy(s, LOGIN.plus(Duration.ofHours(8)));
         assertThat(request(LOGIN.plus(Duration.ofHours(8)), s)).isFalse();
         assertThat(s.isInvalid()).isTrue();
         assertThat(SecurityContextHolder.getContext().getAuthentication()).isNull();
+    }
+
+    @Test
+    void requestWhenUnusedForLessThanTheIdleLimitThenPassesAndCountsAsUse() throws Exception {
+        MockHttpSession s = session();
+        Instant used = LOGIN.plus(Duration.ofMinutes(15)).minusSeconds(1);
+        assertThat(request(used, s)).isTrue();
+        assertThat(s.getAttribute(ConsoleSecurityConfiguration.LAST_USED)).isEqualTo(used);
+        // 29 minutes after the login, but 14 after the last request
+        assertThat(request(used.plus(Duration.ofMinutes(15)).minusSeconds(1), s)).isTrue();
+    }
+
+    @Test
+    void requestWhenUnusedForTheIdleLimitThenSessionInvalidatedAndSentToLogin() throws Exception {
+        MockHttpSession s = session();
+        Instant used = LOGIN.plus(Duration.ofMinutes(5));
+        assertThat(request(used, s)).isTrue();
+
+        assertThat(request(used.plus(Duration.ofMinutes(15)), s)).isFalse();
+
+        assertThat(s.isInvalid()).isTrue();
+        assertThat(SecurityContextHolder.getContext().getAuthentication()).isNull();
+    }
+
+    @Test
+    void requestWhenNoRequestSinceTheLoginForTheIdleLimitThenSessionEnds() throws Exception {
+        MockHttpSession s = session();
+        assertThat(request(LOGIN.plus(Duration.ofMinutes(15)), s)).isFalse();
+        assertThat(s.isInvalid()).isTrue();
     }
 
     @Test

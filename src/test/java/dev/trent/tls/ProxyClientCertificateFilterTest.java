@@ -13,7 +13,7 @@ import org.springframework.mock.web.MockHttpServletResponse;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Which peers count as trusted proxies ({@code trent.tls.trusted-proxies}). */
+/** Which peers count as trusted proxies ({@code trent.tls.trusted-proxies}), and when they count as TLS. */
 class ProxyClientCertificateFilterTest {
 
     private final ProxyClientCertificateFilter filter = new ProxyClientCertificateFilter("X-Client-Cert",
@@ -65,5 +65,56 @@ class ProxyClientCertificateFilterTest {
         assertThat(chain.getRequest()).isSameAs(request);
         assertThat(request.getAttribute(ProxyClientCertificateFilter.ATTRIBUTE)).isNull();
         assertThat(request.getAttribute(SecureChannel.TRUSTED_PROXY)).isEqualTo(Boolean.TRUE);
+    }
+
+    /** Whether {@link SecureChannel} takes a request from {@code remote} with these X-Forwarded-Proto values as TLS. */
+    private static boolean secure(ProxyClientCertificateFilter filter, String remote, String... forwardedProto)
+            throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/console/login");
+        request.setRemoteAddr(remote);
+        for (String p : forwardedProto) {
+            request.addHeader(ProxyClientCertificateFilter.FORWARDED_PROTO, p);
+        }
+        MockFilterChain chain = new MockFilterChain();
+        filter.doFilter(request, new MockHttpServletResponse(), chain);
+        assertThat(chain.getRequest()).isSameAs(request);
+        return SecureChannel.secure(request);
+    }
+
+    @Test
+    void doFilterWhenTrustedProxySaysNothingOrHttpsThenTls() throws Exception {
+        assertThat(secure(filter, "10.0.0.1")).isTrue();
+        assertThat(secure(filter, "10.0.0.1", "https")).isTrue();
+        assertThat(secure(filter, "10.0.0.1", "HTTPS")).isTrue();
+        assertThat(secure(filter, "10.0.0.1", "https, https")).isTrue();
+    }
+
+    @Test
+    void doFilterWhenTrustedProxySaysTheClientUsedHttpThenNotTls() throws Exception {
+        assertThat(secure(filter, "10.0.0.1", "http")).isFalse();
+        assertThat(secure(filter, "10.0.0.1", "https, http")).as("one hop in clear text").isFalse();
+        assertThat(secure(filter, "10.0.0.1", "https", "http")).isFalse();
+        assertThat(secure(filter, "10.0.0.1", "")).as("unreadable: not TLS").isFalse();
+    }
+
+    @Test
+    void doFilterWhenNotATrustedProxyThenItsForwardedProtoCountsForNothing() throws Exception {
+        assertThat(secure(filter, "11.0.0.1", "https")).isFalse();
+        assertThat(secure(filter, "11.0.0.1")).isFalse();
+    }
+
+    @Test
+    void doFilterWhenNoClientCertificateHeaderConfiguredThenProxyStillTlsAndNoCertificateTaken() throws Exception {
+        ProxyClientCertificateFilter noHeader = new ProxyClientCertificateFilter(null, List.of("10.0.0.0/8"));
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/api/v1/renew");
+        request.setRemoteAddr("10.0.0.1");
+        request.addHeader("X-Client-Cert", "MIIB");
+        MockFilterChain chain = new MockFilterChain();
+
+        noHeader.doFilter(request, new MockHttpServletResponse(), chain);
+
+        assertThat(chain.getRequest()).isSameAs(request);
+        assertThat(SecureChannel.secure(request)).isTrue();
+        assertThat(request.getAttribute(ProxyClientCertificateFilter.ATTRIBUTE)).isNull();
     }
 }
