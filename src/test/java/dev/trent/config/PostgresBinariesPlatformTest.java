@@ -18,8 +18,10 @@ class PostgresBinariesPlatformTest {
 
     private static final Map<String, String> ARCHIVES = Map.of(
             "linux", "postgres-linux-x86_64.txz",
+            "linux-arm64", "postgres-linux-arm_64.txz",
             "alpine", "postgres-linux-x86_64-alpine_linux.txz",
             "mac", "postgres-darwin-x86_64.txz",
+            "mac-arm64", "postgres-darwin-arm_64.txz",
             "windows", "postgres-windows-x86_64.txz");
 
     @Test
@@ -35,11 +37,17 @@ class PostgresBinariesPlatformTest {
             return;
         }
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        boolean arm64 = "aarch64".equals(System.getProperty("os.arch"));
         Set<String> expected = new TreeSet<>(Set.of("linux"));
         if (os.contains("mac")) {
             expected.add("mac");
+            if (arm64) {
+                expected.add("mac-arm64");
+            }
         } else if (os.contains("windows")) {
             expected.add("windows");
+        } else if (os.contains("linux") && arm64) {
+            expected.add("linux-arm64");
         }
         assertThat(present).isEqualTo(expected);
     }
