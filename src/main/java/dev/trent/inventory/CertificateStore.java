@@ -42,6 +42,9 @@ import dev.trent.config.TrentProperties;
  * and wait on each other. The reservation takes no lock that the request's transaction holds (it
  * names no token; the token is linked when the DER is stored). Its {@code reserved_at} is the
  * database's clock (V17), so the sweep compares like with like whatever the instances' clocks.
+ * The same statement lists it in {@code certificate_pending}, which the sweeper reads, and the
+ * statement that stores or abandons it takes it out: no index of the certificate table reads the
+ * columns that storing the DER changes, so that update is HOT (V23, bench/README.md).
  *
  * <p>The writes are package-private: issuance reaches reserve, store and abandon through
  * {@link CertificateReservations}, revocation its writes through {@link CertificateRevocations}
@@ -60,20 +63,38 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     private static final String DELIVERED = "(" + ISSUED + ", " + REVOKED + ")";
 
     /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
+    /**
+     * Inserts nothing for a key reported compromised (checked in the same statement, for free);
+     * lists the reservation in {@code certificate_pending} for the sweeper (V23).
+     */
     private static final String RESERVE = """
-            insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
-                not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
-            select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
-            where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
-            returning id""".formatted(PENDING);
+            with c as (
+                insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
+                    not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
+                select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
+                where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
+                returning id, reserved_at)
+            insert into certificate_pending (certificate_id, reserved_at) select id, reserved_at from c
+            returning certificate_id""".formatted(PENDING);
 
-    private static final String STORE_SIGNED = "update certificate set der = ?, status = " + ISSUED
-            + " where id = ? and status = " + PENDING + " and tbs_sha256 = ?";
+    /**
+     * Stores the DER: a HOT update (V23: no index reads status, der or token_id), and the
+     * reservation leaves {@code certificate_pending} in the same statement.
+     */
+    private static final String STORE_SIGNED = """
+            with c as (update certificate set der = ?, status = %s
+                       where id = ? and status = %s and tbs_sha256 = ? returning id),
+                 p as (delete from certificate_pending where certificate_id in (select id from c))
+            select id from c""".formatted(ISSUED, PENDING);
 
-    /** Stores the DER, links the token and marks it used, in one statement: all or nothing. */
+    /**
+     * Stores the DER, links the token and marks it used, in one statement: all or nothing. The
+     * token's {@code used_at is null} is what keeps one certificate per token (V23).
+     */
     private static final String STORE_SIGNED_AND_USE_TOKEN = """
             with c as (update certificate set der = ?, status = %s, token_id = ?
-                       where id = ? and status = %s and tbs_sha256 = ? returning id)
+                       where id = ? and status = %s and tbs_sha256 = ? returning id),
+                 p as (delete from certificate_pending where certificate_id in (select id from c))
             update enrollment_token set used_at = ?, certificate_id = (select id from c)
             where id = ? and used_at is null and exists (select 1 from c)
             returning certificate_id""".formatted(ISSUED, PENDING);
@@ -203,7 +224,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      *                               made that impossible): the caller's transaction rolls back
      */
     void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
-        boolean stored = tokenId == null ? jdbc.update(STORE_SIGNED, der, id, tbsSha256) == 1
+        boolean stored = tokenId == null ? jdbc.queryForList(STORE_SIGNED, Long.class, der, id, tbsSha256).size() == 1
                 : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, tbsSha256,
                         Timestamp.from(at), tokenId).size() == 1;
         if (stored) {
@@ -221,8 +242,9 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
 
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
     boolean abandon(long id) {
-        return reservations.update("update certificate set status = " + ABANDONED + " where id = ? and status = "
-                + PENDING, id) == 1;
+        return reservations.queryForObject("with c as (update certificate set status = " + ABANDONED
+                + " where id = ? and status = " + PENDING + " returning id), p as (delete from certificate_pending "
+                + "where certificate_id = ?) select count(*) from c", Integer.class, id, id) == 1;
     }
 
     /** A reservation the sweeper abandoned. */
@@ -235,8 +257,12 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * early): ABANDONED, and returned. In the caller's transaction (with its audit events).
      */
     List<Abandoned> abandonPendingOlderThan(Duration age) {
-        return jdbc.query("update certificate set status = " + ABANDONED + " where status = " + PENDING
-                + " and reserved_at < now() - make_interval(secs => ?) returning serial, issuer_id, device_id, profile",
+        // The entries leave certificate_pending; those whose row is no longer PENDING (a keyCompromise
+        // abandoned it) change nothing else.
+        return jdbc.query("with old as (delete from certificate_pending where reserved_at < now() - "
+                + "make_interval(secs => ?) returning certificate_id) update certificate set status = " + ABANDONED
+                + " where id in (select certificate_id from old) and status = " + PENDING
+                + " returning serial, issuer_id, device_id, profile",
                 (rs, n) -> new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
                 age.toMillis() / 1000.0);
     }
@@ -414,7 +440,8 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             args.add(profile);
         }
         if (batchId != null) {
-            where.append(" and c.token_id in (select id from enrollment_token where batch_id = ?)");
+            where.append(" and c.id in (select certificate_id from enrollment_token where batch_id = ? "
+                    + "and certificate_id is not null)");
             args.add(batchId);
         }
         return jdbc.query("select " + REVOCABLE_COLUMNS + " from certificate c where" + where + " order by c.id"
@@ -471,8 +498,10 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * store finds them no longer pending; how many.
      */
     int abandonPendingOfKey(String keyHash) {
-        return jdbc.update("update certificate set status = " + ABANDONED + " where public_key_sha256 = ? "
-                + "and status = " + PENDING, keyHash);
+        return jdbc.queryForObject("with a as (update certificate set status = " + ABANDONED
+                + " where public_key_sha256 = ? and status = " + PENDING + " returning id), p as (delete from "
+                + "certificate_pending where certificate_id in (select id from a)) select count(*) from a",
+                Integer.class, keyHash);
     }
 
     // ---------------------------------------------------------------- renewal and IDevID

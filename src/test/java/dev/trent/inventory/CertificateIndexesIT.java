@@ -24,9 +24,44 @@ class CertificateIndexesIT extends IntegrationTest {
         assertThat(indexes).doesNotContain("certificate_device_idx", "certificate_issuer_id_serial_key");
         assertThat(indexes).containsExactlyInAnyOrder("certificate_pkey", "certificate_serial_key",
                 "certificate_device_prefix_idx", "certificate_not_after_idx", "certificate_public_key_idx",
-                "certificate_revoked_idx", "certificate_token_uq", "certificate_renewed_from_idx",
-                "certificate_pending_reserved_idx", "certificate_status_id_idx", "certificate_profile_id_idx",
-                "certificate_issuer_id_idx", "certificate_created_at_idx", "certificate_revoked_at_idx");
+                "certificate_revoked_idx", "certificate_renewed_from_idx", "certificate_profile_id_idx",
+                "certificate_issuer_id_idx", "certificate_created_at_idx", "certificate_revoked_at_idx",
+                "certificate_revoked_id_idx");
+    }
+
+    /**
+     * Storing the signed DER changes status, der and token_id: no index may read them (as a key,
+     * an expression or a partial index's predicate), or the update is not HOT and writes an entry
+     * into every index of the table (V23).
+     */
+    @Test
+    void certificateIndexesWhenReadThenNoneReadsAColumnTheStoreChanges() {
+        List<String> definitions = jdbc.queryForList("select indexdef from pg_indexes where tablename = 'certificate'",
+                String.class);
+        assertThat(definitions).isNotEmpty().allSatisfy(d -> assertThat(d).doesNotContainPattern(
+                "\\b(status|der|token_id)\\b"));
+    }
+
+    /** A store is a HOT update: PostgreSQL's own counter of HOT updates moves with an enrollment. */
+    @Test
+    void enrollmentWhenStoredThenTheRowsUpdateIsHot() throws InterruptedException {
+        long before = hotUpdates();
+        var c = client();
+        var r = c.enroll(c.token(ADMIN_KEY, "hot-" + java.util.UUID.randomUUID(), "device", null),
+                "application/x-pem-file", dev.trent.support.TestCsrs.ecP256("hot").pem().getBytes(), null);
+        assertThat(r.status()).isEqualTo(201);
+        // Each backend sends its counters to the statistics at most once a second.
+        long after = before;
+        for (int i = 0; i < 50 && after == before; i++) {
+            Thread.sleep(100);
+            after = hotUpdates();
+        }
+        assertThat(after).as("HOT updates of certificate rows").isGreaterThan(before);
+    }
+
+    private long hotUpdates() {
+        return jdbc.queryForObject("select n_tup_hot_upd from pg_stat_user_tables where relname = 'certificate'",
+                Long.class);
     }
 
     @Test

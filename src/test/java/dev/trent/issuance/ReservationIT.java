@@ -89,6 +89,8 @@ class ReservationIT extends IntegrationTest {
         long id = store.reserve(pending(serial, device, Instant.now()));
         // Reserved 10 minutes ago by the database's clock (the one the sweeper goes by).
         jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id = ?", id);
+        assertThat(jdbc.update("update certificate_pending set reserved_at = now() - interval '10 minutes' "
+                + "where certificate_id = ?", id)).as("the reservation is listed for the sweeper").isEqualTo(1);
         X509Certificate issuer = client().get("/api/v1/ca/chain", null, null).certificates().get(0);
         BigInteger number = new BigInteger(serial, 16);
 
