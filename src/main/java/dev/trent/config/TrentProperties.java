@@ -142,8 +142,7 @@ public record TrentProperties(
             @DefaultValue("16384") int maxCsrBytes,
             @DefaultValue("4") int reservationPoolSize,
             @DefaultValue("5m") Duration pendingTimeout,
-            @DefaultValue("1m") Duration sweepInterval,
-            @DefaultValue("24h") Duration pendingReconcileInterval) {
+            @DefaultValue("1m") Duration sweepInterval) {
 
         public Issuance {
             if (reservationPoolSize < 1 || reservationPoolSize > 64) {
@@ -152,10 +151,6 @@ public record TrentProperties(
             if (pendingTimeout.compareTo(Duration.ofSeconds(30)) < 0) {
                 throw new IllegalArgumentException("trent.issuance.pending-timeout must be at least 30s, not "
                         + pendingTimeout);
-            }
-            if (pendingReconcileInterval.compareTo(Duration.ofMinutes(1)) < 0) {
-                throw new IllegalArgumentException("trent.issuance.pending-reconcile-interval must be at least 1m, not "
-                        + pendingReconcileInterval);
             }
             if (backdate.isNegative() || backdate.compareTo(Duration.ofDays(1)) > 0) {
                 throw new IllegalArgumentException("trent.issuance.backdate must be between 0 and 1d, not " + backdate);

@@ -39,9 +39,4 @@ public class CertificateReservations {
     public List<CertificateStore.Abandoned> abandonPendingOlderThan(Duration age) {
         return store.abandonPendingOlderThan(age);
     }
-
-    /** See {@link CertificateStore#listUnlistedPending}. */
-    public int listUnlistedPending() {
-        return store.listUnlistedPending();
-    }
 }

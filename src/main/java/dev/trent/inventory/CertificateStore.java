@@ -62,6 +62,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     /** Delivered: listed, served, revocable ({@link CertificateStatus#delivered()}). */
     private static final String DELIVERED = "(" + ISSUED + ", " + REVOKED + ")";
 
+    /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
     /**
      * Inserts nothing for a key reported compromised (checked in the same statement, for free);
      * lists the reservation in {@code certificate_pending} for the sweeper (V23).
@@ -244,18 +245,6 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
         return reservations.queryForObject("with c as (update certificate set status = " + ABANDONED
                 + " where id = ? and status = " + PENDING + " returning id), p as (delete from certificate_pending "
                 + "where certificate_id = ?) select count(*) from c", Integer.class, id, id) == 1;
-    }
-
-    /**
-     * Lists in {@code certificate_pending} every PENDING row missing from it, and returns how
-     * many: rows reserved by an instance that predates V23 (during a rolling upgrade; such an
-     * instance's own sweep still abandons them, but not after the last of them stopped) or written
-     * by hand. One sequential scan of the certificate table (no index reads status, on purpose:
-     * V23), so it runs at start and then rarely ({@code trent.issuance.pending-reconcile-interval}).
-     */
-    int listUnlistedPending() {
-        return jdbc.update("insert into certificate_pending (certificate_id, reserved_at) select id, reserved_at "
-                + "from certificate where status = " + PENDING + " on conflict (certificate_id) do nothing");
     }
 
     /** A reservation the sweeper abandoned. */

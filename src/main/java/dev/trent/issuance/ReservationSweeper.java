@@ -1,8 +1,6 @@
 package dev.trent.issuance;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +27,6 @@ import dev.trent.inventory.CertificateStore;
  * in the transaction that abandons it: a crash's reservation is the one case where a signature
  * may exist that no other record explains, and an auditor looking up that serial finds why.
  * Any instance may sweep; the update is idempotent.
- *
- * <p>The sweep reads {@code certificate_pending} (V23), which each reservation's own statement
- * fills. Its first run after start, and then one every
- * {@code trent.issuance.pending-reconcile-interval} (by the injected Clock), first lists there any
- * PENDING row missing from it: a reservation made by an instance older than V23 during a rolling
- * upgrade, or a row written by hand. That is one scan of the certificate table, hence rare.
  */
 @Component
 class ReservationSweeper {
@@ -45,19 +37,12 @@ class ReservationSweeper {
     private final AuditLog audit;
     private final TransactionTemplate tx;
     private final Duration timeout;
-    private final Duration reconcileInterval;
-    private final Clock clock;
-    /** When this instance last listed unlisted PENDING rows; null before its first sweep. */
-    private Instant reconciled;
 
-    ReservationSweeper(CertificateReservations store, AuditLog audit, TransactionTemplate tx, TrentProperties properties,
-            Clock clock) {
+    ReservationSweeper(CertificateReservations store, AuditLog audit, TransactionTemplate tx, TrentProperties properties) {
         this.store = store;
         this.audit = audit;
         this.tx = tx;
         this.timeout = properties.issuance().pendingTimeout();
-        this.reconcileInterval = properties.issuance().pendingReconcileInterval();
-        this.clock = clock;
     }
 
     @Scheduled(initialDelayString = "${trent.issuance.sweep-interval:1m}",
@@ -71,17 +56,8 @@ class ReservationSweeper {
     }
 
     /** Abandons every reservation PENDING for longer than the timeout, audited; returns their serials. */
-    synchronized List<String> sweep() {
-        Instant now = clock.instant();
-        boolean reconcile = reconciled == null || !now.isBefore(reconciled.plus(reconcileInterval));
+    List<String> sweep() {
         List<CertificateStore.Abandoned> abandoned = tx.execute(status -> {
-            if (reconcile) {
-                int listed = store.listUnlistedPending();
-                if (listed > 0) {
-                    log.warn("Found {} PENDING reservation(s) that the sweeper did not list (made by an instance "
-                            + "older than this one's schema, or by hand); they are swept like the others", listed);
-                }
-            }
             List<CertificateStore.Abandoned> rows = store.abandonPendingOlderThan(timeout);
             for (CertificateStore.Abandoned row : rows) {
                 Map<String, Object> details = new LinkedHashMap<>();
@@ -93,9 +69,6 @@ class ReservationSweeper {
             }
             return rows;
         });
-        if (reconcile) {
-            reconciled = now;
-        }
         List<String> serials = abandoned.stream().map(CertificateStore.Abandoned::serial).toList();
         if (!serials.isEmpty()) {
             log.warn("Abandoned {} reservation(s) left pending for more than {} (an interrupted issuance; never "

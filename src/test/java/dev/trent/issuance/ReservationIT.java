@@ -51,12 +51,6 @@ class ReservationIT extends IntegrationTest {
     @Autowired
     private TransactionTemplate tx;
 
-    @Autowired
-    private dev.trent.audit.AuditLog audit;
-
-    @Autowired
-    private dev.trent.config.TrentProperties properties;
-
     @Test
     void enrollThenTheRowCarriesTheHashOfTheSignedTbs() throws Exception {
         TrentClient c = client();
@@ -129,44 +123,6 @@ class ReservationIT extends IntegrationTest {
         assertThat(client().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY,
                 Map.of("reason", "superseded")).status()).isEqualTo(404);
         assertThat(sweeper.sweep()).doesNotContain(serial);
-    }
-
-    @Test
-    void pendingRowWrittenByAnInstanceOlderThanV23ThenListedAtTheFirstSweepAndThenAtEachReconcileInterval() {
-        // A sweeper of its own, on a clock the test moves: its first sweep lists rows missing from
-        // certificate_pending, later sweeps only once per trent.issuance.pending-reconcile-interval.
-        sweeper.sweep(); // the context's own sweeper has made its first (listing) sweep: it lists no more for 24 h
-        dev.trent.support.MovableClock clock = new dev.trent.support.MovableClock();
-        ReservationSweeper own = new ReservationSweeper(store, audit, tx, properties, clock);
-        String first = oldStyleReservation("79", deviceId("pre-v23-a"));
-
-        assertThat(own.sweep()).contains(first);
-        assertThat(jdbc.queryForObject("select status from certificate where serial = ?", String.class, first))
-                .isEqualTo("ABANDONED");
-        assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'certificate.abandoned' "
-                + "and subject = ?", Integer.class, first)).isEqualTo(1);
-
-        String second = oldStyleReservation("78", deviceId("pre-v23-b"));
-        assertThat(own.sweep()).as("not yet due").doesNotContain(second);
-        assertThat(jdbc.queryForObject("select status from certificate where serial = ?", String.class, second))
-                .isEqualTo("PENDING");
-        clock.advance(properties.issuance().pendingReconcileInterval().minusSeconds(1));
-        assertThat(own.sweep()).as("a second early").doesNotContain(second);
-        clock.advance(java.time.Duration.ofSeconds(1));
-        assertThat(own.sweep()).contains(second);
-        assertThat(jdbc.queryForObject("select status from certificate where serial = ?", String.class, second))
-                .isEqualTo("ABANDONED");
-        assertThat(jdbc.queryForObject("select count(*) from certificate_pending p join certificate c "
-                + "on c.id = p.certificate_id where c.serial in (?, ?)", Integer.class, first, second)).isZero();
-    }
-
-    /** A PENDING row reserved 10 minutes ago as code older than V23 wrote it: not in certificate_pending. */
-    private String oldStyleReservation(String prefix, String device) {
-        String serial = prefix + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
-        long id = store.reserve(pending(serial, device, Instant.now()));
-        jdbc.update("delete from certificate_pending where certificate_id = ?", id);
-        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id = ?", id);
-        return serial;
     }
 
     @Test
