@@ -42,9 +42,10 @@ import dev.trent.config.TrentProperties;
  * and wait on each other. The reservation takes no lock that the request's transaction holds (it
  * names no token; the token is linked when the DER is stored). Its {@code reserved_at} is the
  * database's clock (V17), so the sweep compares like with like whatever the instances' clocks.
- * The same statement lists it in {@code certificate_pending}, which the sweeper reads, and the
- * statement that stores or abandons it takes it out: no index of the certificate table reads the
- * columns that storing the DER changes, so that update is HOT (V23, bench/README.md).
+ * The sweeper finds reservations left PENDING by walking the primary key from a mark
+ * ({@code certificate_sweep}, V24), so a reservation writes one row and storing it changes one:
+ * no index of the certificate table reads the columns that storing the DER changes, so that
+ * update is HOT (V23, bench/README.md).
  *
  * <p>The writes are package-private: issuance reaches reserve, store and abandon through
  * {@link CertificateReservations}, revocation its writes through {@link CertificateRevocations}
@@ -63,29 +64,17 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     private static final String DELIVERED = "(" + ISSUED + ", " + REVOKED + ")";
 
     /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
-    /**
-     * Inserts nothing for a key reported compromised (checked in the same statement, for free);
-     * lists the reservation in {@code certificate_pending} for the sweeper (V23).
-     */
     private static final String RESERVE = """
-            with c as (
-                insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
-                    not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
-                select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
-                where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
-                returning id, reserved_at)
-            insert into certificate_pending (certificate_id, reserved_at) select id, reserved_at from c
-            returning certificate_id""".formatted(PENDING);
+            insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
+                not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
+            select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
+            where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
+            returning id""".formatted(PENDING);
 
-    /**
-     * Stores the DER: a HOT update (V23: no index reads status, der or token_id), and the
-     * reservation leaves {@code certificate_pending} in the same statement.
-     */
+    /** Stores the DER: a HOT update (V23: no index reads status, der or token_id). */
     private static final String STORE_SIGNED = """
-            with c as (update certificate set der = ?, status = %s
-                       where id = ? and status = %s and tbs_sha256 = ? returning id),
-                 p as (delete from certificate_pending where certificate_id in (select id from c))
-            select id from c""".formatted(ISSUED, PENDING);
+            update certificate set der = ?, status = %s
+            where id = ? and status = %s and tbs_sha256 = ? returning id""".formatted(ISSUED, PENDING);
 
     /**
      * Stores the DER, links the token and marks it used, in one statement: all or nothing. The
@@ -93,8 +82,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      */
     private static final String STORE_SIGNED_AND_USE_TOKEN = """
             with c as (update certificate set der = ?, status = %s, token_id = ?
-                       where id = ? and status = %s and tbs_sha256 = ? returning id),
-                 p as (delete from certificate_pending where certificate_id in (select id from c))
+                       where id = ? and status = %s and tbs_sha256 = ? returning id)
             update enrollment_token set used_at = ?, certificate_id = (select id from c)
             where id = ? and used_at is null and exists (select 1 from c)
             returning certificate_id""".formatted(ISSUED, PENDING);
@@ -242,9 +230,8 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
 
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
     boolean abandon(long id) {
-        return reservations.queryForObject("with c as (update certificate set status = " + ABANDONED
-                + " where id = ? and status = " + PENDING + " returning id), p as (delete from certificate_pending "
-                + "where certificate_id = ?) select count(*) from c", Integer.class, id, id) == 1;
+        return reservations.update("update certificate set status = " + ABANDONED + " where id = ? and status = "
+                + PENDING, id) == 1;
     }
 
     /** A reservation the sweeper abandoned. */
@@ -255,14 +242,30 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * Reservations still PENDING that were reserved longer than {@code age} ago by the
      * database's clock (never an instance's: a skewed instance cannot abandon a live reservation
      * early): ABANDONED, and returned. In the caller's transaction (with its audit events).
+     *
+     * <p>It reads the rows from {@code certificate_sweep}'s mark on, by the primary key (V24),
+     * and moves the mark past the longest run of rows, in id order, that are settled (not PENDING,
+     * or abandoned now) and were reserved more than {@code age} ago; the first row that is not
+     * stops it, and so does the end of the visible rows. A reservation still uncommitted when
+     * the sweep reads (invisible to it) has an id above the run's last row, unless its own
+     * statement began more than {@code age} earlier than that row's: the assumption the timeout
+     * already makes, that a reservation pending for longer than {@code age} is not in flight.
+     * Concurrent sweeps (any instance) queue on the mark's row.
      */
     List<Abandoned> abandonPendingOlderThan(Duration age) {
-        // The entries leave certificate_pending; those whose row is no longer PENDING (a keyCompromise
-        // abandoned it) change nothing else.
-        return jdbc.query("with old as (delete from certificate_pending where reserved_at < now() - "
-                + "make_interval(secs => ?) returning certificate_id) update certificate set status = " + ABANDONED
-                + " where id in (select certificate_id from old) and status = " + PENDING
-                + " returning serial, issuer_id, device_id, profile",
+        return jdbc.query("""
+                with m as (select below from certificate_sweep for update),
+                     r as (select id, status, reserved_at < now() - make_interval(secs => ?) as old
+                           from certificate where id >= (select below from m)),
+                     a as (update certificate c set status = %1$s
+                           where c.id in (select id from r where status = %2$s and old) and c.status = %2$s
+                           returning c.id, c.serial, c.issuer_id, c.device_id, c.profile),
+                     stop as (select min(id) as id from r
+                              where not old or (status = %2$s and id not in (select id from a))),
+                     u as (update certificate_sweep set below = coalesce(
+                               (select max(r.id) + 1 from r where (select id from stop) is null or r.id < (select id from stop)),
+                               (select below from m)))
+                select serial, issuer_id, device_id, profile from a""".formatted(ABANDONED, PENDING),
                 (rs, n) -> new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
                 age.toMillis() / 1000.0);
     }
@@ -498,10 +501,8 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * store finds them no longer pending; how many.
      */
     int abandonPendingOfKey(String keyHash) {
-        return jdbc.queryForObject("with a as (update certificate set status = " + ABANDONED
-                + " where public_key_sha256 = ? and status = " + PENDING + " returning id), p as (delete from "
-                + "certificate_pending where certificate_id in (select id from a)) select count(*) from a",
-                Integer.class, keyHash);
+        return jdbc.update("update certificate set status = " + ABANDONED + " where public_key_sha256 = ? and status = "
+                + PENDING, keyHash);
     }
 
     // ---------------------------------------------------------------- renewal and IDevID

@@ -26,7 +26,11 @@ import dev.trent.inventory.CertificateStore;
  * their serials are never used again. Each one gets a {@code certificate.abandoned} audit event
  * in the transaction that abandons it: a crash's reservation is the one case where a signature
  * may exist that no other record explains, and an auditor looking up that serial finds why.
- * Any instance may sweep; the update is idempotent.
+ * Any instance may sweep; the update is idempotent. A sweep reads the certificate rows from a
+ * mark on (by the primary key) and moves the mark past the rows it settled, so it reads about
+ * {@code pending-timeout} plus {@code sweep-interval} worth of issuances, whatever the table's size;
+ * rows reserved by an instance older than the schema (a rolling upgrade) are found the same way
+ * (V24, {@link CertificateStore}).
  */
 @Component
 class ReservationSweeper {

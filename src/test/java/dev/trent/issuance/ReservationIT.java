@@ -89,8 +89,6 @@ class ReservationIT extends IntegrationTest {
         long id = store.reserve(pending(serial, device, Instant.now()));
         // Reserved 10 minutes ago by the database's clock (the one the sweeper goes by).
         jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id = ?", id);
-        assertThat(jdbc.update("update certificate_pending set reserved_at = now() - interval '10 minutes' "
-                + "where certificate_id = ?", id)).as("the reservation is listed for the sweeper").isEqualTo(1);
         X509Certificate issuer = client().get("/api/v1/ca/chain", null, null).certificates().get(0);
         BigInteger number = new BigInteger(serial, 16);
 
@@ -123,6 +121,33 @@ class ReservationIT extends IntegrationTest {
         assertThat(client().postJson("/api/v1/certificates/" + serial + "/revoke", ADMIN_KEY,
                 Map.of("reason", "superseded")).status()).isEqualTo(404);
         assertThat(sweeper.sweep()).doesNotContain(serial);
+    }
+
+    @Test
+    void sweepThenTheMarkPassesSettledRowsAndStopsAtAReservationStillInFlight() {
+        long mark = jdbc.queryForObject("select below from certificate_sweep", Long.class);
+        String timedOut = "76" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long old = store.reserve(pending(timedOut, deviceId("mark-old"), Instant.now()));
+        // Every row from the mark to this one as if reserved 10 minutes ago (earlier tests' rows).
+        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id >= ? and id <= ?",
+                mark, old);
+        String inFlight = "75" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
+        long young = store.reserve(pending(inFlight, deviceId("mark-young"), Instant.now()));
+
+        assertThat(sweeper.sweep()).contains(timedOut).doesNotContain(inFlight);
+
+        long moved = jdbc.queryForObject("select below from certificate_sweep", Long.class);
+        assertThat(moved).as("past the abandoned row, not past the one in flight").isGreaterThan(old)
+                .isLessThanOrEqualTo(young);
+        assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, young))
+                .isEqualTo("PENDING");
+
+        // Its issuance ends (here: abandoned at a rollback) and time passes: the mark moves past it.
+        store.abandon(young);
+        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id >= ? and id <= ?",
+                moved, young);
+        assertThat(sweeper.sweep()).doesNotContain(inFlight); // abandoned already: not audited twice
+        assertThat(jdbc.queryForObject("select below from certificate_sweep", Long.class)).isGreaterThan(young);
     }
 
     @Test
