@@ -215,14 +215,25 @@ public final class EnrollLoad {
         }).orElse(-1L);
     }
 
-    /** The processes of the other watched trees (each watched pid but {@code self}, with its descendants). */
+    /**
+     * The processes of the other watched trees (each watched pid but {@code self}, with its
+     * descendants), except a tree that holds {@code self}: an ancestor's (Trent's, for its
+     * embedded PostgreSQL) would otherwise leave {@code self}'s own descendants out of its count.
+     */
     static java.util.Set<Long> subtrees(java.util.Collection<Long> watched, long self) {
         java.util.Set<Long> out = new java.util.HashSet<>();
         for (long pid : watched) {
-            if (pid != self) {
-                out.add(pid);
-                ProcessHandle.of(pid).ifPresent(p -> p.descendants().forEach(d -> out.add(d.pid())));
+            if (pid == self) {
+                continue;
             }
+            ProcessHandle.of(pid).ifPresent(p -> {
+                java.util.Set<Long> tree = new java.util.HashSet<>();
+                tree.add(pid);
+                p.descendants().forEach(d -> tree.add(d.pid()));
+                if (!tree.contains(self)) {
+                    out.addAll(tree);
+                }
+            });
         }
         return out;
     }
