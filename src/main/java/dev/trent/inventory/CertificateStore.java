@@ -243,33 +243,39 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * database's clock (never an instance's: a skewed instance cannot abandon a live reservation
      * early): ABANDONED, and returned. In the caller's transaction (with its audit events).
      *
-     * <p>It reads the rows from {@code certificate_sweep}'s mark on, by the primary key (V24),
-     * and moves the mark past the longest run of rows, in id order, that are settled (not PENDING,
-     * or abandoned now) and were reserved more than {@code age} ago; the first row that is not
-     * stops it, and so does the end of the visible rows. A reservation still uncommitted when
-     * the sweep reads (invisible to it) has an id above the run's last row, unless its own
-     * statement began more than {@code age} earlier than that row's: the assumption the timeout
-     * already makes, that a reservation pending for longer than {@code age} is not in flight.
-     * Concurrent sweeps (any instance) queue on the mark's row.
+     * <p>It reads the rows from {@code certificate_sweep}'s mark on, by the primary key (V24; at
+     * most {@link #SWEEP_ROWS} per sweep, so a first sweep far behind catches up over several),
+     * and moves the mark past the longest run of rows, in id order, that are settled (not
+     * PENDING, or abandoned now) and were reserved more than twice {@code age} ago; the first row
+     * that is not stops it, and so does the end of the visible rows. A reservation still
+     * uncommitted when the sweep reads (invisible to it) drew its id before the rows after it
+     * were reserved, so it stays above the mark unless it has been in flight for more than twice
+     * {@code age}: a reservation is one autocommitted statement, bounded by PostgreSQL's
+     * {@code statement_timeout}, which must be shorter than {@code age} (checked at start by the
+     * sweeper). Concurrent sweeps (any instance) queue on the mark's row, which only moves up.
      */
     List<Abandoned> abandonPendingOlderThan(Duration age) {
+        long below = jdbc.queryForObject("select below from certificate_sweep for update", Long.class);
+        double seconds = age.toMillis() / 1000.0;
         return jdbc.query("""
-                with m as (select below from certificate_sweep for update),
-                     r as (select id, status, reserved_at < now() - make_interval(secs => ?) as old
-                           from certificate where id >= (select below from m)),
+                with r as (select id, status, reserved_at < now() - make_interval(secs => ?) as timed_out,
+                                  reserved_at < now() - make_interval(secs => ?) as settled_age
+                           from certificate where id >= ? and id < ?),
                      a as (update certificate c set status = %1$s
-                           where c.id in (select id from r where status = %2$s and old) and c.status = %2$s
+                           where c.id in (select id from r where status = %2$s and timed_out) and c.status = %2$s
                            returning c.id, c.serial, c.issuer_id, c.device_id, c.profile),
                      stop as (select min(id) as id from r
-                              where not old or (status = %2$s and id not in (select id from a))),
-                     u as (update certificate_sweep set below = coalesce(
+                              where not settled_age or (status = %2$s and id not in (select id from a))),
+                     u as (update certificate_sweep set below = greatest(below, coalesce(
                                (select max(r.id) + 1 from r where (select id from stop) is null or r.id < (select id from stop)),
-                               (select below from m)))
+                               below)))
                 select serial, issuer_id, device_id, profile from a""".formatted(ABANDONED, PENDING),
                 (rs, n) -> new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
-                age.toMillis() / 1000.0);
+                seconds, 2 * seconds, below, below + SWEEP_ROWS);
     }
 
+    /** The most certificate rows one sweep reads (a few minutes of issuances at 1,000/s fit many times). */
+    static final long SWEEP_ROWS = 2_000_000;
     /** The public key was reported compromised; nothing was written. */
     public static final class KeyBlockedException extends RuntimeException {
         public KeyBlockedException() {

@@ -28,7 +28,7 @@ import dev.trent.inventory.CertificateStore;
  * may exist that no other record explains, and an auditor looking up that serial finds why.
  * Any instance may sweep; the update is idempotent. A sweep reads the certificate rows from a
  * mark on (by the primary key) and moves the mark past the rows it settled, so it reads about
- * {@code pending-timeout} plus {@code sweep-interval} worth of issuances, whatever the table's size;
+ * twice {@code pending-timeout} plus {@code sweep-interval} worth of issuances, whatever the table's size;
  * rows reserved by an instance older than the schema (a rolling upgrade) are found the same way
  * (V24, {@link CertificateStore}).
  */
@@ -47,6 +47,12 @@ class ReservationSweeper {
         this.audit = audit;
         this.tx = tx;
         this.timeout = properties.issuance().pendingTimeout();
+        // The sweep's mark relies on a reservation (one statement) never being in flight for as
+        // long as the timeout (CertificateStore#abandonPendingOlderThan).
+        if (properties.database().statementTimeout().compareTo(timeout) >= 0) {
+            throw new IllegalStateException("trent.issuance.pending-timeout (" + timeout + ") must be longer than "
+                    + "trent.database.statement-timeout (" + properties.database().statementTimeout() + ")");
+        }
     }
 
     @Scheduled(initialDelayString = "${trent.issuance.sweep-interval:1m}",

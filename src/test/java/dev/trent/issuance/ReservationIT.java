@@ -128,8 +128,9 @@ class ReservationIT extends IntegrationTest {
         long mark = jdbc.queryForObject("select below from certificate_sweep", Long.class);
         String timedOut = "76" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
         long old = store.reserve(pending(timedOut, deviceId("mark-old"), Instant.now()));
-        // Every row from the mark to this one as if reserved 10 minutes ago (earlier tests' rows).
-        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id >= ? and id <= ?",
+        // Every row from the mark to this one as if reserved 30 minutes ago (earlier tests' rows), more
+        // than twice the pending timeout: the mark moves only past rows that old.
+        jdbc.update("update certificate set reserved_at = now() - interval '30 minutes' where id >= ? and id <= ?",
                 mark, old);
         String inFlight = "75" + HexFormat.of().formatHex(java.util.UUID.randomUUID().toString().getBytes(), 0, 8);
         long young = store.reserve(pending(inFlight, deviceId("mark-young"), Instant.now()));
@@ -144,7 +145,7 @@ class ReservationIT extends IntegrationTest {
 
         // Its issuance ends (here: abandoned at a rollback) and time passes: the mark moves past it.
         store.abandon(young);
-        jdbc.update("update certificate set reserved_at = now() - interval '10 minutes' where id >= ? and id <= ?",
+        jdbc.update("update certificate set reserved_at = now() - interval '30 minutes' where id >= ? and id <= ?",
                 moved, young);
         assertThat(sweeper.sweep()).doesNotContain(inFlight); // abandoned already: not audited twice
         assertThat(jdbc.queryForObject("select below from certificate_sweep", Long.class)).isGreaterThan(young);
