@@ -43,6 +43,12 @@ public record TrentProperties(
             throw new IllegalArgumentException("trent.tokens.default-ttl (" + tokens.defaultTtl()
                     + ") is longer than trent.tokens.max-ttl (" + tokens.maxTtl() + ")");
         }
+        // The reservation sweep's mark relies on a reservation (one statement) never being in
+        // flight for as long as the pending timeout (CertificateStore#abandonPendingOlderThan).
+        if (database.statementTimeout().compareTo(issuance.pendingTimeout()) >= 0) {
+            throw new IllegalArgumentException("trent.issuance.pending-timeout (" + issuance.pendingTimeout()
+                    + ") must be longer than trent.database.statement-timeout (" + database.statementTimeout() + ")");
+        }
         String base = publicBaseUrl.toString();
         if (base.endsWith("/")) {
             publicBaseUrl = URI.create(base.substring(0, base.length() - 1));

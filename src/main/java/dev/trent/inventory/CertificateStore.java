@@ -251,8 +251,8 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * uncommitted when the sweep reads (invisible to it) drew its id before the rows after it
      * were reserved, so it stays above the mark unless it has been in flight for more than twice
      * {@code age}: a reservation is one autocommitted statement, bounded by PostgreSQL's
-     * {@code statement_timeout}, which must be shorter than {@code age} (checked at start by the
-     * sweeper). Concurrent sweeps (any instance) queue on the mark's row, which only moves up.
+     * {@code statement_timeout}, which must be shorter than {@code age} (checked when the settings
+     * are bound, TrentProperties). Concurrent sweeps (any instance) queue on the mark's row, which only moves up.
      */
     List<Abandoned> abandonPendingOlderThan(Duration age) {
         long below = jdbc.queryForObject("select below from certificate_sweep for update", Long.class);
@@ -276,6 +276,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
 
     /** The most certificate rows one sweep reads (a few minutes of issuances at 1,000/s fit many times). */
     static final long SWEEP_ROWS = 2_000_000;
+
     /** The public key was reported compromised; nothing was written. */
     public static final class KeyBlockedException extends RuntimeException {
         public KeyBlockedException() {

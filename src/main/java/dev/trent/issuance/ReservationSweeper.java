@@ -47,12 +47,6 @@ class ReservationSweeper {
         this.audit = audit;
         this.tx = tx;
         this.timeout = properties.issuance().pendingTimeout();
-        // The sweep's mark relies on a reservation (one statement) never being in flight for as
-        // long as the timeout (CertificateStore#abandonPendingOlderThan).
-        if (properties.database().statementTimeout().compareTo(timeout) >= 0) {
-            throw new IllegalStateException("trent.issuance.pending-timeout (" + timeout + ") must be longer than "
-                    + "trent.database.statement-timeout (" + properties.database().statementTimeout() + ")");
-        }
     }
 
     @Scheduled(initialDelayString = "${trent.issuance.sweep-interval:1m}",
