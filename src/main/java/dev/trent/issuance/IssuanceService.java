@@ -10,8 +10,9 @@ import java.util.List;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.IllegalTransactionStateException;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
@@ -98,8 +99,12 @@ public class IssuanceService {
      * caller's transaction. When {@code request.tokenId()} is set, that enrollment token is
      * marked used by this certificate in the statement that stores the DER.
      */
-    @Transactional(propagation = Propagation.MANDATORY)
     public Certificate issue(Request request) {
+        // MANDATORY propagation, checked here rather than by a transaction interceptor.
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalTransactionStateException("a device certificate is issued inside the enrollment's "
+                    + "transaction, which stores it");
+        }
         long started = System.nanoTime();
         Certificate issued = issueTimed(request);
         timer(request.profile().name()).record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
