@@ -21,6 +21,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.trent.config.Transactions;
 import dev.trent.pki.SerialNumbers;
 import dev.trent.web.ProblemException;
 
@@ -44,7 +45,7 @@ class CertificateController {
     }
 
     @GetMapping
-    @Transactional(readOnly = true)
+    @Transactional(transactionManager = Transactions.JPA, readOnly = true)
     PageView list(@RequestParam(required = false) String deviceId, @RequestParam(required = false) String status,
             @RequestParam(required = false) String profile, @RequestParam(required = false) String expiringBefore,
             @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
@@ -72,7 +73,7 @@ class CertificateController {
     }
 
     @GetMapping("/{serial}")
-    @Transactional(readOnly = true)
+    @Transactional(transactionManager = Transactions.JPA, readOnly = true)
     ResponseEntity<?> get(@PathVariable String serial,
             @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
         String canonical = SerialNumbers.canonical(serial);

@@ -104,12 +104,9 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     /** The CRL's entries, read in batches (a large issuer's revoked list is never held whole). */
     private final JdbcTemplate streaming;
     private final HikariDataSource ownPool;
-    private final CertificateRepository repository;
 
-    CertificateStore(JdbcTemplate jdbc, DataSource dataSource, TrentProperties properties,
-            CertificateRepository repository) {
+    CertificateStore(JdbcTemplate jdbc, DataSource dataSource, TrentProperties properties) {
         this.jdbc = jdbc;
-        this.repository = repository;
         this.streaming = new JdbcTemplate(dataSource);
         this.streaming.setFetchSize(10_000);
         if (dataSource instanceof HikariDataSource main) {
@@ -286,14 +283,34 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
 
     // ---------------------------------------------------------------- reading
 
+    private static final String CERTIFICATE_COLUMNS = "select serial, issuer_id, device_id, profile, subject_dn, "
+            + "dns_names, status, key_type, public_key_sha256, not_before, not_after, created_at, revoked_at, "
+            + "revocation_reason, invalidity_date, der from certificate ";
+
+    /**
+     * A row as {@link CertificateRecord#toCertificate} maps it, read with JDBC: these reads run
+     * inside enrollment and revocation transactions, which are JDBC transactions (no entity).
+     */
+    private static Certificate certificate(java.sql.ResultSet rs) throws java.sql.SQLException {
+        Timestamp revokedAt = rs.getTimestamp(13);
+        Timestamp invalidity = rs.getTimestamp(15);
+        return new Certificate(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                List.of((String[]) rs.getArray(6).getArray()), CertificateStatus.valueOf(rs.getString(7)),
+                rs.getString(8), rs.getString(9), rs.getTimestamp(10).toInstant(), rs.getTimestamp(11).toInstant(),
+                rs.getTimestamp(12).toInstant(), revokedAt == null ? null : new Certificate.Revocation(
+                        revokedAt.toInstant(), rs.getString(14), invalidity == null ? null : invalidity.toInstant()),
+                rs.getBytes(16));
+    }
+
     /** The certificate with this record id. */
     public Optional<Certificate> byId(long id) {
-        return repository.findById(id).map(CertificateRecord::toCertificate);
+        return jdbc.query(CERTIFICATE_COLUMNS + "where id = ?", (rs, n) -> certificate(rs), id).stream().findFirst();
     }
 
     /** The certificate with this (canonical) serial, whatever its status. */
     public Optional<Certificate> bySerial(String serial) {
-        return repository.findBySerial(serial).map(CertificateRecord::toCertificate);
+        return jdbc.query(CERTIFICATE_COLUMNS + "where serial = ?", (rs, n) -> certificate(rs), serial).stream()
+                .findFirst();
     }
 
     /**

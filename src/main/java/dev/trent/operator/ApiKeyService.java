@@ -18,6 +18,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
+import dev.trent.config.Transactions;
 import dev.trent.config.TrentProperties;
 import dev.trent.security.Secrets;
 import dev.trent.domain.DomainException;
@@ -56,7 +57,7 @@ public class ApiKeyService {
             Instant revokedAt, String key) {
     }
 
-    @Transactional(readOnly = true)
+    @Transactional(transactionManager = Transactions.JPA, readOnly = true)
     public Optional<OperatorPrincipal> authenticate(String presented) {
         return keys.findByKeyHash(Secrets.hash(presented))
                 .filter(k -> k.revokedAt() == null)
@@ -64,12 +65,12 @@ public class ApiKeyService {
     }
 
     /** Whether the key with this id exists and is not revoked (a console session ends with its key). */
-    @Transactional(readOnly = true)
+    @Transactional(transactionManager = Transactions.JPA, readOnly = true)
     public boolean active(long id) {
         return keys.findById(id).filter(k -> k.revokedAt() == null).isPresent();
     }
 
-    @Transactional
+    @Transactional(transactionManager = Transactions.JPA)
     public ApiKeyView create(String name, Role role, String actor) {
         if (name == null || name.isBlank() || name.strip().length() > 100) {
             throw DomainException.invalid("name is required and must be at most 100 characters.");
@@ -83,12 +84,12 @@ public class ApiKeyService {
         return view(key, secret);
     }
 
-    @Transactional(readOnly = true)
+    @Transactional(transactionManager = Transactions.JPA, readOnly = true)
     public List<ApiKeyView> list() {
         return keys.findAll().stream().map(k -> view(k, null)).toList();
     }
 
-    @Transactional
+    @Transactional(transactionManager = Transactions.JPA)
     public ApiKeyView revoke(long id, String actor) {
         ApiKey key = keys.findById(id).orElseThrow(() -> DomainException.notFound("No API key with id " + id + "."));
         if (key.revokedAt() == null && key.role() == Role.ADMIN) {
@@ -113,7 +114,7 @@ public class ApiKeyService {
      * console (not when console logs are structured: they are shipped and kept) and written
      * owner-only to {@code <data-dir>/bootstrap-admin-key}.
      */
-    @Transactional
+    @Transactional(transactionManager = Transactions.JPA)
     public void bootstrap(TrentProperties properties) throws IOException {
         jdbc.queryForList("select pg_advisory_xact_lock(?)", BOOTSTRAP_LOCK);
         if (keys.count() > 0) {

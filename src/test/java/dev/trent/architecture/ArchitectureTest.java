@@ -91,6 +91,41 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /**
+     * Trent's transactions are JDBC transactions (config.Transactions); a JPA transaction begun
+     * inside one fails. So entities and repositories stay where JPA's own transaction manager
+     * runs: operators' API keys and the REST certificate search.
+     */
+    @Test
+    void jpaWhenCheckedThenOnlyApiKeysAndTheCertificateSearchUseIt() {
+        noClasses().that().doNotHaveFullyQualifiedName("dev.trent.operator.ApiKeyService")
+                .and().doNotHaveFullyQualifiedName("dev.trent.inventory.CertificateController")
+                .and().doNotHaveFullyQualifiedName("dev.trent.operator.ApiKeyRepository")
+                .and().doNotHaveFullyQualifiedName("dev.trent.inventory.CertificateRepository")
+                .and().doNotHaveFullyQualifiedName("dev.trent.inventory.CertificateRecord")
+                .and().doNotHaveFullyQualifiedName("dev.trent.operator.ApiKey")
+                .should().dependOnClassesThat().areAssignableTo(org.springframework.data.repository.Repository.class)
+                .orShould().dependOnClassesThat().areAnnotatedWith(jakarta.persistence.Entity.class)
+                .orShould().dependOnClassesThat().areAssignableTo(jakarta.persistence.EntityManager.class)
+                .because("JDBC transactions are the default (config.Transactions): a repository reached from one "
+                        + "would begin a JPA transaction inside it, which JpaTransactionManager refuses")
+                .check(classes);
+        for (String owner : java.util.List.of("dev.trent.operator.ApiKeyService",
+                "dev.trent.inventory.CertificateController")) {
+            java.util.List<String> transactional = new java.util.ArrayList<>();
+            for (com.tngtech.archunit.core.domain.JavaMethod m : classes.get(owner).getMethods()) {
+                if (m.isAnnotatedWith(org.springframework.transaction.annotation.Transactional.class)) {
+                    transactional.add(m.getName());
+                    org.assertj.core.api.Assertions.assertThat(m.getAnnotationOfType(
+                            org.springframework.transaction.annotation.Transactional.class).transactionManager())
+                            .as("%s's transaction manager", m.getFullName())
+                            .isEqualTo(dev.trent.config.Transactions.JPA);
+                }
+            }
+            org.assertj.core.api.Assertions.assertThat(transactional).as(owner).isNotEmpty();
+        }
+    }
+
     @Test
     void slicesWhenCheckedThenFreeOfCycles() {
         slices().matching("dev.trent.(*)..").should().beFreeOfCycles().check(classes);
