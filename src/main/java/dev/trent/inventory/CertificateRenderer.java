@@ -49,7 +49,7 @@ public class CertificateRenderer {
     public CertificateView detail(Certificate r) {
         String leaf = Pem.encode("CERTIFICATE", r.der());
         List<X509Certificate> intermediates = intermediates(r);
-        return view(r, intermediates, leaf, leaf + Pem.certificates(intermediates));
+        return view(r, intermediates, leaf, leaf + intermediatesPem(r));
     }
 
     /**
@@ -93,7 +93,30 @@ public class CertificateRenderer {
         if (type.equals(MediaType.APPLICATION_JSON)) {
             return b.contentType(MediaType.APPLICATION_JSON).body(detail(r));
         }
-        String pem = Pem.encode("CERTIFICATE", r.der()) + Pem.certificates(intermediates(r));
+        String pem = Pem.encode("CERTIFICATE", r.der()) + intermediatesPem(r);
         return b.contentType(type).body(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    /** An issuer's intermediates as PEM, and the chain they were encoded from. */
+    private record EncodedChain(List<X509Certificate> chain, String pem) {
+    }
+
+    /** By issuer id; encoded again when the issuer's signer hands out another chain (a reconnect). */
+    private final java.util.concurrent.ConcurrentMap<String, EncodedChain> encodedChains =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The PEM of {@link #intermediates}, encoded once per issuer chain rather than for every
+     * certificate served (1-2% of an enrollment's CPU samples, bench/README.md).
+     */
+    private String intermediatesPem(Certificate r) {
+        List<X509Certificate> intermediates = intermediates(r);
+        EncodedChain cached = encodedChains.get(r.issuerId());
+        if (cached != null && cached.chain().equals(intermediates)) {
+            return cached.pem();
+        }
+        String pem = Pem.certificates(intermediates);
+        encodedChains.put(r.issuerId(), new EncodedChain(List.copyOf(intermediates), pem));
+        return pem;
     }
 }
