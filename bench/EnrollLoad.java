@@ -263,7 +263,7 @@ public final class EnrollLoad {
             if (b < 0 || a < 0) {
                 System.out.printf(Locale.ROOT, "[cpu]   %-28s n/a%n", name);
             } else {
-                System.out.printf(Locale.ROOT, "[cpu]   %-28s %6.1f s CPU = %5.0f%% of one core%n", name,
+                System.out.printf(Locale.ROOT, "[cpu]   %-28s %7.2f s CPU = %5.0f%% of one core%n", name,
                         (a - b) / 1e9, 100.0 * (a - b) / wallNanos);
             }
         });
