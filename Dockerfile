@@ -34,8 +34,12 @@ RUN groupadd --system --gid 10001 trent \
 COPY --from=build /trent.jar /opt/trent/trent.jar
 # spring.config.import: every file in /run/secrets is a property named like the file, e.g.
 # /run/secrets/spring.datasource.password or /run/secrets/trent.bootstrap-admin-token.
+# The parallel collector: on two cores it gave 10% more enrollments/s than G1 (the JVM's choice
+# with 2 CPUs and 2 GB or more) for 14% less of Trent's CPU, and no worse p99 (bench/README.md, "The
+# garbage collector"). Replace the whole variable to choose otherwise (e.g. -XX:+UseG1GC).
 ENV TRENT_DATA_DIR=/var/lib/trent \
-    SPRING_CONFIG_IMPORT=optional:configtree:/run/secrets/
+    SPRING_CONFIG_IMPORT=optional:configtree:/run/secrets/ \
+    JDK_JAVA_OPTIONS=-XX:+UseParallelGC
 WORKDIR /var/lib/trent
 VOLUME /var/lib/trent
 EXPOSE 8080 8443

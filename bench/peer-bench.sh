@@ -19,8 +19,10 @@
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000), BENCH_COUNT (10000),
 # BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>),
-# BENCH_TRENT_VARIANTS (default "jar"): how Trent is run, each measured every round:
-#   jar        java -jar with the Spring Boot jar, on the default java (JDK 17): the image today;
+# BENCH_TRENT_VARIANTS (default "image"): how Trent is run, each measured every round:
+#   image      java -jar with the Spring Boot jar, on the default java (JDK 17), with the container
+#              image's JVM options (-XX:MaxRAMPercentage=75, JDK_JAVA_OPTIONS=-XX:+UseParallelGC);
+#   jar        java -jar with the JVM's own defaults (G1 on this machine: 2 CPUs, 2 GB or more);
 #   base       the same with another build's jar, BENCH_BASE_JAR (a change's before and after, same run);
 #   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
 #   aot        the same with an AOT cache (JDK 25, JEP 483/514/515: classes loaded and linked, method
@@ -33,7 +35,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${BENCH_ROUNDS:-3}
-VARIANTS=${BENCH_TRENT_VARIANTS:-jar}
+VARIANTS=${BENCH_TRENT_VARIANTS:-image}
 JAVA25=${BENCH_JAVA25:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1 || true)}
 AOT_TRAIN=${BENCH_AOT_TRAIN:-5000}
 COLD=${BENCH_COLD_SECONDS:-30}
@@ -102,13 +104,14 @@ ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
 # trent_variant NAME: sets TRENT_JAVA, VARIANT_JAR and VARIANT_OPTS for start_trent.
 trent_variant() {
     case $1 in
+        image) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:MaxRAMPercentage=75 -XX:+UseParallelGC) ;;
         jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
         base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
         c1) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:TieredStopAtLevel=1) ;;
         opts) TRENT_JAVA=java; VARIANT_JAR=$JAR; read -r -a VARIANT_OPTS <<< "${BENCH_TRENT_OPTS:?the opts variant needs BENCH_TRENT_OPTS}" ;;
-        *) echo "unknown Trent variant $1 (jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
+        *) echo "unknown Trent variant $1 (image, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
     esac
 }
 
