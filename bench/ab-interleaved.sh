@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+source bench/lib.sh
 : "${BENCH_JAR_A:?the first build's jar}" "${BENCH_JAR_B:?the second build's jar}"
 BURSTS=${BENCH_BURSTS:-20}
 BURST=${BENCH_BURST:-4000}
@@ -30,21 +31,18 @@ CONC=${BENCH_CONCURRENCY:-16}
 OUT=${BENCH_OUT:-$ROOT/target/bench/ab-interleaved-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trent-abi.XXXXXX")
-declare -A PID PORT PG ADMIN JAROF OPTS
+ADMIN=trent_ak_bench_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+declare -A PID PORT PG JAROF OPTS
 JAROF[A]=$BENCH_JAR_A JAROF[B]=$BENCH_JAR_B OPTS[A]=${BENCH_JAVA_OPTS_A:-} OPTS[B]=${BENCH_JAVA_OPTS_B:-}
 PORT[A]=18180 PORT[B]=18181
 
 log() { printf '[ab-interleaved %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 cleanup() {
-    set +e
+    stop_trents
+    # The embedded postmaster is detached from Trent; if Trent died hard it may still run.
     for s in A B; do
-        [[ -n "${PID[$s]:-}" ]] && kill -TERM "${PID[$s]}" 2>/dev/null
-    done
-    for s in A B; do
-        [[ -n "${PID[$s]:-}" ]] && for _ in $(seq 1 60); do kill -0 "${PID[$s]}" 2>/dev/null || break; sleep 0.5; done
-        local f="$TMP/$s/data/postgres/postmaster.pid"
-        [[ -f "$f" ]] && kill -INT "$(head -1 "$f")" 2>/dev/null
+        [[ -f "$TMP/$s/data/postgres/postmaster.pid" ]] && kill -INT "$(head -1 "$TMP/$s/data/postgres/postmaster.pid")" 2>/dev/null
     done
     sleep 2
     rm -rf "$TMP"
@@ -52,48 +50,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for s in A B; do
-    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$s]}/"; then
-        echo "something already answers on port ${PORT[$s]}" >&2; exit 1
-    fi
-    mkdir -p "$TMP/$s"
-    ADMIN[$s]=trent_ak_bench_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
-    log "starting $s: ${JAROF[$s]} ${OPTS[$s]} on port ${PORT[$s]}"
-    # shellcheck disable=SC2086
-    env -u SPRING_DATASOURCE_URL TRENT_DATA_DIR="$TMP/$s/data" TRENT_BOOTSTRAP_ADMIN_TOKEN="${ADMIN[$s]}" \
-        SERVER_PORT="${PORT[$s]}" SERVER_ADDRESS=127.0.0.1 TRENT_TLS_PORT=0 \
-        java ${OPTS[$s]} -jar "${JAROF[$s]}" > "$OUT/trent-$s.log" 2>&1 &
-    PID[$s]=$!
-done
-for s in A B; do
-    t0=$(date +%s)
-    until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$s]}/api/v1/ca/chain"; do
-        kill -0 "${PID[$s]}" 2>/dev/null || { log "$s exited during start: $OUT/trent-$s.log"; exit 1; }
-        (( $(date +%s) - t0 > 240 )) && { log "$s did not answer within 240 s"; exit 1; }
-        sleep 0.5
-    done
-    PG[$s]=$(head -1 "$TMP/$s/data/postgres/postmaster.pid")
-done
-log "both up (A pid ${PID[A]}, B pid ${PID[B]})"
-
-# Tokens: the warm-up's, then one file per burst.
+unset SPRING_DATASOURCE_URL SPRING_DATASOURCE_USERNAME SPRING_DATASOURCE_PASSWORD
+export TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0
 NEED=$(( WARMUP + BURSTS * (LEAD + BURST) ))
 for s in A B; do
-    : > "$TMP/$s/tokens.csv"
-    run=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
-    for (( from = 1; from <= NEED; from += 10000 )); do
-        to=$(( from + 9999 )); (( to > NEED )) && to=$NEED
-        { printf '{"profile":"device","deviceIds":['; seq -f "\"abi-$run-%.0f\"" "$from" "$to" | paste -sd, -
-          printf ']}'; } > "$TMP/batch.json"
-        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:${PORT[$s]}/api/v1/enrollment-tokens/batch" \
-            -H "Authorization: Bearer ${ADMIN[$s]}" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
-            --data-binary @"$TMP/batch.json" | tr -d '\r' | grep -v '^device_id,' >> "$TMP/$s/tokens.csv"
-    done
+    mkdir -p "$TMP/$s"
+    log "starting $s: ${JAROF[$s]} ${OPTS[$s]} on port ${PORT[$s]}"
+    # shellcheck disable=SC2086
+    start_trent "${JAROF[$s]}" "${PORT[$s]}" "$TMP/$s/data" "$OUT/trent-$s.log" ${OPTS[$s]}
+    PID[$s]=${TRENT_PIDS[-1]}
+    BENCH_START_SECONDS=240 wait_up "${PORT[$s]}" "$OUT/trent-$s.log"
+    PG[$s]=$(head -1 "$TMP/$s/data/postgres/postmaster.pid")
+    # Tokens: the warm-up's in chunks, then one file per burst.
+    tokens_for "${PORT[$s]}" "$ADMIN" "$TMP/$s/tokens.csv" "$NEED" "abi-$s"
     (( $(wc -l < "$TMP/$s/tokens.csv") >= NEED )) || { log "expected $NEED tokens for $s"; exit 1; }
     split -l "$CHUNK" -d -a 3 <(head -n "$WARMUP" "$TMP/$s/tokens.csv") "$TMP/$s/warm-"
     tail -n +$(( WARMUP + 1 )) "$TMP/$s/tokens.csv" | split -l $(( LEAD + BURST )) -d -a 3 - "$TMP/$s/burst-"
 done
-log "$NEED tokens each"
+log "both up (A pid ${PID[A]}, B pid ${PID[B]}), $NEED tokens each"
 
 # The load generator, compiled once.
 mkdir -p "$TMP/classes"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by bench/*.sh (source it from the repository root): finding or building the jar,
-# starting Trent instances on loopback, waiting for them, and stopping them all on exit.
+# starting Trent instances on loopback, waiting for them, making enrollment tokens, and stopping
+# them all on exit.
 
 # The jar to run: BENCH_JAR, else target/trent-*.jar, built if missing.
 trent_jar() {
@@ -36,6 +37,23 @@ wait_up() {
     done
     echo "Trent on port $port did not start" >&2
     return 1
+}
+
+# tokens_for PORT ADMIN_KEY FILE COUNT PREFIX: COUNT one-time enrollment tokens for profile
+# "device" (batch API, 10,000 per call) as CSV lines in FILE, for device ids PREFIX-1...
+tokens_for() {
+    local port=$1 admin=$2 file=$3 count=$4 prefix=$5 from to batch
+    batch=$(mktemp)
+    : > "$file"
+    for (( from = 1; from <= count; from += 10000 )); do
+        to=$(( from + 9999 )); (( to > count )) && to=$count
+        { printf '{"profile":"device","deviceIds":['; seq -f "\"$prefix-%.0f\"" "$from" "$to" | paste -sd, -
+          printf ']}'; } > "$batch"
+        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:$port/api/v1/enrollment-tokens/batch" \
+            -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
+            --data-binary @"$batch" | tr -d '\r' | grep -v '^device_id,' >> "$file"
+    done
+    rm -f "$batch"
 }
 
 # stop_trents: TERM every started instance, then KILL what is still there after 30 s (safe under set -e).

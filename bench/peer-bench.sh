@@ -115,20 +115,6 @@ trent_variant() {
     esac
 }
 
-# tokens_for PORT FILE COUNT PREFIX: COUNT one-time enrollment tokens (batch API) as CSV lines.
-tokens_for() {
-    local port=$1 file=$2 count=$3 prefix=$4 from to
-    : > "$file"
-    for (( from = 1; from <= count; from += 10000 )); do
-        to=$(( from + 9999 )); (( to > count )) && to=$count
-        { printf '{"profile":"device","deviceIds":['; seq -f "\"$prefix-%.0f\"" "$from" "$to" | paste -sd, -
-          printf ']}'; } > "$TMP/batch.json"
-        curl -sS --fail-with-body --max-time 120 -X POST "http://127.0.0.1:$port/api/v1/enrollment-tokens/batch" \
-            -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -H 'Accept: text/csv' \
-            --data-binary @"$TMP/batch.json" | tr -d '\r' | grep -v '^device_id,' >> "$file"
-    done
-}
-
 run_trent() {
     local round=$1 variant=$2 db=trent_r$1_$2 port
     trent_variant "$variant"
@@ -140,7 +126,7 @@ run_trent() {
         ${VARIANT_OPTS[@]+"${VARIANT_OPTS[@]}"}
     wait_up "$port" "$OUT/trent-$round-$variant-setup.log"
     local tokens=$TMP/tokens-$round-$variant.csv
-    tokens_for "$port" "$tokens" "$NEEDED" "peer-$round-$variant"
+    tokens_for "$port" "$ADMIN" "$tokens" "$NEEDED" "peer-$round-$variant"
     stop_trents
     TRENT_PIDS=()
     local started
@@ -201,7 +187,7 @@ if [[ " $VARIANTS " == *" aot "* ]]; then
         SPRING_DATASOURCE_PASSWORD= TRENT_BOOTSTRAP_ADMIN_TOKEN=$ADMIN TRENT_TLS_PORT=0 TRENT_JAVA=$JAVA25 \
         start_trent "$XJAR" 18499 "$TMP/trent-train" "$OUT/trent-aot-training.log" "-XX:AOTCacheOutput=$TMP/x/trent.aot"
     wait_up 18499 "$OUT/trent-aot-training.log"
-    tokens_for 18499 "$TMP/tokens-train.csv" "$AOT_TRAIN" train
+    tokens_for 18499 "$ADMIN" "$TMP/tokens-train.csv" "$AOT_TRAIN" train
     java bench/PeerLoad.java --target trent --url http://127.0.0.1:18499 --csrs "$TMP/csrs.txt" \
         --tokens "$TMP/tokens-train.csv" --cold-seconds 1 --warmup $(( AOT_TRAIN - 1500 )) --count 100 \
         --concurrency "$CONC" > "$OUT/trent-aot-training-load.txt"
