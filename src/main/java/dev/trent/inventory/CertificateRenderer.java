@@ -49,7 +49,7 @@ public class CertificateRenderer {
     public CertificateView detail(Certificate r) {
         String leaf = Pem.encode("CERTIFICATE", r.der());
         List<X509Certificate> intermediates = intermediates(r);
-        return view(r, intermediates, leaf, leaf + intermediatesPem(r));
+        return view(r, intermediates, leaf, leaf + intermediatesPem(r.issuerId(), intermediates));
     }
 
     /**
@@ -93,7 +93,7 @@ public class CertificateRenderer {
         if (type.equals(MediaType.APPLICATION_JSON)) {
             return b.contentType(MediaType.APPLICATION_JSON).body(detail(r));
         }
-        String pem = Pem.encode("CERTIFICATE", r.der()) + intermediatesPem(r);
+        String pem = Pem.encode("CERTIFICATE", r.der()) + intermediatesPem(r.issuerId(), intermediates(r));
         return b.contentType(type).body(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 
@@ -109,14 +109,13 @@ public class CertificateRenderer {
      * The PEM of {@link #intermediates}, encoded once per issuer chain rather than for every
      * certificate served (1-2% of an enrollment's CPU samples, bench/README.md).
      */
-    private String intermediatesPem(Certificate r) {
-        List<X509Certificate> intermediates = intermediates(r);
-        EncodedChain cached = encodedChains.get(r.issuerId());
+    private String intermediatesPem(String issuerId, List<X509Certificate> intermediates) {
+        EncodedChain cached = encodedChains.get(issuerId);
         if (cached != null && cached.chain().equals(intermediates)) {
             return cached.pem();
         }
         String pem = Pem.certificates(intermediates);
-        encodedChains.put(r.issuerId(), new EncodedChain(List.copyOf(intermediates), pem));
+        encodedChains.put(issuerId, new EncodedChain(List.copyOf(intermediates), pem));
         return pem;
     }
 }
