@@ -81,6 +81,9 @@ final class Cli {
         boolean root = where.getCommandSpec().parent() == null;
         if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
+            if (root && where.getSubcommands().isEmpty()) {
+                return "unknown option '" + first + "'";
+            }
             return root ? "unknown command '" + first + "'"
                     : "unknown option '" + first + "' (see '" + style.name() + " help " + where.getCommandName()
                             + "')";

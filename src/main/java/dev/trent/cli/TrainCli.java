@@ -1,0 +1,332 @@
+package dev.trent.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.StandardEnvironment;
+
+import dev.trent.pki.Pem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code java -jar trent.jar train [--enrollments N] [--concurrency C]}: a training run for a JVM
+ * ahead-of-time cache (JDK 25, {@code -XX:AOTCacheOutput}; the container image makes one at build
+ * time). It starts Trent as it runs in production, but on a throwaway data directory with its own
+ * embedded PostgreSQL, a keystore CA and loopback ports, and none of the environment's settings
+ * (no environment variables, system properties, configuration files or /run/secrets are read, so
+ * it can never touch a real database, broker or webhook): then it sends what a fleet sends (N
+ * enrollments with fresh P-256 keys and one-time tokens over HTTP, in the response formats devices
+ * ask for, OCSP requests, CRL downloads), stops Trent and removes the directory. The JVM then
+ * writes the classes it loaded and the methods' profiles to the cache, so a later start skips that
+ * work (bench/README.md, "An AOT cache in the image"). Exit 0 when every request got the answer a
+ * device would expect, 1 otherwise (the first unexpected answer printed), 2 on usage errors.
+ */
+@Command(name = "java -jar trent.jar train", customSynopsis = {
+    "java -jar trent.jar train [--enrollments N] [--concurrency C]",
+    "         (e.g. java -XX:AOTCacheOutput=trent.aot -jar trent.jar train, on JDK 25)"},
+        description = "enroll N devices, query OCSP and fetch CRLs on a throwaway Trent (its own data directory "
+                + "and PostgreSQL, none of the environment's settings) and stop: a training run for an AOT cache")
+public final class TrainCli implements Callable<Integer> {
+
+    private static final int MAX_ENROLLMENTS = 100_000;
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /** What devices ask for ({@code POST /api/v1/enroll}'s Accept), one after another. */
+    private static final List<String> ACCEPTS = List.of("application/pem-certificate-chain", "application/json",
+            "application/pkix-cert", "application/x-pem-file");
+
+    private final PrintStream out;
+    private final Class<?> application;
+
+    @CommandLine.Mixin
+    private CaCli.Help help;
+
+    @Option(names = "--enrollments", paramLabel = "N", defaultValue = "3000", converter = CaCli.Number.class,
+            description = "how many devices enroll (1 to 100000; default 3000)")
+    int enrollments;
+
+    @Option(names = "--concurrency", paramLabel = "C", defaultValue = "8", converter = CaCli.Number.class,
+            description = "requests in flight at once (1 to 64; default 8)")
+    int concurrency;
+
+    private TrainCli(PrintStream out, Class<?> application) {
+        this.out = out;
+        this.application = application;
+    }
+
+    /** Thrown when Trent answers a training request otherwise than a device expects. */
+    static final class TrainingFailed extends RuntimeException {
+        TrainingFailed(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param application Trent's Spring Boot application class
+     * @return 0 trained, 1 an answer was not the expected one, 2 usage errors
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, Class<?> application) {
+        return Cli.execute(new CommandLine(new TrainCli(out, application)), args, out, err,
+                new Cli.Style("train", "trent train: ", 2, 1),
+                ex -> ex instanceof TrainingFailed || ex instanceof IOException ? ex.getMessage() : null);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (enrollments < 1 || enrollments > MAX_ENROLLMENTS) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--enrollments must be between 1 and " + MAX_ENROLLMENTS);
+        }
+        if (concurrency < 1 || concurrency > 64) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--concurrency must be between 1 and 64");
+        }
+        long started = System.nanoTime();
+        Path data = Files.createTempDirectory("trent-train-");
+        SecureRandom random = new SecureRandom();
+        // The admin key of the throwaway instance: random, never printed.
+        String admin = "trent_train_" + HexFormat.of().formatHex(bytes(random, 24));
+        int ocsp;
+        try {
+            SpringApplication app = new SpringApplication(application);
+            app.setEnvironment(isolated());
+            try (ConfigurableApplicationContext context = app.run(
+                    "--spring.config.location=optional:classpath:/",
+                    "--trent.data-dir=" + data,
+                    "--server.address=127.0.0.1", "--server.port=0",
+                    "--trent.tls.address=127.0.0.1", "--trent.tls.port=0",
+                    "--trent.ca.signer=keystore",
+                    "--trent.bootstrap-admin-token=" + admin,
+                    "--spring.main.banner-mode=off")) {
+                URI base = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port"));
+                ocsp = new Load(base, admin, context.getBean(JsonMapper.class)).run(enrollments, concurrency);
+            }
+        } finally {
+            delete(data);
+        }
+        out.println("trent train: " + enrollments + " enrollments, " + ocsp + " OCSP requests and CRL downloads in "
+                + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
+                + data + ", removed)");
+        return 0;
+    }
+
+    /**
+     * An environment without the process's environment variables and system properties: only the
+     * jar's application.yml and the command line above configure the training run.
+     */
+    private static StandardEnvironment isolated() {
+        StandardEnvironment environment = new StandardEnvironment();
+        MutablePropertySources sources = environment.getPropertySources();
+        sources.remove(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME);
+        sources.remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
+        return environment;
+    }
+
+    private static byte[] bytes(SecureRandom random, int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** The requests of the training run, against one Trent. */
+    private record Load(URI base, String admin, JsonMapper json, HttpClient client) {
+
+        Load(URI base, String admin, JsonMapper json) {
+            this(base, admin, json, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build());
+        }
+
+        /** @return how many OCSP requests (each with a CRL download) were made */
+        int run(int enrollments, int concurrency) throws Exception {
+            List<String> tokens = tokens(enrollments);
+            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+            try {
+                List<Future<X509Certificate[]>> issued = new ArrayList<>();
+                for (int i = 0; i < enrollments; i++) {
+                    int n = i;
+                    issued.add(pool.submit(() -> enroll(n, tokens.get(n))));
+                }
+                List<Future<?>> checks = new ArrayList<>();
+                for (int i = 0; i < issued.size(); i++) {
+                    X509Certificate[] chain = get(issued.get(i));
+                    // The answers with a chain (one in four) are looked up the way relying parties do.
+                    if (chain != null) {
+                        checks.add(pool.submit(() -> {
+                            ocsp(chain[0], chain[1]);
+                            crl(chain[0]);
+                            return null;
+                        }));
+                    }
+                }
+                for (Future<?> f : checks) {
+                    get(f);
+                }
+                return checks.size();
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        private static <T> T get(Future<T> f) throws Exception {
+            try {
+                return f.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception x ? x : e;
+            }
+        }
+
+        /** One-time tokens for devices train-1...N, profile device (batch API, 10,000 per call). */
+        private List<String> tokens(int count) throws IOException, InterruptedException {
+            List<String> tokens = new ArrayList<>(count);
+            for (int from = 1; from <= count; from += 10_000) {
+                List<String> ids = new ArrayList<>();
+                for (int i = from; i <= Math.min(count, from + 9_999); i++) {
+                    ids.add("train-" + i);
+                }
+                HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/api/v1/enrollment-tokens/batch"))
+                        .header("Authorization", "Bearer " + admin).header("Content-Type", "application/json")
+                        .header("Accept", "text/csv")
+                        .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(
+                                Map.of("profile", "device", "deviceIds", ids)))), 201, "the token batch");
+                r.body().lines().skip(1).map(l -> l.split(",")[1]).forEach(tokens::add);
+            }
+            if (tokens.size() != count) {
+                throw new TrainingFailed("the token batch gave " + tokens.size() + " tokens, not " + count);
+            }
+            return tokens;
+        }
+
+        /** @return the certificate and its issuer when the answer carries the chain, else null */
+        private X509Certificate[] enroll(int n, String token) throws Exception {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair key = generator.generateKeyPair();
+            String csr = Pem.encode("CERTIFICATE REQUEST", new JcaPKCS10CertificationRequestBuilder(
+                    new X500Name("CN=train-" + (n + 1)), key.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded());
+            String accept = ACCEPTS.get(n % ACCEPTS.size());
+            HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/api/v1/enroll"))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/x-pem-file")
+                    .header("Accept", accept).POST(HttpRequest.BodyPublishers.ofString(csr)), 201, "an enrollment");
+            if (!accept.equals("application/pem-certificate-chain")) {
+                return null;
+            }
+            java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Pem.Block b : Pem.decodeAll(r.body())) {
+                chain.add((X509Certificate) cf.generateCertificate(new java.io.ByteArrayInputStream(b.der())));
+            }
+            if (chain.size() < 2) {
+                throw new TrainingFailed("an enrollment's chain had " + chain.size() + " certificates");
+            }
+            return new X509Certificate[] {chain.get(0), chain.get(1)};
+        }
+
+        private void ocsp(X509Certificate leaf, X509Certificate issuer) throws Exception {
+            byte[] request;
+            try {
+                request = new OCSPReqBuilder().addRequest(new CertificateID(new JcaDigestCalculatorProviderBuilder()
+                        .build().get(CertificateID.HASH_SHA1), new JcaX509CertificateHolder(issuer),
+                        leaf.getSerialNumber())).build().getEncoded();
+            } catch (OperatorCreationException | GeneralSecurityException e) {
+                throw new IllegalStateException("cannot build an OCSP request", e);
+            }
+            HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(base.resolve("/ocsp"))
+                    .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/ocsp-request")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200 || new OCSPResp(r.body()).getStatus() != OCSPResp.SUCCESSFUL) {
+                throw new TrainingFailed("an OCSP request answered HTTP " + r.statusCode());
+            }
+        }
+
+        /** Downloads the CRL that the certificate's distribution point names, through Trent's own path. */
+        private void crl(X509Certificate leaf) throws Exception {
+            byte[] ext = leaf.getExtensionValue(Extension.cRLDistributionPoints.getId());
+            if (ext == null) {
+                return;
+            }
+            CRLDistPoint points = CRLDistPoint.getInstance(
+                    org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets());
+            for (DistributionPoint p : points.getDistributionPoints()) {
+                for (GeneralName name : org.bouncycastle.asn1.x509.GeneralNames.getInstance(
+                        p.getDistributionPoint().getName()).getNames()) {
+                    URI uri = URI.create(name.getName().toString());
+                    HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(base.resolve(uri.getRawPath()))
+                            .timeout(REQUEST_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                    if (r.statusCode() != 200) {
+                        throw new TrainingFailed("the CRL at " + uri.getRawPath() + " answered HTTP " + r.statusCode());
+                    }
+                }
+            }
+        }
+
+        private HttpResponse<String> send(HttpRequest.Builder request, int expected, String what)
+                throws IOException, InterruptedException {
+            HttpResponse<String> r = client.send(request.timeout(REQUEST_TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            if (r.statusCode() != expected) {
+                String body = r.body();
+                throw new TrainingFailed(what + " answered HTTP " + r.statusCode() + ", not " + expected + ": "
+                        + body.substring(0, Math.min(300, body.length())));
+            }
+            return r;
+        }
+    }
+}

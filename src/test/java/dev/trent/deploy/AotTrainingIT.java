@@ -1,0 +1,140 @@
+package dev.trent.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code java -jar trent.jar train}, the training run the container image makes its AOT cache
+ * with, run as the image runs it: the packaged jar in a JVM of its own. On the default JDK it
+ * enrolls, queries OCSP and fetches CRLs on a throwaway instance and removes it, whatever the
+ * environment says (a database, a signer and a broker that do not exist are configured here); on a
+ * JDK 25 (the image's runtime), from the jar extracted as the Dockerfile extracts it, it writes an
+ * AOT cache that a later start of the same layout can use ({@code -XX:AOTMode=on} refuses to start
+ * otherwise).
+ */
+class AotTrainingIT {
+
+    private static final Pattern SUMMARY = Pattern.compile(
+            "trent train: (\\d+) enrollments, (\\d+) OCSP requests and CRL downloads in \\d+ s on a throwaway data "
+                    + "directory \\((.+), removed\\)");
+
+    @TempDir
+    Path tmp;
+
+    record Run(int exit, String output) {
+    }
+
+    @Test
+    void trainWhenRunThenEnrollsQueriesAndRemovesItsDataDirectoryIgnoringTheEnvironment() throws Exception {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        // What a production container may have in its environment: none of it may be used.
+        env.put("SPRING_DATASOURCE_URL", "jdbc:postgresql://127.0.0.1:9/not-a-database");
+        env.put("TRENT_CA_SIGNER", "pkcs11");
+        env.put("TRENT_MOSQUITTO_URL", "mqtt://127.0.0.1:9");
+        env.put("TRENT_DATA_DIR", tmp.resolve("production-data").toString());
+        Run run = run(env, List.of(java(), "-Dtrent.ca.signer=pkcs11", "-jar", jar().toString(), "train",
+                "--enrollments", "24", "--concurrency", "4"));
+        assertThat(run.exit()).as(run.output()).isZero();
+        Matcher m = SUMMARY.matcher(run.output());
+        assertThat(m.find()).as(run.output()).isTrue();
+        assertThat(m.group(1)).isEqualTo("24");
+        // One answer in four carries the chain: its certificate is looked up by OCSP and its CRL fetched.
+        assertThat(m.group(2)).isEqualTo("6");
+        assertThat(Path.of(m.group(3))).doesNotExist();
+        assertThat(tmp.resolve("production-data")).doesNotExist();
+        assertThat(run.output()).doesNotContain("trent_train_");
+    }
+
+    @Test
+    void trainWhenRunOnJdk25WithAotCacheOutputThenTheImageLayoutStartsWithTheCache() throws Exception {
+        Optional<Path> jdk25 = jdk25();
+        Assumptions.assumeTrue(jdk25.isPresent(), "no JDK 25 or newer under /usr/lib/jvm (TRENT_TEST_JAVA25 unset): "
+                + "the AOT cache is a JDK 25 feature; Debian has no package for one, so this is skipped, not failed, "
+                + "in CI as well");
+        String java25 = jdk25.get().toString();
+        Path layout = tmp.resolve("opt-trent");
+        Run extract = run(null, List.of(java25, "-Djarmode=tools", "-jar", jar().toString(), "extract", "--destination",
+                layout.toString()));
+        assertThat(extract.exit()).as(extract.output()).isZero();
+        Path thin = layout.resolve(jar().getFileName());
+        Path cache = tmp.resolve("trent.aot");
+        Run train = run(null, List.of(java25, "-XX:+UseParallelGC", "-XX:AOTCacheOutput=" + cache, "-jar",
+                thin.toString(), "train", "--enrollments", "200"));
+        assertThat(train.exit()).as(train.output()).isZero();
+        assertThat(train.output()).contains("trent train: 200 enrollments");
+        assertThat(Files.size(cache)).as("the AOT cache").isGreaterThan(20L << 20);
+        // AOTMode=on: the JVM stops if it cannot use the cache (another class path, another JDK...).
+        Run start = run(null, List.of(java25, "-XX:+UseParallelGC", "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
+                "-jar", thin.toString(), "audit", "help"));
+        assertThat(start.exit()).as(start.output()).isZero();
+        assertThat(start.output()).contains("usage: java -jar trent.jar audit");
+    }
+
+    private static Path jar() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("target"))) {
+            return files.filter(p -> p.getFileName().toString().matches("trent-.*\\.jar")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no target/trent-*.jar: run ./mvnw verify"))
+                    .toAbsolutePath();
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** TRENT_TEST_JAVA25, or the newest java under /usr/lib/jvm whose directory names version 25 or later. */
+    private static Optional<Path> jdk25() throws IOException {
+        String configured = System.getenv("TRENT_TEST_JAVA25");
+        if (configured != null && !configured.isBlank()) {
+            return Optional.of(Path.of(configured));
+        }
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return Optional.empty();
+        }
+        Pattern version = Pattern.compile("(?:^|[-_])(\\d{2,3})(?:[-_.]|$)");
+        try (Stream<Path> dirs = Files.list(jvms)) {
+            return dirs.filter(d -> Files.isExecutable(d.resolve("bin/java"))).filter(d -> {
+                Matcher m = version.matcher(d.getFileName().toString());
+                return m.find() && Integer.parseInt(m.group(1)) >= 25;
+            }).max(Comparator.comparing(Path::toString)).map(d -> d.resolve("bin/java"));
+        }
+    }
+
+    private Run run(Map<String, String> env, List<String> command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).directory(tmp.toFile())
+                .redirectErrorStream(true);
+        if (env != null) {
+            builder.environment().clear();
+            builder.environment().putAll(env);
+        }
+        Path log = Files.createTempFile(tmp, "run", ".log");
+        builder.redirectOutput(log.toFile());
+        Process p = builder.start();
+        p.getOutputStream().close();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("did not finish within 5 minutes: " + command + "\n"
+                    + Files.readString(log, StandardCharsets.UTF_8));
+        }
+        return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    }
+}
