@@ -6,6 +6,8 @@
 # No secret is ever copied into an image: they come at run time from /run/secrets or the environment.
 
 # ---- build: JDK 17 and the Maven wrapper (the wrapper fetches Maven; unzip unpacks it) --------------
+# The jar is extracted (/trent/trent.jar and its libraries in /trent/lib): a JVM can keep classes
+# in an AOT cache only when they come from plain jars on the class path, not from nested ones.
 FROM eclipse-temurin:17-jdk AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends unzip \
@@ -17,10 +19,12 @@ COPY db/ db/
 COPY src/ src/
 RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -DskipTests package \
- && cp target/trent-*.jar /trent.jar
+ && cp target/trent-*.jar /trent.jar \
+ && java -Djarmode=tools -jar /trent.jar extract --destination /trent
 
-# ---- base: what both runtime targets share ----------------------------------------------------------
-FROM eclipse-temurin:17-jre AS base
+# ---- jre: the runtime's files, shared by the training run and both targets ---------------------------
+# JDK 25's runtime (Trent is built for Java 17 and runs on 17 or newer): for its AOT cache.
+FROM eclipse-temurin:25-jre AS jre
 # curl for the health check (not every eclipse-temurin JRE image has it).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
@@ -31,7 +35,7 @@ RUN groupadd --system --gid 10001 trent \
  && mkdir -p /opt/trent /var/lib/trent \
  && chown 10001:10001 /var/lib/trent \
  && chmod 700 /var/lib/trent
-COPY --from=build /trent.jar /opt/trent/trent.jar
+COPY --from=build /trent/ /opt/trent/
 # spring.config.import: every file in /run/secrets is a property named like the file, e.g.
 # /run/secrets/spring.datasource.password or /run/secrets/trent.bootstrap-admin-token.
 # The parallel collector: on two cores it gave 10% more enrollments/s than G1 (the JVM's choice
@@ -41,13 +45,32 @@ ENV TRENT_DATA_DIR=/var/lib/trent \
     SPRING_CONFIG_IMPORT=optional:configtree:/run/secrets/ \
     JDK_JAVA_OPTIONS=-XX:+UseParallelGC
 WORKDIR /var/lib/trent
+
+# ---- training: the AOT cache (JEP 483/514/515) --------------------------------------------------------
+# `trent.jar train` starts a throwaway Trent (its own data directory and embedded PostgreSQL in
+# /tmp, none of the environment's settings), enrolls 3,000 devices over HTTP, queries OCSP and
+# fetches CRLs, and stops; the JVM then writes the classes it loaded and linked and the methods'
+# profiles to the cache. With it Trent was up in half the time, enrolled 22% more in its first 30 s
+# and 14% more at steady state than on JDK 17 without one (bench/README.md, "An AOT cache in the
+# image"). The same JVM, files and options as the targets below: a JVM uses only a cache like it.
+FROM jre AS training
+USER 10001:10001
+RUN java -XX:MaxRAMPercentage=75 -XX:AOTCacheOutput=/tmp/trent.aot -jar /opt/trent/trent.jar train
+
+# ---- base: what both runtime targets share ----------------------------------------------------------
+FROM jre AS base
+COPY --from=training /tmp/trent.aot /opt/trent/trent.aot
 VOLUME /var/lib/trent
 EXPOSE 8080 8443
 HEALTHCHECK --interval=10s --timeout=5s --start-period=90s --retries=3 \
   CMD curl -fsS -o /dev/null http://localhost:8080/actuator/health/liveness || exit 1
 USER 10001:10001
-# java -jar honours the jar manifest's Add-Opens (needed by the PKCS#11 signer).
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/trent/trent.jar"]
+# java -jar honours the jar manifest's Add-Opens (needed by the PKCS#11 signer). The cache: see the
+# training stage. -Xlog keeps the JVM's errors about it (a cache it cannot use: it starts without)
+# and hides two warnings JDK 25 prints at every start with a usable cache ("Failed to link
+# AdapterHandlerEntry", JDK-8364929: an adapter made again instead of loaded, harmless).
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:AOTCache=/opt/trent/trent.aot", \
+    "-Xlog:aot=error,aot+codecache+stubs=error", "-jar", "/opt/trent/trent.jar"]
 
 # ---- softhsm: the CA key in a SoftHSM2 token (docker compose profile hsm) ----------------------------
 FROM base AS softhsm
@@ -69,7 +92,8 @@ VOLUME /var/lib/trent-hsm/tokens
 USER 10001:10001
 # On first start: a token and the CA key in it (Trent's own `ca init`); then CMD, i.e. Trent.
 ENTRYPOINT ["/usr/local/bin/trent-hsm-entrypoint"]
-CMD ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/trent/trent.jar"]
+CMD ["java", "-XX:MaxRAMPercentage=75", "-XX:AOTCache=/opt/trent/trent.aot", \
+    "-Xlog:aot=error,aot+codecache+stubs=error", "-jar", "/opt/trent/trent.jar"]
 
 # ---- runtime: the default target --------------------------------------------------------------------
 FROM base AS runtime

@@ -27,6 +27,10 @@
 #   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
 #   aot        the same with an AOT cache (JDK 25, JEP 483/514/515: classes loaded and linked, method
 #              profiles) made by a training run of BENCH_AOT_TRAIN (5000) enrollments beforehand;
+#   image25    the jar extracted, on BENCH_JAVA25, with the image's JVM options;
+#   image-aot  the same with an AOT cache made as the image makes it (`java -XX:AOTCacheOutput=...
+#              -jar trent.jar train --enrollments BENCH_AOT_TRAIN`, the image's options); aot and
+#              image-aot cannot run in the same run (one cache);
 #   c1         the jar on the default java with -XX:TieredStopAtLevel=1 (C1 only: compiled code at
 #              once and no C2 compilations competing with requests for the cores, at a lower peak);
 #   opts       the jar on the default java with BENCH_TRENT_OPTS (JVM options, space-separated);
@@ -101,22 +105,26 @@ create table ocsp_responses (serial_number bytea not null, authority_key_identif
 SQL
 
 ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
+# The container image's JVM options (Dockerfile: ENTRYPOINT and JDK_JAVA_OPTIONS).
+IMAGE_OPTS=(-XX:MaxRAMPercentage=75 -XX:+UseParallelGC)
 # trent_variant NAME: sets TRENT_JAVA, VARIANT_JAR and VARIANT_OPTS for start_trent.
 trent_variant() {
     case $1 in
-        image) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:MaxRAMPercentage=75 -XX:+UseParallelGC) ;;
+        image) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
+        image25) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
+        image-aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot") ;;
         jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
         base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
         c1) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:TieredStopAtLevel=1) ;;
         opts) TRENT_JAVA=java; VARIANT_JAR=$JAR; read -r -a VARIANT_OPTS <<< "${BENCH_TRENT_OPTS:?the opts variant needs BENCH_TRENT_OPTS}" ;;
-        *) echo "unknown Trent variant $1 (image, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
+        *) echo "unknown Trent variant $1 (image, image25, image-aot, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
     esac
 }
 
 run_trent() {
-    local round=$1 variant=$2 db=trent_r$1_$2 port
+    local round=$1 variant=$2 db=trent_r$1_${2//-/_} port
     trent_variant "$variant"
     port=$(free_port)
     $PSQL -c "create database $db"
@@ -173,12 +181,20 @@ run_cfssl() {
 
 # ---- the variants' layout and AOT cache ----
 XJAR=
-if [[ " $VARIANTS " == *" extracted "* || " $VARIANTS " == *" aot "* ]]; then
+if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot)" " ]]; then
     [[ -x "$JAVA25" ]] || { echo "the extracted and aot variants need a JDK 25 (BENCH_JAVA25)" >&2; exit 2; }
     "$JAVA25" -Djarmode=tools -jar "$JAR" extract --destination "$TMP/x" > /dev/null
     XJAR=$TMP/x/$(basename "$JAR")
 fi
-if [[ " $VARIANTS " == *" aot "* ]]; then
+if [[ " $VARIANTS " == *" image-aot "* ]]; then
+    # As the image makes its cache: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN
+    # enrollments), with the image's JVM options; the JVM writes the cache at exit.
+    t0=$(date +%s)
+    "$JAVA25" "${IMAGE_OPTS[@]}" "-XX:AOTCacheOutput=$TMP/x/trent.aot" -jar "$XJAR" train \
+        --enrollments "$AOT_TRAIN" > "$OUT/trent-aot-training.log" 2>&1 \
+        || { echo "the training run failed: $OUT/trent-aot-training.log" >&2; exit 1; }
+    log "AOT cache: $(du -m "$TMP/x/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s, java -jar trent.jar train)"
+elif [[ " $VARIANTS " == *" aot "* ]]; then
     # A training run on a database of its own: start, AOT_TRAIN enrollments, stop; the JVM writes
     # the cache at exit. Only the cache is kept.
     $PSQL -c "create database trent_train"

@@ -233,6 +233,37 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void dockerfileWhenBuiltThenTheAotCacheIsMadeByTheRuntimesOwnJvmAndUsedByBothTargets() {
+        // The cache is JDK 25's (JEP 483/514/515): the runtime image is a JRE 25 or newer.
+        Matcher jre = Pattern.compile("eclipse-temurin:(\\d+)-jre").matcher(dockerfile.externalBase("runtime"));
+        assertThat(jre.find()).as(dockerfile.externalBase("runtime")).isTrue();
+        assertThat(Integer.parseInt(jre.group(1))).isGreaterThanOrEqualTo(25);
+        // Classes go into a cache only from plain jars: the build extracts the Spring Boot jar, and
+        // the runtime's /opt/trent/trent.jar is the extracted one (its libraries in lib/ beside it).
+        assertThat(dockerfile.stage("build").instructions()).anyMatch(i -> i.keyword().equals("RUN")
+                && i.args().matches("(?s).*java -Djarmode=tools -jar /trent\\.jar extract --destination /trent\\b.*"));
+        assertThat(dockerfile.chain("runtime").stream().flatMap(s -> s.instructions().stream()))
+                .anyMatch(i -> i.keyword().equals("COPY") && i.args().equals("--from=build /trent/ /opt/trent/"));
+        // Trained by the same JVM, with the same files and options, as the targets run: a JVM uses a
+        // cache only if it made one like it. Not as root.
+        Stage training = dockerfile.stage("training");
+        assertThat(training.from()).isEqualTo(dockerfile.stage("base").from());
+        assertThat(dockerfile.effectiveUser("training")).isNotNull().isNotIn("root", "0", "root:root", "0:0");
+        String train = training.instructions().stream().filter(i -> i.keyword().equals("RUN")).map(Instruction::args)
+                .reduce((a, b) -> b).orElseThrow();
+        Matcher output = Pattern.compile("-XX:AOTCacheOutput=(\\S+)").matcher(train);
+        assertThat(output.find()).as(train).isTrue();
+        assertThat(train).startsWith("java -XX:MaxRAMPercentage=75 ").endsWith("-jar /opt/trent/trent.jar train");
+        assertThat(dockerfile.stage("base").instructions()).as("the cache copied into the targets' image")
+                .contains(new Instruction("COPY", "--from=training " + output.group(1) + " /opt/trent/trent.aot"));
+        assertThat(dockerfile.effective("runtime", "ENTRYPOINT").replaceAll("\\s+", " ")).isEqualTo("[\"java\", \"-XX:MaxRAMPercentage=75\", "
+                + "\"-XX:AOTCache=/opt/trent/trent.aot\", \"-Xlog:aot=error,aot+codecache+stubs=error\", \"-jar\", "
+                + "\"/opt/trent/trent.jar\"]");
+        assertThat(dockerfile.effective("softhsm", "CMD")).isEqualTo(dockerfile.effective("runtime", "ENTRYPOINT"));
+        assertThat(dockerfile.effectiveEnv("training")).isEqualTo(dockerfile.effectiveEnv("runtime"));
+    }
+
+    @Test
     void dockerfileWhenCopyingThenNoSecretsAndEverySourceExists() throws IOException {
         for (Stage stage : dockerfile.stages()) {
             for (Instruction i : stage.instructions()) {
