@@ -58,8 +58,10 @@ import tools.jackson.databind.json.JsonMapper;
  * ahead-of-time cache (JDK 25, {@code -XX:AOTCacheOutput}; the container image makes one at build
  * time). It starts Trent as it runs in production, but on a throwaway data directory with its own
  * embedded PostgreSQL, a keystore CA and loopback ports, and none of the environment's settings
- * (no environment variables, system properties, configuration files or /run/secrets are read, so
- * it can never touch a real database, broker or webhook): then it sends what a fleet sends (N
+ * (Spring's environment holds neither the environment variables nor the system properties, and
+ * only the jar's own application.yml is read, so no database URL, profile, config import or
+ * /run/secrets file can point it at a real database, broker or webhook; only the JVM's own options
+ * and Trent's crypto provider switch, TRENT_CRYPTO_NATIVE, still apply): then it sends what a fleet sends (N
  * enrollments with fresh P-256 keys and one-time tokens over HTTP, in the response formats devices
  * ask for, OCSP requests, CRL downloads), stops Trent and removes the directory. The JVM then
  * writes the classes it loaded and the methods' profiles to the cache, so a later start skips that
@@ -129,7 +131,8 @@ public final class TrainCli implements Callable<Integer> {
         SecureRandom random = new SecureRandom();
         // The admin key of the throwaway instance: random, never printed.
         String admin = "trent_train_" + HexFormat.of().formatHex(bytes(random, 24));
-        int ocsp;
+        int ocsp = 0;
+        Exception failure = null;
         try {
             SpringApplication app = new SpringApplication(application);
             app.setEnvironment(isolated());
@@ -144,8 +147,22 @@ public final class TrainCli implements Callable<Integer> {
                 URI base = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port"));
                 ocsp = new Load(base, admin, context.getBean(JsonMapper.class)).run(enrollments, concurrency);
             }
+        } catch (Exception e) {
+            failure = e;
         } finally {
-            delete(data);
+            try {
+                delete(data);
+            } catch (IOException e) {
+                // The training's own failure, if any, is the one to report.
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         out.println("trent train: " + enrollments + " enrollments, " + ocsp + " OCSP requests and CRL downloads in "
                 + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
@@ -189,7 +206,13 @@ public final class TrainCli implements Callable<Integer> {
 
         Load(URI base, String admin, JsonMapper json) {
             this(base, admin, json, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10)).build());
+                    .proxy(HttpClient.Builder.NO_PROXY).connectTimeout(Duration.ofSeconds(10)).build());
+        }
+
+        /** Never the admin key. */
+        @Override
+        public String toString() {
+            return "Load[" + base + "]";
         }
 
         /** @return how many OCSP requests (each with a CRL download) were made */
@@ -300,7 +323,7 @@ public final class TrainCli implements Callable<Integer> {
         private void crl(X509Certificate leaf) throws Exception {
             byte[] ext = leaf.getExtensionValue(Extension.cRLDistributionPoints.getId());
             if (ext == null) {
-                return;
+                throw new TrainingFailed("an enrolled device certificate names no CRL distribution point");
             }
             CRLDistPoint points = CRLDistPoint.getInstance(
                     org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets());

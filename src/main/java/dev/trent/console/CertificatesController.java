@@ -5,9 +5,6 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -40,6 +37,7 @@ import dev.trent.revocation.RevocationReason;
 import dev.trent.revocation.RevocationService;
 import dev.trent.web.MediaTypes;
 import dev.trent.web.ProblemException;
+import dev.trent.web.RequestInstants;
 
 /**
  * Certificates: the search, one certificate's page and downloads, and revoking it (through
@@ -111,15 +109,7 @@ class CertificatesController {
 
     /** A date (the start of that UTC day) or an ISO-8601 instant. */
     private static Instant date(String s) {
-        if (s == null) {
-            return null;
-        }
-        try {
-            return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
-        } catch (DateTimeParseException e) {
-            throw ProblemException.invalidRequest("expiringBefore must be a date such as 2027-01-01 or an ISO-8601 "
-                    + "instant.");
-        }
+        return RequestInstants.storable("expiringBefore", RequestInstants.dateOrInstant("expiringBefore", s, "2027-01-01"));
     }
 
     private Certificate load(String serial) {
@@ -286,15 +276,6 @@ class CertificatesController {
     }
 
     private static Instant invalidityDate(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
-                    : Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw ProblemException.invalidRequest("invalidityDate must be a date such as 2026-11-20 or an ISO-8601 "
-                    + "instant.");
-        }
+        return RequestInstants.dateOrInstant("invalidityDate", text, "2026-11-20");
     }
 }

@@ -1,7 +1,6 @@
 package dev.trent.inventory;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +23,7 @@ import org.springframework.web.bind.annotation.RestController;
 import dev.trent.config.Transactions;
 import dev.trent.pki.SerialNumbers;
 import dev.trent.web.ProblemException;
+import dev.trent.web.RequestInstants;
 
 /** {@code /api/v1/certificates}: search and fetch issued certificates (AUDITOR and up). */
 @RestController
@@ -63,7 +63,8 @@ class CertificateController {
             specs.add((root, q, cb) -> cb.equal(root.get("profile"), profile));
         }
         if (expiringBefore != null) {
-            Instant before = parseInstant(expiringBefore);
+            Instant before = RequestInstants.storable("expiringBefore",
+                    RequestInstants.instant("expiringBefore", expiringBefore, "2027-01-01T00:00:00Z"));
             specs.add((root, q, cb) -> cb.lessThan(root.get("notAfter"), before));
         }
         Page<CertificateRecord> result = repository.findAll(Specification.allOf(specs),
@@ -99,12 +100,4 @@ class CertificateController {
         throw ProblemException.invalidRequest("status must be one of ISSUED, REVOKED.");
     }
 
-    private static Instant parseInstant(String text) {
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw ProblemException.invalidRequest("expiringBefore must be an ISO-8601 instant such as "
-                    + "2027-01-01T00:00:00Z.");
-        }
-    }
 }

@@ -1,7 +1,6 @@
 package dev.trent.revocation;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.UUID;
 
 import org.springframework.web.bind.annotation.PathVariable;
@@ -12,6 +11,7 @@ import org.springframework.web.bind.annotation.RestController;
 import dev.trent.inventory.CertificateRenderer;
 import dev.trent.operator.OperatorPrincipal;
 import dev.trent.web.ProblemException;
+import dev.trent.web.RequestInstants;
 
 /** Operator revocation (OPERATOR and up). */
 @RestController
@@ -67,14 +67,6 @@ class RevocationController {
     }
 
     private static Instant instant(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw ProblemException.invalidRequest("invalidityDate must be an ISO-8601 instant such as "
-                    + "2026-11-20T08:00:00Z.");
-        }
+        return RequestInstants.instant("invalidityDate", text, "2026-11-20T08:00:00Z");
     }
 }

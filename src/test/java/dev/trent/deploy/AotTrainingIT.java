@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code java -jar trent.jar train}, the training run the container image makes its AOT cache
  * with, run as the image runs it: the packaged jar in a JVM of its own. On the default JDK it
  * enrolls, queries OCSP and fetches CRLs on a throwaway instance and removes it, whatever the
- * environment says (a database, a signer and a broker that do not exist are configured here); on a
+ * environment says (a database and a broker that do not exist are configured here in every way
+ * Spring Boot reads settings); on a
  * JDK 25 (the image's runtime), from the jar extracted as the Dockerfile extracts it, it writes an
  * AOT cache that a later start of the same layout can use ({@code -XX:AOTMode=on} refuses to start
  * otherwise).
@@ -45,14 +46,29 @@ class AotTrainingIT {
     @Test
     void trainWhenRunThenEnrollsQueriesAndRemovesItsDataDirectoryIgnoringTheEnvironment() throws Exception {
         Map<String, String> env = new HashMap<>(System.getenv());
-        // What a production container may have in its environment: none of it may be used.
-        env.put("SPRING_DATASOURCE_URL", "jdbc:postgresql://127.0.0.1:9/not-a-database");
-        env.put("TRENT_CA_SIGNER", "pkcs11");
+        // Every way a production container points Trent at its database, broker or webhooks: none
+        // may be used (any of them would make the run fail to start or print the broker's line).
+        String nowhere = "jdbc:postgresql://127.0.0.1:9/not-a-database";
+        env.put("SPRING_DATASOURCE_URL", nowhere);
         env.put("TRENT_MOSQUITTO_URL", "mqtt://127.0.0.1:9");
         env.put("TRENT_DATA_DIR", tmp.resolve("production-data").toString());
-        Run run = run(env, List.of(java(), "-Dtrent.ca.signer=pkcs11", "-jar", jar().toString(), "train",
+        env.put("SPRING_APPLICATION_JSON", "{\"spring.datasource.url\":\"" + nowhere + "\"}");
+        env.put("SPRING_PROFILES_ACTIVE", "production");
+        Path secrets = Files.createDirectories(tmp.resolve("secrets"));
+        Files.writeString(secrets.resolve("spring.datasource.url"), nowhere, StandardCharsets.UTF_8);
+        env.put("SPRING_CONFIG_IMPORT", "optional:configtree:" + secrets + "/");
+        env.put("JAVA_TOOL_OPTIONS", "-Dtrent.mosquitto.url=mqtt://127.0.0.1:9");
+        // The working directory's config/, which Spring Boot reads by default.
+        Path config = Files.createDirectories(tmp.resolve("config"));
+        Files.writeString(config.resolve("application-production.yml"), "spring.datasource.url: " + nowhere + "\n",
+                StandardCharsets.UTF_8);
+        Files.writeString(config.resolve("application.yml"), "spring.datasource.url: " + nowhere + "\n",
+                StandardCharsets.UTF_8);
+        Run run = run(env, List.of(java(), "-Dspring.datasource.url=" + nowhere, "-jar", jar().toString(), "train",
                 "--enrollments", "24", "--concurrency", "4"));
         assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output()).contains("Picked up JAVA_TOOL_OPTIONS").doesNotContain("Mosquitto sync on")
+                .doesNotContain("not-a-database");
         Matcher m = SUMMARY.matcher(run.output());
         assertThat(m.find()).as(run.output()).isTrue();
         assertThat(m.group(1)).isEqualTo("24");
