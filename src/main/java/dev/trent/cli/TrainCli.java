@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -48,6 +55,7 @@ import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.StandardEnvironment;
 
 import dev.trent.pki.Pem;
+import dev.trent.tls.TlsServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,9 +69,10 @@ import tools.jackson.databind.json.JsonMapper;
  * (Spring's environment holds neither the environment variables nor the system properties, and
  * only the jar's own application.yml is read, so no database URL, profile, config import or
  * /run/secrets file can point it at a real database, broker or webhook; only the JVM's own options
- * and Trent's crypto provider switch, TRENT_CRYPTO_NATIVE, still apply): then it sends what a fleet sends (N
- * enrollments with fresh P-256 keys and one-time tokens over HTTP, in the response formats devices
- * ask for, OCSP requests, CRL downloads), stops Trent and removes the directory. The JVM then
+ * and Trent's crypto provider switch, TRENT_CRYPTO_NATIVE, still apply): then it sends what a fleet
+ * sends (N enrollments with fresh P-256 keys and one-time tokens, over REST in the response formats
+ * devices ask for and over EST on Trent's TLS listener, renewals over mutual TLS, OCSP requests and
+ * CRL downloads), stops Trent and removes the directory. The JVM then
  * writes the classes it loaded and the methods' profiles to the cache, so a later start skips that
  * work (bench/README.md, "An AOT cache in the image"). Exit 0 when every request got the answer a
  * device would expect, 1 otherwise (the first unexpected answer printed), 2 on usage errors.
@@ -71,15 +80,16 @@ import tools.jackson.databind.json.JsonMapper;
 @Command(name = "java -jar trent.jar train", customSynopsis = {
     "java -jar trent.jar train [--enrollments N] [--concurrency C]",
     "         (e.g. java -XX:AOTCacheOutput=trent.aot -jar trent.jar train, on JDK 25)"},
-        description = "enroll N devices, query OCSP and fetch CRLs on a throwaway Trent (its own data directory "
+        description = "enroll N devices (REST and EST), renew some, query OCSP and fetch CRLs on a throwaway Trent "
+                + "(its own data directory "
                 + "and PostgreSQL, none of the environment's settings) and stop: a training run for an AOT cache")
 public final class TrainCli implements Callable<Integer> {
 
     private static final int MAX_ENROLLMENTS = 100_000;
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
-    /** What devices ask for ({@code POST /api/v1/enroll}'s Accept), one after another. */
+    /** What devices enrolling over REST ask for ({@code POST /api/v1/enroll}'s Accept), by device number mod 4. */
     private static final List<String> ACCEPTS = List.of("application/pem-certificate-chain", "application/json",
-            "application/pkix-cert", "application/x-pem-file");
+            "application/pkix-cert");
 
     private final PrintStream out;
     private final Class<?> application;
@@ -131,7 +141,7 @@ public final class TrainCli implements Callable<Integer> {
         SecureRandom random = new SecureRandom();
         // The admin key of the throwaway instance: random, never printed.
         String admin = "trent_train_" + HexFormat.of().formatHex(bytes(random, 24));
-        int ocsp = 0;
+        Load.Counts counts = null;
         Exception failure = null;
         try {
             SpringApplication app = new SpringApplication(application);
@@ -145,7 +155,8 @@ public final class TrainCli implements Callable<Integer> {
                     "--trent.bootstrap-admin-token=" + admin,
                     "--spring.main.banner-mode=off")) {
                 URI base = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port"));
-                ocsp = new Load(base, admin, context.getBean(JsonMapper.class)).run(enrollments, concurrency);
+                URI tls = URI.create("https://127.0.0.1:" + context.getBean(TlsServer.class).port());
+                counts = new Load(base, tls, admin, context.getBean(JsonMapper.class)).run(enrollments, concurrency);
             }
         } catch (Exception e) {
             failure = e;
@@ -164,8 +175,8 @@ public final class TrainCli implements Callable<Integer> {
         if (failure != null) {
             throw failure;
         }
-        out.println("trent train: " + enrollments + " enrollments, " + ocsp + " OCSP requests and CRL downloads in "
-                + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
+        out.println("trent train: " + enrollments + " enrollments (" + counts.est() + " over EST), " + counts.renewals()
+                + " renewals, " + counts.ocsp() + " OCSP requests and CRL downloads in " + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
                 + data + ", removed)");
         return 0;
     }
@@ -201,46 +212,86 @@ public final class TrainCli implements Callable<Integer> {
         }
     }
 
-    /** The requests of the training run, against one Trent. */
-    private record Load(URI base, String admin, JsonMapper json, HttpClient client) {
+    /**
+     * The requests of the training run, against one Trent: per four devices, one enrolls over
+     * REST for its PEM chain (its certificate then looked up by OCSP and its CRL fetched, and every
+     * second one renewed over mutual TLS with a new key), one for JSON, one for DER, and one over
+     * EST ({@code simpleenroll}, HTTP Basic with the token, over TLS).
+     */
+    private static final class Load {
 
-        Load(URI base, String admin, JsonMapper json) {
-            this(base, admin, json, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .proxy(HttpClient.Builder.NO_PROXY).connectTimeout(Duration.ofSeconds(10)).build());
+        record Counts(int est, int renewals, int ocsp) {
+        }
+
+        /** A device's key and the certificate chain it received. */
+        private record Enrolled(KeyPair key, X509Certificate certificate, X509Certificate issuer) {
+        }
+
+        private final URI base;
+        private final URI tls;
+        private final String admin;
+        private final JsonMapper json;
+        private final HttpClient client;
+        private X509Certificate root;
+        private SSLContext trustingTrent;
+
+        Load(URI base, URI tls, String admin, JsonMapper json) {
+            this.base = base;
+            this.tls = tls;
+            this.admin = admin;
+            this.json = json;
+            this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .proxy(HttpClient.Builder.NO_PROXY).connectTimeout(Duration.ofSeconds(10)).build();
         }
 
         /** Never the admin key. */
         @Override
         public String toString() {
-            return "Load[" + base + "]";
+            return "Load[" + base + ", " + tls + "]";
         }
 
-        /** @return how many OCSP requests (each with a CRL download) were made */
-        int run(int enrollments, int concurrency) throws Exception {
+        Counts run(int enrollments, int concurrency) throws Exception {
+            root = fetchRoot();
+            trustingTrent = tls(root, null);
             List<String> tokens = tokens(enrollments);
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             try {
-                List<Future<X509Certificate[]>> issued = new ArrayList<>();
+                java.util.concurrent.atomic.AtomicInteger overEst = new java.util.concurrent.atomic.AtomicInteger();
+                List<Future<Enrolled>> issued = new ArrayList<>();
                 for (int i = 0; i < enrollments; i++) {
                     int n = i;
-                    issued.add(pool.submit(() -> enroll(n, tokens.get(n))));
+                    issued.add(pool.submit(() -> {
+                        if (n % 4 != 3) {
+                            return enroll(n, tokens.get(n));
+                        }
+                        est(n, tokens.get(n));
+                        overEst.incrementAndGet();
+                        return null;
+                    }));
                 }
                 List<Future<?>> checks = new ArrayList<>();
+                int renewals = 0;
                 for (int i = 0; i < issued.size(); i++) {
-                    X509Certificate[] chain = get(issued.get(i));
-                    // The answers with a chain (one in four) are looked up the way relying parties do.
-                    if (chain != null) {
+                    Enrolled e = get(issued.get(i));
+                    if (e != null) {
                         checks.add(pool.submit(() -> {
-                            ocsp(chain[0], chain[1]);
-                            crl(chain[0]);
+                            ocsp(e.certificate(), e.issuer());
+                            crl(e.certificate());
                             return null;
                         }));
+                        if (i % 8 == 0) {
+                            renewals++;
+                            checks.add(pool.submit(() -> {
+                                renew(e);
+                                return null;
+                            }));
+                        }
                     }
                 }
                 for (Future<?> f : checks) {
                     get(f);
                 }
-                return checks.size();
+                return new Counts(overEst.get(), renewals, checks.size() - renewals);
             } finally {
                 pool.shutdownNow();
             }
@@ -252,6 +303,39 @@ public final class TrainCli implements Callable<Integer> {
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof Exception x ? x : e;
             }
+        }
+
+        /** Trent's root, as a relying party gets it ({@code GET /api/v1/ca/root}). */
+        private X509Certificate fetchRoot() throws Exception {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/api/v1/ca/root"))
+                    .header("Accept", "application/x-pem-file").GET(), 200, "the root certificate");
+            List<X509Certificate> roots = certificates(r.body());
+            if (roots.size() != 1) {
+                throw new TrainingFailed("GET /api/v1/ca/root gave " + roots.size() + " certificates");
+            }
+            return roots.get(0);
+        }
+
+        /** TLS trusting only Trent's root, presenting {@code client} when not null. */
+        private static SSLContext tls(X509Certificate root, Enrolled client) throws Exception {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("root", root);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            KeyManagerFactory kmf = null;
+            if (client != null) {
+                char[] none = new char[0];
+                KeyStore keys = KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("device", client.key().getPrivate(), none,
+                        new X509Certificate[] {client.certificate(), client.issuer()});
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, none);
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            return context;
         }
 
         /** One-time tokens for devices train-1...N, profile device (batch API, 10,000 per call). */
@@ -275,30 +359,98 @@ public final class TrainCli implements Callable<Integer> {
             return tokens;
         }
 
-        /** @return the certificate and its issuer when the answer carries the chain, else null */
-        private X509Certificate[] enroll(int n, String token) throws Exception {
+        private static KeyPair newKey() throws GeneralSecurityException {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair key = generator.generateKeyPair();
-            String csr = Pem.encode("CERTIFICATE REQUEST", new JcaPKCS10CertificationRequestBuilder(
-                    new X500Name("CN=train-" + (n + 1)), key.getPublic())
-                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded());
-            String accept = ACCEPTS.get(n % ACCEPTS.size());
+            return generator.generateKeyPair();
+        }
+
+        private static byte[] csr(String deviceId, KeyPair key) throws Exception {
+            return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), key.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())).getEncoded();
+        }
+
+        /** @return the key and chain when the answer carries the chain, else null */
+        private Enrolled enroll(int n, String token) throws Exception {
+            KeyPair key = newKey();
+            String accept = ACCEPTS.get(n % 4);
             HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/api/v1/enroll"))
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/x-pem-file")
-                    .header("Accept", accept).POST(HttpRequest.BodyPublishers.ofString(csr)), 201, "an enrollment");
+                    .header("Accept", accept).POST(HttpRequest.BodyPublishers.ofString(
+                            Pem.encode("CERTIFICATE REQUEST", csr("train-" + (n + 1), key)))), 201, "an enrollment");
             if (!accept.equals("application/pem-certificate-chain")) {
                 return null;
             }
-            java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
-            List<X509Certificate> chain = new ArrayList<>();
-            for (Pem.Block b : Pem.decodeAll(r.body())) {
-                chain.add((X509Certificate) cf.generateCertificate(new java.io.ByteArrayInputStream(b.der())));
-            }
+            List<X509Certificate> chain = certificates(r.body());
             if (chain.size() < 2) {
                 throw new TrainingFailed("an enrollment's chain had " + chain.size() + " certificates");
             }
-            return new X509Certificate[] {chain.get(0), chain.get(1)};
+            return new Enrolled(key, chain.get(0), chain.get(1));
+        }
+
+        /** EST simpleenroll (RFC 7030 4.2.1) over TLS: 200 with a certs-only PKCS#7. */
+        private void est(int n, String token) throws Exception {
+            String device = "train-" + (n + 1);
+            byte[] body = Base64.getMimeEncoder().encode(csr(device, newKey()));
+            HttpsURLConnection c = (HttpsURLConnection) tls.resolve("/.well-known/est/device/simpleenroll").toURL()
+                    .openConnection(java.net.Proxy.NO_PROXY);
+            c.setSSLSocketFactory(trustingTrent.getSocketFactory());
+            c.setRequestMethod("POST");
+            c.setDoOutput(true);
+            c.setRequestProperty("Content-Type", "application/pkcs10");
+            c.setRequestProperty("Content-Transfer-Encoding", "base64");
+            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    (device + ":" + token).getBytes(StandardCharsets.UTF_8)));
+            byte[] answer = exchange(c, body, 200, "an EST enrollment");
+            if (answer.length == 0) {
+                throw new TrainingFailed("an EST enrollment answered 200 without a body");
+            }
+        }
+
+        /** {@code POST /api/v1/renew} over mutual TLS with the device's certificate, a new key. */
+        private void renew(Enrolled device) throws Exception {
+            HttpsURLConnection c = (HttpsURLConnection) tls.resolve("/api/v1/renew").toURL()
+                    .openConnection(java.net.Proxy.NO_PROXY);
+            c.setSSLSocketFactory(tls(root, device).getSocketFactory());
+            c.setRequestMethod("POST");
+            c.setDoOutput(true);
+            c.setRequestProperty("Content-Type", "application/x-pem-file");
+            c.setRequestProperty("Accept", "application/pem-certificate-chain");
+            // REST renewal: the CA decides the content, as at enrollment; the CSR's subject does not matter.
+            exchange(c, Pem.encode("CERTIFICATE REQUEST", csr("renewal", newKey())).getBytes(StandardCharsets.US_ASCII),
+                    201, "a renewal");
+        }
+
+        private static byte[] exchange(HttpsURLConnection c, byte[] body, int expected, String what)
+                throws IOException {
+            c.setConnectTimeout((int) REQUEST_TIMEOUT.toMillis());
+            c.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
+            try {
+                try (var out = c.getOutputStream()) {
+                    out.write(body);
+                }
+                int status = c.getResponseCode();
+                if (status != expected) {
+                    var err = c.getErrorStream();
+                    String text = err == null ? "" : new String(err.readAllBytes(), StandardCharsets.UTF_8);
+                    throw new TrainingFailed(what + " answered HTTP " + status + ", not " + expected + ": "
+                            + text.substring(0, Math.min(300, text.length())));
+                }
+                try (var in = c.getInputStream()) {
+                    return in.readAllBytes();
+                }
+            } finally {
+                c.disconnect();
+            }
+        }
+
+        private static List<X509Certificate> certificates(String pem) throws Exception {
+            java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+            List<X509Certificate> out = new ArrayList<>();
+            for (Pem.Block b : Pem.decodeAll(pem)) {
+                out.add((X509Certificate) cf.generateCertificate(new java.io.ByteArrayInputStream(b.der())));
+            }
+            return out;
         }
 
         private void ocsp(X509Certificate leaf, X509Certificate issuer) throws Exception {

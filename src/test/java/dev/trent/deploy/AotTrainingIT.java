@@ -34,8 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AotTrainingIT {
 
     private static final Pattern SUMMARY = Pattern.compile(
-            "trent train: (\\d+) enrollments, (\\d+) OCSP requests and CRL downloads in \\d+ s on a throwaway data "
-                    + "directory \\((.+), removed\\)");
+            "trent train: (\\d+) enrollments \\((\\d+) over EST\\), (\\d+) renewals, (\\d+) OCSP requests and CRL "
+                    + "downloads in \\d+ s on a throwaway data directory \\((.+), removed\\)");
 
     @TempDir
     Path tmp;
@@ -72,9 +72,17 @@ class AotTrainingIT {
         Matcher m = SUMMARY.matcher(run.output());
         assertThat(m.find()).as(run.output()).isTrue();
         assertThat(m.group(1)).isEqualTo("24");
-        // One answer in four carries the chain: its certificate is looked up by OCSP and its CRL fetched.
+        // Devices 3, 7, ... over EST; 0, 4, ... get the PEM chain: looked up by OCSP, their CRL
+        // fetched, and every second one (0, 8, 16) renewed over mutual TLS.
         assertThat(m.group(2)).isEqualTo("6");
-        assertThat(Path.of(m.group(3))).doesNotExist();
+        assertThat(m.group(3)).isEqualTo("3");
+        assertThat(m.group(4)).isEqualTo("6");
+        assertThat(Path.of(m.group(5))).doesNotExist();
+        // Trent's own log of the throwaway instance says the same.
+        assertThat(Pattern.compile("Issued certificate \\p{XDigit}+ to device train-\\d+ ").matcher(run.output())
+                .results().count()).isEqualTo(24);
+        assertThat(Pattern.compile("Renewed certificate \\p{XDigit}+ of device train-\\d+ ").matcher(run.output())
+                .results().count()).isEqualTo(3);
         assertThat(tmp.resolve("production-data")).doesNotExist();
         assertThat(run.output()).doesNotContain("trent_train_");
     }
