@@ -2,7 +2,6 @@ package dev.trent.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,9 +18,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -29,7 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.KeyManagerFactory;
@@ -55,6 +52,8 @@ import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.StandardEnvironment;
 
 import dev.trent.pki.Pem;
+import dev.trent.pki.PrivateFiles;
+import dev.trent.security.Secrets;
 import dev.trent.tls.TlsServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -140,9 +139,8 @@ public final class TrainCli implements Callable<Integer> {
         Path data = Files.createTempDirectory("trent-train-");
         SecureRandom random = new SecureRandom();
         // The admin key of the throwaway instance: random, never printed.
-        String admin = "trent_train_" + HexFormat.of().formatHex(bytes(random, 24));
-        Load.Counts counts = null;
-        Exception failure = null;
+        String admin = Secrets.newSecret(Secrets.API_KEY_PREFIX, random);
+        Load.Counts counts;
         try {
             SpringApplication app = new SpringApplication(application);
             app.setEnvironment(isolated());
@@ -159,24 +157,18 @@ public final class TrainCli implements Callable<Integer> {
                 counts = new Load(base, tls, admin, context.getBean(JsonMapper.class)).run(enrollments, concurrency);
             }
         } catch (Exception e) {
-            failure = e;
-        } finally {
+            // The training's own failure is the one to report; a directory left behind is added to it.
             try {
-                delete(data);
-            } catch (IOException e) {
-                // The training's own failure, if any, is the one to report.
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+                PrivateFiles.deleteTree(data);
+            } catch (IOException left) {
+                e.addSuppressed(left);
             }
+            throw e;
         }
-        if (failure != null) {
-            throw failure;
-        }
-        out.println("trent train: " + enrollments + " enrollments (" + counts.est() + " over EST), " + counts.renewals()
-                + " renewals, " + counts.ocsp() + " OCSP requests and CRL downloads in " + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
+        PrivateFiles.deleteTree(data);
+        out.println("trent train: " + enrollments + " enrollments (" + counts.est() + " over EST), "
+                + counts.renewals() + " renewals, " + counts.ocsp() + " OCSP requests and CRL downloads in "
+                + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s on a throwaway data directory ("
                 + data + ", removed)");
         return 0;
     }
@@ -191,25 +183,6 @@ public final class TrainCli implements Callable<Integer> {
         sources.remove(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME);
         sources.remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
         return environment;
-    }
-
-    private static byte[] bytes(SecureRandom random, int n) {
-        byte[] b = new byte[n];
-        random.nextBytes(b);
-        return b;
-    }
-
-    private static void delete(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 
     /**
@@ -256,7 +229,7 @@ public final class TrainCli implements Callable<Integer> {
             List<String> tokens = tokens(enrollments);
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             try {
-                java.util.concurrent.atomic.AtomicInteger overEst = new java.util.concurrent.atomic.AtomicInteger();
+                AtomicInteger overEst = new AtomicInteger();
                 List<Future<Enrolled>> issued = new ArrayList<>();
                 for (int i = 0; i < enrollments; i++) {
                     int n = i;
@@ -269,29 +242,31 @@ public final class TrainCli implements Callable<Integer> {
                         return null;
                     }));
                 }
-                List<Future<?>> checks = new ArrayList<>();
-                int renewals = 0;
+                List<Future<?>> lookups = new ArrayList<>();
+                List<Future<?>> renewals = new ArrayList<>();
                 for (int i = 0; i < issued.size(); i++) {
                     Enrolled e = get(issued.get(i));
                     if (e != null) {
-                        checks.add(pool.submit(() -> {
+                        lookups.add(pool.submit(() -> {
                             ocsp(e.certificate(), e.issuer());
                             crl(e.certificate());
                             return null;
                         }));
                         if (i % 8 == 0) {
-                            renewals++;
-                            checks.add(pool.submit(() -> {
+                            renewals.add(pool.submit(() -> {
                                 renew(e);
                                 return null;
                             }));
                         }
                     }
                 }
-                for (Future<?> f : checks) {
+                for (Future<?> f : lookups) {
                     get(f);
                 }
-                return new Counts(overEst.get(), renewals, checks.size() - renewals);
+                for (Future<?> f : renewals) {
+                    get(f);
+                }
+                return new Counts(overEst.get(), renewals.size(), lookups.size());
             } finally {
                 pool.shutdownNow();
             }

@@ -120,7 +120,7 @@ class EmbeddedPostgresConfiguration {
                 }
                 // Made beside and renamed into place: a crash during initdb leaves no half cluster behind.
                 Path fresh = dataDir.resolve("postgres.initdb");
-                PostgresBinaries.deleteTree(fresh);
+                dev.trent.pki.PrivateFiles.deleteTree(fresh);
                 log.info("Creating the embedded PostgreSQL cluster in {}", dir);
                 EmbeddedPostmaster.initdb(binaries, fresh, passwordFile);
                 Files.move(fresh, dir, StandardCopyOption.ATOMIC_MOVE);

@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -55,7 +53,7 @@ final class PostgresBinaries {
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             // Another process unpacked the same archive meanwhile; use its copy.
         } finally {
-            deleteTree(tmp);
+            dev.trent.pki.PrivateFiles.deleteTree(tmp);
         }
         return dir;
     }
@@ -110,17 +108,6 @@ final class PostgresBinaries {
                         path.toFile().setExecutable(true, true);
                     }
                 }
-            }
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
             }
         }
     }

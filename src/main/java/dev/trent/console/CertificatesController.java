@@ -109,7 +109,8 @@ class CertificatesController {
 
     /** A date (the start of that UTC day) or an ISO-8601 instant. */
     private static Instant date(String s) {
-        return RequestInstants.storable("expiringBefore", RequestInstants.dateOrInstant("expiringBefore", s, "2027-01-01"));
+        return RequestInstants.storable("expiringBefore",
+                RequestInstants.dateOrInstant("expiringBefore", s, "2027-01-01"));
     }
 
     private Certificate load(String serial) {

@@ -13,6 +13,24 @@ public final class PrivateFiles {
     private PrivateFiles() {
     }
 
+    /**
+     * Removes a directory and everything in it (a data directory, unpacked binaries); nothing
+     * when it does not exist.
+     */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (java.io.UncheckedIOException e) {
+            // Files.walk reports what it cannot read while walking this way.
+            throw e.getCause();
+        }
+    }
+
     /** Creates a directory readable only by its owner (where the file system has POSIX modes). */
     public static void createPrivateDirectory(Path dir) throws IOException {
         Files.createDirectories(dir);
