@@ -35,6 +35,18 @@
 #              once and no C2 compilations competing with requests for the cores, at a lower peak);
 #   opts       the jar on the default java with BENCH_TRENT_OPTS (JVM options, space-separated);
 # BENCH_JAVA25 (the first /usr/lib/jvm/*25*/bin/java).
+# BENCH_DRIVER (default wrk): what sends the load.
+#   wrk   wrk (Debian's, in C: ~0.05 ms of CPU per request here) with bench/peer-load.lua, 2 threads,
+#         BENCH_CONCURRENCY connections, one line per request from files made beforehand (so every
+#         request still has a fresh key and token). Its phases are timed, not counted: cold
+#         BENCH_COLD_SECONDS, warm-up BENCH_WARMUP_SECONDS (20), steady BENCH_STEADY_SECONDS (20);
+#         BENCH_MAX_RATE (2000/s) sizes the keys and tokens made for them (a thread that runs out
+#         stops and the run counts as failed).
+#   java  bench/PeerLoad.java's JDK HTTP client (~0.5 ms of CPU per request here: on this 2-core
+#         machine it takes a quarter of the cores from the servers it measures); phases counted
+#         (BENCH_WARMUP, BENCH_COUNT requests).
+# CPU per certificate counts each process with its descendants and the children it has waited
+# for (a PostgreSQL server's ended backends: cfssl's certdb opens a connection every few requests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +58,15 @@ COLD=${BENCH_COLD_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20000}
 COUNT=${BENCH_COUNT:-10000}
 CONC=${BENCH_CONCURRENCY:-16}
+DRIVER=${BENCH_DRIVER:-wrk}
+WARM_S=${BENCH_WARMUP_SECONDS:-20}
+STEADY_S=${BENCH_STEADY_SECONDS:-20}
+MAX_RATE=${BENCH_MAX_RATE:-2000}
+case $DRIVER in
+    wrk) command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; } ;;
+    java) ;;
+    *) echo "BENCH_DRIVER: wrk or java" >&2; exit 2 ;;
+esac
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 command -v cfssl >/dev/null && command -v cfssljson >/dev/null \
     || { echo "cfssl is missing: apt-get install golang-cfssl" >&2; exit 2; }
@@ -82,7 +103,11 @@ pg_pid() { head -1 "$TMP/pg/postmaster.pid"; }
 log "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT (fsync=on, synchronous_commit=on)"
 
 # ---- the same CSRs for every run: a fresh key per request ----
-NEEDED=$(( COLD * 1500 + WARMUP + COUNT ))
+if [[ $DRIVER == wrk ]]; then
+    NEEDED=$(( MAX_RATE * (COLD + WARM_S + STEADY_S) ))
+else
+    NEEDED=$(( COLD * 1500 + WARMUP + COUNT ))
+fi
 (( NEEDED < AOT_TRAIN )) && NEEDED=$AOT_TRAIN
 t0=$(date +%s)
 java bench/PeerLoad.java --make-csrs "$NEEDED" --out "$TMP/csrs.txt" --threads "$(nproc)"
@@ -103,6 +128,79 @@ create table ocsp_responses (serial_number bytea not null, authority_key_identif
     body bytea not null, expiry timestamptz, primary key (serial_number, authority_key_identifier),
     foreign key (serial_number, authority_key_identifier) references certificates (serial_number, authority_key_identifier));
 SQL
+
+# ---- the load ----
+# ticks PID: CPU (clock ticks) of PID, its live descendants, and the children it has waited for.
+descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
+ticks() {
+    local t=0 q
+    for q in "$1" $(descendants "$1"); do
+        [[ -r /proc/$q/stat ]] && t=$(( t + $(sed 's/^.*) //' "/proc/$q/stat" | awk '{print $12 + $13}') ))
+    done
+    [[ -r /proc/$1/stat ]] && t=$(( t + $(sed 's/^.*) //' "/proc/$1/stat" | awk '{print $14 + $15}') ))
+    echo "$t"
+}
+# jit_ticks PID: CPU (clock ticks) so far of a JVM's JIT compiler threads (0 for other processes).
+jit_ticks() {
+    local t=0 task
+    for task in /proc/"$1"/task/*; do
+        case $(cat "$task/comm" 2>/dev/null) in
+            "C1 CompilerThre"*|"C2 CompilerThre"*) t=$(( t + $(sed 's/^.*) //' "$task/stat" | awk '{print $12 + $13}') )) ;;
+        esac
+    done
+    echo "$t"
+}
+# wrk_lines DIR TOKENS: each phase's requests, per wrk thread, in DIR/{cold,warm-up,steady}-{0,1}.txt
+# (TOKENS: Trent's token CSV, or empty for cfssl); the keys and tokens in the order they were made.
+wrk_lines() {
+    python3 - "$TMP/csrs.txt" "$2" "$1" "$(( MAX_RATE * COLD ))" "$(( MAX_RATE * WARM_S ))" "$(( MAX_RATE * STEADY_S ))" <<'PY'
+import json, os, sys, textwrap
+csrs = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+tokens = [l.split(",")[1] for l in open(sys.argv[2]) if l.strip() and not l.startswith("device_id,")] if sys.argv[2] else None
+out = sys.argv[3]
+os.makedirs(out, exist_ok=True)
+at = 0
+for phase, n in zip(("cold", "warm-up", "steady"), map(int, sys.argv[4:7])):
+    files = [open(f"{out}/{phase}-{t}.txt", "w") for t in range(2)]
+    for k in range(n):
+        pem = ("-----BEGIN CERTIFICATE REQUEST-----\n" + "\n".join(textwrap.wrap(csrs[at + k], 64))
+               + "\n-----END CERTIFICATE REQUEST-----\n")
+        if tokens is None:
+            line = "-\t" + json.dumps({"certificate_request": pem, "profile": "device"})
+        else:
+            line = tokens[at + k] + "\t" + pem.replace("\n", "|")
+        files[k % 2].write(line + "\n")
+    at += n
+    for f in files:
+        f.close()
+PY
+}
+# wrk_drive TARGET URL SERVER_PID [TOKENS]: the three phases with wrk, printed as PeerLoad prints them.
+wrk_drive() {
+    local target=$1 url=$2 server=$3 dir=$TMP/load-$1 phase secs s0 p0 j0 out line client kv
+    rm -rf "$dir"
+    wrk_lines "$dir" "${4:-}"
+    echo "wrk: $target at $url, 2 threads, $CONC connections, fresh key per request"
+    for phase in cold warm-up steady; do
+        case $phase in cold) secs=$COLD ;; warm-up) secs=$WARM_S ;; steady) secs=$STEADY_S ;; esac
+        (( secs > 0 )) || continue
+        s0=$(ticks "$server"); p0=$(ticks "$(pg_pid)"); j0=$(jit_ticks "$server")
+        out=$( (wrk -t2 -c"$CONC" -d"${secs}s" --timeout 30s -s bench/peer-load.lua "$url" -- "$dir/$phase" "$target"; times) 2>&1 )
+        line=$(grep '^WRK ' <<< "$out") || { echo "wrk failed: $out" >&2; return 1; }
+        local -A r=()
+        for kv in ${line#WRK }; do r[${kv%%=*}]=${kv#*=}; done
+        (( r[exhausted] == 0 )) || echo "[$target] $phase: ran out of fresh keys or tokens (raise BENCH_MAX_RATE)" >&2
+        echo "[$target] $phase ${r[ok]} certificates in ${secs} s: ${r[per_s]}/s; p50 ${r[p50_ms]}  p99 ${r[p99_ms]} ms; errors ${r[errors]}"
+        echo "RESULT target=$target phase=$phase per_s=${r[per_s]} p50_ms=${r[p50_ms]} p99_ms=${r[p99_ms]} ok=${r[ok]} errors=$(( r[errors] + r[exhausted] ))"
+        if [[ $phase == steady ]] && (( r[ok] > 0 )); then
+            # `times`' last line: wrk's user and system time.
+            client=$(tail -1 <<< "$out" | awk '{split($1, a, "m"); split($2, b, "m"); print (a[1] * 60 + a[2] + b[1] * 60 + b[2]) * 100}')
+            echo "RESULT target=$target phase=steady-cpu $(awk -v ok="${r[ok]}" -v s=$(( $(ticks "$server") - s0 )) \
+                -v p=$(( $(ticks "$(pg_pid)") - p0 )) -v j=$(( $(jit_ticks "$server") - j0 )) -v c="$client" \
+                'BEGIN {printf "server_ms=%.3f server_jit_ms=%.3f postgres_ms=%.3f client_ms=%.3f", 10*s/ok, 10*j/ok, 10*p/ok, 10*c/ok}')"
+        fi
+    done
+}
 
 ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
 # The container image's JVM options (Dockerfile: ENTRYPOINT and JDK_JAVA_OPTIONS).
@@ -143,10 +241,13 @@ run_trent() {
         ${VARIANT_OPTS[@]+"${VARIANT_OPTS[@]}"}
     wait_up "$port" "$OUT/trent-$round-$variant.log"
     log "trent ($variant) round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
-    java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
-        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
-        --cpu-pids "server=${TRENT_PIDS[-1]},postgres=$(pg_pid)" \
-        | sed -u "s/target=trent /target=trent:$variant /" | tee -a "$OUT/result.txt"
+    if [[ $DRIVER == wrk ]]; then
+        wrk_drive trent "http://127.0.0.1:$port" "${TRENT_PIDS[-1]}" "$tokens"
+    else
+        java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
+            --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
+            --cpu-pids "server=${TRENT_PIDS[-1]},postgres=$(pg_pid)"
+    fi | sed -u "s/target=trent /target=trent:$variant /" | tee -a "$OUT/result.txt"
     stop_trents
     TRENT_PIDS=()
     unset SPRING_DATASOURCE_URL SPRING_DATASOURCE_USERNAME SPRING_DATASOURCE_PASSWORD TRENT_BOOTSTRAP_ADMIN_TOKEN TRENT_TLS_PORT
@@ -169,9 +270,13 @@ run_cfssl() {
         sleep 0.1
     done
     log "cfssl round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start"
-    java bench/PeerLoad.java --target cfssl --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" \
-        --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
-        --cpu-pids "server=$CFSSL_PID,postgres=$(pg_pid)" | tee -a "$OUT/result.txt"
+    if [[ $DRIVER == wrk ]]; then
+        wrk_drive cfssl "http://127.0.0.1:$port" "$CFSSL_PID"
+    else
+        java bench/PeerLoad.java --target cfssl --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" \
+            --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
+            --cpu-pids "server=$CFSSL_PID,postgres=$(pg_pid)"
+    fi | tee -a "$OUT/result.txt"
     local stored
     stored=$($PSQL -At -d "$db" -c "select count(*) from certificates")
     log "cfssl round $round: $stored certificates in its certdb"

@@ -1,0 +1,58 @@
+-- wrk script for peer-bench.sh (BENCH_DRIVER=wrk): one request per line of PREFIX-<thread>.txt,
+-- each line "token<TAB>body" with the body's newlines written as '|'; every line is used once (a
+-- fresh key, and for Trent a fresh one-time token, per request). Arguments: PREFIX TARGET, where
+-- TARGET is trent (POST /api/v1/enroll, PEM in, PEM chain out, 201) or cfssl (POST
+-- /api/v1/cfssl/sign, JSON in, 200 with "success":true). Prints one RESULT line.
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  prefix, target = args[1], args[2]
+  lines = {}
+  for l in io.lines(prefix .. "-" .. id .. ".txt") do lines[#lines + 1] = l end
+  i, refused, exhausted = 0, 0, 0
+end
+
+function request()
+  i = i + 1
+  if i > #lines then
+    -- Out of fresh keys and tokens: never send one twice; the run is reported as invalid.
+    exhausted = 1
+    wrk.thread:stop()
+    i = #lines
+  end
+  local line = lines[i]
+  local tab = string.find(line, "\t", 1, true)
+  local body = string.gsub(string.sub(line, tab + 1), "|", "\n")
+  if target == "trent" then
+    return wrk.format("POST", "/api/v1/enroll", {
+      ["Authorization"] = "Bearer " .. string.sub(line, 1, tab - 1),
+      ["Content-Type"] = "application/x-pem-file",
+      ["Accept"] = "application/pem-certificate-chain"}, body)
+  end
+  return wrk.format("POST", "/api/v1/cfssl/sign", {["Content-Type"] = "application/json"}, body)
+end
+
+function response(status, headers, body)
+  local good
+  if target == "trent" then good = status == 201
+  else good = status == 200 and string.find(body, '"success":true', 1, true) ~= nil end
+  if not good then refused = refused + 1 end
+end
+
+function done(summary, latency, requests)
+  local refusedAll, exhaustedAll = 0, 0
+  for _, t in ipairs(threads) do
+    refusedAll = refusedAll + t:get("refused")
+    exhaustedAll = exhaustedAll + t:get("exhausted")
+  end
+  local e = summary.errors
+  local failed = refusedAll + e.connect + e.read + e.write + e.timeout
+  local ok = summary.requests - refusedAll
+  io.write(string.format("WRK per_s=%.1f p50_ms=%.1f p99_ms=%.1f ok=%d errors=%d exhausted=%d\n",
+    ok / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    ok, failed, exhaustedAll))
+end
