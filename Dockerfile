@@ -23,7 +23,8 @@ RUN --mount=type=cache,target=/root/.m2 \
  && java -Djarmode=tools -jar /trent.jar extract --destination /trent
 
 # ---- jre: the runtime's files, shared by the training run and both targets ---------------------------
-# JDK 25's runtime (Trent is built for Java 17 and runs on 17 or newer): for its AOT cache.
+# JDK 25's runtime (Trent is built for Java 17 and runs on 17 or newer): for its AOT cache, and as fast
+# as JDK 17 at steady state (bench/README.md).
 FROM eclipse-temurin:25-jre AS jre
 # curl for the health check (not every eclipse-temurin JRE image has it).
 RUN apt-get update \
@@ -46,19 +47,22 @@ ENV TRENT_DATA_DIR=/var/lib/trent \
     JDK_JAVA_OPTIONS=-XX:+UseParallelGC
 WORKDIR /var/lib/trent
 
-# ---- training: the AOT cache (JEP 483/514/515) --------------------------------------------------------
+# ---- training: the AOT cache (JEP 483/514) ------------------------------------------------------------
 # `trent.jar train` starts a throwaway Trent (its own data directory and embedded PostgreSQL in
 # /tmp, none of the environment's settings), enrolls 3,000 devices over REST and EST, renews some
 # over mutual TLS, queries OCSP, fetches CRLs, and stops; the JVM then writes the classes it loaded
-# and linked and the methods' profiles to the cache. With it Trent was up in half the time and
-# enrolled 14% more at steady state than on JDK 17 without one, for 15-24% less CPU (bench/README.md,
-# "An AOT cache in the image"). The same JVM, files and options as the targets below: a JVM uses
-# only a cache like it.
+# and linked to the cache. With it Trent is up in about 4.7 s instead of 7.5 (bench/README.md, "The
+# load generator, and cfssl's PostgreSQL").
+# Not the methods' profiles (JEP 515, -XX:-AOTRecordTraining, a diagnostic option): with them in
+# the cache, JDK 25.0.3 keeps hot methods in C1 code while C2's queue is long on a busy machine
+# (JDK-8386852, fixed after 25.0.3), which cost a fifth of the steady enrollment rate on two cores.
+# The same JVM, files and options as the targets below: a JVM uses only a cache like it.
 # The heap is fixed rather than a share of the build machine's memory: above 32 GB the JVM would
 # make a cache without compressed pointers, which no container of usual size could use.
 FROM jre AS training
 USER 10001:10001
-RUN java -Xmx1g -XX:AOTCacheOutput=/tmp/trent.aot -jar /opt/trent/trent.jar train
+RUN java -Xmx1g -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -XX:AOTCacheOutput=/tmp/trent.aot \
+    -jar /opt/trent/trent.jar train
 
 # ---- base: what both runtime targets share ----------------------------------------------------------
 FROM jre AS base

@@ -31,6 +31,8 @@
 #   image-aot  the same with an AOT cache made as the image makes it (`java -XX:AOTCacheOutput=...
 #              -jar trent.jar train --enrollments BENCH_AOT_TRAIN`, the image's options); aot and
 #              image-aot cannot run in the same run (one cache);
+#   aot-opts   image-aot with BENCH_TRENT_OPTS added (JVM options, space-separated);
+#              BENCH_AOT_TRAIN_OPTS adds JVM options to image-aot's training run (for both variants);
 #   c1         the jar on the default java with -XX:TieredStopAtLevel=1 (C1 only: compiled code at
 #              once and no C2 compilations competing with requests for the cores, at a lower peak);
 #   opts       the jar on the default java with BENCH_TRENT_OPTS (JVM options, space-separated);
@@ -211,13 +213,15 @@ trent_variant() {
         image) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
         image25) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
         image-aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot") ;;
+        aot-opts) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot")
+            read -r -a more <<< "${BENCH_TRENT_OPTS:?the aot-opts variant needs BENCH_TRENT_OPTS}"; VARIANT_OPTS+=("${more[@]}") ;;
         jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
         base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
         c1) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:TieredStopAtLevel=1) ;;
         opts) TRENT_JAVA=java; VARIANT_JAR=$JAR; read -r -a VARIANT_OPTS <<< "${BENCH_TRENT_OPTS:?the opts variant needs BENCH_TRENT_OPTS}" ;;
-        *) echo "unknown Trent variant $1 (image, image25, image-aot, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
+        *) echo "unknown Trent variant $1 (image, image25, image-aot, aot-opts, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
     esac
 }
 
@@ -285,19 +289,20 @@ run_cfssl() {
 }
 
 # ---- the variants' layout and AOT cache ----
-[[ " $VARIANTS " == *" aot "* && " $VARIANTS " == *" image-aot "* ]] \
+[[ " $VARIANTS " == *" aot "* && " $VARIANTS " =~ " "(image-aot|aot-opts)" " ]] \
     && { echo "aot and image-aot each make the one AOT cache: run them separately" >&2; exit 2; }
 XJAR=
-if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot)" " ]]; then
+if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot|aot-opts)" " ]]; then
     [[ -x "$JAVA25" ]] || { echo "the extracted and aot variants need a JDK 25 (BENCH_JAVA25)" >&2; exit 2; }
     "$JAVA25" -Djarmode=tools -jar "$JAR" extract --destination "$TMP/x" > /dev/null
     XJAR=$TMP/x/$(basename "$JAR")
 fi
-if [[ " $VARIANTS " == *" image-aot "* ]]; then
+if [[ " $VARIANTS " == *" image-aot "* || " $VARIANTS " == *" aot-opts "* ]]; then
     # As the image makes its cache: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN
     # enrollments), with the Dockerfile's training options; the JVM writes the cache at exit.
     t0=$(date +%s)
-    "$JAVA25" -Xmx1g -XX:+UseParallelGC "-XX:AOTCacheOutput=$TMP/x/trent.aot" -jar "$XJAR" train \
+    read -r -a train_opts <<< "${BENCH_AOT_TRAIN_OPTS:-}"
+    "$JAVA25" -Xmx1g -XX:+UseParallelGC ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$TMP/x/trent.aot" -jar "$XJAR" train \
         --enrollments "$AOT_TRAIN" > "$OUT/trent-aot-training.log" 2>&1 \
         || { echo "the training run failed: $OUT/trent-aot-training.log" >&2; exit 1; }
     log "AOT cache: $(du -m "$TMP/x/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s, java -jar trent.jar train)"

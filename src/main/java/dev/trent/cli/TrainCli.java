@@ -72,8 +72,9 @@ import tools.jackson.databind.json.JsonMapper;
  * sends (N enrollments with fresh P-256 keys and one-time tokens, over REST in the response formats
  * devices ask for and over EST on Trent's TLS listener, renewals over mutual TLS, OCSP requests and
  * CRL downloads), stops Trent and removes the directory. The JVM then
- * writes the classes it loaded and the methods' profiles to the cache, so a later start skips that
- * work (bench/README.md, "An AOT cache in the image"). Exit 0 when every request got the answer a
+ * writes the classes it loaded (and, unless told otherwise, the methods' profiles; the image leaves
+ * them out, JDK-8386852) to the cache, so a later start skips that work (bench/README.md, "The load
+ * generator, and cfssl's PostgreSQL"). Exit 0 when every request got the answer a
  * device would expect, 1 otherwise (the first unexpected answer printed), 2 on usage errors.
  */
 @Command(name = "java -jar trent.jar train", customSynopsis = {

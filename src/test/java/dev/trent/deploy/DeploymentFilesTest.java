@@ -234,7 +234,7 @@ class DeploymentFilesTest {
 
     @Test
     void dockerfileWhenBuiltThenTheAotCacheIsMadeByTheRuntimesOwnJvmAndUsedByBothTargets() {
-        // The cache is JDK 25's (JEP 483/514/515): the runtime image is a JRE 25 or newer.
+        // The cache is JDK 25's (JEP 483/514): the runtime image is a JRE 25 or newer.
         Matcher jre = Pattern.compile("eclipse-temurin:(\\d+)-jre").matcher(dockerfile.externalBase("runtime"));
         assertThat(jre.find()).as(dockerfile.externalBase("runtime")).isTrue();
         assertThat(Integer.parseInt(jre.group(1))).isGreaterThanOrEqualTo(25);
@@ -255,6 +255,9 @@ class DeploymentFilesTest {
         assertThat(output.find()).as(train).isTrue();
         // A fixed heap under 32 GB: compressed pointers on, as in any container of usual size.
         assertThat(train).startsWith("java -Xmx1g ").endsWith("-jar /opt/trent/trent.jar train");
+        // Classes only, no method profiles: with profiles, JDK 25.0.3's C2 policy cost a fifth of the
+        // steady rate on two cores (JDK-8386852; bench/README.md, "The load generator, and cfssl's PostgreSQL").
+        assertThat(train.replaceAll("\\s+", " ")).contains(" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining ");
         assertThat(dockerfile.stage("base").instructions()).as("the cache copied into the targets' image")
                 .contains(new Instruction("COPY", "--from=training " + output.group(1) + " /opt/trent/trent.aot"));
         assertThat(dockerfile.effective("runtime", "ENTRYPOINT").replaceAll("\\s+", " ")).isEqualTo("[\"java\", \"-XX:MaxRAMPercentage=75\", "
