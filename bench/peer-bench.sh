@@ -8,8 +8,8 @@
 # directory, fsync and synchronous_commit on) serves both: a fresh database per run. Per round,
 # in alternating order:
 #   trent: start once to create the CA and the tokens (batch API), stop, start again (a cold JVM,
-#          as after a deploy with the fleet's tokens already made), then at once bench/PeerLoad.java:
-#          cold phase (every request in the first BENCH_COLD_SECONDS), warm-up, steady phase;
+#          as after a deploy with the fleet's tokens already made), then, as soon as it answers, the
+#          load (BENCH_DRIVER): cold phase (the first BENCH_COLD_SECONDS), warm-up, steady phase;
 #   cfssl: `cfssl serve` with a P-256 CA (cfssl gencert -initca) and a db-config for the same
 #          PostgreSQL, then the same load at /api/v1/cfssl/sign (no authentication: cfssl's
 #          cheapest path).
@@ -17,7 +17,8 @@
 # per certificate in the steady phase of each server, its PostgreSQL and the load generator, and the
 # ratios Trent/cfssl (issue 13's targets: steady >= 1.5, cold >= 1.0, Trent's steady p99 < 50 ms).
 #
-# Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000), BENCH_COUNT (10000),
+# Knobs: BENCH_ROUNDS (3), BENCH_COLD_SECONDS (30), BENCH_WARMUP (20000) and BENCH_COUNT (10000) with
+# BENCH_DRIVER=java,
 # BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>),
 # BENCH_TRENT_VARIANTS (default "image"): how Trent is run, each measured every round:
 #   image      java -jar with the Spring Boot jar, on the default java (JDK 17), with the container
@@ -32,7 +33,9 @@
 #              -jar trent.jar train --enrollments BENCH_AOT_TRAIN`, the image's options); aot and
 #              image-aot cannot run in the same run (one cache);
 #   aot-opts   image-aot with BENCH_TRENT_OPTS added (JVM options, space-separated);
-#              BENCH_AOT_TRAIN_OPTS adds JVM options to image-aot's training run (for both variants);
+#              BENCH_AOT_TRAIN_OPTS: the JVM options of their training run besides the image's
+#              (default as the Dockerfile: -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining, a
+#              cache of classes only; set it empty to cache the methods' profiles too);
 #   c1         the jar on the default java with -XX:TieredStopAtLevel=1 (C1 only: compiled code at
 #              once and no C2 compilations competing with requests for the cores, at a lower peak);
 #   opts       the jar on the default java with BENCH_TRENT_OPTS (JVM options, space-separated);
@@ -43,7 +46,11 @@
 #         request still has a fresh key and token). Its phases are timed, not counted: cold
 #         BENCH_COLD_SECONDS, warm-up BENCH_WARMUP_SECONDS (20), steady BENCH_STEADY_SECONDS (20);
 #         BENCH_MAX_RATE (2000/s) sizes the keys and tokens made for them (a thread that runs out
-#         stops and the run counts as failed).
+#         stops and the run counts as failed). The request files are written before the server
+#         starts, so the cold phase begins as soon as it answers. wrk's p50/p99 are its own: it
+#         adds samples for requests slower than twice the mean (a correction meant for fixed-rate
+#         load), so compare them with each other, not with PeerLoad's raw percentiles. Its output
+#         is kept in BENCH_OUT/wrk-*.txt. BENCH_CONCURRENCY must be even (two threads).
 #   java  bench/PeerLoad.java's JDK HTTP client (~0.5 ms of CPU per request here: on this 2-core
 #         machine it takes a quarter of the cores from the servers it measures); phases counted
 #         (BENCH_WARMUP, BENCH_COUNT requests).
@@ -65,7 +72,8 @@ WARM_S=${BENCH_WARMUP_SECONDS:-20}
 STEADY_S=${BENCH_STEADY_SECONDS:-20}
 MAX_RATE=${BENCH_MAX_RATE:-2000}
 case $DRIVER in
-    wrk) command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; } ;;
+    wrk) command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+         (( CONC >= 2 && CONC % 2 == 0 )) || { echo "BENCH_CONCURRENCY: an even number (wrk's two threads)" >&2; exit 2; } ;;
     java) ;;
     *) echo "BENCH_DRIVER: wrk or java" >&2; exit 2 ;;
 esac
@@ -177,17 +185,17 @@ for phase, n in zip(("cold", "warm-up", "steady"), map(int, sys.argv[4:7])):
         f.close()
 PY
 }
-# wrk_drive TARGET URL SERVER_PID [TOKENS]: the three phases with wrk, printed as PeerLoad prints them.
+# wrk_drive TARGET URL SERVER_PID DIR: the three phases with wrk (requests from wrk_lines DIR),
+# printed as PeerLoad prints them.
 wrk_drive() {
-    local target=$1 url=$2 server=$3 dir=$TMP/load-$1 phase secs s0 p0 j0 out line client kv
-    rm -rf "$dir"
-    wrk_lines "$dir" "${4:-}"
+    local target=$1 url=$2 server=$3 dir=$4 phase secs s0 p0 j0 out line client kv
     echo "wrk: $target at $url, 2 threads, $CONC connections, fresh key per request"
     for phase in cold warm-up steady; do
         case $phase in cold) secs=$COLD ;; warm-up) secs=$WARM_S ;; steady) secs=$STEADY_S ;; esac
         (( secs > 0 )) || continue
         s0=$(ticks "$server"); p0=$(ticks "$(pg_pid)"); j0=$(jit_ticks "$server")
         out=$( (wrk -t2 -c"$CONC" -d"${secs}s" --timeout 30s -s bench/peer-load.lua "$url" -- "$dir/$phase" "$target"; times) 2>&1 )
+        echo "$out" > "$OUT/wrk-${dir##*/}-$phase.txt"
         line=$(grep '^WRK ' <<< "$out") || { echo "wrk failed: $out" >&2; return 1; }
         local -A r=()
         for kv in ${line#WRK }; do r[${kv%%=*}]=${kv#*=}; done
@@ -239,6 +247,8 @@ run_trent() {
     tokens_for "$port" "$ADMIN" "$tokens" "$NEEDED" "peer-$round-$variant"
     stop_trents
     TRENT_PIDS=()
+    local load=$TMP/load-trent-$round-$variant
+    [[ $DRIVER == wrk ]] && wrk_lines "$load" "$tokens"
     local started
     started=$(date +%s.%N)
     start_trent "$VARIANT_JAR" "$port" "$TMP/trent-$round-$variant" "$OUT/trent-$round-$variant.log" \
@@ -246,7 +256,7 @@ run_trent() {
     wait_up "$port" "$OUT/trent-$round-$variant.log"
     log "trent ($variant) round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start (cold JVM, $(wc -l < "$tokens") tokens waiting)"
     if [[ $DRIVER == wrk ]]; then
-        wrk_drive trent "http://127.0.0.1:$port" "${TRENT_PIDS[-1]}" "$tokens"
+        wrk_drive trent "http://127.0.0.1:$port" "${TRENT_PIDS[-1]}" "$load"
     else
         java bench/PeerLoad.java --target trent --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" --tokens "$tokens" \
             --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
@@ -264,6 +274,8 @@ run_cfssl() {
     $PSQL -d "$db" -f "$TMP/cfssl-schema.sql"
     echo "{\"driver\":\"postgres\",\"data_source\":\"postgres://postgres@127.0.0.1:$PGPORT/$db?sslmode=disable\"}" \
         > "$TMP/cfssl-db-$round.json"
+    local load=$TMP/load-cfssl-$round
+    [[ $DRIVER == wrk ]] && wrk_lines "$load" ""
     local started
     started=$(date +%s.%N)
     cfssl serve -address 127.0.0.1 -port "$port" -ca "$TMP/ca.pem" -ca-key "$TMP/ca-key.pem" \
@@ -275,7 +287,7 @@ run_cfssl() {
     done
     log "cfssl round $round: up $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)") s after the start"
     if [[ $DRIVER == wrk ]]; then
-        wrk_drive cfssl "http://127.0.0.1:$port" "$CFSSL_PID"
+        wrk_drive cfssl "http://127.0.0.1:$port" "$CFSSL_PID" "$load"
     else
         java bench/PeerLoad.java --target cfssl --url "http://127.0.0.1:$port" --csrs "$TMP/csrs.txt" \
             --cold-seconds "$COLD" --warmup "$WARMUP" --count "$COUNT" --concurrency "$CONC" \
@@ -301,7 +313,7 @@ if [[ " $VARIANTS " == *" image-aot "* || " $VARIANTS " == *" aot-opts "* ]]; th
     # As the image makes its cache: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN
     # enrollments), with the Dockerfile's training options; the JVM writes the cache at exit.
     t0=$(date +%s)
-    read -r -a train_opts <<< "${BENCH_AOT_TRAIN_OPTS:-}"
+    read -r -a train_opts <<< "${BENCH_AOT_TRAIN_OPTS-"-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"}"
     "$JAVA25" -Xmx1g -XX:+UseParallelGC ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$TMP/x/trent.aot" -jar "$XJAR" train \
         --enrollments "$AOT_TRAIN" > "$OUT/trent-aot-training.log" 2>&1 \
         || { echo "the training run failed: $OUT/trent-aot-training.log" >&2; exit 1; }

@@ -2,7 +2,8 @@
 -- each line "token<TAB>body" with the body's newlines written as '|'; every line is used once (a
 -- fresh key, and for Trent a fresh one-time token, per request). Arguments: PREFIX TARGET, where
 -- TARGET is trent (POST /api/v1/enroll, PEM in, PEM chain out, 201) or cfssl (POST
--- /api/v1/cfssl/sign, JSON in, 200 with "success":true). Prints one RESULT line.
+-- /api/v1/cfssl/sign, JSON in, 200 with "success":true). Prints one WRK line. (wrk calls
+-- request() once on thread 0 before the run to check it: that thread's first line is not sent.)
 local threads = {}
 function setup(thread)
   thread:set("id", #threads)
@@ -19,10 +20,11 @@ end
 function request()
   i = i + 1
   if i > #lines then
-    -- Out of fresh keys and tokens: never send one twice; the run is reported as invalid.
+    -- Out of fresh keys and tokens: no line is sent twice (connections still ready before the
+    -- thread stops send a cheap GET, refused and counted); the run is reported as invalid.
     exhausted = 1
     wrk.thread:stop()
-    i = #lines
+    return wrk.format("GET", "/exhausted")
   end
   local line = lines[i]
   local tab = string.find(line, "\t", 1, true)
