@@ -4,18 +4,19 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.Map;
 
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.IllegalTransactionStateException;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
+import dev.trent.config.WriteBehind;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Appends security-relevant events to the {@code audit_event} table, inside the caller's
- * transaction so that an event exists exactly when the action it records does. Once committed,
+ * transaction so that an event exists exactly when the action it records does (sent with the
+ * transaction's other writes, at the latest just before it commits: {@link WriteBehind}). Once committed,
  * the sealer chains it ({@code AuditTrail.seal}, V7's {@code audit_chain_seal}, within about
  * {@code trent.audit.seal-interval}). Rows cannot be updated or deleted (triggers in V1 and V7,
  * and the {@code trent_app} role's grants). Never pass secrets here.
@@ -23,12 +24,12 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public class AuditLog {
 
-    private final JdbcTemplate jdbc;
+    private final WriteBehind writes;
     private final Clock clock;
     private final JsonMapper json;
 
-    AuditLog(JdbcTemplate jdbc, Clock clock) {
-        this.jdbc = jdbc;
+    AuditLog(WriteBehind writes, Clock clock) {
+        this.writes = writes;
         this.clock = clock;
         this.json = JsonMapper.builder().build();
     }
@@ -46,7 +47,9 @@ public class AuditLog {
             throw new IllegalTransactionStateException("an audit event is recorded inside the transaction of the "
                     + "action it records (or with recordStandalone)");
         }
-        jdbc.update("insert into audit_event (occurred_at, actor, action, subject, details) values (?, ?, ?, ?, ?::jsonb)",
+        // Written with the transaction's other writes, just before its commit (WriteBehind): the
+        // time is the event's, taken now; nothing reads an event in the transaction that records it.
+        writes.add("insert into audit_event (occurred_at, actor, action, subject, details) values (?, ?, ?, ?, ?::jsonb)",
                 Timestamp.from(clock.instant()), truncate(actor, 120), action, truncate(subject, 200),
                 json.writeValueAsString(details));
     }

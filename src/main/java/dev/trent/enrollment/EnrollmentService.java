@@ -13,6 +13,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.trent.audit.AuditLog;
+import dev.trent.config.WriteBehind;
 import dev.trent.config.TrentProperties;
 import dev.trent.inventory.Certificate;
 import dev.trent.inventory.CertificateStore;
@@ -48,7 +49,7 @@ public class EnrollmentService {
             ObjectProvider<dev.trent.revocation.RevocationService> revocations, java.security.SecureRandom random,
             ObjectProvider<dev.trent.ca.IssuerRegistry> issuers,
             ObjectProvider<dev.trent.manufacturer.ManufacturerCas> manufacturers, EnrollmentMetrics metrics,
-            ApplicationEventPublisher events) {
+            ApplicationEventPublisher events, WriteBehind writes) {
         this.metrics = metrics;
         this.issuers = issuers;
         EnrollmentStage lockToken = new EnrollmentStages.LockToken(tokens, clock);
@@ -57,27 +58,30 @@ public class EnrollmentService {
         EnrollmentStage pop = new EnrollmentStages.ProofOfPossession();
         EnrollmentStage issue = new EnrollmentStages.Issue(issuance);
         EnrollmentStage audited = new EnrollmentStages.AuditIssued(audit, events, clock);
+        // Last: the DER, the audit event and the webhook deliveries go to the database together
+        // (one round trip, WriteBehind), and a failed check fails this attempt, not its commit.
+        EnrollmentStage written = e -> writes.flush();
         Function<Enrollment, RuntimeException> tokenProfileMissing = EnrollmentStages::tokenProfileMissing;
         this.token = List.of(lockToken, decode, new EnrollmentStages.TokenRetry(certificates, pop),
                 new EnrollmentStages.ResolveProfile(profiles, tokenProfileMissing), keyPolicy, pop, issue, audited,
-                e -> log.info("Issued certificate {} to device {} (profile {})", e.issued.serial(), e.deviceId,
+                written, e -> log.info("Issued certificate {} to device {} (profile {})", e.issued.serial(), e.deviceId,
                         e.profile.name()));
         this.renewal = List.of(new EnrollmentStages.CurrentCertificate(certificates),
                 new EnrollmentStages.ResolveProfile(profiles, EnrollmentStages::renewalProfileMissing),
                 new EnrollmentStages.CurrentCertificateRenewable(properties, clock), decode, new EnrollmentStages.CsrNamesRule(), keyPolicy, pop, issue,
                 new EnrollmentStages.RecordRenewal(certificates, audit, events, clock, properties, revocations),
-                e -> log.info("Renewed certificate {} of device {} as {}", e.current.serial(), e.deviceId,
+                written, e -> log.info("Renewed certificate {} of device {} as {}", e.current.serial(), e.deviceId,
                         e.issued.serial()));
         this.idevid = List.of(new EnrollmentStages.FactoryCertificate(manufacturers), decode,
                 new EnrollmentStages.OncePerFactoryCertificate(tokens, certificates, pop),
                 new EnrollmentStages.ResolveProfile(profiles, EnrollmentStages::factoryProfileMissing),
                 new EnrollmentStages.NotTheFactoryKey(), keyPolicy, pop, issue,
-                new EnrollmentStages.RecordIdevidEnrollment(certificates, clock), audited,
+                new EnrollmentStages.RecordIdevidEnrollment(certificates, clock), audited, written,
                 e -> log.info("Issued certificate {} to device {} on its factory certificate (manufacturer CA {})",
                         e.issued.serial(), e.deviceId, e.factory.ca().name()));
         this.keygen = List.of(lockToken, new EnrollmentStages.TokenUnused(),
                 new EnrollmentStages.ResolveProfile(profiles, tokenProfileMissing),
-                new EnrollmentStages.GenerateKey(random), issue, audited,
+                new EnrollmentStages.GenerateKey(random), issue, audited, written,
                 e -> log.info("Issued certificate {} with a server-generated key to device {}", e.issued.serial(),
                         e.deviceId));
     }

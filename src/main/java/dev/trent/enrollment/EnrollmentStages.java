@@ -223,8 +223,7 @@ final class EnrollmentStages {
             Map<String, Object> details = issuedDetails(cert, e.profile);
             details.putAll(e.auditDetails);
             audit.record("device:" + e.deviceId, "certificate.issued", cert.serial(), details);
-            events.publishEvent(CertificateEvent.issued(cert.serial(), cert.deviceId(), cert.profile(),
-                    clock.instant()));
+            events.publishEvent(CertificateEvent.issued(cert, clock.instant()));
         }
     }
 
@@ -327,8 +326,7 @@ final class EnrollmentStages {
             details.put("profile", e.profile.name());
             details.put("notAfter", cert.notAfter().toString());
             audit.record("device:" + current.deviceId(), "certificate.renewed", cert.serial(), details);
-            events.publishEvent(CertificateEvent.renewed(cert.serial(), cert.deviceId(), cert.profile(),
-                    clock.instant(), current.serial()));
+            events.publishEvent(CertificateEvent.renewed(cert, clock.instant(), current.serial()));
             if (properties.profiles().get(current.profile()).revokeOnRenew()) {
                 revocations.getObject().revoke(current.serial(), dev.trent.revocation.RevocationReason.superseded,
                         null, "device:" + current.deviceId());

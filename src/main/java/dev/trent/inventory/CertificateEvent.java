@@ -19,9 +19,12 @@ import java.time.Instant;
  * @param previousReason for a changed revocation (a hold made permanent, an escalation to
  *                       keyCompromise) the reason it had before, else null
  * @param previousSerial for {@link Type#RENEWED} the certificate the renewal replaced, else null
+ * @param facts          the certificate as it is after the event, when the publisher has it at
+ *                       hand (issuance: the certificate just made, whose row may not be written
+ *                       yet, {@code WriteBehind}); else null, and listeners read the row
  */
 public record CertificateEvent(Type type, String serial, String deviceId, String profile, Instant occurredAt, String reason, String previousReason,
-        String previousSerial) {
+        String previousSerial, CertificateStore.Facts facts) {
 
     /** The event types, named as webhooks and the audit log name them. */
     public enum Type {
@@ -42,23 +45,26 @@ public record CertificateEvent(Type type, String serial, String deviceId, String
         }
     }
 
-    public static CertificateEvent issued(String serial, String deviceId, String profile, Instant at) {
-        return new CertificateEvent(Type.ISSUED, serial, deviceId, profile, at, null, null, null);
+    /** A certificate issued now: {@code certificate} is what was signed. */
+    public static CertificateEvent issued(Certificate certificate, Instant at) {
+        return new CertificateEvent(Type.ISSUED, certificate.serial(), certificate.deviceId(), certificate.profile(), at,
+                null, null, null, CertificateStore.Facts.issued(certificate));
     }
 
-    public static CertificateEvent renewed(String serial, String deviceId, String profile, Instant at,
-            String previousSerial) {
-        return new CertificateEvent(Type.RENEWED, serial, deviceId, profile, at, null, null, previousSerial);
+    /** {@code certificate}, issued now, renews {@code previousSerial}. */
+    public static CertificateEvent renewed(Certificate certificate, Instant at, String previousSerial) {
+        return new CertificateEvent(Type.RENEWED, certificate.serial(), certificate.deviceId(), certificate.profile(),
+                at, null, null, previousSerial, CertificateStore.Facts.issued(certificate));
     }
 
     /** A revocation or a hold, or a change of an existing one's reason ({@code previousReason} then set). */
     public static CertificateEvent revoked(String serial, String deviceId, String profile, Instant at, String reason,
             String previousReason) {
         Type type = "certificateHold".equals(reason) ? Type.HELD : Type.REVOKED;
-        return new CertificateEvent(type, serial, deviceId, profile, at, reason, previousReason, null);
+        return new CertificateEvent(type, serial, deviceId, profile, at, reason, previousReason, null, null);
     }
 
     public static CertificateEvent unheld(String serial, String deviceId, String profile, Instant at) {
-        return new CertificateEvent(Type.UNHELD, serial, deviceId, profile, at, null, null, null);
+        return new CertificateEvent(Type.UNHELD, serial, deviceId, profile, at, null, null, null, null);
     }
 }

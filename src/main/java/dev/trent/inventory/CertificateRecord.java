@@ -60,9 +60,6 @@ public class CertificateRecord {
     @Column(name = "public_key_sha256", nullable = false)
     private String publicKeySha256;
 
-    @Column(name = "token_id")
-    private Long tokenId;
-
     @Enumerated(EnumType.STRING)
     @Column(nullable = false)
     private CertificateStatus status;
@@ -133,10 +130,6 @@ public class CertificateRecord {
 
     public String publicKeySha256() {
         return publicKeySha256;
-    }
-
-    public Long tokenId() {
-        return tokenId;
     }
 
     public CertificateStatus status() {

@@ -3,6 +3,7 @@ package dev.trent.inventory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Supplier;
 
 import org.springframework.stereotype.Component;
 
@@ -25,9 +26,10 @@ public class CertificateReservations {
         return store.reserve(pending);
     }
 
-    /** See {@link CertificateStore#storeSigned}. */
-    public void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
-        store.storeSigned(id, der, tbsSha256, tokenId, at);
+    /** See {@link CertificateStore#storeSigned(long, byte[], String, Long, Instant, Supplier)}. */
+    public void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at,
+            Supplier<? extends RuntimeException> keyBlocked) {
+        store.storeSigned(id, der, tbsSha256, tokenId, at, keyBlocked);
     }
 
     /** See {@link CertificateStore#abandon}. */

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -25,19 +26,22 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.trent.config.TrentProperties;
+import dev.trent.config.WriteBehind;
 
 /**
  * The one owner of certificate state: every statement that reads or changes a certificate's
  * status, a blocked key or an IDevID enrollment is here, with the status typed
  * ({@link CertificateStatus}); other packages ask this port. Plain JDBC on purpose: enrollment
  * and OCSP are hot paths (bench/README.md); each method is the one statement its caller made
- * before, so no path gained a round trip. The operator search stays on the JPA repository
- * ({@link CertificateRepository}, this package's own).
+ * before, so no path gained a round trip, and issuance's two writes take fewer (below). The
+ * operator search stays on the JPA repository ({@link CertificateRepository}, this package's own).
  *
  * <p><b>Reservations commit on their own.</b> {@link #reserve} inserts the PENDING row on a
  * connection of a small pool of its own in autocommit mode, so the row is durable (PostgreSQL's
  * synchronous commit) before anything is signed, while the request's transaction, which holds
- * the token's lock, is still open. A separate pool, not a second connection from the main one:
+ * the token's lock, is still open. Concurrent reservations are inserted and committed together
+ * ({@link ReservationBatches}). The signed DER is stored with the request's other writes
+ * ({@code WriteBehind}: one round trip for the DER, the audit event and the webhook deliveries). A separate pool, not a second connection from the main one:
  * requests that each hold a main connection and wait for a second could exhaust the main pool
  * and wait on each other. The reservation takes no lock that the request's transaction holds (it
  * names no token; the token is linked when the DER is stored). Its {@code reserved_at} is the
@@ -63,15 +67,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     /** Delivered: listed, served, revocable ({@link CertificateStatus#delivered()}). */
     private static final String DELIVERED = "(" + ISSUED + ", " + REVOKED + ")";
 
-    /** Inserts nothing for a key reported compromised (checked in the same statement, for free). */
-    private static final String RESERVE = """
-            insert into certificate (issuer_id, serial, device_id, profile, subject_dn, dns_names, not_before,
-                not_after, key_type, public_key_sha256, tbs_sha256, status, created_at)
-            select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s, ?
-            where not exists (select 1 from blocked_key b where b.public_key_sha256 = ?)
-            returning id""".formatted(PENDING);
-
-    /** Stores the DER: a HOT update (V23: no index reads status, der or token_id). */
+    /** Stores the DER: a HOT update (V23: no index reads status or der). */
     private static final String STORE_SIGNED = """
             update certificate set der = ?, status = %s
             where id = ? and status = %s and tbs_sha256 = ? returning id""".formatted(ISSUED, PENDING);
@@ -81,7 +77,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * token's {@code used_at is null} is what keeps one certificate per token (V23).
      */
     private static final String STORE_SIGNED_AND_USE_TOKEN = """
-            with c as (update certificate set der = ?, status = %s, token_id = ?
+            with c as (update certificate set der = ?, status = %s
                        where id = ? and status = %s and tbs_sha256 = ? returning id)
             update enrollment_token set used_at = ?, certificate_id = (select id from c)
             where id = ? and used_at is null and exists (select 1 from c)
@@ -100,13 +96,17 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             rs.getString(7), rs.getString(8));
 
     private final JdbcTemplate jdbc;
+    private final WriteBehind writes;
     private final JdbcTemplate reservations;
+    /** Reservations committed together with those of concurrent issuances. */
+    private final ReservationBatches batches;
     /** The CRL's entries, read in batches (a large issuer's revoked list is never held whole). */
     private final JdbcTemplate streaming;
     private final HikariDataSource ownPool;
 
-    CertificateStore(JdbcTemplate jdbc, DataSource dataSource, TrentProperties properties) {
+    CertificateStore(JdbcTemplate jdbc, WriteBehind writes, DataSource dataSource, TrentProperties properties) {
         this.jdbc = jdbc;
+        this.writes = writes;
         this.streaming = new JdbcTemplate(dataSource);
         this.streaming.setFetchSize(10_000);
         if (dataSource instanceof HikariDataSource main) {
@@ -127,6 +127,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             this.reservations = new JdbcTemplate(new org.springframework.jdbc.datasource.DelegatingDataSource(dataSource));
             log.warn("The DataSource is not a Hikari pool; reservations share its connections");
         }
+        this.batches = new ReservationBatches(reservations, PENDING);
     }
 
     /**
@@ -173,56 +174,45 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
      * @throws KeyBlockedException when the key was reported compromised (nothing written)
      */
     long reserve(Pending p) {
-        List<Long> ids = reservations.query(con -> {
-            PreparedStatement ps = con.prepareStatement(RESERVE);
-            int i = 1;
-            ps.setString(i++, p.issuerId());
-            ps.setString(i++, p.serial());
-            ps.setString(i++, p.deviceId());
-            ps.setString(i++, p.profile());
-            ps.setString(i++, p.subjectDn());
-            ps.setArray(i++, con.createArrayOf("text", p.dnsNames().toArray()));
-            ps.setTimestamp(i++, Timestamp.from(p.notBefore()));
-            ps.setTimestamp(i++, Timestamp.from(p.notAfter()));
-            ps.setString(i++, p.keyType());
-            ps.setString(i++, p.publicKeySha256());
-            ps.setString(i++, p.tbsSha256());
-            ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
-            ps.setString(i, p.publicKeySha256());
-            return ps;
-        }, (rs, n) -> rs.getLong(1));
-        if (ids.size() == 1) {
-            return ids.get(0);
-        }
-        throw new KeyBlockedException();
+        return batches.reserve(p);
     }
 
     /**
      * In the caller's transaction: stores the signed DER of a PENDING record whose reserved TBS
      * hash is {@code tbsSha256} (the signed certificate's TBSCertificate, checked in the same
-     * statement), which makes it ISSUED, and when it was authorised by an enrollment token, links that token and marks it
-     * used by it.
+     * statement), which makes it ISSUED, and when it was authorised by an enrollment token, links
+     * that token and marks it used by it. The statement goes with the transaction's other writes
+     * ({@link WriteBehind}): nothing in the transaction reads the DER it stores, and the outcome
+     * is checked when they are sent, at the latest just before the commit, whose failure it then is.
      *
-     * @throws KeyBlockedException   when a keyCompromise of this key abandoned the reservation meanwhile
-     * @throws IllegalStateException when the record is no longer PENDING (the sweeper abandoned
-     *                               it) or the token was already used (its row lock should have
-     *                               made that impossible): the caller's transaction rolls back
+     * <p>The check throws {@code keyBlocked}'s exception when a keyCompromise of this key abandoned
+     * the reservation meanwhile, and an {@link IllegalStateException} when the record is no longer
+     * PENDING (the sweeper abandoned it) or the token was already used (its row lock should have
+     * made that impossible): either way the caller's transaction rolls back.
      */
+    void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at,
+            Supplier<? extends RuntimeException> keyBlocked) {
+        Object[] args = tokenId == null ? new Object[] {der, id, tbsSha256}
+                : new Object[] {der, id, tbsSha256, Timestamp.from(at), tokenId};
+        writes.add(tokenId == null ? STORE_SIGNED : STORE_SIGNED_AND_USE_TOKEN, args, (rows, count) -> {
+            if (rows.size() == 1) {
+                return;
+            }
+            // A keyCompromise of this key abandoned the reservation meanwhile (abandonPendingOfKey).
+            if (Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate c join blocked_key b "
+                    + "on b.public_key_sha256 = c.public_key_sha256 where c.id = ?)", Boolean.class, id))) {
+                throw keyBlocked.get();
+            }
+            throw new IllegalStateException("certificate record " + id + " is no longer pending (abandoned by the "
+                    + "sweeper after trent.issuance.pending-timeout?), or its reserved TBS hash is not that of the "
+                    + "signed certificate" + (tokenId == null ? "" : ", or enrollment token " + tokenId
+                    + " was already used"));
+        });
+    }
+
+    /** {@link #storeSigned(long, byte[], String, Long, Instant, Supplier)} with {@link KeyBlockedException}. */
     void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
-        boolean stored = tokenId == null ? jdbc.queryForList(STORE_SIGNED, Long.class, der, id, tbsSha256).size() == 1
-                : jdbc.queryForList(STORE_SIGNED_AND_USE_TOKEN, Long.class, der, tokenId, id, tbsSha256,
-                        Timestamp.from(at), tokenId).size() == 1;
-        if (stored) {
-            return;
-        }
-        // A keyCompromise of this key abandoned the reservation meanwhile (abandonPendingOfKey).
-        if (Boolean.TRUE.equals(jdbc.queryForObject("select exists (select 1 from certificate c join blocked_key b "
-                + "on b.public_key_sha256 = c.public_key_sha256 where c.id = ?)", Boolean.class, id))) {
-            throw new KeyBlockedException();
-        }
-        throw new IllegalStateException("certificate record " + id + " is no longer pending (abandoned by the "
-                + "sweeper after trent.issuance.pending-timeout?), or its reserved TBS hash is not that of the signed "
-                + "certificate" + (tokenId == null ? "" : ", or enrollment token " + tokenId + " was already used"));
+        storeSigned(id, der, tbsSha256, tokenId, at, KeyBlockedException::new);
     }
 
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
@@ -397,6 +387,12 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
     /** A certificate's facts as an event announces them. */
     public record Facts(String serial, String issuerId, String deviceId, String profile, Instant notBefore,
             Instant notAfter, CertificateStatus status, Instant revokedAt) {
+
+        /** A certificate just issued, as its row will read once stored. */
+        static Facts issued(Certificate c) {
+            return new Facts(c.serial(), c.issuerId(), c.deviceId(), c.profile(), c.notBefore(), c.notAfter(),
+                    CertificateStatus.ISSUED, null);
+        }
     }
 
     /** The facts of the certificate with this serial, for an event about it. */

@@ -194,7 +194,9 @@ final class IssuanceStages {
 
     /**
      * The DER stored in the caller's transaction (ISSUED); with an enrollment token, the token is
-     * linked and marked used in the same statement.
+     * linked and marked used in the same statement. The statement goes with the transaction's
+     * other writes (WriteBehind), and so does its check: a key reported compromised meanwhile
+     * refuses the enrollment then.
      */
     record Store(CertificateReservations store) implements IssuanceStage {
         @Override
@@ -203,21 +205,15 @@ final class IssuanceStages {
                 // The hash of the TBS inside the signed DER must be the reserved one (same statement).
                 store.storeSigned(i.reservationId(), i.der(), Hashes.sha256Hex(i.holder().toASN1Structure()
                         .getTBSCertificate().getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER)), i.subject().tokenId(),
-                        i.issuedAt());
+                        i.issuedAt(), () -> DomainException.invalid("key-refused", "Key refused", "This public key "
+                                + "was reported compromised (keyCompromise) while the certificate was being issued; "
+                                + "nothing was issued. Generate a new key pair."));
             } catch (IOException e) {
                 throw new IllegalStateException("signed certificate cannot be encoded", e);
-            } catch (CertificateStore.KeyBlockedException e) {
-                throw DomainException.invalid("key-refused", "Key refused", "This public key was reported "
-                        + "compromised (keyCompromise) while the certificate was being issued; nothing was issued. "
-                        + "Generate a new key pair.");
             }
         }
     }
 
-    /**
-     * {@code certificate.issued} by {@code system} for Trent's own certificates (device flows
-     * audit as the device, with what authorised them, in enrollment).
-     */
     record AuditIssued(AuditLog audit) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {

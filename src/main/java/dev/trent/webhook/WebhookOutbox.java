@@ -18,7 +18,9 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.config.TrentProperties;
+import dev.trent.config.WriteBehind;
 import dev.trent.inventory.CertificateEvent;
+import dev.trent.inventory.CertificateStore;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -37,7 +39,8 @@ class WebhookOutbox {
     private static final List<String> OWN_PROFILES = List.of("ocsp-responder", "tls-server");
 
     private final JdbcTemplate jdbc;
-    private final dev.trent.inventory.CertificateStore certificates;
+    private final WriteBehind writeBehind;
+    private final CertificateStore certificates;
     private final JsonMapper json;
     private final SecureRandom random;
     private final Clock clock;
@@ -47,9 +50,11 @@ class WebhookOutbox {
     /** Certificates announced per transaction; the job goes on while batches are full. */
     private static final int EXPIRING_BATCH = 1000;
 
-    WebhookOutbox(JdbcTemplate jdbc, dev.trent.inventory.CertificateStore certificates, JsonMapper json, SecureRandom random, Clock clock, WebhookDispatcher dispatcher,
-            TrentProperties properties, PlatformTransactionManager transactions) {
+    WebhookOutbox(JdbcTemplate jdbc, WriteBehind writeBehind, CertificateStore certificates, JsonMapper json,
+            SecureRandom random, Clock clock, WebhookDispatcher dispatcher, TrentProperties properties,
+            PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.writeBehind = writeBehind;
         this.certificates = certificates;
         this.tx = new TransactionTemplate(transactions);
         this.json = json;
@@ -82,13 +87,24 @@ class WebhookOutbox {
             return;
         }
         WebhookEventType type = WebhookEventType.of(event.type());
+        if (event.facts() != null) {
+            // The publisher had the certificate at hand (an issuance, whose row is written with the
+            // transaction's other writes): one delivery per subscribed endpoint, chosen and written
+            // by one statement sent with them, no round trip of its own.
+            CertificateStore.Facts f = event.facts();
+            writeBehind.add(DELIVERIES_TO_SUBSCRIBERS, deliveryColumns(type, event.occurredAt(), data(f, event)),
+                    (rows, count) -> {
+                        if (count > 0) {
+                            dispatcher.wakeAfterCommit();
+                        }
+                    });
+            return;
+        }
         List<Long> endpoints = subscribers(type);
         if (endpoints.isEmpty()) {
             return;
         }
-        List<Data> rows = certificates.facts(event.serial()).map(f -> new Data(f.serial(), f.issuerId(),
-                f.deviceId(), f.profile(), f.notBefore(), f.notAfter(), f.status().name(), event.reason(),
-                event.previousReason(), event.previousSerial(), f.revokedAt())).stream().toList();
+        List<Data> rows = certificates.facts(event.serial()).map(f -> data(f, event)).stream().toList();
         if (rows.isEmpty()) {
             // Cannot happen (the event is published after the row is written); never fail the
             // certificate change over its webhook.
@@ -99,6 +115,11 @@ class WebhookOutbox {
         write(type, event.occurredAt(), rows.get(0), endpoints);
         // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
         dispatcher.wakeAfterCommit();
+    }
+
+    private static Data data(CertificateStore.Facts f, CertificateEvent event) {
+        return new Data(f.serial(), f.issuerId(), f.deviceId(), f.profile(), f.notBefore(), f.notAfter(),
+                f.status().name(), event.reason(), event.previousReason(), event.previousSerial(), f.revokedAt());
     }
 
     /**
@@ -170,12 +191,28 @@ class WebhookOutbox {
                 + "for key share", Long.class, type.wireName());
     }
 
+    private static final String DELIVERY_COLUMNS = "insert into webhook_delivery (endpoint_id, message_id, "
+            + "event_type, payload, status, created_at, next_attempt_at) ";
+
+    /**
+     * {@link #subscribers} and their deliveries in one statement: the endpoints locked
+     * {@code FOR KEY SHARE} as there, each given the same message.
+     */
+    private static final String DELIVERIES_TO_SUBSCRIBERS = DELIVERY_COLUMNS + "select e.id, ?, ?, ?::json, "
+            + "'PENDING', ?, ? from webhook_endpoint e where ? = any (e.event_types) order by e.id for key share of e";
+
+    /** The values of {@link #DELIVERIES_TO_SUBSCRIBERS}. */
+    private Object[] deliveryColumns(WebhookEventType type, Instant at, Data data) {
+        Timestamp now = Timestamp.from(clock.instant());
+        return new Object[] {messageId(), type.wireName(), json.writeValueAsString(new Payload(type.wireName(), at,
+                data)), now, now, type.wireName()};
+    }
+
     private void write(WebhookEventType type, Instant at, Data data, List<Long> endpoints) {
         String body = json.writeValueAsString(new Payload(type.wireName(), at, data));
         String messageId = messageId();
         Timestamp now = Timestamp.from(clock.instant());
-        jdbc.batchUpdate("insert into webhook_delivery (endpoint_id, message_id, event_type, payload, status, "
-                + "created_at, next_attempt_at) values (?, ?, ?, ?::json, 'PENDING', ?, ?)",
+        jdbc.batchUpdate(DELIVERY_COLUMNS + "values (?, ?, ?, ?::json, 'PENDING', ?, ?)",
                 endpoints.stream().map(e -> new Object[] {e, messageId, type.wireName(), body, now, now}).toList());
     }
 

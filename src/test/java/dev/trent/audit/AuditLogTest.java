@@ -15,7 +15,7 @@ class AuditLogTest {
     @Test
     void recordOutsideATransactionIsRefused() {
         JdbcTemplate nowhere = new JdbcTemplate(); // no DataSource: any statement would fail differently
-        AuditLog audit = new AuditLog(nowhere, Clock.systemUTC());
+        AuditLog audit = new AuditLog(new dev.trent.config.WriteBehind(nowhere), Clock.systemUTC());
         assertThatThrownBy(() -> audit.record("system", "certificate.issued", "01", Map.of()))
                 .isInstanceOf(IllegalTransactionStateException.class)
                 .hasMessageContaining("inside the transaction");

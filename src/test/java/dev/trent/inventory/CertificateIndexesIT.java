@@ -30,7 +30,8 @@ class CertificateIndexesIT extends IntegrationTest {
     }
 
     /**
-     * Storing the signed DER changes status, der and token_id: no index may read them (as a key,
+     * Storing the signed DER changes status and der (and token_id, on an instance of the release
+     * before V26 during a rolling upgrade): no index may read them (as a key,
      * an expression or a partial index's predicate), or the update is not HOT and writes an entry
      * into every index of the table (V23).
      */

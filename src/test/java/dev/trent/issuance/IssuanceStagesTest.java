@@ -221,7 +221,17 @@ class IssuanceStagesTest {
                 device(profile, List.of()));
 
         // The hash of the TBS inside the signed DER: the reserved one.
-        verify(store).storeSigned(5L, i.der(), Hashes.sha256Hex(i.tbs()), 7L, CLOCK.instant());
+        @SuppressWarnings("unchecked")
+        org.mockito.ArgumentCaptor<java.util.function.Supplier<? extends RuntimeException>> keyBlocked =
+                org.mockito.ArgumentCaptor.forClass(java.util.function.Supplier.class);
+        verify(store).storeSigned(org.mockito.ArgumentMatchers.eq(5L), org.mockito.ArgumentMatchers.eq(i.der()),
+                org.mockito.ArgumentMatchers.eq(Hashes.sha256Hex(i.tbs())), org.mockito.ArgumentMatchers.eq(7L),
+                org.mockito.ArgumentMatchers.eq(CLOCK.instant()), keyBlocked.capture());
+        // A key blocked while it was being signed: the enrollment is refused as for a blocked key.
+        assertThat(keyBlocked.getValue().get()).isInstanceOfSatisfying(DomainException.class, e -> {
+            assertThat(e.code()).isEqualTo("key-refused");
+            assertThat(e.getMessage()).contains("while the certificate was being issued");
+        });
     }
 
     @Test

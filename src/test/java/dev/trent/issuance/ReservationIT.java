@@ -216,7 +216,8 @@ class ReservationIT extends IntegrationTest {
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, inFlight))
                 .isEqualTo("ABANDONED");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
-                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, "22".repeat(32), null, Instant.now())))
+                status -> store.storeSigned(inFlight, new byte[] {0x30, 0x00}, "22".repeat(32), null, Instant.now(),
+                        CertificateStore.KeyBlockedException::new)))
                 .isInstanceOf(CertificateStore.KeyBlockedException.class);
         assertThat(jdbc.queryForObject("select der is null from certificate where id = ?", Boolean.class, inFlight))
                 .isTrue();
@@ -229,12 +230,13 @@ class ReservationIT extends IntegrationTest {
 
         // The reservation holds "11..." as the TBS hash; a DER whose TBS hashes otherwise is refused.
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> tx.executeWithoutResult(
-                status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "33".repeat(32), null, Instant.now())))
+                status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "33".repeat(32), null, Instant.now(),
+                        CertificateStore.KeyBlockedException::new)))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("TBS hash");
         assertThat(jdbc.queryForObject("select status || ' ' || (der is null) from certificate where id = ?",
                 String.class, id)).isEqualTo("PENDING true");
         tx.executeWithoutResult(status -> store.storeSigned(id, new byte[] {0x30, 0x00}, "11".repeat(32), null,
-                Instant.now()));
+                Instant.now(), CertificateStore.KeyBlockedException::new));
         assertThat(jdbc.queryForObject("select status from certificate where id = ?", String.class, id))
                 .isEqualTo("ISSUED");
         jdbc.update("delete from certificate where id = ?", id);

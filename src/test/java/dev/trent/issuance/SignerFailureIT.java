@@ -134,8 +134,9 @@ class SignerFailureIT extends IntegrationTest {
         } else {
             // The reservation was committed before the signature was attempted; the rollback left
             // it ABANDONED (accounted for, never delivered, no DER, no token).
-            assertThat(jdbc.queryForList("select status || ' ' || (der is null) || ' ' || (token_id is null) "
-                    + "|| ' ' || (tbs_sha256 is not null) from certificate where device_id = ?", String.class, device))
+            assertThat(jdbc.queryForList("select status || ' ' || (der is null) || ' ' || (not exists (select 1 from "
+                    + "enrollment_token t where t.certificate_id = c.id)) || ' ' || (tbs_sha256 is not null) "
+                    + "from certificate c where device_id = ?", String.class, device))
                     .containsExactly("ABANDONED true true true");
         }
         assertThat(jdbc.queryForObject("select count(*) from enrollment_token where device_id = ? and used_at is null",
