@@ -100,6 +100,11 @@ public class WriteBehind {
                 || !TransactionSynchronizationManager.isSynchronizationActive()) {
             throw new IllegalTransactionStateException("a write-behind statement belongs to a transaction");
         }
+        if (sql.contains(";") || sql.contains("--")) {
+            // One statement per write, so that each result is its own write's (a comment would
+            // swallow the separator that follows it).
+            throw new IllegalArgumentException("a write-behind statement is one statement without ';' or comments");
+        }
         Writes writes = (Writes) TransactionSynchronizationManager.getResource(this);
         if (writes == null) {
             writes = new Writes(this);
@@ -107,7 +112,14 @@ public class WriteBehind {
             TransactionSynchronizationManager.registerSynchronization(writes);
         }
         writes.list.add(new Write(sql, args.clone(), check));
+        if (writes.list.size() >= MAX_PENDING) {
+            // A transaction of many writes (a bulk revocation's audit events): sent in parts.
+            flush();
+        }
     }
+
+    /** Writes sent together at most. */
+    static final int MAX_PENDING = 100;
 
     /** Sends the current transaction's writes, in one round trip, and runs their checks in order. */
     public void flush() {
@@ -141,6 +153,9 @@ public class WriteBehind {
                 rows.add(hasRows ? rows(ps.getResultSet()) : null);
                 counts[w] = hasRows ? -1 : ps.getUpdateCount();
                 hasRows = ps.getMoreResults();
+            }
+            if (hasRows || ps.getUpdateCount() != -1) {
+                throw new IllegalStateException("more results than write-behind statements");
             }
             for (int w = 0; w < batch.size(); w++) {
                 if (batch.get(w).check() != null) {

@@ -127,7 +127,7 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
             this.reservations = new JdbcTemplate(new org.springframework.jdbc.datasource.DelegatingDataSource(dataSource));
             log.warn("The DataSource is not a Hikari pool; reservations share its connections");
         }
-        this.batches = new ReservationBatches(reservations, PENDING);
+        this.batches = new ReservationBatches(reservations.getDataSource(), PENDING);
     }
 
     /**

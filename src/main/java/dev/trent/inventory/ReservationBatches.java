@@ -3,6 +3,7 @@ package dev.trent.inventory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,8 +13,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
+import javax.sql.DataSource;
+
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
-import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.support.SQLStateSQLExceptionTranslator;
+import org.springframework.jdbc.support.SQLExceptionTranslator;
 
 /**
  * Reservations of concurrent issuances committed together: one INSERT of several rows and one
@@ -54,15 +59,20 @@ final class ReservationBatches {
         }
     }
 
-    private final JdbcTemplate reservations;
+    private final DataSource pool;
+    private final SQLExceptionTranslator errors;
     private final ConcurrentLinkedQueue<Ticket> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock sending = new ReentrantLock();
     /** The INSERT for n rows, made once per n. */
     private final String[] statements = new String[MAX_BATCH + 1];
 
-    /** @param pending the PENDING status as an SQL literal */
-    ReservationBatches(JdbcTemplate reservations, String pending) {
-        this.reservations = reservations;
+    /**
+     * @param pool    connections in autocommit mode (the reservations' own pool)
+     * @param pending the PENDING status as an SQL literal
+     */
+    ReservationBatches(DataSource pool, String pending) {
+        this.pool = pool;
+        this.errors = new SQLStateSQLExceptionTranslator(); // by SQLSTATE: no connection needed to set it up
         this.row = "(?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::text[], ?::timestamptz, "
                 + "?::timestamptz, ?::varchar, ?::varchar, ?::varchar, " + pending + ", ?::timestamptz)";
     }
@@ -76,34 +86,30 @@ final class ReservationBatches {
     long reserve(CertificateStore.Pending pending) {
         Ticket mine = new Ticket(pending);
         queue.add(mine);
+        boolean interrupted = false;
         while (!mine.done) {
             if (sending.tryLock()) {
                 try {
                     if (!mine.done) {
-                        List<Ticket> batch = drain();
-                        try {
-                            send(batch);
-                        } finally {
-                            // Never leave a waiter parked (an Error escaped send).
-                            for (Ticket t : batch) {
-                                if (!t.done) {
-                                    complete(t, null, new IllegalStateException("reservation batch failed"));
-                                }
-                            }
-                        }
+                        sendQueued();
                     }
                 } finally {
                     sending.unlock();
-                }
-                // Whoever queued while this batch was in flight sends next.
-                Ticket next = queue.peek();
-                if (next != null) {
-                    LockSupport.unpark(next.waiter);
+                    // Whoever queued while this batch was in flight sends next (also after an Error).
+                    Ticket next = queue.peek();
+                    if (next != null) {
+                        LockSupport.unpark(next.waiter);
+                    }
                 }
             } else {
-                // Woken when its batch is done, or when it may send the next one.
+                // Woken when its batch is done, or when it may send the next one. An interrupt
+                // does not end the wait (the row may be committed already): kept for the caller.
                 LockSupport.park(this);
+                interrupted |= Thread.interrupted();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (mine.failure != null) {
             throw mine.failure;
@@ -111,13 +117,23 @@ final class ReservationBatches {
         return mine.id;
     }
 
-    private List<Ticket> drain() {
+    /** One batch of what is queued; every reservation taken from the queue is completed, whatever happens. */
+    private void sendQueued() {
         List<Ticket> batch = new ArrayList<>();
-        Ticket t;
-        while (batch.size() < MAX_BATCH && (t = queue.poll()) != null) {
-            batch.add(t);
+        try {
+            Ticket t;
+            while (batch.size() < MAX_BATCH && (t = queue.poll()) != null) {
+                batch.add(t);
+            }
+            send(batch);
+        } catch (Throwable e) {
+            for (Ticket t : batch) {
+                if (!t.done) {
+                    complete(t, null, new IllegalStateException("reservation batch failed", e));
+                }
+            }
+            throw e;
         }
-        return batch;
     }
 
     private void send(List<Ticket> batch) {
@@ -153,35 +169,46 @@ final class ReservationBatches {
         LockSupport.unpark(t.waiter);
     }
 
-    /** The rows inserted, by serial; a row whose key is blocked is not inserted (same statement). */
+    /**
+     * The rows inserted, by serial; a row whose key is blocked is not inserted (same statement).
+     * On a connection of the reservations' own pool, taken for this statement and returned at
+     * once: never bound to the sending thread's transaction (Spring's DataSourceUtils would keep
+     * it until that request commits, so each batch would need another connection).
+     */
     private Map<String, Long> insert(List<Ticket> batch) {
-        return reservations.execute((Connection con) -> {
-            try (PreparedStatement ps = con.prepareStatement(statement(batch.size()))) {
-                int i = 1;
-                for (Ticket t : batch) {
-                    CertificateStore.Pending p = t.pending;
-                    ps.setString(i++, p.issuerId());
-                    ps.setString(i++, p.serial());
-                    ps.setString(i++, p.deviceId());
-                    ps.setString(i++, p.profile());
-                    ps.setString(i++, p.subjectDn());
-                    ps.setArray(i++, con.createArrayOf("text", p.dnsNames().toArray()));
-                    ps.setTimestamp(i++, Timestamp.from(p.notBefore()));
-                    ps.setTimestamp(i++, Timestamp.from(p.notAfter()));
-                    ps.setString(i++, p.keyType());
-                    ps.setString(i++, p.publicKeySha256());
-                    ps.setString(i++, p.tbsSha256());
-                    ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
-                }
-                Map<String, Long> ids = new HashMap<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.put(rs.getString(2), rs.getLong(1));
-                    }
-                }
-                return ids;
+        String sql = statement(batch.size());
+        try (Connection con = pool.getConnection(); PreparedStatement ps = con.prepareStatement(sql)) {
+            int i = 1;
+            for (Ticket t : batch) {
+                CertificateStore.Pending p = t.pending;
+                ps.setString(i++, p.issuerId());
+                ps.setString(i++, p.serial());
+                ps.setString(i++, p.deviceId());
+                ps.setString(i++, p.profile());
+                ps.setString(i++, p.subjectDn());
+                ps.setArray(i++, con.createArrayOf("text", p.dnsNames().toArray()));
+                ps.setTimestamp(i++, Timestamp.from(p.notBefore()));
+                ps.setTimestamp(i++, Timestamp.from(p.notAfter()));
+                ps.setString(i++, p.keyType());
+                ps.setString(i++, p.publicKeySha256());
+                ps.setString(i++, p.tbsSha256());
+                ps.setTimestamp(i++, Timestamp.from(p.createdAt()));
             }
-        });
+            Map<String, Long> ids = new HashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.put(rs.getString(2), rs.getLong(1));
+                }
+            }
+            if (!con.getAutoCommit()) {
+                con.commit();
+            }
+            return ids;
+        } catch (SQLException e) {
+            DataAccessException translated = errors.translate("reserve", sql, e);
+            throw translated != null ? translated : new org.springframework.jdbc.UncategorizedSQLException("reserve",
+                    sql, e);
+        }
     }
 
     private String statement(int rows) {

@@ -112,8 +112,9 @@ public class IssuanceService {
     }
 
     /**
-     * {@code trent.issuance}: time from template to stored DER of successful issuances (lint,
-     * serial reservation, signature, storage; the commit is the caller's), by profile.
+     * {@code trent.issuance}: time from template to signed DER of successful issuances (lint,
+     * serial reservation, signature; the DER is stored with the caller's other writes, just
+     * before its commit), by profile.
      */
     private io.micrometer.core.instrument.Timer timer(String profile) {
         return latency.computeIfAbsent(profile, p -> io.micrometer.core.instrument.Timer.builder("trent.issuance")

@@ -214,6 +214,10 @@ final class IssuanceStages {
         }
     }
 
+    /**
+     * {@code certificate.issued} by {@code system} for Trent's own certificates (device flows
+     * audit as the device, with what authorised them, in enrollment).
+     */
     record AuditIssued(AuditLog audit) implements IssuanceStage {
         @Override
         public void apply(Issuance i) {

@@ -145,6 +145,44 @@ class WriteBehindIT extends IntegrationTest {
     }
 
     @Test
+    void nestedRequiresNewWhenBothCommitThenEachSendsItsOwn() {
+        tx.executeWithoutResult(outer -> {
+            writes.add("insert into write_behind_probe (label) values (?)", "outer");
+            requiresNew.executeWithoutResult(inner -> writes.add("insert into write_behind_probe (label) values (?)",
+                    "inner"));
+            writes.add("insert into write_behind_probe (label) values (?)", "outer again");
+        });
+
+        assertThat(labels()).containsExactly("inner", "outer", "outer again");
+        assertThat(executions).as("the inner transaction's round trip, then the outer's").hasValue(2);
+    }
+
+    @Test
+    void addWhenManyWritesThenSentInParts() {
+        tx.executeWithoutResult(status -> {
+            for (int i = 0; i < WriteBehind.MAX_PENDING + 1; i++) {
+                writes.add("insert into write_behind_probe (label) values (?)", "n" + i);
+            }
+            assertThat(executions).hasValue(1);
+        });
+
+        assertThat(executions).hasValue(2);
+        assertThat(labels()).hasSize(WriteBehind.MAX_PENDING + 1).startsWith("n0", "n1").endsWith("n100");
+    }
+
+    @Test
+    void addWhenMoreThanOneStatementOrACommentThenRefused() {
+        tx.executeWithoutResult(status -> {
+            assertThatThrownBy(() -> writes.add("insert into write_behind_probe (label) values ('a'); select 1"))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> writes.add("insert into write_behind_probe (label) values (?) -- note", "b"))
+                    .isInstanceOf(IllegalArgumentException.class);
+        });
+        assertThat(executions).hasValue(0);
+        assertThat(labels()).isEmpty();
+    }
+
+    @Test
     void addWhenNoTransactionThenRefused() {
         assertThatThrownBy(() -> writes.add("insert into write_behind_probe (label) values (?)", "outside"))
                 .isInstanceOf(IllegalTransactionStateException.class);
