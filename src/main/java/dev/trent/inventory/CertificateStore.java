@@ -210,11 +210,6 @@ public class CertificateStore implements AutoCloseable, dev.trent.ca.LiveCertifi
         });
     }
 
-    /** {@link #storeSigned(long, byte[], String, Long, Instant, Supplier)} with {@link KeyBlockedException}. */
-    void storeSigned(long id, byte[] der, String tbsSha256, Long tokenId, Instant at) {
-        storeSigned(id, der, tbsSha256, tokenId, at, KeyBlockedException::new);
-    }
-
     /** A reservation whose issuance will not complete: ABANDONED (outside any transaction). */
     boolean abandon(long id) {
         return reservations.update("update certificate set status = " + ABANDONED + " where id = ? and status = "

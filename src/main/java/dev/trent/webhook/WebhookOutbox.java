@@ -87,34 +87,27 @@ class WebhookOutbox {
             return;
         }
         WebhookEventType type = WebhookEventType.of(event.type());
-        if (event.facts() != null) {
-            // The publisher had the certificate at hand (an issuance, whose row is written with the
-            // transaction's other writes): one delivery per subscribed endpoint, chosen and written
-            // by one statement sent with them, no round trip of its own.
-            CertificateStore.Facts f = event.facts();
-            writeBehind.add(DELIVERIES_TO_SUBSCRIBERS, deliveryColumns(type, event.occurredAt(), data(f, event)),
-                    (rows, count) -> {
-                        if (count > 0) {
-                            dispatcher.wakeAfterCommit();
-                        }
-                    });
-            return;
-        }
-        List<Long> endpoints = subscribers(type);
-        if (endpoints.isEmpty()) {
-            return;
-        }
-        List<Data> rows = certificates.facts(event.serial()).map(f -> data(f, event)).stream().toList();
-        if (rows.isEmpty()) {
+        // The certificate as it is after the event: at hand for an issuance (whose row is written
+        // with the transaction's other writes), else read from its row, changed already.
+        CertificateStore.Facts f = event.facts() != null ? event.facts()
+                : certificates.facts(event.serial()).orElse(null);
+        if (f == null) {
             // Cannot happen (the event is published after the row is written); never fail the
             // certificate change over its webhook.
             log.error("Certificate event {} for serial {}, which has no row; no webhook written", type.wireName(),
                     event.serial());
             return;
         }
-        write(type, event.occurredAt(), rows.get(0), endpoints);
-        // Sent at once after the commit, not at the next poll; events nobody subscribed to wake nothing.
-        dispatcher.wakeAfterCommit();
+        // One delivery per subscribed endpoint, chosen and written by one statement sent with the
+        // transaction's other writes (no round trip of its own), in the order of the events.
+        writeBehind.add(DELIVERIES_TO_SUBSCRIBERS, deliveryColumns(type, event.occurredAt(), data(f, event)),
+                (rows, count) -> {
+                    if (count > 0) {
+                        // Sent at once after the commit, not at the next poll; events nobody
+                        // subscribed to wake nothing.
+                        dispatcher.wakeAfterCommit();
+                    }
+                });
     }
 
     private static Data data(CertificateStore.Facts f, CertificateEvent event) {
