@@ -32,7 +32,11 @@
 #   image-aot  the same with an AOT cache made as the image makes it (`java -XX:AOTCacheOutput=...
 #              -jar trent.jar train --enrollments BENCH_AOT_TRAIN`, the image's options); aot and
 #              image-aot cannot run in the same run (one cache);
-#   aot-opts   image-aot with BENCH_TRENT_OPTS added (JVM options, space-separated);
+#   base-aot   image-aot for another build's jar, BENCH_BASE_JAR, with its own cache (a change's
+#              before and after, as the image runs them; BENCH_BASE_AOT_TRAIN_OPTS, when set, instead
+#              of BENCH_AOT_TRAIN_OPTS for its training);
+#   aot-opts   image-aot with BENCH_TRENT_OPTS added (JVM options, space-separated); aot-opts2,
+#              aot-opts3... the same with BENCH_TRENT_OPTS2, BENCH_TRENT_OPTS3... (several in one run);
 #              BENCH_AOT_TRAIN_OPTS: the JVM options of their training run besides the image's
 #              (default as the Dockerfile: -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining, a
 #              cache of classes only; set it empty to cache the methods' profiles too);
@@ -160,6 +164,39 @@ jit_ticks() {
     done
     echo "$t"
 }
+# thread_ticks PID: "group ticks" per live thread of PID, the thread's name without its number
+# (the JIT's compiler threads, the collector's, the request threads...).
+thread_ticks() {
+    local task
+    for task in /proc/"$1"/task/*; do
+        [[ -r $task/stat ]] || continue
+        printf '%s\t%s\n' "$(sed -E 's/[0-9]+$//; s/-[0-9]+-/-/g' "$task/comm" 2>/dev/null)" \
+            "$(sed 's/^.*) //' "$task/stat" | awk '{print $12 + $13}')"
+    done
+}
+# thread_cpu BEFORE AFTER SECONDS PROCESS_TICKS: the CPU of each thread group between two
+# thread_ticks, in cores; what the process used besides went to threads that ended meanwhile (the
+# JIT starts and stops compiler threads as its queues grow and shrink).
+thread_cpu() {
+    python3 - "$1" "$2" "$3" "$4" <<'PY'
+import collections, sys
+def load(path):
+    g = collections.Counter()
+    for line in open(path):
+        name, _, t = line.rstrip("\n").rpartition("\t")
+        g[name or "?"] += int(t)
+    return g
+before, after, secs = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+d = {k: after[k] - before.get(k, 0) for k in after}
+total = sum(d.values())
+top = sorted(d.items(), key=lambda kv: -kv[1])
+shown = [f"{k} {v / 100 / secs:.2f}" for k, v in top[:6] if v > 0]
+rest = sum(v for _, v in top[6:])
+ended = int(sys.argv[4]) - total
+print(f"cores used {int(sys.argv[4]) / 100 / secs:.2f}: " + ", ".join(shown) + (f", other {rest / 100 / secs:.2f}" if rest else "")
+      + (f", threads that ended {ended / 100 / secs:.2f}" if ended > 0 else ""))
+PY
+}
 # wrk_lines DIR TOKENS: each phase's requests, per wrk thread, in DIR/{cold,warm-up,steady}-{0,1}.txt
 # (TOKENS: Trent's token CSV, or empty for cfssl); the keys and tokens in the order they were made.
 wrk_lines() {
@@ -194,6 +231,7 @@ wrk_drive() {
         case $phase in cold) secs=$COLD ;; warm-up) secs=$WARM_S ;; steady) secs=$STEADY_S ;; esac
         (( secs > 0 )) || continue
         s0=$(ticks "$server"); p0=$(ticks "$(pg_pid)"); j0=$(jit_ticks "$server")
+        thread_ticks "$server" > "$TMP/threads-0"
         out=$( (wrk -t2 -c"$CONC" -d"${secs}s" --timeout 30s -s bench/peer-load.lua "$url" -- "$dir/$phase" "$target"; times) 2>&1 )
         echo "$out" > "$OUT/wrk-${dir##*/}-$phase.txt"
         line=$(grep '^WRK ' <<< "$out") || { echo "wrk failed: $out" >&2; return 1; }
@@ -201,6 +239,11 @@ wrk_drive() {
         for kv in ${line#WRK }; do r[${kv%%=*}]=${kv#*=}; done
         (( r[exhausted] == 0 )) || echo "[$target] $phase: ran out of fresh keys or tokens (raise BENCH_MAX_RATE)" >&2
         echo "[$target] $phase ${r[ok]} certificates in ${secs} s: ${r[per_s]}/s; p50 ${r[p50_ms]}  p99 ${r[p99_ms]} ms; errors ${r[errors]}"
+        if [[ $phase == cold ]]; then
+            thread_ticks "$server" > "$TMP/threads-1"
+            echo "[$target] cold, answers per second: $(grep '^WRK_SECONDS ' <<< "$out" | cut -d' ' -f2-)"
+            echo "[$target] cold, the server's threads: $(thread_cpu "$TMP/threads-0" "$TMP/threads-1" "$secs" $(( $(ticks "$server") - s0 ))); its PostgreSQL $(awk -v p=$(( $(ticks "$(pg_pid)") - p0 )) -v s="$secs" 'BEGIN {printf "%.2f", p / 100 / s}') cores"
+        fi
         echo "RESULT target=$target phase=$phase per_s=${r[per_s]} p50_ms=${r[p50_ms]} p99_ms=${r[p99_ms]} ok=${r[ok]} errors=$(( r[errors] + r[exhausted] ))"
         if [[ $phase == steady ]] && (( r[ok] > 0 )); then
             # `times`' last line: wrk's user and system time.
@@ -221,15 +264,18 @@ trent_variant() {
         image) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
         image25) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}") ;;
         image-aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot") ;;
-        aot-opts) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot")
-            read -r -a more <<< "${BENCH_TRENT_OPTS:?the aot-opts variant needs BENCH_TRENT_OPTS}"; VARIANT_OPTS+=("${more[@]}") ;;
+        base-aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR_BASE; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/xb/trent.aot") ;;
+        aot-opts*) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("${IMAGE_OPTS[@]}" "-XX:AOTCache=$TMP/x/trent.aot")
+            local var=BENCH_TRENT_OPTS${1#aot-opts}
+            [[ -n "${!var:-}" ]] || { echo "the $1 variant needs $var" >&2; exit 2; }
+            read -r -a more <<< "${!var}"; VARIANT_OPTS+=("${more[@]}") ;;
         jar) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=() ;;
         base) TRENT_JAVA=java; VARIANT_JAR=${BENCH_BASE_JAR:?the base variant needs BENCH_BASE_JAR}; VARIANT_OPTS=() ;;
         extracted) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=() ;;
         aot) TRENT_JAVA=$JAVA25; VARIANT_JAR=$XJAR; VARIANT_OPTS=("-XX:AOTCache=$TMP/x/trent.aot") ;;
         c1) TRENT_JAVA=java; VARIANT_JAR=$JAR; VARIANT_OPTS=(-XX:TieredStopAtLevel=1) ;;
         opts) TRENT_JAVA=java; VARIANT_JAR=$JAR; read -r -a VARIANT_OPTS <<< "${BENCH_TRENT_OPTS:?the opts variant needs BENCH_TRENT_OPTS}" ;;
-        *) echo "unknown Trent variant $1 (image, image25, image-aot, aot-opts, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
+        *) echo "unknown Trent variant $1 (image, image25, image-aot, base-aot, aot-opts, jar, base, extracted, aot, c1, opts)" >&2; exit 2 ;;
     esac
 }
 
@@ -301,23 +347,37 @@ run_cfssl() {
 }
 
 # ---- the variants' layout and AOT cache ----
-[[ " $VARIANTS " == *" aot "* && " $VARIANTS " =~ " "(image-aot|aot-opts)" " ]] \
+[[ " $VARIANTS " == *" aot "* && " $VARIANTS " =~ " "(image-aot|aot-opts[0-9]*)" " ]] \
     && { echo "aot and image-aot each make the one AOT cache: run them separately" >&2; exit 2; }
 XJAR=
-if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot|aot-opts)" " ]]; then
+if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot|aot-opts[0-9]*)" " ]]; then
     [[ -x "$JAVA25" ]] || { echo "the extracted and aot variants need a JDK 25 (BENCH_JAVA25)" >&2; exit 2; }
     "$JAVA25" -Djarmode=tools -jar "$JAR" extract --destination "$TMP/x" > /dev/null
     XJAR=$TMP/x/$(basename "$JAR")
 fi
-if [[ " $VARIANTS " == *" image-aot "* || " $VARIANTS " == *" aot-opts "* ]]; then
-    # As the image makes its cache: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN
-    # enrollments), with the Dockerfile's training options; the JVM writes the cache at exit.
+# image_cache DIR JAR LOG [OPTIONS]: the AOT cache DIR/trent.aot of the extracted JAR, made as the
+# image makes it: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN enrollments), with the
+# Dockerfile's training options or OPTIONS; the JVM writes the cache at exit.
+image_cache() {
+    local t0 train_opts
     t0=$(date +%s)
-    read -r -a train_opts <<< "${BENCH_AOT_TRAIN_OPTS-"-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"}"
-    "$JAVA25" -Xmx1g -XX:+UseParallelGC ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$TMP/x/trent.aot" -jar "$XJAR" train \
-        --enrollments "$AOT_TRAIN" > "$OUT/trent-aot-training.log" 2>&1 \
-        || { echo "the training run failed: $OUT/trent-aot-training.log" >&2; exit 1; }
-    log "AOT cache: $(du -m "$TMP/x/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s, java -jar trent.jar train)"
+    read -r -a train_opts <<< "${4-"-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"}"
+    "$JAVA25" -Xmx1g -XX:+UseParallelGC ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$1/trent.aot" -jar "$2" train \
+        --enrollments "$AOT_TRAIN" > "$3" 2>&1 || { echo "the training run failed: $3" >&2; exit 1; }
+    log "AOT cache of $(basename "$2"): $(du -m "$1/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s, java -jar trent.jar train)"
+}
+XJAR_BASE=
+if [[ " $VARIANTS " == *" base-aot "* ]]; then
+    # base-aot: BENCH_BASE_JAR as image-aot runs JAR, with a cache of its own.
+    [[ -x "$JAVA25" ]] || { echo "the base-aot variant needs a JDK 25 (BENCH_JAVA25)" >&2; exit 2; }
+    "$JAVA25" -Djarmode=tools -jar "${BENCH_BASE_JAR:?the base-aot variant needs BENCH_BASE_JAR}" extract \
+        --destination "$TMP/xb" > /dev/null
+    XJAR_BASE=$TMP/xb/$(basename "$BENCH_BASE_JAR")
+    image_cache "$TMP/xb" "$XJAR_BASE" "$OUT/trent-base-aot-training.log" \
+        ${BENCH_BASE_AOT_TRAIN_OPTS+"$BENCH_BASE_AOT_TRAIN_OPTS"}
+fi
+if [[ " $VARIANTS " == *" image-aot "* || " $VARIANTS " =~ " aot-opts"[0-9]*" " ]]; then
+    image_cache "$TMP/x" "$XJAR" "$OUT/trent-aot-training.log" ${BENCH_AOT_TRAIN_OPTS+"$BENCH_AOT_TRAIN_OPTS"}
 elif [[ " $VARIANTS " == *" aot "* ]]; then
     # A training run on a database of its own: start, AOT_TRAIN enrollments, stop; the JVM writes
     # the cache at exit. Only the cache is kept.
