@@ -20,7 +20,6 @@ import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.CertificationRequest;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 import dev.trent.pki.Hashes;
@@ -67,7 +66,7 @@ public final class CsrDecoder {
                 throw malformed("PKCS#10 version must be 0 (v1, RFC 2986)", null);
             }
             SubjectPublicKeyInfo spki = request.getSubjectPublicKeyInfo();
-            PublicKey key = new JcaPEMKeyConverter().setProvider(Providers.BC).getPublicKey(spki);
+            PublicKey key = Providers.publicKey(spki);
             return new DecodedCsr(request, spki, key, Hashes.sha256Hex(spki.getEncoded()));
         } catch (CsrException e) {
             throw e;
@@ -105,7 +104,7 @@ public final class CsrDecoder {
         try {
             byte[] signed = structure.getCertificationRequestInfo().getEncoded(ASN1Encoding.DER);
             byte[] signature = structure.getSignature().getOctets();
-            Provider provider = Providers.signatures(algorithm);
+            Provider provider = Providers.verifying(algorithm, csr.publicKey());
             try {
                 valid = verify(provider, algorithm, csr.publicKey(), signed, signature);
             } catch (GeneralSecurityException | RuntimeException e) {

@@ -1,13 +1,25 @@
 package dev.trent.pki;
 
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Provider;
+import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.Locale;
+import java.util.Map;
 
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +61,49 @@ public final class Providers {
             return NATIVE;
         }
         return BC;
+    }
+
+    /**
+     * The provider to verify a {@link Signature} algorithm with {@code key}, one of
+     * {@link #publicKey}'s: the native one when it offers the algorithm and decodes keys of that
+     * type (so the key is its own), else Bouncy Castle. (The native provider signs with Ed25519 but
+     * decodes no Ed25519 key, and refuses Bouncy Castle's.)
+     */
+    public static Provider verifying(String algorithm, PublicKey key) {
+        if (NATIVE != null && NATIVE.getService("Signature", algorithm) != null
+                && NATIVE.getService("KeyFactory", key.getAlgorithm()) != null) {
+            return NATIVE;
+        }
+        return BC;
+    }
+
+    /** JCA key algorithm names by the OID of a SubjectPublicKeyInfo's algorithm. */
+    private static final Map<ASN1ObjectIdentifier, String> KEY_ALGORITHMS = Map.of(
+            X9ObjectIdentifiers.id_ecPublicKey, "EC",
+            PKCSObjectIdentifiers.rsaEncryption, "RSA",
+            EdECObjectIdentifiers.id_Ed25519, "Ed25519");
+
+    /**
+     * The public key of a SubjectPublicKeyInfo, for verifying signatures made with it: decoded by
+     * the native provider where it offers the key type and accepts the encoding (its verifier
+     * then uses the key as it is, with no translation from another provider's form), else by
+     * Bouncy Castle, so that what Bouncy Castle accepts stays accepted. Both check that an EC
+     * point lies on its curve. The key's provider says nothing about what was issued: a
+     * certificate carries the request's SubjectPublicKeyInfo as it came, and key policy reads it
+     * from there.
+     *
+     * @throws IOException when neither provider can decode the key
+     */
+    public static PublicKey publicKey(SubjectPublicKeyInfo spki) throws IOException {
+        String algorithm = KEY_ALGORITHMS.get(spki.getAlgorithm().getAlgorithm());
+        if (NATIVE != null && algorithm != null && NATIVE.getService("KeyFactory", algorithm) != null) {
+            try {
+                return KeyFactory.getInstance(algorithm, NATIVE).generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                // Decided by Bouncy Castle below.
+            }
+        }
+        return new JcaPEMKeyConverter().setProvider(BC).getPublicKey(spki);
     }
 
     /** A description for logs and the health endpoint: which provider does the signature math. */
@@ -99,6 +154,12 @@ public final class Providers {
         byte[] fromBc = sign(BC, keys, message);
         if (!verify(BC, keys, message, fromNative) || !verify(candidate, keys, message, fromBc)) {
             throw new IllegalStateException("a signature of one provider does not verify with the other");
+        }
+        // The public key as the native provider decodes it from its encoding (publicKey above).
+        KeyPair decoded = new KeyPair(KeyFactory.getInstance("EC", candidate)
+                .generatePublic(new X509EncodedKeySpec(keys.getPublic().getEncoded())), keys.getPrivate());
+        if (!verify(candidate, decoded, message, fromBc) || !verify(BC, decoded, message, fromNative)) {
+            throw new IllegalStateException("a public key decoded by one provider does not verify the other's signature");
         }
         message[0] ^= 1;
         if (verify(candidate, keys, message, fromBc)) {
