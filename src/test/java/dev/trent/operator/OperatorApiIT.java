@@ -321,6 +321,36 @@ class OperatorApiIT extends IntegrationTest {
         assertThat(certs.get(0).getBasicConstraints()).isEqualTo(0);
     }
 
+    @Autowired
+    List<org.springframework.security.web.SecurityFilterChain> securityChains;
+
+    @Test
+    void openChainsWhenDevicesOrAnyoneAskThenOnlyTheFiltersThatShapeTheAnswer() throws Exception {
+        for (String path : List.of("/api/v1/enroll", "/.well-known/est/simpleenroll", "/ocsp", "/crl/x.crl",
+                "/api/v1/ca/chain")) {
+            var request = new org.springframework.mock.web.MockHttpServletRequest("POST", path);
+            request.setServletPath(path);
+            var chain = securityChains.stream().filter(c -> c.matches(request)).findFirst().orElseThrow();
+            List<String> filters = chain.getFilters().stream().map(f -> f.getClass().getSimpleName()).toList();
+            assertThat(filters).as(path).contains("HeaderWriterFilter", "SecurityContextHolderFilter")
+                    .doesNotContain("AuthorizationFilter", "AnonymousAuthenticationFilter",
+                            "SecurityContextHolderAwareRequestFilter", "ExceptionTranslationFilter",
+                            "ApiKeyAuthenticationFilter");
+        }
+        // The security headers are written as before on those paths.
+        TrentClient c = client();
+        TrentClient.Response enrolled = c.enroll(c.token(ADMIN_KEY, deviceId("headers"), "device", null),
+                "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(), null);
+        TrentClient.Response chain = c.get("/api/v1/ca/chain", null, null);
+        for (TrentClient.Response r : List.of(enrolled, chain)) {
+            assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
+            assertThat(r.header("X-Frame-Options")).isEqualTo("DENY");
+        }
+        assertThat(enrolled.status()).isEqualTo(201);
+        assertThat(enrolled.header("Cache-Control")).contains("no-store");
+        assertThat(enrolled.headers().firstValue("Set-Cookie")).isEmpty();
+    }
+
     @Test
     void everyMappedPathWhenListedThenCoveredByAnExplicitSecurityChain() {
         Set<String> allowedPrefixes = Set.of("/api/v1/", "/ca/", "/crl/", "/ocsp", "/.well-known/est/", "/openapi.yaml",
