@@ -6,9 +6,10 @@ import java.util.Map;
 
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.IllegalTransactionStateException;
-import org.springframework.transaction.annotation.Propagation;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.trent.config.WriteBehind;
 import tools.jackson.databind.json.JsonMapper;
@@ -27,11 +28,18 @@ public class AuditLog {
     private final WriteBehind writes;
     private final Clock clock;
     private final JsonMapper json;
+    /**
+     * {@link #recordStandalone}'s own transaction. Programmatic, so that this bean needs no proxy
+     * and {@link #record}, called on every enrollment and revocation, is a plain call.
+     */
+    private final TransactionTemplate standalone;
 
-    AuditLog(WriteBehind writes, Clock clock) {
+    AuditLog(WriteBehind writes, Clock clock, PlatformTransactionManager transactions) {
         this.writes = writes;
         this.clock = clock;
         this.json = JsonMapper.builder().build();
+        this.standalone = new TransactionTemplate(transactions);
+        this.standalone.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
 
     /**
@@ -58,9 +66,8 @@ public class AuditLog {
      * Records an event in a transaction of its own: for what happens outside (or instead of) a
      * committed action, such as a refused enrollment, whose own transaction rolls back.
      */
-    @Transactional(propagation = Propagation.REQUIRES_NEW)
     public void recordStandalone(String actor, String action, String subject, Map<String, ?> details) {
-        record(actor, action, subject, details);
+        standalone.executeWithoutResult(status -> record(actor, action, subject, details));
     }
 
     private static String truncate(String s, int max) {

@@ -11,7 +11,8 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.IllegalTransactionStateException;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.trent.ca.Issuer;
@@ -49,9 +50,18 @@ public class IssuanceService {
     private final java.util.Map<String, io.micrometer.core.instrument.Timer> latency =
             new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * The transactions of Trent's own certificates. Programmatic, so that this bean needs no proxy
+     * and {@link #issue}, called inside an enrollment's transaction on every enrollment, is a plain
+     * call rather than a pass through a transaction proxy's interceptor lookup and a reflective
+     * invocation.
+     */
+    private final TransactionTemplate tx;
+
     IssuanceService(IssuerRegistry issuers, CertificateReservations reservations, Clock clock, SecureRandom random,
             TrentProperties properties, dev.trent.audit.AuditLog audit,
-            io.micrometer.core.instrument.MeterRegistry registry) {
+            io.micrometer.core.instrument.MeterRegistry registry, PlatformTransactionManager transactions) {
+        this.tx = new TransactionTemplate(transactions);
         this.registry = registry;
         for (String profile : properties.profiles().keySet()) {
             timer(profile);
@@ -153,8 +163,12 @@ public class IssuanceService {
      * CDP or AIA. Recorded like every certificate (profile {@code ocsp-responder}) before it is
      * signed.
      */
-    @Transactional
     public X509Certificate issueOcspResponder(Issuer issuer, SubjectPublicKeyInfo key, String keySha256, String name,
+            Duration validity) {
+        return tx.execute(status -> ocspResponder(issuer, key, keySha256, name, validity));
+    }
+
+    private X509Certificate ocspResponder(Issuer issuer, SubjectPublicKeyInfo key, String keySha256, String name,
             Duration validity) {
         Issuance i = IssuanceStage.run(ocspResponder, new Issuance(new Issuance.Subject(
                 PreSigningLinter.Kind.OCSP_RESPONDER, issuer, null, "ocsp-responder", name, List.of(), List.of(), key,
@@ -172,8 +186,12 @@ public class IssuanceService {
      *
      * @return the certificate and the issuer certificate that signed it
      */
-    @Transactional
     public List<X509Certificate> issueTlsServer(SubjectPublicKeyInfo key, String keySha256, List<String> dnsNames,
+            List<String> ipAddresses, Duration validity) {
+        return tx.execute(status -> tlsServer(key, keySha256, dnsNames, ipAddresses, validity));
+    }
+
+    private List<X509Certificate> tlsServer(SubjectPublicKeyInfo key, String keySha256, List<String> dnsNames,
             List<String> ipAddresses, Duration validity) {
         String name = dnsNames.isEmpty() ? ipAddresses.isEmpty() ? "" : ipAddresses.get(0) : dnsNames.get(0);
         Issuance i = new Issuance(new Issuance.Subject(PreSigningLinter.Kind.TLS_SERVER, issuers.active(), null,

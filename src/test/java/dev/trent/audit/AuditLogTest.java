@@ -15,7 +15,8 @@ class AuditLogTest {
     @Test
     void recordOutsideATransactionIsRefused() {
         JdbcTemplate nowhere = new JdbcTemplate(); // no DataSource: any statement would fail differently
-        AuditLog audit = new AuditLog(new dev.trent.config.WriteBehind(nowhere), Clock.systemUTC());
+        AuditLog audit = new AuditLog(new dev.trent.config.WriteBehind(nowhere), Clock.systemUTC(),
+                new org.springframework.jdbc.support.JdbcTransactionManager());
         assertThatThrownBy(() -> audit.record("system", "certificate.issued", "01", Map.of()))
                 .isInstanceOf(IllegalTransactionStateException.class)
                 .hasMessageContaining("inside the transaction");

@@ -48,7 +48,7 @@ class FailureBurstsTest {
         final List<Event> events = new ArrayList<>();
 
         RecordingAuditLog(Clock clock) {
-            super(null, clock);
+            super(null, clock, new org.springframework.jdbc.support.JdbcTransactionManager());
         }
 
         @Override

@@ -351,6 +351,20 @@ class OperatorApiIT extends IntegrationTest {
         assertThat(enrolled.headers().firstValue("Set-Cookie")).isEmpty();
     }
 
+    @Autowired
+    dev.trent.audit.AuditLog auditLog;
+
+    @Autowired
+    dev.trent.issuance.IssuanceService issuance;
+
+    @Test
+    void beansCalledInsideEveryEnrollmentWhenWiredThenPlainObjectsNotProxies() {
+        // Their transactions are programmatic: a proxy would put an interceptor lookup and a
+        // reflective call on every enrollment's path.
+        assertThat(org.springframework.aop.support.AopUtils.isAopProxy(auditLog)).isFalse();
+        assertThat(org.springframework.aop.support.AopUtils.isAopProxy(issuance)).isFalse();
+    }
+
     @Test
     void everyMappedPathWhenListedThenCoveredByAnExplicitSecurityChain() {
         Set<String> allowedPrefixes = Set.of("/api/v1/", "/ca/", "/crl/", "/ocsp", "/.well-known/est/", "/openapi.yaml",
