@@ -7,22 +7,24 @@
 #   BENCH_JAR_A=old.jar BENCH_JAR_B=target/trent-0.1.0-SNAPSHOT.jar bench/ocsp-ab-bench.sh
 #
 # Knobs: BENCH_ROUNDS (3; the order alternates per round), and ocsp-bench.sh's own
-# (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_PORT).
+# (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_PORT); BENCH_JAVA_OPTS_A and
+# BENCH_JAVA_OPTS_B give each build JVM options of its own (the same jar twice compares options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BENCH_JAR_A:?the first build's jar}" "${BENCH_JAR_B:?the second build's jar}"
 ROUNDS=${BENCH_ROUNDS:-3}
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-run() { # JAR -> "cached nonce" responses/s on one line (and the RESULT lines on stderr)
+run() { # JAR OPTS -> "cached nonce" responses/s on one line (and the RESULT lines on stderr)
     local out
-    out=$(BENCH_JAR=$1 bench/ocsp-bench.sh 2>/dev/null)
+    out=$(BENCH_JAR=$1 BENCH_JAVA_OPTS=$2 bench/ocsp-bench.sh 2>/dev/null)
     echo "$out" | grep -E '^RESULT' | sed "s|^|[$(basename "$1")] |" >&2
     echo "$(echo "$out" | awk '/^RESULT cached/ { sub("responses_per_s=", "", $3); print $3 }')" \
         "$(echo "$out" | awk '/^RESULT nonce/ { sub("responses_per_s=", "", $3); print $3 }')"
 }
 declare -a AC BC RC AN BN RN
 for (( r = 1; r <= ROUNDS; r++ )); do
-    if (( r % 2 )); then a=$(run "$BENCH_JAR_A"); b=$(run "$BENCH_JAR_B"); else b=$(run "$BENCH_JAR_B"); a=$(run "$BENCH_JAR_A"); fi
+    if (( r % 2 )); then a=$(run "$BENCH_JAR_A" "${BENCH_JAVA_OPTS_A:-}"); b=$(run "$BENCH_JAR_B" "${BENCH_JAVA_OPTS_B:-}")
+    else b=$(run "$BENCH_JAR_B" "${BENCH_JAVA_OPTS_B:-}"); a=$(run "$BENCH_JAR_A" "${BENCH_JAVA_OPTS_A:-}"); fi
     read -r ac an <<< "$a"; read -r bc bn <<< "$b"
     [[ -n "$ac" && -n "$an" && -n "$bc" && -n "$bn" ]] \
         || { echo "round $r: a run failed (A '$a', B '$b')" >&2; exit 1; }
@@ -34,4 +36,4 @@ echo "RESULT ocsp-ab case=pre-signed a_median=$(printf '%s\n' "${AC[@]}" | media
     "b_median=$(printf '%s\n' "${BC[@]}" | median) ratio_median=$(printf '%s\n' "${RC[@]}" | median)"
 echo "RESULT ocsp-ab case=live-signed a_median=$(printf '%s\n' "${AN[@]}" | median)" \
     "b_median=$(printf '%s\n' "${BN[@]}" | median) ratio_median=$(printf '%s\n' "${RN[@]}" | median)" \
-    "rounds=$ROUNDS a=$BENCH_JAR_A b=$BENCH_JAR_B"
+    "rounds=$ROUNDS a=$BENCH_JAR_A b=$BENCH_JAR_B a_opts='${BENCH_JAVA_OPTS_A:-}' b_opts='${BENCH_JAVA_OPTS_B:-}'"

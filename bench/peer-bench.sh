@@ -22,7 +22,8 @@
 # BENCH_CONCURRENCY (16), BENCH_OUT (target/bench/peer-<time>),
 # BENCH_TRENT_VARIANTS (default "image"): how Trent is run, each measured every round:
 #   image      java -jar with the Spring Boot jar, on the default java (JDK 17), with the container
-#              image's JVM options (-XX:MaxRAMPercentage=75, JDK_JAVA_OPTIONS=-XX:+UseParallelGC);
+#              image's JVM options (-XX:MaxRAMPercentage=75, JDK_JAVA_OPTIONS="-XX:+UseParallelGC
+#              -XX:InlineSmallCode=1000 -XX:FreqInlineSize=150");
 #   jar        java -jar with the JVM's own defaults (G1 on this machine: 2 CPUs, 2 GB or more);
 #   base       the same with another build's jar, BENCH_BASE_JAR (a change's before and after, same run);
 #   extracted  the jar extracted (java -Djarmode=tools ... extract) and run on BENCH_JAVA25;
@@ -257,7 +258,8 @@ wrk_drive() {
 
 ADMIN=trent_ak_peer-bench-admin-key-0123456789abcdefghijkl
 # The container image's JVM options (Dockerfile: ENTRYPOINT and JDK_JAVA_OPTIONS).
-IMAGE_OPTS=(-XX:MaxRAMPercentage=75 -XX:+UseParallelGC)
+IMAGE_JDK_OPTS=(-XX:+UseParallelGC -XX:InlineSmallCode=1000 -XX:FreqInlineSize=150)   # JDK_JAVA_OPTIONS
+IMAGE_OPTS=(-XX:MaxRAMPercentage=75 "${IMAGE_JDK_OPTS[@]}")
 # trent_variant NAME: sets TRENT_JAVA, VARIANT_JAR and VARIANT_OPTS for start_trent.
 trent_variant() {
     case $1 in
@@ -356,13 +358,14 @@ if [[ " $VARIANTS " =~ " "(extracted|aot|image25|image-aot|aot-opts[0-9]*)" " ]]
     XJAR=$TMP/x/$(basename "$JAR")
 fi
 # image_cache DIR JAR LOG [OPTIONS]: the AOT cache DIR/trent.aot of the extracted JAR, made as the
-# image makes it: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN enrollments), with the
-# Dockerfile's training options or OPTIONS; the JVM writes the cache at exit.
+# image makes it: `train` (a throwaway instance of its own, BENCH_AOT_TRAIN enrollments) with the
+# image's JDK_JAVA_OPTIONS and the Dockerfile's training options or OPTIONS; the JVM writes the
+# cache at exit.
 image_cache() {
     local t0 train_opts
     t0=$(date +%s)
     read -r -a train_opts <<< "${4-"-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"}"
-    "$JAVA25" -Xmx1g -XX:+UseParallelGC ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$1/trent.aot" -jar "$2" train \
+    "$JAVA25" -Xmx1g "${IMAGE_JDK_OPTS[@]}" ${train_opts[@]+"${train_opts[@]}"} "-XX:AOTCacheOutput=$1/trent.aot" -jar "$2" train \
         --enrollments "$AOT_TRAIN" > "$3" 2>&1 || { echo "the training run failed: $3" >&2; exit 1; }
     log "AOT cache of $(basename "$2"): $(du -m "$1/trent.aot" | cut -f1) MB after $AOT_TRAIN training enrollments ($(( $(date +%s) - t0 )) s, java -jar trent.jar train)"
 }

@@ -102,17 +102,27 @@ class AotTrainingIT {
         Path thin = layout.resolve(jar().getFileName());
         Path cache = tmp.resolve("trent.aot");
         // As the Dockerfile trains: classes, no method profiles (-XX:-AOTRecordTraining).
-        Run train = run(null, List.of(java25, "-XX:+UseParallelGC", "-XX:+UnlockDiagnosticVMOptions",
+        // The image's JDK_JAVA_OPTIONS (its training and its targets share them).
+        List<String> image = List.of("-XX:+UseParallelGC", "-XX:InlineSmallCode=1000", "-XX:FreqInlineSize=150");
+        Run train = run(null, java(java25, image, "-XX:+UnlockDiagnosticVMOptions",
                 "-XX:-AOTRecordTraining", "-XX:AOTCacheOutput=" + cache, "-jar", thin.toString(), "train",
                 "--enrollments", "200"));
         assertThat(train.exit()).as(train.output()).isZero();
         assertThat(train.output()).contains("trent train: 200 enrollments");
         assertThat(Files.size(cache)).as("the AOT cache").isGreaterThan(20L << 20);
         // AOTMode=on: the JVM stops if it cannot use the cache (another class path, another JDK...).
-        Run start = run(null, List.of(java25, "-XX:+UseParallelGC", "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
+        Run start = run(null, java(java25, image, "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
                 "-jar", thin.toString(), "audit", "help"));
         assertThat(start.exit()).as(start.output()).isZero();
         assertThat(start.output()).contains("usage: java -jar trent.jar audit");
+    }
+
+    private static List<String> java(String java, List<String> options, String... args) {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(java);
+        command.addAll(options);
+        command.addAll(List.of(args));
+        return command;
     }
 
     private static Path jar() throws IOException {

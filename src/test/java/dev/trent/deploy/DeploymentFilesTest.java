@@ -223,10 +223,12 @@ class DeploymentFilesTest {
         // java -jar: the manifest's Add-Opens (PKCS#11 signer) is honoured only then.
         assertThat(dockerfile.effective("runtime", "ENTRYPOINT")).contains("\"java\"").contains("\"-jar\"");
         assertThat(dockerfile.effective("softhsm", "CMD")).contains("\"java\"").contains("\"-jar\"");
-        // The collector bench/README.md measured for two cores, in the variable operators replace
-        // (a second collector flag on the command line would stop the JVM: "multiple collectors").
+        // The collector and C2's inlining limits bench/README.md measured for two cores, in the
+        // variable operators replace (a second collector flag on the command line would stop the
+        // JVM: "multiple collectors").
         for (String target : List.of("runtime", "softhsm")) {
-            assertThat(dockerfile.effectiveEnv(target)).containsEntry("JDK_JAVA_OPTIONS", "-XX:+UseParallelGC");
+            assertThat(dockerfile.effectiveEnv(target)).containsEntry("JDK_JAVA_OPTIONS",
+                    "-XX:+UseParallelGC -XX:InlineSmallCode=1000 -XX:FreqInlineSize=150");
             assertThat(dockerfile.effective(target, "runtime".equals(target) ? "ENTRYPOINT" : "CMD"))
                     .doesNotContain("GC");
         }
