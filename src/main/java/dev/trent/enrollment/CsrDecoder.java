@@ -66,8 +66,9 @@ public final class CsrDecoder {
                 throw malformed("PKCS#10 version must be 0 (v1, RFC 2986)", null);
             }
             SubjectPublicKeyInfo spki = request.getSubjectPublicKeyInfo();
-            PublicKey key = Providers.publicKey(spki);
-            return new DecodedCsr(request, spki, key, Hashes.sha256Hex(spki.getEncoded()));
+            byte[] encodedKey = spki.getEncoded();
+            PublicKey key = Providers.publicKey(spki, encodedKey);
+            return new DecodedCsr(request, spki, key, Hashes.sha256Hex(encodedKey));
         } catch (CsrException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

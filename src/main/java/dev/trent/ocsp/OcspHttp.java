@@ -83,16 +83,20 @@ class OcspHttp {
             try (InputStream in = request.getInputStream()) {
                 body = in.readNBytes(OcspRequestDecoder.MAX_BYTES + 1);
             }
-            write(response, answer(body));
+            write(response, answer(body, null));
         } else if ("GET".equals(method) && uri.startsWith("/ocsp/")) {
-            byte[] body;
-            try {
-                body = Base64.getDecoder().decode(percentDecode(uri.substring("/ocsp/".length())));
-            } catch (IllegalArgumentException e) {
-                write(response, malformed());
-                return;
+            String encoded = uri.substring("/ocsp/".length());
+            OcspService.Answer a = service.presigned(encoded);
+            if (a == null) {
+                byte[] body;
+                try {
+                    body = Base64.getDecoder().decode(percentDecode(encoded));
+                } catch (IllegalArgumentException e) {
+                    write(response, malformed());
+                    return;
+                }
+                a = answer(body, encoded);
             }
-            OcspService.Answer a = answer(body);
             if (!notModified(request, response, a)) {
                 write(response, a);
             }
@@ -112,9 +116,10 @@ class OcspHttp {
         return type.strip().toLowerCase(Locale.ROOT).equals(OCSP_REQUEST);
     }
 
-    private OcspService.Answer answer(byte[] body) {
+    /** @param encodedGet the GET's request as sent (the path after {@code /ocsp/}); null for a POST */
+    private OcspService.Answer answer(byte[] body, String encodedGet) {
         try {
-            return service.respond(OcspRequestDecoder.decode(body));
+            return service.respond(OcspRequestDecoder.decode(body), encodedGet);
         } catch (OcspRequestDecoder.MalformedOcspRequest e) {
             return malformed();
         }

@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.DEROctetString;
@@ -41,6 +42,9 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import dev.trent.ca.Issuer;
 import dev.trent.ca.IssuerRegistry;
 import dev.trent.config.TrentProperties;
@@ -53,10 +57,12 @@ import dev.trent.web.DatabaseUnavailable;
 
 /**
  * Decides and signs OCSP responses (RFC 6960), with the RFC 5019 fast path: a nonce-less
- * request for one certificate is answered from a cache of pre-signed responses. The cache of an
- * issuer is emptied the moment this instance commits a revocation change, and within
- * {@code trent.ocsp.poll-interval} on every other instance (each polls the issuers' revocation
- * versions), so no instance answers {@code good} for long after a revocation.
+ * request for one certificate is answered from a cache of pre-signed responses, and a GET that
+ * was answered before is found by its URL as sent, before it is decoded ({@link #presigned}).
+ * The cache of an issuer is emptied the moment this instance commits a revocation change, and
+ * within {@code trent.ocsp.poll-interval} on every other instance (each polls the issuers'
+ * revocation versions), so no instance answers {@code good} for long after a revocation. The
+ * caches are Caffeine's, bounded by {@code trent.ocsp.cache-size} (least useful entries go first).
  */
 @Service
 public class OcspService {
@@ -70,17 +76,26 @@ public class OcspService {
     private final Clock clock;
     private final TrentProperties.Ocsp settings;
     private final DigestCalculatorProvider digests;
-    private final Map<String, Map<String, Answer>> cache = new ConcurrentHashMap<>();
+    /** Pre-signed answers per issuer, by the CertID's DER. */
+    private final Map<String, Cache<String, Presigned>> cache = new ConcurrentHashMap<>();
+    /**
+     * The same pre-signed answers by the GET request's encoding as sent (the path after
+     * {@code /ocsp/}): RFC 5019 clients repeat the same URL, which is then answered without
+     * percent, base64 or DER decoding. The other caches' entries are emptied with them; these
+     * are left to age out, and each is checked to be current ({@link Presigned#current}) when found.
+     */
+    private final Cache<String, Presigned> byGetRequest;
     private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
     private final Map<org.bouncycastle.asn1.ASN1ObjectIdentifier, List<IssuerHashes>> issuerHashes =
             new ConcurrentHashMap<>();
-    /** The issuer list {@link #issuerHashes} was computed for. */
+    /** The issuer list {@link #issuerHashes} and {@link #answeringIds} were computed for. */
     private volatile List<Issuer> hashedIssuers;
+    /** The ids of {@link #hashedIssuers}. */
+    private volatile java.util.Set<String> answeringIds = java.util.Set.of();
     /** Certificate statuses read from PostgreSQL, per issuer; emptied exactly when the answer cache is. */
-    private final Map<String, Map<BigInteger, java.util.Optional<CertificateStatus>>> statuses =
-            new ConcurrentHashMap<>();
+    private final Map<String, Cache<BigInteger, KnownStatus>> statuses = new ConcurrentHashMap<>();
     /** Bumped before an issuer's cache is emptied, so that an answer decided before cannot slip back in. */
-    private final Map<String, java.util.concurrent.atomic.AtomicLong> generations = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
 
     private final OcspMetrics metrics;
     /**
@@ -101,6 +116,34 @@ public class OcspService {
         this.clock = clock;
         this.settings = properties.ocsp();
         this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(Providers.BC).build();
+        this.byGetRequest = bounded();
+    }
+
+    private <K, V> Cache<K, V> bounded() {
+        return Caffeine.newBuilder().maximumSize(settings.cacheSize()).build();
+    }
+
+    /**
+     * A pre-signed answer, stamped with what it was decided under: it is served only while
+     * nothing of that changed, whichever way it is found.
+     *
+     * @param issuerId   the issuer it answers for; served only while OCSP answers for that issuer
+     * @param generation the issuer's generation counter, and {@code decidedIn} its value before
+     *                   the answer's certificate status was read
+     * @param freshUntil when half of the answer's validity has passed: served from the cache until then
+     */
+    private record Presigned(Answer answer, String issuerId, AtomicLong generation, long decidedIn,
+            Instant freshUntil) {
+
+        Presigned(Answer answer, String issuerId, AtomicLong generation, long decidedIn) {
+            this(answer, issuerId, generation, decidedIn, answer.thisUpdate()
+                    .plus(Duration.between(answer.thisUpdate(), answer.nextUpdate()).dividedBy(2)));
+        }
+
+        /** No revocation change for its issuer since it was decided, and the issuer is still answered for. */
+        boolean current(java.util.Set<String> answering) {
+            return generation.get() == decidedIn && answering.contains(issuerId);
+        }
     }
 
     /**
@@ -123,12 +166,30 @@ public class OcspService {
         }
     }
 
-    /** Answers a decoded request and counts it in {@code trent.ocsp.requests}. */
-    public Answer respond(OcspRequestDecoder.Decoded request) {
+    /**
+     * The answer to a GET whose encoded request (the path after {@code /ocsp/}, exactly as sent)
+     * was answered from or into the pre-signed cache before and is still fresh, counted as a hit;
+     * else null, and the request is decoded and answered by {@link #respond(OcspRequestDecoder.Decoded, String)}.
+     */
+    public Answer presigned(String encodedGetRequest) {
+        Presigned p = byGetRequest.getIfPresent(encodedGetRequest);
+        if (p == null || !p.current(answeringIds()) || !clock.instant().isBefore(p.freshUntil())) {
+            return null;
+        }
+        return counted(p.answer(), OcspMetrics.Cache.HIT);
+    }
+
+    /**
+     * Answers a decoded request and counts it in {@code trent.ocsp.requests}; a pre-signed answer
+     * is also remembered under the GET's encoded request, when there is one, for {@link #presigned}.
+     */
+    public Answer respond(OcspRequestDecoder.Decoded request, String encodedGetRequest) {
         Req[] reqs = request.requests();
         boolean cacheable = request.nonce() == null && reqs.length == 1;
         String issuerId = null;
         String key = null;
+        AtomicLong generation = null;
+        long decidedIn = 0;
         if (cacheable) {
             Issuer issuer = issuerOf(reqs[0].getCertID());
             if (issuer == null) {
@@ -136,12 +197,17 @@ public class OcspService {
             }
             issuerId = issuer.id();
             key = cacheKey(reqs[0].getCertID());
-            Answer cached = cache.getOrDefault(issuerId, Map.of()).get(key);
-            if (cached != null && fresh(cached)) {
-                return counted(cached, OcspMetrics.Cache.HIT);
+            Presigned cached = cached(issuerId, key);
+            if (cached != null && clock.instant().isBefore(cached.freshUntil())) {
+                if (encodedGetRequest != null) {
+                    byGetRequest.put(encodedGetRequest, cached);
+                }
+                return counted(cached.answer(), OcspMetrics.Cache.HIT);
             }
+            // Read before the status is: a revocation change from here on makes this answer stale.
+            generation = generation(issuerId);
+            decidedIn = generation.get();
         }
-        long generation = cacheable ? generation(issuerId).get() : 0;
         Answer answer = null;
         if (databaseReachable) {
             try {
@@ -164,35 +230,33 @@ public class OcspService {
             // PostgreSQL is unreachable: the revocation state cannot be confirmed, so nothing new is
             // signed; a pre-signed answer is served while it is valid (RFC 6960 2.4: until its
             // nextUpdate), else RFC 6960 2.3 tryLater.
-            Answer held = key == null ? null : cache.getOrDefault(issuerId, Map.of()).get(key);
-            if (held != null && clock.instant().isBefore(held.nextUpdate())) {
-                return counted(held, OcspMetrics.Cache.HIT);
+            Presigned held = key == null ? null : cached(issuerId, key);
+            if (held != null && clock.instant().isBefore(held.answer().nextUpdate())) {
+                return counted(held.answer(), OcspMetrics.Cache.HIT);
             }
             return counted(status(OCSPRespBuilder.TRY_LATER), OcspMetrics.Cache.BYPASS);
         }
         if (cacheable && answer.cacheable()) {
-            Map<String, Answer> perIssuer = cache.computeIfAbsent(issuerId, k -> new ConcurrentHashMap<>());
-            if (perIssuer.size() >= settings.cacheSize()) {
-                perIssuer.clear();
-            }
-            perIssuer.put(key, answer);
-            if (generation(issuerId).get() != generation) {
-                // The revocation state changed while this answer was being decided.
-                perIssuer.remove(key);
+            // Kept only while its issuer's revocation state is the one it was decided in.
+            Presigned presigned = new Presigned(answer, issuerId, generation, decidedIn);
+            cache.computeIfAbsent(issuerId, k -> bounded()).put(key, presigned);
+            if (encodedGetRequest != null) {
+                byGetRequest.put(encodedGetRequest, presigned);
             }
         }
         return counted(answer, cacheable && answer.cacheable() ? OcspMetrics.Cache.MISS : OcspMetrics.Cache.BYPASS);
     }
 
+    /** The issuer's pre-signed answer for a CertID if it is still current, else null. */
+    private Presigned cached(String issuerId, String key) {
+        Cache<String, Presigned> perIssuer = cache.get(issuerId);
+        Presigned p = perIssuer == null ? null : perIssuer.getIfPresent(key);
+        return p != null && p.current(answeringIds()) ? p : null;
+    }
+
     private Answer counted(Answer answer, OcspMetrics.Cache cache) {
         metrics.record(answer.status(), cache);
         return answer;
-    }
-
-    /** A cached answer is served until half of its validity has passed. */
-    private boolean fresh(Answer a) {
-        Duration life = Duration.between(a.thisUpdate(), a.nextUpdate());
-        return clock.instant().isBefore(a.thisUpdate().plus(life.dividedBy(2)));
     }
 
     private Answer sign(OcspRequestDecoder.Decoded request) {
@@ -289,12 +353,7 @@ public class OcspService {
 
     /** The issuer a CertID names (by the hashes of its name and key) among those OCSP answers for, or null. */
     private Issuer issuerOf(CertificateID id) {
-        List<Issuer> answering = issuers.answering();
-        if (answering != hashedIssuers) {
-            // The answering issuers changed (a rotation, or a retired issuer's last certificate expired).
-            issuerHashes.clear();
-            hashedIssuers = answering;
-        }
+        answeringIds();
         List<IssuerHashes> known = issuerHashes.computeIfAbsent(id.getHashAlgOID(), this::hashesFor);
         for (IssuerHashes h : known) {
             if (java.util.Arrays.equals(h.nameHash(), id.getIssuerNameHash())
@@ -303,6 +362,21 @@ public class OcspService {
             }
         }
         return null;
+    }
+
+    /**
+     * The ids of the issuers OCSP answers for, after forgetting the issuer hashes if that list was
+     * recomputed (a rotation, a retired issuer's last certificate expired, or the registry's
+     * periodic refresh).
+     */
+    private java.util.Set<String> answeringIds() {
+        List<Issuer> answering = issuers.answering();
+        if (answering != hashedIssuers) {
+            issuerHashes.clear();
+            answeringIds = answering.stream().map(Issuer::id).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            hashedIssuers = answering;
+        }
+        return answeringIds;
     }
 
     /** Computed once per hash algorithm; empty for an algorithm that cannot name an issuer of ours. */
@@ -327,27 +401,25 @@ public class OcspService {
      * revocation change (live-signed answers then need no database round trip).
      */
     private CertificateStatus statusOf(Issuer issuer, BigInteger serial) {
-        // Optional because Bouncy Castle's GOOD status is null.
-        Map<BigInteger, java.util.Optional<CertificateStatus>> known = statuses.get(issuer.id());
-        java.util.Optional<CertificateStatus> cached = known == null ? null : known.get(serial);
-        if (cached != null) {
-            return cached.orElse(null);
-        }
         long generation = generation(issuer.id()).get();
-        CertificateStatus status = loadStatus(issuer, serial);
-        Map<BigInteger, java.util.Optional<CertificateStatus>> perIssuer = statuses.computeIfAbsent(issuer.id(),
-                k -> new ConcurrentHashMap<>());
-        if (perIssuer.size() >= settings.cacheSize()) {
-            perIssuer.clear();
+        Cache<BigInteger, KnownStatus> known = statuses.get(issuer.id());
+        KnownStatus cached = known == null ? null : known.getIfPresent(serial);
+        if (cached != null && cached.readIn() == generation) {
+            return cached.status();
         }
+        CertificateStatus status = loadStatus(issuer, serial);
         if (status instanceof UnknownStatus) {
             return status; // not remembered: a reserved serial becomes ISSUED within milliseconds
         }
-        perIssuer.put(serial, java.util.Optional.ofNullable(status));
-        if (generation(issuer.id()).get() != generation) {
-            perIssuer.remove(serial);
-        }
+        statuses.computeIfAbsent(issuer.id(), k -> bounded()).put(serial, new KnownStatus(status, generation));
         return status;
+    }
+
+    /**
+     * A certificate status read from PostgreSQL (Bouncy Castle's GOOD is null), used only while
+     * its issuer's generation is still the one read before the statement ({@code readIn}).
+     */
+    private record KnownStatus(CertificateStatus status, long readIn) {
     }
 
     /** id-pkix-ocsp-extended-revoke (RFC 6960 4.4.8). */
@@ -395,10 +467,14 @@ public class OcspService {
         }
     }
 
-    private java.util.concurrent.atomic.AtomicLong generation(String issuerId) {
-        return generations.computeIfAbsent(issuerId, k -> new java.util.concurrent.atomic.AtomicLong());
+    private AtomicLong generation(String issuerId) {
+        return generations.computeIfAbsent(issuerId, k -> new AtomicLong());
     }
 
+    /**
+     * Outdates everything remembered for the issuer (every entry is stamped with the generation it
+     * was decided in), then frees it.
+     */
     private void invalidate(String issuerId) {
         generation(issuerId).incrementAndGet();
         cache.remove(issuerId);

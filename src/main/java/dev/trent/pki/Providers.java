@@ -95,10 +95,20 @@ public final class Providers {
      * @throws IOException when neither provider can decode the key
      */
     public static PublicKey publicKey(SubjectPublicKeyInfo spki) throws IOException {
+        return publicKey(spki, spki.getEncoded());
+    }
+
+    /**
+     * {@link #publicKey(SubjectPublicKeyInfo)} for a caller that has the key's DER encoding
+     * already (an enrollment hashes it too).
+     *
+     * @param der {@code spki.getEncoded()}
+     */
+    public static PublicKey publicKey(SubjectPublicKeyInfo spki, byte[] der) throws IOException {
         String algorithm = KEY_ALGORITHMS.get(spki.getAlgorithm().getAlgorithm());
         if (NATIVE != null && algorithm != null && NATIVE.getService("KeyFactory", algorithm) != null) {
             try {
-                return KeyFactory.getInstance(algorithm, NATIVE).generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
+                return KeyFactory.getInstance(algorithm, NATIVE).generatePublic(new X509EncodedKeySpec(der));
             } catch (GeneralSecurityException | RuntimeException e) {
                 // Decided by Bouncy Castle below.
             }

@@ -3,13 +3,23 @@ package dev.trent.ocsp;
 import static dev.trent.support.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.SingleResp;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +36,8 @@ import dev.trent.support.TrentClient;
 
 /**
  * Time-driven behaviour reached by moving Trent's clock, not by sleeping or rewriting rows: an
- * enrollment token's expiry, the OCSP responder certificate's and the CRL's renewal at half
- * their life. One application with a clock of its own; each test moves it from wherever the
+ * enrollment token's expiry, the OCSP responder certificate's, a pre-signed OCSP answer's and the
+ * CRL's renewal at half their life. One application with a clock of its own; each test moves it from wherever the
  * others left it.
  */
 class MovedClockIT {
@@ -117,6 +127,47 @@ class MovedClockIT {
         X509Certificate second = responders.current(issuer).orElseThrow().certificate();
         assertThat(second.getSerialNumber()).as("after half-life").isNotEqualTo(first.getSerialNumber());
         assertThat(second.getNotBefore().toInstant()).isAfter(notBefore);
+    }
+
+    /**
+     * A pre-signed answer is served, by its URL, until half of its validity has passed, and a new
+     * one is signed after that (RFC 5019 4: responses are pre-produced and refreshed before they expire).
+     */
+    @Test
+    void ocspGetWhenHalfTheAnswersLifeHasPassedThenSignedAgainAndNotBefore() throws Exception {
+        TrentClient c = app.client();
+        X509Certificate cert = c.enroll(c.token(IntegrationTest.ADMIN_KEY, "moved-ocsp-" + System.nanoTime(),
+                "device", null), "application/x-pem-file", TestCsrs.ecP256("x").pem().getBytes(), null)
+                .certificates().get(0);
+        CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(
+                CertificateID.HASH_SHA1), new X509CertificateHolder(activeIssuer().certificate().getEncoded()),
+                cert.getSerialNumber());
+        String path = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(
+                new OCSPReqBuilder().addRequest(id).build().getEncoded()), StandardCharsets.US_ASCII);
+
+        TrentClient.Response first = c.get(path, null, null);
+        SingleResp answer = single(first);
+        assertThat(answer.getCertStatus()).as("good").isNull();
+        Instant thisUpdate = answer.getThisUpdate().toInstant();
+        Instant half = thisUpdate.plus(Duration.between(thisUpdate, answer.getNextUpdate().toInstant()).dividedBy(2));
+
+        moveTo(half.minus(Duration.ofMinutes(10)));
+        assertThat(c.get(path, null, null).body()).as("before half-life: the pre-signed answer").isEqualTo(first.body());
+
+        moveTo(half);
+        Instant moved = clock.instant().minusSeconds(1);
+        TrentClient.Response second = c.get(path, null, null);
+        assertThat(second.body()).as("after half-life: signed again").isNotEqualTo(first.body());
+        assertThat(single(second).getThisUpdate().toInstant()).isAfterOrEqualTo(moved.truncatedTo(
+                java.time.temporal.ChronoUnit.SECONDS));
+        assertThat(c.get(path, null, null).body()).as("and pre-signed from then on").isEqualTo(second.body());
+    }
+
+    private static SingleResp single(TrentClient.Response r) throws Exception {
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        OCSPResp resp = new OCSPResp(r.body());
+        assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+        return ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0];
     }
 
     @Test

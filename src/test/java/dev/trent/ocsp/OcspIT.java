@@ -20,6 +20,7 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -322,6 +323,43 @@ class OcspIT extends IntegrationTest {
         Object status = basic(client().get(path, null, null)).getResponses()[0].getCertStatus();
         assertThat(status).isInstanceOf(RevokedStatus.class);
         assertThat(((RevokedStatus) status).getRevocationReason()).isEqualTo(4);
+    }
+
+    /**
+     * A repeated GET is answered by its URL as sent, before any decoding: two spellings of one
+     * request (raw base64, and the same with its first character percent-encoded) share the one
+     * pre-signed answer, each URL follows a revocation at once, and so does a SHA-256 CertID's.
+     */
+    @Test
+    void ocspGetWhenTheSameRequestIsSpelledTwoWaysThenOneAnswerAndBothFollowTheRevocation() throws Exception {
+        X509Certificate issuer = chain().get(0);
+        X509Certificate cert = enroll();
+        String b64 = Base64.getEncoder().encodeToString(request(null, id(issuer, cert.getSerialNumber(), false)));
+        String raw = "/ocsp/" + b64;
+        String escaped = "/ocsp/%" + HexFormat.of().withUpperCase().toHexDigits((byte) b64.charAt(0))
+                + URLEncoder.encode(b64.substring(1), StandardCharsets.US_ASCII);
+        String sha256 = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(
+                request(null, id(issuer, cert.getSerialNumber(), true))), StandardCharsets.US_ASCII);
+
+        TrentClient.Response first = client().get(raw, null, null);
+        assertThat(basic(first).getResponses()[0].getCertStatus()).isNull();
+        for (int i = 0; i < 3; i++) {
+            for (String path : List.of(raw, escaped)) {
+                TrentClient.Response again = client().get(path, null, null);
+                assertThat(again.body()).as(path).isEqualTo(first.body());
+                assertThat(again.header("ETag")).as(path).isEqualTo(first.header("ETag"));
+            }
+            assertThat(basic(client().get(sha256, null, null)).getResponses()[0].getCertStatus()).isNull();
+        }
+
+        revoke(cert, "keyCompromise");
+        for (String path : List.of(raw, escaped, sha256, raw)) {
+            TrentClient.Response after = client().get(path, null, null);
+            assertThat(after.header("ETag")).as(path).isNotEqualTo(first.header("ETag"));
+            Object status = basic(after).getResponses()[0].getCertStatus();
+            assertThat(status).as(path).isInstanceOf(RevokedStatus.class);
+            assertThat(((RevokedStatus) status).getRevocationReason()).as(path).isEqualTo(1);
+        }
     }
 
     @Test
