@@ -44,9 +44,9 @@ COPY --from=build /trent/ /opt/trent/
 # garbage collector"). Smaller inlining in C2 (a frequently called method inlined up to 150 bytes of
 # bytecode instead of 325, compiled code up to 1000 bytes instead of 2500): in the first 30 s after a
 # start the JIT's C2 thread took a third less CPU and Trent enrolled 10-23% more, at most 3-4% more
-# CPU per enrollment at steady state, pre-signed OCSP about 10% slower (bench/README.md, "The first
-# 30 s"). Replace the whole variable to choose otherwise (e.g. -XX:+UseG1GC), keeping what you want
-# of it.
+# CPU per enrollment at steady state (bench/README.md, "The first 30 s"); pre-signed OCSP at 1.02 of
+# the build before issue 13 with them ("Pre-signed OCSP under the smaller inlining"). Replace the
+# whole variable to choose otherwise (e.g. -XX:+UseG1GC), keeping what you want of it.
 ENV TRENT_DATA_DIR=/var/lib/trent \
     SPRING_CONFIG_IMPORT=optional:configtree:/run/secrets/ \
     JDK_JAVA_OPTIONS="-XX:+UseParallelGC -XX:InlineSmallCode=1000 -XX:FreqInlineSize=150"

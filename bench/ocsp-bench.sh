@@ -56,15 +56,24 @@ f:close()
 wrk.headers["Content-Type"] = "application/ocsp-request"
 LUA
 
+# CPU ticks (user + system, all threads) of Trent's JVM so far.
+trent_ticks() { sed 's/^.*) //' "/proc/${TRENT_PIDS[-1]}/stat" | awk '{print $12 + $13}'; }
+
 run() { # label, then wrk arguments
     local label=$1; shift
     wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER_PHASE}s" "$@" > /dev/null          # warm-up
+    local t0; t0=$(trent_ticks)
     local out; out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --latency "$@")
+    local ticks=$(( $(trent_ticks) - t0 ))
     echo "$out" | sed "s/^/[$label] /"
-    local rps p99
+    local rps p99 n
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-    echo "RESULT $label responses_per_s=$rps p99=$p99 connections=$CONNS"
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    # Trent's CPU per response in the measured phase: less sensitive than the rate to what else
+    # the shared machine runs meanwhile (wrk runs on the same two cores).
+    echo "RESULT $label responses_per_s=$rps p99=$p99 connections=$CONNS" \
+        "trent_cpu_us=$(awk -v t="$ticks" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')"
 }
 
 CASES=${BENCH_CASES:-cached nonce}
