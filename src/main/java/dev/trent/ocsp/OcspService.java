@@ -85,6 +85,12 @@ public class OcspService {
      * are left to age out, and each is checked to be current ({@link Presigned#current}) when found.
      */
     private final Cache<String, Presigned> byGetRequest;
+    /**
+     * The longest encoded request remembered in {@link #byGetRequest}: RFC 5019 5 has clients use
+     * GET for requests of up to 255 bytes, URL included. A longer spelling (an attacker's padded
+     * or fully percent-encoded one) is still answered, after decoding, and never fills memory.
+     */
+    static final int MAX_REMEMBERED_GET = 255;
     private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
     private final Map<org.bouncycastle.asn1.ASN1ObjectIdentifier, List<IssuerHashes>> issuerHashes =
             new ConcurrentHashMap<>();
@@ -172,6 +178,9 @@ public class OcspService {
      * else null, and the request is decoded and answered by {@link #respond(OcspRequestDecoder.Decoded, String)}.
      */
     public Answer presigned(String encodedGetRequest) {
+        if (encodedGetRequest.length() > MAX_REMEMBERED_GET) {
+            return null;
+        }
         Presigned p = byGetRequest.getIfPresent(encodedGetRequest);
         if (p == null || !p.current(answeringIds()) || !clock.instant().isBefore(p.freshUntil())) {
             return null;
@@ -199,9 +208,7 @@ public class OcspService {
             key = cacheKey(reqs[0].getCertID());
             Presigned cached = cached(issuerId, key);
             if (cached != null && clock.instant().isBefore(cached.freshUntil())) {
-                if (encodedGetRequest != null) {
-                    byGetRequest.put(encodedGetRequest, cached);
-                }
+                remember(encodedGetRequest, cached);
                 return counted(cached.answer(), OcspMetrics.Cache.HIT);
             }
             // Read before the status is: a revocation change from here on makes this answer stale.
@@ -240,11 +247,15 @@ public class OcspService {
             // Kept only while its issuer's revocation state is the one it was decided in.
             Presigned presigned = new Presigned(answer, issuerId, generation, decidedIn);
             cache.computeIfAbsent(issuerId, k -> bounded()).put(key, presigned);
-            if (encodedGetRequest != null) {
-                byGetRequest.put(encodedGetRequest, presigned);
-            }
+            remember(encodedGetRequest, presigned);
         }
         return counted(answer, cacheable && answer.cacheable() ? OcspMetrics.Cache.MISS : OcspMetrics.Cache.BYPASS);
+    }
+
+    private void remember(String encodedGetRequest, Presigned presigned) {
+        if (encodedGetRequest != null && encodedGetRequest.length() <= MAX_REMEMBERED_GET) {
+            byGetRequest.put(encodedGetRequest, presigned);
+        }
     }
 
     /** The issuer's pre-signed answer for a CertID if it is still current, else null. */

@@ -326,9 +326,10 @@ class OcspIT extends IntegrationTest {
     }
 
     /**
-     * A repeated GET is answered by its URL as sent, before any decoding: two spellings of one
-     * request (raw base64, and the same with its first character percent-encoded) share the one
-     * pre-signed answer, each URL follows a revocation at once, and so does a SHA-256 CertID's.
+     * A repeated GET is answered by its URL as sent, before any decoding: spellings of one
+     * request (raw base64, the same with its first character percent-encoded, and with every
+     * character percent-encoded) share the one pre-signed answer, each URL follows a revocation at
+     * once, and so does a SHA-256 CertID's.
      */
     @Test
     void ocspGetWhenTheSameRequestIsSpelledTwoWaysThenOneAnswerAndBothFollowTheRevocation() throws Exception {
@@ -340,11 +341,19 @@ class OcspIT extends IntegrationTest {
                 + URLEncoder.encode(b64.substring(1), StandardCharsets.US_ASCII);
         String sha256 = "/ocsp/" + URLEncoder.encode(Base64.getEncoder().encodeToString(
                 request(null, id(issuer, cert.getSerialNumber(), true))), StandardCharsets.US_ASCII);
+        // Every character percent-encoded: longer than RFC 5019's 255 bytes, so never remembered
+        // by its URL (OcspService.MAX_REMEMBERED_GET), but answered the same after decoding.
+        StringBuilder all = new StringBuilder("/ocsp/");
+        for (char ch : b64.toCharArray()) {
+            all.append('%').append(HexFormat.of().withUpperCase().toHexDigits((byte) ch));
+        }
+        String longest = all.toString();
+        assertThat(longest.length()).isGreaterThan(OcspService.MAX_REMEMBERED_GET);
 
         TrentClient.Response first = client().get(raw, null, null);
         assertThat(basic(first).getResponses()[0].getCertStatus()).isNull();
         for (int i = 0; i < 3; i++) {
-            for (String path : List.of(raw, escaped)) {
+            for (String path : List.of(raw, escaped, longest)) {
                 TrentClient.Response again = client().get(path, null, null);
                 assertThat(again.body()).as(path).isEqualTo(first.body());
                 assertThat(again.header("ETag")).as(path).isEqualTo(first.header("ETag"));
@@ -353,7 +362,7 @@ class OcspIT extends IntegrationTest {
         }
 
         revoke(cert, "keyCompromise");
-        for (String path : List.of(raw, escaped, sha256, raw)) {
+        for (String path : List.of(raw, escaped, longest, sha256, raw)) {
             TrentClient.Response after = client().get(path, null, null);
             assertThat(after.header("ETag")).as(path).isNotEqualTo(first.header("ETag"));
             Object status = basic(after).getResponses()[0].getCertStatus();
