@@ -15,6 +15,11 @@ trent_jar() {
 
 TRENT_PIDS=()
 
+# proc_ticks PID: CPU so far (clock ticks, user + system, all its threads) of one process, 0 when gone.
+proc_ticks() {
+    if [[ -r /proc/$1/stat ]]; then sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; else echo 0; fi
+}
+
 # start_trent JAR PORT DATA_DIR LOG [JVM option...]: starts Trent (with $TRENT_JAVA, default
 # java) in the background on 127.0.0.1:PORT. Further settings come from the caller's environment, e.g.
 # `SPRING_DATASOURCE_URL=... start_trent ...`.

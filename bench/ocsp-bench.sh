@@ -56,15 +56,12 @@ f:close()
 wrk.headers["Content-Type"] = "application/ocsp-request"
 LUA
 
-# CPU ticks (user + system, all threads) of Trent's JVM so far.
-trent_ticks() { sed 's/^.*) //' "/proc/${TRENT_PIDS[-1]}/stat" | awk '{print $12 + $13}'; }
-
 run() { # label, then wrk arguments
     local label=$1; shift
     wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER_PHASE}s" "$@" > /dev/null          # warm-up
-    local t0; t0=$(trent_ticks)
+    local t0; t0=$(proc_ticks "${TRENT_PIDS[-1]}")   # Trent's JVM
     local out; out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --latency "$@")
-    local ticks=$(( $(trent_ticks) - t0 ))
+    local ticks=$(( $(proc_ticks "${TRENT_PIDS[-1]}") - t0 ))
     echo "$out" | sed "s/^/[$label] /"
     local rps p99 n
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')

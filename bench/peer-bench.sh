@@ -150,7 +150,7 @@ descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descen
 ticks() {
     local t=0 q
     for q in "$1" $(descendants "$1"); do
-        [[ -r /proc/$q/stat ]] && t=$(( t + $(sed 's/^.*) //' "/proc/$q/stat" | awk '{print $12 + $13}') ))
+        t=$(( t + $(proc_ticks "$q") ))
     done
     [[ -r /proc/$1/stat ]] && t=$(( t + $(sed 's/^.*) //' "/proc/$1/stat" | awk '{print $14 + $15}') ))
     echo "$t"

@@ -53,9 +53,9 @@ class OcspFastPathFilter implements Filter {
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse
-                && answersHere(http)) {
-            this.http.handle(http, httpResponse);
+        if (request instanceof HttpServletRequest httpRequest && response instanceof HttpServletResponse httpResponse
+                && answersHere(httpRequest)) {
+            http.handle(httpRequest, httpResponse);
         } else {
             chain.doFilter(request, response);
         }

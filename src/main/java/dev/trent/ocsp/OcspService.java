@@ -150,6 +150,11 @@ public class OcspService {
         boolean current(java.util.Set<String> answering) {
             return generation.get() == decidedIn && answering.contains(issuerId);
         }
+
+        /** Served from the cache until half of its validity has passed. */
+        boolean fresh(Instant now) {
+            return now.isBefore(freshUntil);
+        }
     }
 
     /**
@@ -182,7 +187,7 @@ public class OcspService {
             return null;
         }
         Presigned p = byGetRequest.getIfPresent(encodedGetRequest);
-        if (p == null || !p.current(answeringIds()) || !clock.instant().isBefore(p.freshUntil())) {
+        if (p == null || !p.current(answeringIds()) || !p.fresh(clock.instant())) {
             return null;
         }
         return counted(p.answer(), OcspMetrics.Cache.HIT);
@@ -199,6 +204,7 @@ public class OcspService {
         String key = null;
         AtomicLong generation = null;
         long decidedIn = 0;
+        Presigned cached = null;
         if (cacheable) {
             Issuer issuer = issuerOf(reqs[0].getCertID());
             if (issuer == null) {
@@ -206,8 +212,8 @@ public class OcspService {
             }
             issuerId = issuer.id();
             key = cacheKey(reqs[0].getCertID());
-            Presigned cached = cached(issuerId, key);
-            if (cached != null && clock.instant().isBefore(cached.freshUntil())) {
+            cached = cached(issuerId, key);
+            if (cached != null && cached.fresh(clock.instant())) {
                 remember(encodedGetRequest, cached);
                 return counted(cached.answer(), OcspMetrics.Cache.HIT);
             }
@@ -235,11 +241,11 @@ public class OcspService {
         }
         if (answer == null) {
             // PostgreSQL is unreachable: the revocation state cannot be confirmed, so nothing new is
-            // signed; a pre-signed answer is served while it is valid (RFC 6960 2.4: until its
-            // nextUpdate), else RFC 6960 2.3 tryLater.
-            Presigned held = key == null ? null : cached(issuerId, key);
-            if (held != null && clock.instant().isBefore(held.answer().nextUpdate())) {
-                return counted(held.answer(), OcspMetrics.Cache.HIT);
+            // signed; the pre-signed answer found above, past its half-life, is served while it is
+            // valid (RFC 6960 2.4: until its nextUpdate), else RFC 6960 2.3 tryLater.
+            if (cached != null && cached.current(answeringIds())
+                    && clock.instant().isBefore(cached.answer().nextUpdate())) {
+                return counted(cached.answer(), OcspMetrics.Cache.HIT);
             }
             return counted(status(OCSPRespBuilder.TRY_LATER), OcspMetrics.Cache.BYPASS);
         }
